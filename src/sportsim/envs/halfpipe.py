@@ -87,6 +87,7 @@ class HalfPipeEnv(gym.Env):
     | flat_width_m, transition_radius_m, height_m | None | override the preset's geometry |
     | surface | "skateboard" | "skateboard" (urethane on concrete) or "snowboard" (snow) |
     | rolling_resistance, drag_area_m2 | None | override the surface's friction coefficient / C_D*A (m^2) |
+    | along_pipe_speed_mps | 0.0 | steady speed down the pipe (snow pipes slope 16-18.5 deg [R2]); friction and drag act on the total sliding velocity, so only its cross-section share resists pumping |
     | rider_mass_kg, rider_height_m, rider_sex | 73.0, 1.741, "male" | de Leva reference subject |
     | stroke_m, max_push_bw, max_leg_speed_mps | None, None, 2.0 | leg limits (see halfpipe_params) |
     | control_hz | 25 | policy rate |
@@ -113,6 +114,7 @@ class HalfPipeEnv(gym.Env):
         surface: str = "skateboard",
         rolling_resistance: float | None = None,
         drag_area_m2: float | None = None,
+        along_pipe_speed_mps: float = 0.0,
         rider_mass_kg: float = 73.0,
         rider_height_m: float = 1.741,
         rider_sex: str = "male",
@@ -140,6 +142,9 @@ class HalfPipeEnv(gym.Env):
         self.rolling_resistance = base_surface.rolling_resistance if rolling_resistance is None else rolling_resistance
         self.drag_area_m2 = base_surface.drag_area_m2 if drag_area_m2 is None else drag_area_m2
         self.surface = base_surface
+        if not 0.0 <= along_pipe_speed_mps <= 40.0:
+            raise ConfigError(f"along_pipe_speed_mps={along_pipe_speed_mps} must be in [0, 40] m/s")
+        self.along_pipe_speed_mps = float(along_pipe_speed_mps)
         self.rider = hp.make_rider(rider_mass_kg, rider_height_m, rider_sex, stroke_m, max_push_bw, max_leg_speed_mps)
         self.weights = HalfPipeRewardWeights(progress_weight, effort_weight, success_reward, fall_penalty)
         n_sub = physics_dt_s and round(1.0 / (control_hz * physics_dt_s))
@@ -188,9 +193,13 @@ class HalfPipeEnv(gym.Env):
         self._friction_arm = np.array([1.0, 1.0, self.pipe.transition_radius_m])
         adr = {m.sensor(i).name: m.sensor_adr[i] for i in range(m.nsensor)}
         self._s_board_pos = adr["board_pos"]
+        self._s_board_vel = adr["board_vel"]
         self._s_com_pos = adr["com_pos"]
         self._s_com_vel = adr["com_vel"]
         self._s_load = adr["leg_load"]
+        self._s_pitch = adr["pitch"]
+        self._s_stance = adr["stance"]
+        self._s_stance_rate = adr["stance_rate"]
         self._s_stop = adr["leg_stop"]
         self._rider_body = m.body("rider").id
         self.total_mass_kg = float(m.body_subtreemass[self._rider_body])
@@ -227,16 +236,24 @@ class HalfPipeEnv(gym.Env):
         m, d = self.model, self.data
         a = float(np.clip(action[0], -1.0, 1.0))
         d.ctrl[0] = self._leg_speed(a)
-        # air drag -1/2 rho C_D A |v| v on the CoM, held over the control step
-        v = d.sensordata[self._s_com_vel:self._s_com_vel + 3]
-        d.xfrc_applied[self._rider_body, :3] = -self._drag_coef * math.sqrt(v @ v) * v
+        sd = d.sensordata
+        u2 = self.along_pipe_speed_mps**2
+        # air drag -1/2 rho C_D A |V| v on the CoM (V includes the speed along the pipe), held over the
+        # control step
+        v = sd[self._s_com_vel:self._s_com_vel + 3]
+        d.xfrc_applied[self._rider_body, :3] = -self._drag_coef * math.sqrt(v @ v + u2) * v
         mujoco.mj_step(m, d, nstep=self.n_substeps)
 
-        sd = d.sensordata
         load = float(sd[self._s_load])
         # Rolling resistance / snow friction: Coulomb friction mu*N on the guide joints (and mu*N*R on
-        # the spoke's turn), N from the last step's leg load - always dissipative.
-        m.dof_frictionloss[self._friction_dofs] = self.rolling_resistance * load * self._friction_arm
+        # the spoke's turn), N from the last step's leg load - always dissipative. When the rider also
+        # slides down the pipe, only the cross-section share of the sliding velocity is resisted here.
+        share = 1.0
+        if u2 > 0.0:
+            vb = sd[self._s_board_vel:self._s_board_vel + 3]
+            vb2 = vb @ vb
+            share = math.sqrt(vb2 / (vb2 + u2))
+        m.dof_frictionloss[self._friction_dofs] = self.rolling_resistance * share * load * self._friction_arm
 
         if not (np.isfinite(d.qpos).all() and np.isfinite(d.qvel).all()):
             return self._physics_error()
@@ -293,12 +310,12 @@ class HalfPipeEnv(gym.Env):
     def _obs(self) -> np.ndarray:
         d, sd = self.data, self.data.sensordata
         lo, hi = self._stroke
-        pitch = d.qpos[self._q["pitch"]]
+        pitch = sd[self._s_pitch]
         return np.array([
             sd[self._s_board_pos], sd[self._s_board_pos + 2],
             math.sin(pitch), math.cos(pitch),
             sd[self._s_com_vel], sd[self._s_com_vel + 2],
-            d.qpos[self._q["stance"]], d.qvel[self._v["stance"]],
+            sd[self._s_stance], sd[self._s_stance_rate],
             (d.act[0] - lo) / (hi - lo),
             sd[self._s_load] / self.body_weight_n,
             self._energy_height / self.coping_height_m,

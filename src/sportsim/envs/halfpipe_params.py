@@ -87,10 +87,11 @@ class Surface:
 
 SURFACES: dict[str, Surface] = {
     # Urethane wheels on concrete/wood: rolling resistance NOT FOUND [R17] ("treat Crr as a tuned
-    # parameter"); assumption 0.01. Drag area of skaters NOT FOUND; alpine skiers 0.23 (tuck) to 0.66 m^2
+    # parameter"; no coast-down data found either); assumption 0.005, of the order of hard wheels and
+    # tyres on smooth surfaces. Drag area of skaters NOT FOUND; alpine skiers 0.23 (tuck) to 0.66 m^2
     # (high stance) [R16] - a pumping rider is taken mid-range, 0.45 m^2 (assumption). Complete
     # skateboard 3.5 kg and ~0.11 m wheel-to-deck-top (typical catalogue numbers, assumption).
-    "skateboard": Surface("skateboard", rolling_resistance=0.01, drag_area_m2=0.45,
+    "skateboard": Surface("skateboard", rolling_resistance=0.005, drag_area_m2=0.45,
                           board_mass_kg=3.5, deck_height_m=0.11),
     # Snowboard on prepared pipe snow: kinetic friction 0.026-0.143 [R14]; minimum near -3 C [R15];
     # taken at 0.05 (assumption within [R14]). Board + bindings + boots' extra 4.5 kg (assumption);
