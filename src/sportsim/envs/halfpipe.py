@@ -20,6 +20,7 @@ from sportsim.errors import ConfigError
 from sportsim.paths import model_path
 
 RIDE_WIDTH_M = 2.4  # extent of the rendered pipe along y
+_SENSORS_OFF = int(mujoco.mjtDisableBit.mjDSBL_SENSOR)
 # how hard the legs brake the stroke before its ends (assumption: 1 g)
 LEG_DECELERATION_MPS2 = 9.81
 
@@ -189,8 +190,7 @@ class HalfPipeEnv(gym.Env):
         m = self.model
         self._q = {n: m.joint(n).qposadr[0] for n in ("guide_x", "guide_z", "pitch", "stance", "leg")}
         self._v = {n: m.joint(n).dofadr[0] for n in ("guide_x", "guide_z", "pitch", "stance", "leg")}
-        self._friction_dofs = np.array([self._v["guide_x"], self._v["guide_z"], self._v["pitch"]])
-        self._friction_arm = np.array([1.0, 1.0, self.pipe.transition_radius_m])
+        self._friction_dofs = (self._v["guide_x"], self._v["guide_z"], self._v["pitch"])
         adr = {m.sensor(i).name: m.sensor_adr[i] for i in range(m.nsensor)}
         self._s_board_pos = adr["board_pos"]
         self._s_board_vel = adr["board_vel"]
@@ -226,7 +226,9 @@ class HalfPipeEnv(gym.Env):
         speed = math.sqrt(2.0 * hp.GRAVITY_MPS2 * rise) * (1.0 if rng.random() < 0.5 else -1.0)
         d.qvel[self._v["guide_x"]] = speed
         mujoco.mj_forward(m, d)
-        self.model.dof_frictionloss[self._friction_dofs] = self.rolling_resistance * self.body_weight_n * self._friction_arm
+        friction = self.rolling_resistance * self.body_weight_n
+        ix, iz, ip = self._friction_dofs
+        m.dof_frictionloss[[ix, iz, ip]] = [friction, friction, friction * self.pipe.transition_radius_m]
         self._energy_height = self._com_energy_height()
         self._reached = False
         self._max_height = float(d.sensordata[self._s_board_pos + 2])
@@ -234,7 +236,8 @@ class HalfPipeEnv(gym.Env):
 
     def step(self, action):
         m, d = self.model, self.data
-        a = float(np.clip(action[0], -1.0, 1.0))
+        a = float(action[0])
+        a = min(1.0, max(-1.0, a)) if math.isfinite(a) else 0.0
         d.ctrl[0] = self._leg_speed(a)
         sd = d.sensordata
         u2 = self.along_pipe_speed_mps**2
@@ -242,7 +245,11 @@ class HalfPipeEnv(gym.Env):
         # control step
         v = sd[self._s_com_vel:self._s_com_vel + 3]
         d.xfrc_applied[self._rider_body, :3] = -self._drag_coef * math.sqrt(v @ v + u2) * v
-        mujoco.mj_step(m, d, nstep=self.n_substeps)
+        # sensors (about half the cost of a substep) are only read after the control step
+        m.opt.disableflags |= _SENSORS_OFF
+        mujoco.mj_step(m, d, nstep=self.n_substeps - 1)
+        m.opt.disableflags &= ~_SENSORS_OFF
+        mujoco.mj_step(m, d)
 
         load = float(sd[self._s_load])
         # Rolling resistance / snow friction: Coulomb friction mu*N on the guide joints (and mu*N*R on
@@ -253,16 +260,19 @@ class HalfPipeEnv(gym.Env):
             vb = sd[self._s_board_vel:self._s_board_vel + 3]
             vb2 = vb @ vb
             share = math.sqrt(vb2 / (vb2 + u2))
-        m.dof_frictionloss[self._friction_dofs] = self.rolling_resistance * share * load * self._friction_arm
+        friction = self.rolling_resistance * share * load
+        fl, (ix, iz, ip) = m.dof_frictionloss, self._friction_dofs
+        fl[ix] = fl[iz] = friction
+        fl[ip] = friction * self.pipe.transition_radius_m
 
-        if not (np.isfinite(d.qpos).all() and np.isfinite(d.qvel).all()):
-            return self._physics_error()
         board_z = float(sd[self._s_board_pos + 2])
+        energy_height = self._com_energy_height()
+        if not math.isfinite(board_z + energy_height + load):  # a blown-up state shows in every sensor
+            return self._physics_error()
         self._max_height = max(self._max_height, board_z)
         reached_now = not self._reached and board_z >= self.coping_height_m
         self._reached = self._reached or reached_now
         fall = self._fall(load)
-        energy_height = self._com_energy_height()
         reward, terms = halfpipe_reward(self._energy_height, energy_height, self.coping_height_m, a,
                                         reached_now, fall is not None, self.weights)
         self._energy_height = energy_height
@@ -459,9 +469,9 @@ def _add_rider_visuals(spec: mujoco.MjSpec, rider: hp.Rider, surface: hp.Surface
     head.pos = [0, 0, hip + 0.62 * h / 1.741]
     for side, x in (("front", 0.12), ("back", -0.12)):
         hs = body.add_site()
-        hs.name, hs.pos, hs.size = f"hip_{side}", [x * 0.6, 0, hip], [0.02, 0, 0]
+        hs.name, hs.pos, hs.size, hs.group = f"hip_{side}", [x * 0.6, 0, hip], [0.02, 0, 0], 5
         fs = spoke.add_site()
-        fs.name, fs.pos, fs.size = f"foot_{side}", [x, 0, -R + deck], [0.02, 0, 0]
+        fs.name, fs.pos, fs.size, fs.group = f"foot_{side}", [x, 0, -R + deck], [0.02, 0, 0], 5
         leg = spec.add_tendon()
         leg.name, leg.width, leg.rgba = f"leg_{side}_visual", 0.06, [0.15, 0.2, 0.35, 1]
         leg.wrap_site(f"hip_{side}")
