@@ -1,0 +1,152 @@
+"""SB3 callbacks used by ``sportsim.train``: reward-term logging, atomic checkpoints, best-model
+saving, and a clean stop on SIGINT/SIGTERM."""
+
+from __future__ import annotations
+
+import numbers
+import signal
+import sys
+from collections import defaultdict
+from pathlib import Path
+from types import FrameType, TracebackType
+
+import numpy as np
+from stable_baselines3.common.callbacks import BaseCallback, EvalCallback
+
+from sportsim import runs
+
+REWARD_INFO_PREFIX = "reward_"
+
+
+class RewardTermsCallback(BaseCallback):
+    """Log each env reward term as ``reward/<term>``.
+
+    Per environment copy, ``info["reward_<term>"]`` is summed over an episode; when the episode ends the
+    sum goes to ``Logger.record_mean``, so each logged value is the mean over the episodes finished since
+    the previous log dump. The terms are the env's raw values, before any reward normalisation.
+    """
+
+    def _init_callback(self) -> None:
+        self._sums: list[dict[str, float]] = [defaultdict(float) for _ in range(self.training_env.num_envs)]
+
+    def _on_step(self) -> bool:
+        for sums, info, done in zip(self._sums, self.locals["infos"], self.locals["dones"], strict=True):
+            for key, value in info.items():
+                if key.startswith(REWARD_INFO_PREFIX) and isinstance(value, numbers.Real):
+                    sums[key[len(REWARD_INFO_PREFIX) :]] += float(value)
+            if done:
+                for term, total in sums.items():
+                    self.logger.record_mean(f"reward/{term}", total)
+                sums.clear()
+        return True
+
+
+class AtomicCheckpointCallback(BaseCallback):
+    """Save ``checkpoints/step_<n>/`` (see :mod:`sportsim.runs`) every ``every_steps`` env steps.
+
+    Checkpoints are taken at the start of a rollout: the weights have just been updated and the
+    on-policy rollout buffer is empty, so a resumed run continues from a consistent state.
+    """
+
+    def __init__(self, run_dir: Path, every_steps: int, keep: int | None, evaluation: EvalCallback | None = None,
+                 verbose: int = 0) -> None:
+        super().__init__(verbose)
+        self.run_dir, self.every_steps, self.keep, self.evaluation = run_dir, every_steps, keep, evaluation
+        self.last_saved_step = -1
+        self._last_due_step = 0
+
+    def _init_callback(self) -> None:
+        self._last_due_step = self.model.num_timesteps
+
+    def _on_rollout_start(self) -> None:
+        if self.model.num_timesteps - self._last_due_step >= self.every_steps:
+            self.save_now()
+            self._last_due_step = self.model.num_timesteps
+
+    def _on_step(self) -> bool:
+        return True
+
+    def save_now(self) -> Path:
+        """Checkpoint the current state unless this step is already saved; return the checkpoint dir."""
+        directory = runs.checkpoint_dir(self.run_dir, self.model.num_timesteps)
+        if self.model.num_timesteps != self.last_saved_step:
+            history = evaluation_history(self.evaluation) if self.evaluation is not None else None
+            runs.save_checkpoint(self.model, self.run_dir, self.keep, evaluations=history)
+            self.last_saved_step = self.model.num_timesteps
+            if self.verbose >= 2:
+                print(f"sportsim: checkpoint {directory}", flush=True)
+        return directory
+
+
+class SaveBestCallback(BaseCallback):
+    """``callback_on_new_best`` of an EvalCallback: save the new best model to ``directory`` atomically,
+    with its normalisation statistics and the evaluation score in the manifest."""
+
+    def __init__(self, directory: Path) -> None:
+        super().__init__()
+        self.directory = directory
+
+    def _on_step(self) -> bool:
+        assert isinstance(self.parent, EvalCallback)
+        runs.save_model_dir(self.model, self.directory, extra={"mean_reward": float(self.parent.best_mean_reward)})
+        return True
+
+
+def evaluation_history(callback: EvalCallback) -> dict[str, np.ndarray]:
+    """An EvalCallback's history as the arrays SB3 writes to ``evaluations.npz``."""
+    history = {
+        "timesteps": np.asarray(callback.evaluations_timesteps, dtype=np.int64),
+        "results": np.asarray(callback.evaluations_results, dtype=np.float64),
+        "ep_lengths": np.asarray(callback.evaluations_length, dtype=np.int64),
+    }
+    if callback.evaluations_successes:
+        history["successes"] = np.asarray(callback.evaluations_successes, dtype=bool)
+    return history
+
+
+def restore_evaluations(callback: EvalCallback, checkpoint: Path, run_dir: Path) -> None:
+    """Give a resumed run's EvalCallback the history saved with its checkpoint (so evaluations.npz
+    continues instead of restarting) and the best score so far (so best/ only ever improves)."""
+    path = checkpoint / runs.EVALUATIONS_FILE
+    if path.is_file():
+        data = runs.read_npz(path, ("timesteps", "results", "ep_lengths"))
+        callback.evaluations_timesteps = data["timesteps"].tolist()
+        callback.evaluations_results = data["results"].tolist()
+        callback.evaluations_length = data["ep_lengths"].tolist()
+        callback.evaluations_successes = data["successes"].tolist() if "successes" in data else []
+    best = run_dir / runs.BEST_DIR
+    if (best / runs.MANIFEST_FILE).is_file():
+        callback.best_mean_reward = float(runs.read_manifest(best)["extra"].get("mean_reward", -np.inf))
+
+
+class StopOnSignal(BaseCallback):
+    """Ask SB3 to stop training after the current step when SIGINT or SIGTERM arrives.
+
+    Use as a context manager around ``model.learn`` (it installs and restores the signal handlers). A
+    second Ctrl-C falls back to Python's KeyboardInterrupt for an immediate abort.
+    """
+
+    SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.received: int | None = None
+        self._previous: dict[int, object] = {}
+
+    def _handle(self, signum: int, frame: FrameType | None) -> None:
+        self.received = signum
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        name = signal.Signals(signum).name
+        print(f"\nsportsim: {name} received, saving a checkpoint and stopping (Ctrl-C again aborts)", file=sys.stderr)
+
+    def __enter__(self) -> StopOnSignal:
+        self._previous = {sig: signal.signal(sig, self._handle) for sig in self.SIGNALS}
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)  # type: ignore[arg-type]
+
+    def _on_step(self) -> bool:
+        return self.received is None

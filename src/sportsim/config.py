@@ -1,0 +1,291 @@
+"""Compose, check and explain the training configuration (``configs/train.yaml`` and its groups).
+
+Hydra's Compose API builds the config so that every mistake becomes one :class:`ConfigError` line
+instead of a Hydra traceback. Config groups are searched in ``configs/`` (found through
+:mod:`sportsim.paths`) and then in the folders listed in ``$SPORTSIM_CONFIG_PATH`` (``os.pathsep``
+separated), which may add options such as ``env/<name>.yaml`` or ``hparams/<env>_<algo>.yaml``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import torch
+import yaml
+from hydra import compose, initialize_config_dir
+from hydra.core.override_parser.overrides_parser import OverridesParser
+from hydra.core.override_parser.types import Override, OverrideType
+from hydra.errors import HydraException
+from omegaconf import DictConfig, OmegaConf
+from omegaconf.errors import OmegaConfBaseException
+
+from sportsim import paths
+from sportsim.builders import sb3_kwarg_names, validate_algo_config
+from sportsim.errors import ConfigError
+from sportsim.runs import load_config
+
+CONFIG_PATH_ENV = "SPORTSIM_CONFIG_PATH"
+PRIMARY_CONFIG = "train"
+CHOICE_GROUPS = ("env", "algo")  # groups whose option is validated before composing
+RESUME_OVERRIDABLE = ("total_timesteps", "progress_bar", "device", "torch_threads", "verbose")
+VEC_ENV_KINDS = ("dummy", "subproc")
+_MISSING = object()
+
+
+# --- where configs live -------------------------------------------------------------------------
+
+def extra_config_dirs() -> list[Path]:
+    """Folders named in ``$SPORTSIM_CONFIG_PATH``, each of which must exist."""
+    dirs = []
+    for entry in os.environ.get(CONFIG_PATH_ENV, "").split(os.pathsep):
+        if not entry:
+            continue
+        path = Path(entry).expanduser().resolve()
+        if not path.is_dir():
+            raise ConfigError(f"{CONFIG_PATH_ENV}: config folder {path} does not exist")
+        dirs.append(path)
+    return dirs
+
+
+def search_dirs() -> list[Path]:
+    return [paths.config_dir(), *extra_config_dirs()]
+
+
+def group_options(group: str) -> list[str]:
+    """Sorted option names of a config group over all search folders (``<dir>/<group>/<option>.yaml``)."""
+    return sorted({p.stem for d in search_dirs() for p in (d / group).glob("*.yaml")})
+
+
+def _primary_defaults() -> dict[str, str]:
+    """Default option of each plain group in the primary config's defaults list."""
+    path = paths.config_dir() / f"{PRIMARY_CONFIG}.yaml"
+    entries = yaml.safe_load(path.read_text()).get("defaults", [])
+    return {k: v for entry in entries if isinstance(entry, dict) for k, v in entry.items() if "@" not in k}
+
+
+def _searchpath_overrides() -> list[str]:
+    extras = extra_config_dirs()
+    if not extras:
+        return []
+    quoted = ",".join("'file://" + str(d).replace("\\", "\\\\").replace("'", "\\'") + "'" for d in extras)
+    return [f"hydra.searchpath=[{quoted}]"]
+
+
+# --- overrides ----------------------------------------------------------------------------------
+
+def _one_line(message: str) -> str:
+    message = message.split("\nConfig search path")[0]
+    return "; ".join(line.strip() for line in message.splitlines() if line.strip())
+
+
+def parse_overrides(overrides: Sequence[str]) -> list[Override]:
+    parser, parsed = OverridesParser.create(), []
+    for line in overrides:
+        try:
+            parsed.extend(parser.parse_overrides([line]))
+        except HydraException as exc:
+            lines = [part for part in str(exc).splitlines() if not part.startswith("Error parsing override")]
+            reason = _one_line("\n".join(lines))
+            raise ConfigError(f"cannot parse override '{line}': {reason}") from None
+    for override in parsed:
+        if override.is_sweep_override():
+            raise ConfigError(f"override '{override.input_line}': sweeps are not supported, run one config at a time")
+    return parsed
+
+
+def _is_group(key: str) -> bool:
+    return any((d / key).is_dir() for d in search_dirs())
+
+
+def _check_choices(parsed: Sequence[Override]) -> None:
+    chosen = _primary_defaults()
+    for override in parsed:
+        if override.key_or_group in CHOICE_GROUPS and override.package is None and not override.is_delete():
+            chosen[override.key_or_group] = override.value()
+    for group in CHOICE_GROUPS:
+        options = group_options(group)
+        if chosen.get(group) not in options:
+            raise ConfigError(f"unknown {group} '{chosen.get(group)}' (choose from: {', '.join(options) or 'none'})")
+
+
+def _unknown_key_message(base: DictConfig, key: str) -> str:
+    parent_key, _, leaf = key.rpartition(".")
+    if parent_key == "algo":
+        valid = ", ".join(sb3_kwarg_names(base.algo.name))
+        return f"unknown SB3 argument algo.{leaf} for {base.algo.name} (valid: {valid})"
+    parent = OmegaConf.select(base, parent_key) if parent_key else base
+    if isinstance(parent, DictConfig):
+        where = f"{parent_key}.*" if parent_key else "settings"
+        valid = ", ".join(str(k) for k in parent)
+        return f"unknown setting '{key}' (valid {where}: {valid}); add a new key with +{key}=..."
+    return f"unknown setting '{key}'"
+
+
+def _compose(overrides: Sequence[str]) -> DictConfig:
+    try:
+        return compose(PRIMARY_CONFIG, overrides=[*_searchpath_overrides(), *overrides])
+    except (HydraException, OmegaConfBaseException) as exc:
+        raise ConfigError(_one_line(str(exc))) from None
+
+
+def compose_train_config(overrides: Sequence[str]) -> DictConfig:
+    """Compose ``train.yaml`` with command-line ``overrides`` for a new run; checked and resolved."""
+    parsed = parse_overrides(overrides)
+    with initialize_config_dir(config_dir=str(paths.config_dir()), version_base=None):
+        _check_choices(parsed)
+        group_overrides = [o.input_line for o in parsed if _is_group(o.key_or_group)]
+        base = _compose(group_overrides)
+        for override in parsed:
+            key = override.key_or_group
+            is_new_key = OmegaConf.select(base, key, default=_MISSING) is _MISSING
+            if override.type == OverrideType.CHANGE and not _is_group(key) and is_new_key:
+                raise ConfigError(_unknown_key_message(base, key))
+        cfg = _compose(list(overrides))
+    return finalize(cfg)
+
+
+def load_resume_config(run_dir: Path, overrides: Sequence[str]) -> DictConfig:
+    """The saved config of ``run_dir`` with the few overrides a resumed run may change."""
+    cfg = load_config(run_dir)
+    for override in parse_overrides(overrides):
+        key = override.key_or_group
+        if key == "resume":
+            continue
+        if key not in RESUME_OVERRIDABLE or override.type != OverrideType.CHANGE:
+            raise ConfigError(
+                f"resume: '{override.input_line}' would change the saved run config; a resumed run may only "
+                f"set {', '.join(RESUME_OVERRIDABLE)}"
+            )
+        cfg[key] = override.value()
+    cfg.run_dir = str(run_dir)
+    cfg.resume = str(run_dir)
+    return finalize(cfg)
+
+
+def load_train_config(overrides: Sequence[str]) -> DictConfig:
+    """The config for ``python -m sportsim.train <overrides>``: a new run, or ``resume=<run dir>``."""
+    resume = [o for o in parse_overrides(overrides) if o.key_or_group == "resume" and o.value() is not None]
+    if resume:
+        return load_resume_config(Path(str(resume[-1].value())).expanduser().resolve(), overrides)
+    return compose_train_config(overrides)
+
+
+# --- checks -------------------------------------------------------------------------------------
+
+def _require_int(cfg: Mapping[str, Any], key: str, minimum: int, label: str | None = None) -> None:
+    value = cfg[key]
+    if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
+        raise ConfigError(f"{label or key} must be an integer >= {minimum}, got {value!r}")
+
+
+def _require_bool(cfg: Mapping[str, Any], key: str, label: str | None = None) -> None:
+    if not isinstance(cfg[key], bool):
+        raise ConfigError(f"{label or key} must be true or false, got {cfg[key]!r}")
+
+
+def _require_number(cfg: Mapping[str, Any], key: str, label: str) -> None:
+    value = cfg[key]
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or value <= 0:
+        raise ConfigError(f"{label} must be a number > 0, got {value!r}")
+
+
+def validate_train_config(cfg: Mapping[str, Any]) -> None:
+    """Check every train.yaml setting and the algo and env groups; raise ConfigError on the first problem."""
+    required = ("seed", "total_timesteps", "n_envs", "vec_env", "normalize", "eval_freq", "n_eval_episodes",
+                "checkpoint_freq", "keep_checkpoints", "device", "torch_threads", "verbose", "runs_root", "run_dir",
+                "resume", "progress_bar", "init", "env", "algo")
+    for key in required:
+        if key not in cfg:
+            raise ConfigError(f"config has no '{key}' setting")
+    env = cfg["env"]
+    for key in ("name", "id", "default_timesteps"):
+        if key not in env:
+            raise ConfigError(f"env config has no '{key}' key")
+    _require_int(env, "default_timesteps", 1, "env.default_timesteps")
+    if not isinstance(env.get("kwargs") or {}, Mapping):
+        raise ConfigError(f"env.kwargs must be a mapping, got {env['kwargs']!r}")
+    _require_int(cfg, "seed", 0)
+    _require_int(cfg, "total_timesteps", 1)
+    _require_int(cfg, "n_envs", 1)
+    if cfg["vec_env"] not in VEC_ENV_KINDS:
+        raise ConfigError(f"vec_env must be one of {', '.join(VEC_ENV_KINDS)}, got {cfg['vec_env']!r}")
+    norm = cfg["normalize"]
+    for key in ("obs", "reward"):
+        _require_bool(norm, key, f"normalize.{key}")
+    for key in ("clip_obs", "clip_reward"):
+        _require_number(norm, key, f"normalize.{key}")
+    _require_int(cfg, "eval_freq", 0)
+    _require_int(cfg, "n_eval_episodes", 1)
+    _require_int(cfg, "checkpoint_freq", 1)
+    if cfg["keep_checkpoints"] is not None:
+        _require_int(cfg, "keep_checkpoints", 1)
+    if cfg["device"] != "auto":
+        try:
+            torch.device(str(cfg["device"]))
+        except RuntimeError:
+            message = f"device: unknown torch device {cfg['device']!r} (e.g. cpu, cuda, cuda:1, auto)"
+            raise ConfigError(message) from None
+    if cfg["torch_threads"] is not None:
+        _require_int(cfg, "torch_threads", 1)
+    if cfg["verbose"] not in (0, 1, 2) or isinstance(cfg["verbose"], bool):
+        raise ConfigError(f"verbose must be 0, 1 or 2, got {cfg['verbose']!r}")
+    _require_bool(cfg, "progress_bar")
+    if cfg["init"] is not None:
+        raise ConfigError(f"init: only null (random initial weights) is supported, got {cfg['init']!r}")
+    validate_algo_config(cfg["algo"])
+
+
+def finalize(cfg: DictConfig) -> DictConfig:
+    """Resolve interpolations and defaults (``total_timesteps: null``), validate, and lock the keys."""
+    try:
+        data = OmegaConf.to_container(cfg, resolve=True)
+    except OmegaConfBaseException as exc:
+        raise ConfigError(_one_line(str(exc))) from None
+    assert isinstance(data, dict)
+    if data.get("total_timesteps") is None and isinstance(data.get("env"), Mapping):
+        data["total_timesteps"] = data["env"].get("default_timesteps")
+    validate_train_config(data)
+    resolved = OmegaConf.create(data)
+    OmegaConf.set_struct(resolved, True)
+    return resolved
+
+
+# --- help ---------------------------------------------------------------------------------------
+
+def help_text() -> str:
+    """``--help`` for ``python -m sportsim.train``: usage, group options and every setting with its comment."""
+    primary = (paths.config_dir() / f"{PRIMARY_CONFIG}.yaml").read_text()
+    settings = primary.split("_self_", 1)[-1].strip("\n")
+    defaults = _primary_defaults()
+    groups = "\n".join(
+        f"  {group:<7} {', '.join(group_options(group)) or '(none)'}   (default: {defaults.get(group)})"
+        for group in CHOICE_GROUPS
+    )
+    hparams = ", ".join(group_options("hparams")) or "(none yet)"
+    dirs = "\n".join(f"  {d}" for d in search_dirs())
+    return f"""usage: python -m sportsim.train [env=<env>] [algo=<algo>] [key=value ...] [algo.<arg>=value ...]
+       python -m sportsim.train resume=<run dir> [{'=... '.join(RESUME_OVERRIDABLE)}=...]
+
+Train a stable-baselines3 agent on a sportsim env; everything lands in one run directory.
+
+config groups (choose with group=option):
+{groups}
+  hparams tuned algo values merged automatically from hparams/<env>_<algo>.yaml: {hparams}
+
+settings (configs/{PRIMARY_CONFIG}.yaml; override with key=value, nested with normalize.obs=false):
+{re.sub(r"(?m)^", "  ", settings)}
+
+algorithm settings: algo.<SB3 argument>=value, e.g. algo.learning_rate=1e-3 (see configs/algo/<algo>.yaml);
+  a valid SB3 argument missing from that file is added with +algo.<arg>=value.
+
+config folders searched (add more with {CONFIG_PATH_ENV}=dir1{os.pathsep}dir2):
+{dirs}
+
+examples:
+  python -m sportsim.train env=halfpipe algo=ppo seed=3 n_envs=2 total_timesteps=50000 algo.learning_rate=1e-3
+  python -m sportsim.train resume=runs/halfpipe/ppo/20250101-120000_seed3 total_timesteps=100000
+"""

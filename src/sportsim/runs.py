@@ -1,0 +1,394 @@
+"""Run directories: layout, atomic checkpoints, pickle-free statistics, and loading policies back.
+
+A run directory holds everything one training run produced::
+
+    config.yaml            fully resolved config (the only input needed to rebuild the algorithm)
+    tb/                    TensorBoard event files (one folder, also across resumes)
+    checkpoints/step_<n>/  periodic resume points: model.zip, vecnormalize.npz, replay_buffer.npz (SAC),
+                           evaluations.npz (history so far), manifest.json (written last: names every
+                           file with its size and SHA-256)
+    best/  final/          model directories of the same shape (no replay buffer)
+    evaluations.npz        SB3 EvalCallback history
+    videos/                written by sportsim.record
+
+Every file is written to a temporary name and moved into place with ``os.replace``; a model directory
+counts only once its manifest exists, so a process killed at any moment leaves either the previous
+complete checkpoint or the new one. Models are SB3 ``.zip`` files read with ``weights_only`` tensors
+into an algorithm built from config.yaml: SB3's ``.load()`` (which unpickles code) is never used.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+import zipfile
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import IO, Any
+
+import numpy as np
+import yaml
+from omegaconf import DictConfig, OmegaConf
+from omegaconf.errors import OmegaConfBaseException
+from stable_baselines3.common.base_class import BaseAlgorithm
+from stable_baselines3.common.buffers import ReplayBuffer
+from stable_baselines3.common.save_util import load_from_zip_file, recursive_setattr
+from stable_baselines3.common.vec_env import VecEnv, VecNormalize
+
+from sportsim.builders import build_algorithm
+from sportsim.errors import ConfigError, ModelFileError
+
+CONFIG_FILE = "config.yaml"
+TB_DIR = "tb"
+CHECKPOINTS_DIR = "checkpoints"
+BEST_DIR = "best"
+FINAL_DIR = "final"
+VIDEOS_DIR = "videos"
+EVALUATIONS_FILE = "evaluations.npz"
+MODEL_FILE = "model.zip"
+NORM_FILE = "vecnormalize.npz"
+REPLAY_FILE = "replay_buffer.npz"
+MANIFEST_FILE = "manifest.json"
+MANIFEST_FORMAT = 1
+CHECKPOINT_PREFIX = "step_"
+MODEL_CHOICES = ("final", "best", "latest")
+_NPZ_ERRORS = (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile)
+_NORM_KEYS = ("obs_mean", "obs_var", "obs_count", "ret_mean", "ret_var", "ret_count",
+              "clip_obs", "clip_reward", "epsilon", "gamma", "norm_obs", "norm_reward")
+_REPLAY_FIELDS = ("observations", "next_observations", "actions", "rewards", "dones", "timeouts")
+
+
+# --- naming and plain files ---------------------------------------------------------------------
+
+def new_run_dir(cfg: DictConfig, now: datetime | None = None) -> Path:
+    """The one naming rule: ``<runs_root>/<env.name>/<algo.name>/<YYYYmmdd-HHMMSS>_seed<seed>``."""
+    stamp = (now or datetime.now()).strftime("%Y%m%d-%H%M%S")
+    return Path(cfg.runs_root) / cfg.env.name / cfg.algo.name / f"{stamp}_seed{cfg.seed}"
+
+
+def create_run_dir(cfg: DictConfig) -> Path:
+    """Create the directory of a new run (``cfg.run_dir`` or the named default); never reuse a run."""
+    run_dir = Path(cfg.run_dir) if cfg.run_dir is not None else new_run_dir(cfg)
+    if (run_dir / CONFIG_FILE).exists():
+        raise ConfigError(f"run_dir {run_dir} already holds a run; continue it with resume={run_dir}")
+    if run_dir.is_dir() and any(run_dir.iterdir()):
+        raise ConfigError(f"run_dir {run_dir} exists and is not empty; choose another run_dir")
+    run_dir.mkdir(parents=True, exist_ok=True)
+    return run_dir.resolve()
+
+
+def default_file_mode() -> int:
+    """Permissions a plain ``open(path, "w")`` would give (mkstemp's temporaries are 0600)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
+def atomic_write(path: Path, write: Callable[[IO[bytes]], None]) -> None:
+    """Write ``path`` through ``write(file)`` into a temporary sibling, fsync, then ``os.replace`` it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        os.chmod(tmp_name, default_file_mode())
+        with os.fdopen(fd, "wb") as file:
+            write(file)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(tmp_name, path)
+    except BaseException:
+        Path(tmp_name).unlink(missing_ok=True)
+        raise
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as file:
+        for block in iter(lambda: file.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def save_config(cfg: DictConfig, run_dir: Path) -> None:
+    text = OmegaConf.to_yaml(cfg, resolve=True).encode()
+    atomic_write(run_dir / CONFIG_FILE, lambda f: f.write(text))
+
+
+def load_config(run_dir: Path) -> DictConfig:
+    path = run_dir / CONFIG_FILE
+    if not path.is_file():
+        raise ModelFileError(f"{path} does not exist (is {run_dir} a sportsim run directory?)")
+    try:
+        cfg = OmegaConf.load(path)
+    except (OSError, ValueError, yaml.YAMLError, OmegaConfBaseException) as exc:
+        raise ModelFileError(f"cannot read {path}: {exc}") from exc
+    assert isinstance(cfg, DictConfig)
+    return cfg
+
+
+def read_npz(path: Path, keys: tuple[str, ...]) -> dict[str, np.ndarray]:
+    """All ``keys`` of an ``.npz`` file, loaded eagerly with ``allow_pickle=False``."""
+    if not path.is_file():
+        raise ModelFileError(f"{path} does not exist")
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            missing = [key for key in keys if key not in data.files]
+            if missing:
+                raise ModelFileError(f"{path} lacks arrays {missing}")
+            return {key: data[key] for key in data.files}
+    except _NPZ_ERRORS as exc:
+        raise ModelFileError(f"{path} is not a readable .npz file ({exc})") from exc
+
+
+# --- observation / reward normalisation statistics ----------------------------------------------
+
+def save_norm_stats(venv: VecNormalize, path: Path) -> None:
+    """VecNormalize running statistics and settings as plain arrays (no pickle)."""
+    if isinstance(venv.obs_rms, dict):
+        raise ConfigError("normalize.obs supports Box observation spaces only, not Dict spaces")
+    arrays = {
+        "obs_mean": venv.obs_rms.mean, "obs_var": venv.obs_rms.var, "obs_count": np.float64(venv.obs_rms.count),
+        "ret_mean": venv.ret_rms.mean, "ret_var": venv.ret_rms.var, "ret_count": np.float64(venv.ret_rms.count),
+        "clip_obs": np.float64(venv.clip_obs), "clip_reward": np.float64(venv.clip_reward),
+        "epsilon": np.float64(venv.epsilon), "gamma": np.float64(venv.gamma),
+        "norm_obs": np.bool_(venv.norm_obs), "norm_reward": np.bool_(venv.norm_reward),
+    }
+    atomic_write(path, lambda f: np.savez(f, **arrays))
+
+
+def load_norm_stats(path: Path, venv: VecNormalize) -> None:
+    """Copy statistics saved by :func:`save_norm_stats` into ``venv`` (shape-checked)."""
+    data = read_npz(path, _NORM_KEYS)
+    shape = venv.observation_space.shape
+    if data["obs_mean"].shape != shape or data["obs_var"].shape != shape:
+        raise ModelFileError(f"{path}: obs_mean has shape {data['obs_mean'].shape}, env observations have {shape}")
+    venv.obs_rms.mean, venv.obs_rms.var = data["obs_mean"].copy(), data["obs_var"].copy()
+    venv.obs_rms.count = float(data["obs_count"])
+    venv.ret_rms.mean, venv.ret_rms.var = data["ret_mean"].copy(), data["ret_var"].copy()
+    venv.ret_rms.count = float(data["ret_count"])
+    venv.clip_obs, venv.clip_reward = float(data["clip_obs"]), float(data["clip_reward"])
+    venv.epsilon, venv.gamma = float(data["epsilon"]), float(data["gamma"])
+
+
+# --- replay buffer ------------------------------------------------------------------------------
+
+def save_replay_buffer(buffer: ReplayBuffer, path: Path) -> None:
+    """The filled part of an SB3 ReplayBuffer as plain arrays (no pickle)."""
+    if not isinstance(buffer.observations, np.ndarray):
+        raise ConfigError("replay buffer checkpoints support Box observation spaces only, not Dict spaces")
+    size = buffer.buffer_size if buffer.full else buffer.pos
+    arrays = {name: getattr(buffer, name)[:size]
+              for name in _REPLAY_FIELDS if isinstance(getattr(buffer, name, None), np.ndarray)}
+    meta = {"pos": np.int64(buffer.pos), "full": np.bool_(buffer.full), "buffer_size": np.int64(buffer.buffer_size)}
+    atomic_write(path, lambda f: np.savez(f, **arrays, **meta))
+
+
+def load_replay_buffer(path: Path, buffer: ReplayBuffer) -> None:
+    """Fill ``buffer`` (built from the same config) with the arrays saved by :func:`save_replay_buffer`."""
+    data = read_npz(path, ("observations", "actions", "rewards", "dones", "pos", "full", "buffer_size"))
+    if int(data["buffer_size"]) != buffer.buffer_size:
+        raise ModelFileError(f"{path}: saved buffer_size {int(data['buffer_size'])} != configured {buffer.buffer_size}")
+    for name in _REPLAY_FIELDS:
+        if name not in data:
+            continue
+        target = getattr(buffer, name)
+        if data[name].shape[1:] != target.shape[1:] or len(data[name]) > len(target):
+            raise ModelFileError(f"{path}: array '{name}' has shape {data[name].shape}, buffer expects {target.shape}")
+        target[: len(data[name])] = data[name]
+    buffer.pos, buffer.full = int(data["pos"]), bool(data["full"])
+
+
+# --- model directories (checkpoints, best/, final/) ---------------------------------------------
+
+def save_model_dir(model: BaseAlgorithm, directory: Path, *, replay_buffer: bool = False,
+                   evaluations: Mapping[str, np.ndarray] | None = None,
+                   extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Save model weights, normalisation statistics and optionally the replay buffer and a snapshot of
+    the evaluation history (``evaluations.npz`` arrays), each atomically; the manifest goes last."""
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / MANIFEST_FILE).unlink(missing_ok=True)  # the directory is incomplete until the new manifest
+    atomic_write(directory / MODEL_FILE, lambda f: model.save(f))
+    files = [MODEL_FILE]
+    venv = model.get_vec_normalize_env()
+    if venv is not None:
+        save_norm_stats(venv, directory / NORM_FILE)
+        files.append(NORM_FILE)
+    if replay_buffer and getattr(model, "replay_buffer", None) is not None:
+        save_replay_buffer(model.replay_buffer, directory / REPLAY_FILE)
+        files.append(REPLAY_FILE)
+    if evaluations is not None:
+        atomic_write(directory / EVALUATIONS_FILE, lambda f: np.savez(f, **evaluations))
+        files.append(EVALUATIONS_FILE)
+    manifest = {
+        "format": MANIFEST_FORMAT,
+        "num_timesteps": int(model.num_timesteps),
+        "episode_num": int(model._episode_num),
+        "n_updates": int(getattr(model, "_n_updates", 0)),
+        "files": {name: {"bytes": (directory / name).stat().st_size, "sha256": sha256_file(directory / name)}
+                  for name in files},
+        "extra": extra or {},
+    }
+    text = json.dumps(manifest, indent=2).encode()
+    atomic_write(directory / MANIFEST_FILE, lambda f: f.write(text))
+    return manifest
+
+
+def read_manifest(directory: Path) -> dict[str, Any]:
+    """The manifest of a complete model directory, after checking every listed file's size and SHA-256."""
+    path = directory / MANIFEST_FILE
+    if not path.is_file():
+        raise ModelFileError(f"{directory} is not a complete model directory ({MANIFEST_FILE} missing)")
+    try:
+        manifest = json.loads(path.read_text())
+        files = manifest["files"]
+        int(manifest["num_timesteps"])
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ModelFileError(f"{path} is not a valid manifest ({exc})") from exc
+    for name, meta in files.items():
+        file = directory / name
+        if not file.is_file():
+            raise ModelFileError(f"{file} is listed in {path} but missing")
+        size = file.stat().st_size
+        if size != meta["bytes"]:
+            raise ModelFileError(f"{file} is truncated or altered: {size} bytes, manifest says {meta['bytes']}")
+        if sha256_file(file) != meta["sha256"]:
+            raise ModelFileError(f"{file} is corrupt: SHA-256 differs from {path}")
+    return manifest
+
+
+def checkpoint_dir(run_dir: Path, num_timesteps: int) -> Path:
+    return run_dir / CHECKPOINTS_DIR / f"{CHECKPOINT_PREFIX}{num_timesteps:012d}"
+
+
+def complete_checkpoints(run_dir: Path) -> list[Path]:
+    """Checkpoint directories holding a manifest, oldest first (incomplete ones are skipped)."""
+    root = run_dir / CHECKPOINTS_DIR
+    if not root.is_dir():
+        return []
+    dirs = sorted(p for p in root.glob(f"{CHECKPOINT_PREFIX}*") if p.is_dir())
+    return [p for p in dirs if (p / MANIFEST_FILE).is_file()]
+
+
+def latest_checkpoint(run_dir: Path) -> Path | None:
+    checkpoints = complete_checkpoints(run_dir)
+    return checkpoints[-1] if checkpoints else None
+
+
+def save_checkpoint(model: BaseAlgorithm, run_dir: Path, keep: int | None,
+                    evaluations: Mapping[str, np.ndarray] | None = None) -> Path:
+    """Write ``checkpoints/step_<n>/`` for the current step, then drop the oldest beyond ``keep``."""
+    directory = checkpoint_dir(run_dir, model.num_timesteps)
+    save_model_dir(model, directory, replay_buffer=True, evaluations=evaluations)
+    if keep is not None:
+        for old in complete_checkpoints(run_dir)[:-keep]:
+            (old / MANIFEST_FILE).unlink()  # uncommit first: a half-deleted directory reads as incomplete
+            shutil.rmtree(old)
+    return directory
+
+
+def remove_incomplete_checkpoints(run_dir: Path) -> list[Path]:
+    """Delete checkpoint directories without a manifest (left by a killed process); return them."""
+    root = run_dir / CHECKPOINTS_DIR
+    candidates = sorted(root.glob(f"{CHECKPOINT_PREFIX}*"))
+    incomplete = [p for p in candidates if p.is_dir() and not (p / MANIFEST_FILE).exists()]
+    for path in incomplete:
+        shutil.rmtree(path)
+    return incomplete
+
+
+def load_parameters(model: BaseAlgorithm, path: Path) -> None:
+    """Weights (+ optimiser state and SB3's extra tensors, e.g. SAC's log_ent_coef) from an SB3 .zip.
+
+    Reads only the zip's ``.pth`` tensors (``torch.load(weights_only=True)``) and hands them to
+    ``model.set_parameters``; the pickled ``data`` entry that ``.load()`` would unpickle is ignored.
+    """
+    if not path.is_file():
+        raise ModelFileError(f"model file {path} does not exist")
+    try:
+        _, params, variables = load_from_zip_file(path, load_data=False, device=model.device)
+    except (ValueError, OSError, RuntimeError, EOFError, KeyError, zipfile.BadZipFile) as exc:
+        raise ModelFileError(f"{path} is not a readable SB3 model file ({exc})") from exc
+    expected = set(model._get_torch_save_params()[0])
+    if set(params) != expected:
+        raise ModelFileError(
+            f"{path} is truncated or not a {type(model).__name__} model file "
+            f"(expected weights {sorted(expected)}, found {sorted(params) or 'none'})"
+        )
+    try:
+        model.set_parameters(params, exact_match=True, device=model.device)
+        for name, value in (variables or {}).items():
+            recursive_setattr(model, f"{name}.data", value.data)
+    except (ValueError, RuntimeError, KeyError, AttributeError) as exc:
+        algo = type(model).__name__
+        raise ModelFileError(f"{path} does not fit the {algo} built from the run config ({exc})") from exc
+
+
+def restore_checkpoint(model: BaseAlgorithm, directory: Path, manifest: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Load a checkpoint into ``model`` (built with its training env): weights, optimiser, normalisation
+    statistics, replay buffer and step counters. ``manifest`` is one :func:`read_manifest` already
+    verified; without it the directory is verified here. Returns the manifest."""
+    manifest = manifest if manifest is not None else read_manifest(directory)
+    load_parameters(model, directory / MODEL_FILE)
+    venv = model.get_vec_normalize_env()
+    if venv is not None:
+        load_norm_stats(directory / NORM_FILE, venv)
+    if REPLAY_FILE in manifest["files"] and getattr(model, "replay_buffer", None) is not None:
+        load_replay_buffer(directory / REPLAY_FILE, model.replay_buffer)
+    model.num_timesteps = int(manifest["num_timesteps"])
+    model._episode_num = int(manifest.get("episode_num", 0))
+    if hasattr(model, "_n_updates"):
+        model._n_updates = int(manifest.get("n_updates", 0))
+    return manifest
+
+
+# --- finding a policy to run --------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ModelLocation:
+    run_dir: Path      # holds config.yaml
+    model_file: Path   # an SB3 .zip; vecnormalize.npz and manifest.json (if any) sit next to it
+    label: str         # final | best | step_<n> | the .zip's stem
+
+    @property
+    def norm_file(self) -> Path:
+        return self.model_file.parent / NORM_FILE
+
+
+def locate_model(path: Path, which: str = "final") -> ModelLocation:
+    """Resolve ``<run dir>`` (+ ``which`` of final/best/latest) or a ``.zip`` model inside a run directory."""
+    if which not in MODEL_CHOICES:
+        raise ConfigError(f"model must be one of {', '.join(MODEL_CHOICES)}, got {which!r}")
+    path = path.expanduser().resolve()
+    if path.suffix == ".zip":
+        if not path.is_file():
+            raise ModelFileError(f"model file {path} does not exist")
+        run_dir = next((p for p in path.parents[:3] if (p / CONFIG_FILE).is_file()), None)
+        if run_dir is None:
+            raise ModelFileError(f"{path}: no {CONFIG_FILE} in the three folders above it; pass the run directory")
+        label = path.parent.name if path.name == MODEL_FILE else path.stem
+        return ModelLocation(run_dir, path, label)
+    if not (path / CONFIG_FILE).is_file():
+        raise ModelFileError(f"{path} is neither a model .zip nor a run directory with {CONFIG_FILE}")
+    if which == "latest":
+        latest = latest_checkpoint(path)
+        if latest is None:
+            raise ModelFileError(f"{path / CHECKPOINTS_DIR} holds no complete checkpoint")
+        return ModelLocation(path, latest / MODEL_FILE, latest.name)
+    model_dir = path / (FINAL_DIR if which == "final" else BEST_DIR)
+    if not (model_dir / MANIFEST_FILE).is_file():
+        hint = " (training was interrupted? try model=best or model=latest)" if which == "final" else ""
+        raise ModelFileError(f"{model_dir} holds no complete model{hint}")
+    return ModelLocation(path, model_dir / MODEL_FILE, which)
+
+
+def load_model(location: ModelLocation, env: VecEnv, cfg: DictConfig) -> BaseAlgorithm:
+    """An algorithm built from ``cfg`` for ``env`` with the located weights (manifest-verified when present)."""
+    if location.model_file.name == MODEL_FILE and (location.model_file.parent / MANIFEST_FILE).is_file():
+        read_manifest(location.model_file.parent)
+    model = build_algorithm(cfg, env, inference=True)
+    load_parameters(model, location.model_file)
+    return model

@@ -1,0 +1,65 @@
+"""Helpers shared by the training-machinery tests: which envs to run against, tiny budgets, and
+running ``python -m sportsim.*`` in a subprocess that sees the test configs and the fake env."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from sportsim import paths
+from sportsim.config import CONFIG_PATH_ENV
+
+TESTS_DIR = Path(__file__).resolve().parent
+TEST_CONFIG_DIR = TESTS_DIR / "configs"  # env/fake.yaml (tests/fake_env.py), hparams/fake_ppo.yaml
+EPISODE_STEPS = 20
+
+
+def env_available(name: str) -> bool:
+    """A sportsim env is testable once configs/env/<name>.yaml and its module exist."""
+    return (paths.config_dir() / "env" / f"{name}.yaml").is_file() and (
+        importlib.util.find_spec(f"sportsim.envs.{name}") is not None
+    )
+
+
+# The training tests run against each of these; the machinery must not depend on which env it drives.
+TRAIN_ENVS = [
+    "fake",
+    pytest.param("halfpipe", marks=pytest.mark.skipif(not env_available("halfpipe"), reason="no HalfPipe-v0 yet")),
+]
+
+# Overrides that make any env and algorithm train in seconds: short episodes, small networks and batches.
+TINY_ALGO = {
+    "ppo": ["algo.n_steps=64", "algo.batch_size=32", "algo.n_epochs=2", "algo.policy_kwargs.net_arch=[16,16]"],
+    "a2c": ["algo.n_steps=8", "algo.policy_kwargs.net_arch=[16,16]"],
+    "sac": ["algo.buffer_size=5000", "algo.learning_starts=50", "algo.batch_size=32",
+            "algo.policy_kwargs.net_arch=[16,16]"],
+}
+
+
+def tiny_overrides(env: str, algo: str) -> list[str]:
+    """One env copy (tuned hparams files may ask for more), short episodes, no progress bar."""
+    return [f"env={env}", f"algo={algo}", "n_envs=1", "progress_bar=false",
+            f"++env.kwargs.max_episode_steps={EPISODE_STEPS}", *TINY_ALGO[algo]]
+
+
+def cli_env() -> dict[str, str]:
+    """Environment for `python -m sportsim.*` subprocesses: test configs, and tests/ importable (fake_env)."""
+    env = dict(os.environ)
+    env[CONFIG_PATH_ENV] = str(TEST_CONFIG_DIR)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(TESTS_DIR), env.get("PYTHONPATH", "")) if p)
+    return env
+
+
+def module_command(module: str, *args: str) -> list[str]:
+    return [sys.executable, "-m", module, *args]
+
+
+def run_module(module: str, *args: str, cwd: Path, timeout_s: float = 120) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m <module> <args>`` in ``cwd`` and capture its output."""
+    return subprocess.run(module_command(module, *args), cwd=cwd, env=cli_env(), capture_output=True, text=True,
+                          timeout=timeout_s, check=False)
