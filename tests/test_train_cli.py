@@ -89,6 +89,8 @@ def test_smoke_run_writes_every_artifact(ppo_run: SmokeRun) -> None:
         assert history.tolist() == [t for t in (128, 256) if t <= manifest["num_timesteps"]]
     final = runs.read_manifest(run / "final")
     assert set(final["files"]) == {"model.zip", "vecnormalize.npz"} and final["num_timesteps"] == 256
+    walls = [runs.read_manifest(d)["extra"]["train_wall_s"] for d in checkpoints]
+    assert 0 < walls[0] < walls[1] <= final["extra"]["train_wall_s"]  # training time, recorded as it grows
     best = runs.read_manifest(run / "best")
     assert isinstance(best["extra"]["mean_reward"], float)
 
@@ -182,7 +184,8 @@ def test_resume_continues_steps_tensorboard_and_replay_buffer(env: str, tmp_path
     first = run_module("sportsim.train", *tiny_overrides(env, "sac"), *common, "total_timesteps=200",
                        f"run_dir={run}", cwd=tmp_path)
     assert first.returncode == 0, first.stderr
-    assert runs.read_manifest(runs.latest_checkpoint(run))["num_timesteps"] == 200
+    first_manifest = runs.read_manifest(runs.latest_checkpoint(run))
+    assert first_manifest["num_timesteps"] == 200
     # A save killed half-way leaves a newer directory without a manifest: resume must skip and remove it.
     torn = runs.checkpoint_dir(run, 999)
     torn.mkdir()
@@ -196,6 +199,7 @@ def test_resume_continues_steps_tensorboard_and_replay_buffer(env: str, tmp_path
     latest = runs.latest_checkpoint(run)
     manifest = runs.read_manifest(latest)
     assert latest.name == "step_000000000400" and manifest["num_timesteps"] == 400
+    assert manifest["extra"]["train_wall_s"] > first_manifest["extra"]["train_wall_s"]  # the clock carries on
     replay = runs.read_npz(latest / "replay_buffer.npz", ("observations",))
     assert int(replay["pos"]) == 400 and len(replay["observations"]) == 400  # 200 restored + 200 new
     assert OmegaConf.load(run / "config.yaml").total_timesteps == 400

@@ -3,6 +3,8 @@ saving, and a clean stop on SIGINT/SIGTERM."""
 
 from __future__ import annotations
 
+import time
+
 import numbers
 import signal
 import sys
@@ -41,6 +43,17 @@ class RewardTermsCallback(BaseCallback):
         return True
 
 
+class TrainingClock:
+    """Wall-clock seconds spent training, carried across resumes through the checkpoints."""
+
+    def __init__(self, already_s: float = 0.0) -> None:
+        self.already_s = already_s
+        self._start = time.perf_counter()
+
+    def seconds(self) -> float:
+        return round(self.already_s + time.perf_counter() - self._start, 3)
+
+
 class AtomicCheckpointCallback(BaseCallback):
     """Save ``checkpoints/step_<n>/`` (see :mod:`sportsim.runs`) every ``every_steps`` env steps.
 
@@ -49,9 +62,10 @@ class AtomicCheckpointCallback(BaseCallback):
     """
 
     def __init__(self, run_dir: Path, every_steps: int, keep: int | None, evaluation: EvalCallback | None = None,
-                 verbose: int = 0) -> None:
+                 verbose: int = 0, clock: "TrainingClock | None" = None) -> None:
         super().__init__(verbose)
         self.run_dir, self.every_steps, self.keep, self.evaluation = run_dir, every_steps, keep, evaluation
+        self.clock = clock if clock is not None else TrainingClock()
         self.last_saved_step = -1
         self._last_due_step = 0
 
@@ -71,7 +85,8 @@ class AtomicCheckpointCallback(BaseCallback):
         directory = runs.checkpoint_dir(self.run_dir, self.model.num_timesteps)
         if self.model.num_timesteps != self.last_saved_step:
             history = evaluation_history(self.evaluation) if self.evaluation is not None else None
-            runs.save_checkpoint(self.model, self.run_dir, self.keep, evaluations=history)
+            runs.save_checkpoint(self.model, self.run_dir, self.keep, evaluations=history,
+                                 extra={"train_wall_s": self.clock.seconds()})
             self.last_saved_step = self.model.num_timesteps
             if self.verbose >= 2:
                 print(f"sportsim: checkpoint {directory}", flush=True)

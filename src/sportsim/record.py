@@ -22,7 +22,6 @@ from typing import Any
 
 import imageio.v2 as imageio
 import numpy as np
-from stable_baselines3.common.vec_env import DummyVecEnv, VecNormalize
 
 from sportsim import builders, runs
 from sportsim.cli import run_cli
@@ -119,20 +118,12 @@ def record(path: Path, *, episodes: int = 1, out: Path | None = None, determinis
         raise ConfigError(f"out: {target} already exists; choose another file name")
     if target.suffix.lower() != ".mp4":
         raise ConfigError(f"out: {target} must end in .mp4")
-    cfg = runs.load_config(location.run_dir)
-    cfg.device = device
-
-    env = builders.make_env(cfg.env, render_mode="rgb_array")
-    venv = DummyVecEnv([lambda: env])  # gives the algorithm its spaces; the rollout steps `env` itself
+    loaded = runs.open_policy(location, device, render_mode="rgb_array")
+    env = loaded.env
     try:
-        normalizer = None
-        if cfg.normalize.obs or cfg.normalize.reward:
-            normalizer = VecNormalize(venv, training=False, norm_obs=cfg.normalize.obs, norm_reward=False)
-            runs.load_norm_stats(location.norm_file, normalizer)
-        policy = runs.load_model(location, normalizer if normalizer is not None else venv, cfg)
         fps = env.metadata.get("render_fps")
         if not fps:
-            raise ConfigError(f"env '{cfg.env.id}' declares no metadata['render_fps'] to time the video")
+            raise ConfigError(f"env '{loaded.cfg.env.id}' declares no metadata['render_fps'] to time the video")
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp_name = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=".mp4", dir=target.parent)
         os.chmod(tmp_name, runs.default_file_mode())
@@ -147,9 +138,7 @@ def record(path: Path, *, episodes: int = 1, out: Path | None = None, determinis
                     writer.append_data(frame)
                     frames += 1
                     for _ in range(max_steps):
-                        policy_obs = normalizer.normalize_obs(obs) if normalizer is not None else obs
-                        action, _ = policy.predict(policy_obs, deterministic=deterministic)
-                        obs, _, terminated, truncated, _ = env.step(action)
+                        obs, _, terminated, truncated, _ = env.step(loaded.act(obs, deterministic))
                         writer.append_data(np.asarray(env.render()))
                         frames += 1
                         if terminated or truncated:
@@ -160,7 +149,7 @@ def record(path: Path, *, episodes: int = 1, out: Path | None = None, determinis
         finally:
             tmp.unlink(missing_ok=True)
     finally:
-        venv.close()
+        loaded.close()
     return Recording(video, frames, width_px=frame.shape[1], height_px=frame.shape[0], fps=float(fps))
 
 

@@ -31,6 +31,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
+import gymnasium as gym
 import numpy as np
 import yaml
 from omegaconf import DictConfig, OmegaConf
@@ -38,9 +39,9 @@ from omegaconf.errors import OmegaConfBaseException
 from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.buffers import ReplayBuffer
 from stable_baselines3.common.save_util import load_from_zip_file, recursive_setattr
-from stable_baselines3.common.vec_env import VecEnv, VecNormalize
+from stable_baselines3.common.vec_env import DummyVecEnv, VecEnv, VecNormalize
 
-from sportsim.builders import build_algorithm
+from sportsim.builders import build_algorithm, make_env
 from sportsim.errors import ConfigError, ModelFileError
 
 CONFIG_FILE = "config.yaml"
@@ -279,10 +280,11 @@ def latest_checkpoint(run_dir: Path) -> Path | None:
 
 
 def save_checkpoint(model: BaseAlgorithm, run_dir: Path, keep: int | None,
-                    evaluations: Mapping[str, np.ndarray] | None = None) -> Path:
+                    evaluations: Mapping[str, np.ndarray] | None = None,
+                    extra: dict[str, Any] | None = None) -> Path:
     """Write ``checkpoints/step_<n>/`` for the current step, then drop the oldest beyond ``keep``."""
     directory = checkpoint_dir(run_dir, model.num_timesteps)
-    save_model_dir(model, directory, replay_buffer=True, evaluations=evaluations)
+    save_model_dir(model, directory, replay_buffer=True, evaluations=evaluations, extra=extra)
     if keep is not None:
         for old in complete_checkpoints(run_dir)[:-keep]:
             (old / MANIFEST_FILE).unlink()  # uncommit first: a half-deleted directory reads as incomplete
@@ -392,3 +394,38 @@ def load_model(location: ModelLocation, env: VecEnv, cfg: DictConfig) -> BaseAlg
     model = build_algorithm(cfg, env, inference=True)
     load_parameters(model, location.model_file)
     return model
+
+
+@dataclass
+class LoadedPolicy:
+    """A trained policy with the env it acts in: observations go through ``act`` (normalised exactly
+    as in training), actions come back ready for ``env.step``."""
+
+    location: ModelLocation
+    cfg: DictConfig
+    env: gym.Env
+    model: BaseAlgorithm
+    normalizer: VecNormalize | None
+
+    def act(self, obs: np.ndarray, deterministic: bool = True) -> np.ndarray:
+        policy_obs = self.normalizer.normalize_obs(obs) if self.normalizer is not None else obs
+        action, _ = self.model.predict(policy_obs, deterministic=deterministic)
+        return action
+
+    def close(self) -> None:
+        self.env.close()
+
+
+def open_policy(location: ModelLocation, device: str = "cpu", **env_kwargs: Any) -> LoadedPolicy:
+    """Load the located policy with a fresh env built from its run's config (``env_kwargs`` such as
+    ``render_mode`` go to the env); weights are read without unpickling."""
+    cfg = load_config(location.run_dir)
+    cfg.device = device
+    env = make_env(cfg.env, **env_kwargs)
+    venv = DummyVecEnv([lambda: env])  # gives the algorithm its spaces; callers step `env` itself
+    normalizer = None
+    if cfg.normalize.obs or cfg.normalize.reward:
+        normalizer = VecNormalize(venv, training=False, norm_obs=cfg.normalize.obs, norm_reward=False)
+        load_norm_stats(location.norm_file, normalizer)
+    model = load_model(location, normalizer if normalizer is not None else venv, cfg)
+    return LoadedPolicy(location, cfg, env, model, normalizer)

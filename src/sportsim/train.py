@@ -28,6 +28,7 @@ from sportsim.callbacks import (
     RewardTermsCallback,
     SaveBestCallback,
     StopOnSignal,
+    TrainingClock,
     restore_evaluations,
 )
 from sportsim.cli import EXIT_INTERRUPTED, run_cli
@@ -120,8 +121,9 @@ def main(argv: Sequence[str]) -> int:
             )
             if checkpoint is not None:
                 restore_evaluations(evaluation, checkpoint, run_dir)
+        clock = TrainingClock(manifest["extra"].get("train_wall_s", 0.0) if manifest else 0.0)
         checkpoints = AtomicCheckpointCallback(run_dir, cfg.checkpoint_freq, cfg.keep_checkpoints, evaluation,
-                                               cfg.verbose)
+                                               cfg.verbose, clock)
         stop = StopOnSignal()
         callbacks = [RewardTermsCallback(), *([evaluation] if evaluation is not None else []), checkpoints, stop]
 
@@ -141,8 +143,9 @@ def main(argv: Sequence[str]) -> int:
                 print(f"sportsim: stopped at {model.num_timesteps} steps; checkpoint {last}", file=sys.stderr)
                 print(f"sportsim: continue with: python -m sportsim.train resume={run_dir}", file=sys.stderr)
                 return EXIT_INTERRUPTED
-            runs.save_model_dir(model, run_dir / runs.FINAL_DIR)
-        print(f"sportsim: done, {model.num_timesteps} steps; final model {run_dir / runs.FINAL_DIR}")
+            runs.save_model_dir(model, run_dir / runs.FINAL_DIR, extra={"train_wall_s": clock.seconds()})
+        print(f"sportsim: done, {model.num_timesteps} steps in {clock.seconds():.0f} s of training; "
+              f"final model {run_dir / runs.FINAL_DIR}")
         return 0
     finally:
         train_env.close()
