@@ -19,20 +19,13 @@ import numpy as np
 from sportsim import runs
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("path", type=Path)
-    parser.add_argument("--model", default="final", choices=runs.MODEL_CHOICES)
-    parser.add_argument("--episodes", type=int, default=100)
-    parser.add_argument("--seed", type=int, default=2_000_000)
-    parser.add_argument("--json", type=Path, help="also write the figures to this JSON file")
-    args = parser.parse_args()
-
-    loaded = runs.open_policy(runs.locate_model(args.path, args.model))
+def evaluate(location: runs.ModelLocation, episodes: int = 100, seed: int = 2_000_000) -> dict:
+    """Deterministic roll-outs of the located policy from seeds ``seed .. seed+episodes-1``."""
+    loaded = runs.open_policy(location)
     returns, successes, lengths, times_to_success, falls = [], [], [], [], 0
     try:
-        for episode in range(args.episodes):
-            obs, info = loaded.env.reset(seed=args.seed + episode)
+        for episode in range(episodes):
+            obs, info = loaded.env.reset(seed=seed + episode)
             total, steps, success_time = 0.0, 0, None
             while True:
                 obs, reward, terminated, truncated, info = loaded.env.step(loaded.act(obs))
@@ -50,13 +43,12 @@ def main() -> None:
                 times_to_success.append(success_time)
     finally:
         loaded.close()
-
-    figures = {
-        "path": str(loaded.location.model_file),
+    return {
+        "path": str(location.model_file),
         "env": loaded.cfg.env.id,
         "algo": loaded.cfg.algo.name,
-        "episodes": args.episodes,
-        "first_seed": args.seed,
+        "episodes": episodes,
+        "first_seed": seed,
         "mean_return": float(np.mean(returns)),
         "std_return": float(np.std(returns)),
         "success_rate": float(np.mean(successes)),
@@ -64,6 +56,17 @@ def main() -> None:
         "mean_episode_steps": float(np.mean(lengths)),
         "median_time_to_success_s": statistics.median(times_to_success) if times_to_success else None,
     }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("path", type=Path)
+    parser.add_argument("--model", default="final", choices=runs.MODEL_CHOICES)
+    parser.add_argument("--episodes", type=int, default=100)
+    parser.add_argument("--seed", type=int, default=2_000_000)
+    parser.add_argument("--json", type=Path, help="also write the figures to this JSON file")
+    args = parser.parse_args()
+    figures = evaluate(runs.locate_model(args.path, args.model), args.episodes, args.seed)
     for key, value in figures.items():
         print(f"{key:26s} {value}")
     if args.json:
