@@ -125,6 +125,9 @@ def test_observation_elements_are_not_constant():
         ({"stroke_m": 2.0}, "stroke_m=2.0"),
         ({"transition_radius_m": -1.0}, "invalid pipe"),
         ({"start_energy_frac": (0.5, 0.1)}, "start_energy_frac"),
+        ({"episode_time_s": 0.0}, "must all be > 0"),
+        ({"bail_load_bw": -1.0}, "bail_load_bw=-1.0"),
+        ({"along_pipe_speed_mps": -3.0}, "along_pipe_speed_mps=-3.0"),
     ],
 )
 def test_bad_arguments_raise_config_error(kwargs, message):

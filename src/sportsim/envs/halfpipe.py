@@ -148,7 +148,12 @@ class HalfPipeEnv(gym.Env):
         self.along_pipe_speed_mps = float(along_pipe_speed_mps)
         self.rider = hp.make_rider(rider_mass_kg, rider_height_m, rider_sex, stroke_m, max_push_bw, max_leg_speed_mps)
         self.weights = HalfPipeRewardWeights(progress_weight, effort_weight, success_reward, fall_penalty)
-        n_sub = physics_dt_s and round(1.0 / (control_hz * physics_dt_s))
+        if not (control_hz > 0 and physics_dt_s > 0 and episode_time_s > 0):
+            raise ConfigError(f"control_hz={control_hz}, physics_dt_s={physics_dt_s} and episode_time_s="
+                              f"{episode_time_s} must all be > 0")
+        if not (lose_board_gap_m > 0 and bail_load_bw > 0):
+            raise ConfigError(f"lose_board_gap_m={lose_board_gap_m} and bail_load_bw={bail_load_bw} must be > 0")
+        n_sub = round(1.0 / (control_hz * physics_dt_s))
         if not n_sub or abs(n_sub * physics_dt_s * control_hz - 1.0) > 1e-6:
             raise ConfigError(f"control period 1/{control_hz} s is not a multiple of physics_dt_s={physics_dt_s}")
         if not (0.0 <= self.rolling_resistance < 1.0 and 0.0 <= self.drag_area_m2 < 5.0):
