@@ -42,6 +42,7 @@ class SuccessTimer(BaseCallback):
         self.history: list[tuple[int, float, float]] = []
         self.reached: tuple[int, float] | None = None
         self._start = time.perf_counter()
+        self._eval_s = 0.0  # evaluation time, kept out of the training wall time
         self._next = every
 
     def _success_rate(self) -> float:
@@ -61,8 +62,10 @@ class SuccessTimer(BaseCallback):
         if self.num_timesteps < self._next:
             return True
         self._next += self.every
-        wall = time.perf_counter() - self._start
+        wall = time.perf_counter() - self._start - self._eval_s
+        started = time.perf_counter()
         rate = self._success_rate()
+        self._eval_s += time.perf_counter() - started
         self.history.append((self.num_timesteps, rate, wall))
         print(f"  {self.num_timesteps:8d} steps  success {rate:4.0%}  train wall {wall:6.0f} s", flush=True)
         if rate >= self.target:
