@@ -163,3 +163,18 @@ def test_leg_limits_are_respected():
         assert lo - 1e-9 <= env.data.act[0] <= hi + 1e-9
         assert -1e-6 <= env.data.actuator_force[0] <= env.rider.max_push_n + 1e-6
         assert abs(env.data.ctrl[0]) <= env.rider.max_speed_mps + 1e-9
+
+
+def test_air_drag_coast_down_matches_the_quadratic_drag_law():
+    """Coasting on a long flat with drag only (no rolling resistance): m dv/dt = -1/2 rho C_D A v^2, so
+    v(t) = v0 / (1 + k v0 t) with k = rho C_D A / (2 m). Speed after 4 s within 1 % of the law."""
+    env = passive_rider_env("mini", 1.0, flat_width_m=100.0, rolling_resistance=0.0, drag_area_m2=0.6)
+    v0 = abs(env.data.sensordata[env._s_com_vel])
+    assert v0 > 4.0
+    for _ in range(4 * CONTROL_HZ):
+        env.step(np.zeros(1, dtype=np.float32))
+    k = 1.2 * 0.6 / (2 * env.total_mass_kg)
+    expected = v0 / (1 + k * v0 * 4.0)
+    speed = float(np.linalg.norm(env.data.sensordata[env._s_com_vel:env._s_com_vel + 3]))
+    assert speed == pytest.approx(expected, rel=0.01)
+    assert speed < v0 * 0.95  # drag really acted

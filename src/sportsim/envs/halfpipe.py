@@ -176,7 +176,7 @@ class HalfPipeEnv(gym.Env):
         self.render_mode = render_mode
         self.metadata = {**self.metadata, "render_fps": control_hz}
 
-        self.model = build_model(self.pipe, self.surface, self.rider, self.drag_area_m2, physics_dt_s)
+        self.model = build_model(self.pipe, self.surface, self.rider, physics_dt_s)
         self.data = mujoco.MjData(self.model)
         self._index_model()
         self.body_weight_n = self.total_mass_kg * hp.GRAVITY_MPS2
@@ -207,6 +207,7 @@ class HalfPipeEnv(gym.Env):
         self._s_stance_rate = adr["stance_rate"]
         self._s_stop = adr["leg_stop"]
         self._rider_body = m.body("rider").id
+        self._opt = m.opt
         self.total_mass_kg = float(m.body_subtreemass[self._rider_body])
         self._drag_coef = 0.5 * hp.AIR_DENSITY_KGPM3 * self.drag_area_m2
         lo, hi = m.actuator_actrange[0]
@@ -248,12 +249,15 @@ class HalfPipeEnv(gym.Env):
         u2 = self.along_pipe_speed_mps**2
         # air drag -1/2 rho C_D A |V| v on the CoM (V includes the speed along the pipe), held over the
         # control step
-        v = sd[self._s_com_vel:self._s_com_vel + 3]
-        d.xfrc_applied[self._rider_body, :3] = -self._drag_coef * math.sqrt(v @ v + u2) * v
+        i = self._s_com_vel
+        vx, vy, vz = float(sd[i]), float(sd[i + 1]), float(sd[i + 2])
+        k = -self._drag_coef * math.sqrt(vx * vx + vy * vy + vz * vz + u2)
+        d.xfrc_applied[self._rider_body, :3] = (k * vx, k * vy, k * vz)
         # sensors (about half the cost of a substep) are only read after the control step
-        m.opt.disableflags |= _SENSORS_OFF
+        opt = self._opt
+        opt.disableflags |= _SENSORS_OFF
         mujoco.mj_step(m, d, nstep=self.n_substeps - 1)
-        m.opt.disableflags &= ~_SENSORS_OFF
+        opt.disableflags &= ~_SENSORS_OFF
         mujoco.mj_step(m, d)
 
         load = float(sd[self._s_load])
@@ -289,8 +293,15 @@ class HalfPipeEnv(gym.Env):
         if self.render_mode != "rgb_array":
             return None
         if self._renderer is None:
-            self._renderer = mujoco.Renderer(self.model, *self._render_size)
-        self._renderer.update_scene(self.data, camera="side")
+            # same joints as the physics model, plus the geometry to look at
+            self._render_model = build_model(self.pipe, self.surface, self.rider, self.model.opt.timestep,
+                                             visuals=True)
+            self._render_data = mujoco.MjData(self._render_model)
+            self._renderer = mujoco.Renderer(self._render_model, *self._render_size)
+        rd = self._render_data
+        rd.qpos[:], rd.qvel[:], rd.act[:], rd.time = self.data.qpos, self.data.qvel, self.data.act, self.data.time
+        mujoco.mj_forward(self._render_model, rd)
+        self._renderer.update_scene(rd, camera="side")
         return self._renderer.render()
 
     def close(self) -> None:
@@ -357,9 +368,11 @@ class HalfPipeEnv(gym.Env):
         return obs, 0.0, True, False, info
 
 
-def build_model(pipe: hp.PipeGeometry, surface: hp.Surface, rider: hp.Rider, drag_area_m2: float,
-                physics_dt_s: float) -> mujoco.MjModel:
-    """Size ``envs/halfpipe.xml`` to the configuration and add the pipe and rider visuals."""
+def build_model(pipe: hp.PipeGeometry, surface: hp.Surface, rider: hp.Rider, physics_dt_s: float,
+                visuals: bool = False) -> mujoco.MjModel:
+    """Size ``envs/halfpipe.xml`` to the configuration; with ``visuals`` also add the pipe, board and
+    rider geometry. The visuals change no dynamics; the physics model leaves them out because MuJoCo
+    updates every geom and tendon on every step (a quarter of the step's cost here)."""
     spec = mujoco.MjSpec.from_file(str(model_path("halfpipe.xml")))
     R, half_flat = pipe.transition_radius_m, pipe.flat_width_m / 2
     spec.option.timestep = physics_dt_s
@@ -395,8 +408,9 @@ def build_model(pipe: hp.PipeGeometry, surface: hp.Surface, rider: hp.Rider, dra
         spec.joint(j).solref_limit = [2.0 * physics_dt_s, 1.0]
     spec.tendon("feet_on_board").solref_limit = [2.0 * physics_dt_s, 1.0]
 
-    _add_pipe_visuals(spec, pipe)
-    _add_rider_visuals(spec, rider, surface, R, stand)
+    if visuals:
+        _add_pipe_visuals(spec, pipe)
+        _add_rider_visuals(spec, rider, surface, R, stand)
     _place_camera(spec, pipe)
     model = spec.compile()
     _set_constraint_scales(model, mass, R)
