@@ -81,6 +81,19 @@ class HalfPipeEnv(gym.Env):
     carrying more than ``bail_load_bw`` body weights; or if the physics ever produced a non-finite state
     (``info["physics_error"]``; never seen in tests). Truncated after ``episode_time_s``.
 
+    ## Model limits
+    * The rider is a point mass: body rotation, arms and balance are not modelled, and the board is
+      massless (it cannot be lifted: the legs only push). This is the pumping model of the literature
+      [REFERENCES A3]; it also keeps the flat/transition junctions free of the impulsive pitch jolt a
+      single rigid contact point would give.
+    * Above a vertical lip the board flies along the wall's line (the guide keeps following it): a
+      take-off from a vertical wall is vertical, so the flight lands back on the wall as in reality, but
+      the rider cannot fly out over the deck. Past a sub-vertical coping (mini ramps) the episode ends.
+    * Snow pipes slope 16-18.5 deg along their length [R2]; the env is the cross-section only. With snow
+      friction (mu 0.05) pumping alone cannot gain height, as for real riders who draw speed from the
+      slope; ``along_pipe_speed_mps`` approximates that (friction and drag then act on the total
+      sliding velocity), but carving is not modelled.
+
     ## Arguments
     | argument | default | meaning |
     |---|---|---|
