@@ -259,7 +259,8 @@ def finalize(cfg: DictConfig) -> DictConfig:
 def help_text() -> str:
     """``--help`` for ``python -m sportsim.train``: usage, group options and every setting with its comment."""
     primary = (paths.config_dir() / f"{PRIMARY_CONFIG}.yaml").read_text()
-    settings = primary.split("_self_", 1)[-1].strip("\n")
+    # the settings are everything after the defaults list (a top-level key starts each of them)
+    settings = re.split(r"(?m)^(?=[a-z_]+:)", primary.split("defaults:", 1)[-1], maxsplit=1)[-1].strip("\n")
     defaults = _primary_defaults()
     groups = "\n".join(
         f"  {group:<7} {', '.join(group_options(group)) or '(none)'}   (default: {defaults.get(group)})"
@@ -274,7 +275,7 @@ Train a stable-baselines3 agent on a sportsim env; everything lands in one run d
 
 config groups (choose with group=option):
 {groups}
-  hparams tuned algo values merged automatically from hparams/<env>_<algo>.yaml: {hparams}
+  hparams tuned values merged automatically (last) from hparams/<env>_<algo>.yaml: {hparams}
 
 settings (configs/{PRIMARY_CONFIG}.yaml; override with key=value, nested with normalize.obs=false):
 {re.sub(r"(?m)^", "  ", settings)}
