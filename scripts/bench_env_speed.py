@@ -22,7 +22,7 @@ import numpy as np
 
 import sportsim  # noqa: F401  (registers sportsim/HalfPipe-v0)
 
-ENVS = ("sportsim/HalfPipe-v0", "MountainCarContinuous-v0", "Acrobot-v1")
+ENVS = ("sportsim/HalfPipe-v0", "sportsim/HighBar-v0", "MountainCarContinuous-v0", "Acrobot-v1")
 REFERENCE = "Acrobot-v1"
 
 

@@ -160,3 +160,23 @@ def test_every_algo_config_builds_its_sb3_algorithm(algo: str) -> None:
     assert any(isinstance(m, activation) for m in model.policy.modules())
     assert [m.out_features for m in model.policy.modules() if isinstance(m, nn.Linear)][:2] == [8, 8]
     env.close()
+
+
+def test_task_selects_the_env_task_and_is_recorded() -> None:
+    cfg = config.compose_train_config(["env=highbar", "task=giant"])
+    assert cfg.task == "giant" and cfg.env.kwargs.task == "giant"
+    default = config.compose_train_config(["env=highbar"])
+    assert default.task == default.env.kwargs.task == "handstand"  # task: null keeps the env config's task
+    assert config.compose_train_config(["env=fake"]).task is None  # envs without tasks leave it null
+
+
+def test_unknown_task_and_task_for_an_env_without_tasks_are_one_line_errors(tmp_path: Path) -> None:
+    result = run_module("sportsim.train", "env=highbar", "task=flip", cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr == "sportsim: unknown task 'flip' for env highbar (choose from: handstand, giant)\n"
+    assert not list(tmp_path.iterdir()), "a rejected config must not create a run directory"
+    with pytest.raises(ConfigError) as info:
+        config.compose_train_config(["env=fake", "task=giant"])
+    assert str(info.value) == "task=giant: env 'fake' has no tasks (envs with tasks: highbar)"
+    with pytest.raises(ConfigError, match=r"unknown task 'flip' for env highbar \(choose from: handstand, giant\)"):
+        config.compose_train_config(["env=highbar", "env.kwargs.task=flip"])

@@ -239,8 +239,48 @@ def validate_train_config(cfg: Mapping[str, Any]) -> None:
     validate_algo_config(cfg["algo"])
 
 
+def envs_with_tasks() -> list[str]:
+    """Sorted names of the env options whose config lists ``tasks``."""
+    names = set()
+    for path in (p for d in search_dirs() for p in (d / "env").glob("*.yaml")):
+        data = yaml.safe_load(path.read_text())
+        if isinstance(data, dict) and "tasks" in data:
+            names.add(path.stem)
+    return sorted(names)
+
+
+def apply_task(data: dict[str, Any]) -> None:
+    """Resolve the top-level ``task`` setting in place.
+
+    An env config that offers several tasks lists them as ``tasks``; ``task=<name>`` picks one and is
+    copied into ``env.kwargs.task`` (``task: null`` keeps ``env.kwargs.task``, or the first listed).
+    Afterwards ``task`` names the task that runs, so a saved config.yaml tells it. ``task`` set for an env
+    without tasks is an error rather than silently ignored.
+    """
+    env, task = data.get("env"), data.get("task")
+    if not isinstance(env, Mapping):
+        return
+    tasks, name = env.get("tasks"), env.get("name")
+    if tasks is None:
+        if task is not None:
+            raise ConfigError(f"task={task}: env '{name}' has no tasks (envs with tasks: "
+                              f"{', '.join(envs_with_tasks()) or 'none'})")
+        return
+    if not (isinstance(tasks, list) and tasks and all(isinstance(t, str) for t in tasks)):
+        raise ConfigError(f"env.tasks of env '{name}' must be a non-empty list of task names, got {tasks!r}")
+    kwargs = env.get("kwargs")
+    if kwargs is None:
+        kwargs = env["kwargs"] = {}
+    if task is None:
+        task = kwargs.get("task", tasks[0])
+    if task not in tasks:
+        raise ConfigError(f"unknown task '{task}' for env {name} (choose from: {', '.join(tasks)})")
+    kwargs["task"] = task
+    data["task"] = task
+
+
 def finalize(cfg: DictConfig) -> DictConfig:
-    """Resolve interpolations and defaults (``total_timesteps: null``), validate, and lock the keys."""
+    """Resolve interpolations and defaults (``total_timesteps: null``, ``task``), validate, and lock the keys."""
     try:
         data = OmegaConf.to_container(cfg, resolve=True)
     except OmegaConfBaseException as exc:
@@ -248,6 +288,7 @@ def finalize(cfg: DictConfig) -> DictConfig:
     assert isinstance(data, dict)
     if data.get("total_timesteps") is None and isinstance(data.get("env"), Mapping):
         data["total_timesteps"] = data["env"].get("default_timesteps")
+    apply_task(data)
     validate_train_config(data)
     resolved = OmegaConf.create(data)
     OmegaConf.set_struct(resolved, True)

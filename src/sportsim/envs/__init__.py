@@ -7,6 +7,7 @@ import gymnasium as gym
 # env id -> (entry point, default max episode steps)
 ENV_SPECS = {
     "sportsim/HalfPipe-v0": ("sportsim.envs.halfpipe:HalfPipeEnv", None),
+    "sportsim/HighBar-v0": ("sportsim.envs.highbar:HighBarEnv", None),
 }
 
 

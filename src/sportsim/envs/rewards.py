@@ -5,6 +5,7 @@ Every env logs each term as ``info["reward_<term>"]``; the terms always sum to t
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 
@@ -39,5 +40,66 @@ def halfpipe_reward(
         "effort": -weights.effort * action * action,
         "success": weights.success if reached_coping else 0.0,
         "fall": -weights.fall if fell else 0.0,
+    }
+    return sum(terms.values()), terms
+
+
+@dataclass(frozen=True)
+class HighBarRewardWeights:
+    """Weights of the high-bar reward terms (0 switches a term off). Each task uses its own terms:
+    handstand - upright, hold, effort, success, fall; giant - progress, circle, effort, success, fall."""
+
+    upright: float = 0.1  # handstand: per step, times (1 - cos bar angle) / 2 (0 hanging, 1 above the bar)
+    hold: float = 0.1  # handstand: per step inside the handstand tolerance
+    progress: float = 1.0  # giant: per full turn of the bar angle in the circling direction
+    circle: float = 1.0  # giant: once per completed circle
+    effort: float = 0.01  # per step, times the mean squared normalised joint torque
+    success: float = 10.0  # once, at success
+    fall: float = 10.0  # once, when the hands let go of the bar
+
+
+def highbar_handstand_reward(
+    bar_angle_rad: float,
+    in_handstand: bool,
+    effort: float,
+    succeeded_now: bool,
+    released: bool,
+    weights: HighBarRewardWeights,
+) -> tuple[float, dict[str, float]]:
+    """Reward of one HighBar-v0 ``handstand`` step.
+
+    ``bar_angle_rad`` is the angle of the bar -> centre-of-mass line from hanging straight down (pi =
+    above the bar); ``effort`` the mean squared normalised joint torque, in [0, 1].
+    """
+    terms = {
+        "upright": weights.upright * 0.5 * (1.0 - math.cos(bar_angle_rad)),
+        "hold": weights.hold if in_handstand else 0.0,
+        "effort": -weights.effort * effort,
+        "success": weights.success if succeeded_now else 0.0,
+        "fall": -weights.fall if released else 0.0,
+    }
+    return sum(terms.values()), terms
+
+
+def highbar_giant_reward(
+    angle_advance_rad: float,
+    circle_completed: bool,
+    effort: float,
+    succeeded_now: bool,
+    released: bool,
+    weights: HighBarRewardWeights,
+) -> tuple[float, dict[str, float]]:
+    """Reward of one HighBar-v0 ``giant`` step.
+
+    ``angle_advance_rad`` is this step's change of the unwrapped bar angle (positive in the circling
+    direction): as a potential-based term it sums to the net turns made, so swinging back and forth
+    earns nothing. ``effort`` is the mean squared normalised joint torque, in [0, 1].
+    """
+    terms = {
+        "progress": weights.progress * angle_advance_rad / (2.0 * math.pi),
+        "circle": weights.circle if circle_completed else 0.0,
+        "effort": -weights.effort * effort,
+        "success": weights.success if succeeded_now else 0.0,
+        "fall": -weights.fall if released else 0.0,
     }
     return sum(terms.values()), terms
