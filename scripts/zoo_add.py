@@ -100,7 +100,7 @@ Trained by the project's own command on {platform.machine()} CPUs:
 | success rate | {figures['success_rate']:.0%} |
 | return | {figures['mean_return']:.2f} +- {figures['std_return']:.2f} |
 | falls | {figures['falls']} |
-| median time to the coping | {figures['median_time_to_success_s']:.2f} s |
+| median time to success | {figures['median_time_to_success_s']:.2f} s |
 
 ![learning curve](learning_curve.png)
 
