@@ -16,6 +16,7 @@ from gymnasium import spaces
 
 from sportsim.envs import halfpipe_params as hp
 from sportsim.envs.rewards import HalfPipeRewardWeights, halfpipe_reward
+from sportsim.envs.rendering import MirrorRenderer
 from sportsim.errors import ConfigError
 from sportsim.paths import model_path
 
@@ -197,8 +198,9 @@ class HalfPipeEnv(gym.Env):
 
         self.action_space = spaces.Box(-1.0, 1.0, shape=(1,), dtype=np.float32)
         self.observation_space = spaces.Box(-np.inf, np.inf, shape=(12,), dtype=np.float32)
-        self._renderer: mujoco.Renderer | None = None
-        self._render_size = (render_height, render_width)
+        self._renderer = MirrorRenderer(
+            lambda: build_model(self.pipe, self.surface, self.rider, physics_dt_s, visuals=True),
+            render_height, render_width)
         self._energy_height = 0.0
         self._reached = False
         self._max_height = 0.0
@@ -305,22 +307,10 @@ class HalfPipeEnv(gym.Env):
     def render(self):
         if self.render_mode != "rgb_array":
             return None
-        if self._renderer is None:
-            # same joints as the physics model, plus the geometry to look at
-            self._render_model = build_model(self.pipe, self.surface, self.rider, self.model.opt.timestep,
-                                             visuals=True)
-            self._render_data = mujoco.MjData(self._render_model)
-            self._renderer = mujoco.Renderer(self._render_model, *self._render_size)
-        rd = self._render_data
-        rd.qpos[:], rd.qvel[:], rd.act[:], rd.time = self.data.qpos, self.data.qvel, self.data.act, self.data.time
-        mujoco.mj_forward(self._render_model, rd)
-        self._renderer.update_scene(rd, camera="side")
-        return self._renderer.render()
+        return self._renderer.render(self.data)
 
     def close(self) -> None:
-        if self._renderer is not None:
-            self._renderer.close()
-            self._renderer = None
+        self._renderer.close()
 
     # -- helpers ---------------------------------------------------------------------------------
     def _leg_speed(self, a: float) -> float:

@@ -16,6 +16,7 @@ from gymnasium import spaces
 
 from sportsim.envs import highbar_params as hp
 from sportsim.envs.rewards import HighBarRewardWeights, highbar_giant_reward, highbar_handstand_reward
+from sportsim.envs.rendering import MirrorRenderer
 from sportsim.errors import ConfigError
 from sportsim.paths import model_path
 
@@ -262,8 +263,9 @@ class HighBarEnv(gym.Env):
 
         self.action_space = spaces.Box(-1.0, 1.0, shape=(2,), dtype=np.float32)
         self.observation_space = spaces.Box(-np.inf, np.inf, shape=(14,), dtype=np.float32)
-        self._renderer: mujoco.Renderer | None = None
-        self._render_size = (render_height, render_width)
+        self._renderer = MirrorRenderer(
+            lambda: build_model(self.gymnast, self.bar, self.joints, physics_dt_s, visuals=True),
+            render_height, render_width)
         self._reset_episode_state(0.0, 0.0)
 
     # -- model bookkeeping -----------------------------------------------------------------------
@@ -384,22 +386,10 @@ class HighBarEnv(gym.Env):
     def render(self):
         if self.render_mode != "rgb_array":
             return None
-        if self._renderer is None:
-            # same joints as the physics model, plus the geometry to look at
-            self._render_model = build_model(self.gymnast, self.bar, self.joints, self.model.opt.timestep,
-                                             visuals=True)
-            self._render_data = mujoco.MjData(self._render_model)
-            self._renderer = mujoco.Renderer(self._render_model, *self._render_size)
-        rd = self._render_data
-        rd.qpos[:], rd.qvel[:], rd.time = self.data.qpos, self.data.qvel, self.data.time
-        mujoco.mj_forward(self._render_model, rd)
-        self._renderer.update_scene(rd, camera="side")
-        return self._renderer.render()
+        return self._renderer.render(self.data)
 
     def close(self) -> None:
-        if self._renderer is not None:
-            self._renderer.close()
-            self._renderer = None
+        self._renderer.close()
 
     # -- physical read-outs ----------------------------------------------------------------------
     def hand_force_n(self) -> tuple[float, float]:
