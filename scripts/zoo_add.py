@@ -58,11 +58,15 @@ def main() -> None:
     parser.add_argument("dest", type=Path)
     parser.add_argument("--command", required=True, help="the exact training command that produced the run")
     parser.add_argument("--episodes", type=int, default=100)
+    parser.add_argument("--model", choices=("final", "best"), default="final",
+                        help="the policy the entry offers: the final weights or the best by evaluation")
     args = parser.parse_args()
 
     if args.dest.exists():
         sys.exit(f"sportsim: {args.dest} already exists; remove it first if you mean to replace it")
     final = runs.read_manifest(args.run_dir / runs.FINAL_DIR)  # complete and hash-checked
+    chosen_dir = runs.FINAL_DIR if args.model == "final" else runs.BEST_DIR
+    chosen = runs.read_manifest(args.run_dir / chosen_dir)
     args.dest.mkdir(parents=True)
     for name in COPIED:
         source = args.run_dir / name
@@ -72,14 +76,19 @@ def main() -> None:
             shutil.copy2(source, args.dest / name)
 
     cfg = OmegaConf.load(args.dest / "config.yaml")
-    figures = evaluate(runs.locate_model(args.dest, "final"), args.episodes)
-    figures["path"] = f"{runs.FINAL_DIR}/{runs.MODEL_FILE}"  # relative to the zoo entry
+    figures = evaluate(runs.locate_model(args.dest, args.model), args.episodes)
+    figures["path"] = f"{chosen_dir}/{runs.MODEL_FILE}"  # relative to the zoo entry
     (args.dest / "evaluation.json").write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
     title = f"{cfg.env.id} - {cfg.algo.name.upper()} seed {cfg.seed}"
     learning_curve(args.dest / "evaluations.npz", args.dest / "learning_curve.png", title)
 
     wall = final["extra"].get("train_wall_s")
-    hashes = "\n".join(f"| `final/{name}` | {meta['bytes']} | `{meta['sha256']}` |" for name, meta in final["files"].items())
+    hashes = "\n".join(f"| `{chosen_dir}/{name}` | {meta['bytes']} | `{meta['sha256']}` |"
+                       for name, meta in chosen["files"].items())
+    which = ("the final weights" if args.model == "final" else
+             f"the best weights by evaluation during training (`best/`, saved at step {chosen['num_timesteps']}; "
+             f"the final weights are in `final/`)")
+    record_arg = "" if args.model == "final" else " model=best"
     algo = OmegaConf.to_yaml(cfg.algo).strip()
     card = f"""# {title}
 
@@ -96,6 +105,7 @@ Trained by the project's own command on {platform.machine()} CPUs:
 | seed | {cfg.seed} |
 | training steps | {final['num_timesteps']} |
 | training wall time | {f'{wall:.0f} s' if wall is not None else 'not recorded'} |
+| policy | {which} |
 | evaluation | {figures['episodes']} episodes, deterministic, seeds {figures['first_seed']}..{figures['first_seed'] + figures['episodes'] - 1} |
 | success rate | {figures['success_rate']:.0%} |
 | return | {figures['mean_return']:.2f} +- {figures['std_return']:.2f} |
@@ -107,7 +117,7 @@ Trained by the project's own command on {platform.machine()} CPUs:
 Evaluation during training (`evaluations.npz`, {cfg.n_eval_episodes} episodes every {cfg.eval_freq} steps) is
 plotted above; `tb/` holds the TensorBoard logs, `config.yaml` the full resolved configuration.
 
-Watch it: `python -m sportsim.record {args.dest}` (an MP4 in `{args.dest}/videos/`).
+Watch it: `python -m sportsim.record {args.dest}{record_arg}` (an MP4 in `{args.dest}/videos/`).
 
 ## Hyperparameters
 
