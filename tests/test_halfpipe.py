@@ -1,84 +1,19 @@
-"""HalfPipe-v0 API invariants: Gymnasium checker, determinism, finiteness, reward bookkeeping, errors."""
+"""HalfPipe-v0 API: registration, info keys, time limit, observation content, argument errors (the invariants
+shared by every env are in test_env_invariants.py)."""
 
 from __future__ import annotations
 
 import gymnasium as gym
 import numpy as np
 import pytest
-from gymnasium.utils.env_checker import check_env
 
 import sportsim  # noqa: F401  (registers the envs)
 from sportsim.envs.halfpipe import HalfPipeEnv
 from sportsim.errors import ConfigError
 
 ENV_ID = "sportsim/HalfPipe-v0"
-VARIANTS = [
-    {},
-    {"pipe": "vert"},
-    {"pipe": "superpipe", "surface": "snowboard"},
-    {"pipe": "mini", "surface": "snowboard", "rider_mass_kg": 55.0, "rider_height_m": 1.6, "rider_sex": "female"},
-]
-
-
-def test_registered_and_passes_gymnasium_checker():
-    env = gym.make(ENV_ID)
-    assert isinstance(env.unwrapped, HalfPipeEnv)
-    check_env(env.unwrapped, skip_render_check=True)
-    env.close()
-
-
-def test_render_returns_an_image():
-    env = gym.make(ENV_ID, render_mode="rgb_array", render_width=320, render_height=180)
-    env.reset(seed=0)
-    frame = env.render()
-    assert frame.shape == (180, 320, 3) and frame.dtype == np.uint8
-    assert frame.std() > 10  # not a blank image
-    env.close()
-
-
-def _rollout(env, seed: int, actions: np.ndarray):
-    obs, _ = env.reset(seed=seed)
-    out = [obs]
-    for a in actions:
-        obs, reward, terminated, truncated, info = env.step(a)
-        out.append(np.append(obs, reward))
-        if terminated or truncated:
-            break
-    return np.concatenate(out)
-
-
-def test_deterministic_under_a_seed():
-    rng = np.random.default_rng(0)
-    actions = rng.uniform(-1, 1, size=(300, 1)).astype(np.float32)
-    first = _rollout(gym.make(ENV_ID), 7, actions)
-    second = _rollout(gym.make(ENV_ID), 7, actions)
-    np.testing.assert_array_equal(first, second)
-    other = _rollout(gym.make(ENV_ID), 8, actions)
-    assert not np.array_equal(first[:12], other[:12]), "different seeds must give different starts"
-
-
-@pytest.mark.parametrize("kwargs", VARIANTS)
-@pytest.mark.parametrize("policy", ["random", "bang_bang", "chatter"])
-def test_never_emits_nan_and_reward_terms_sum(kwargs, policy):
-    env = gym.make(ENV_ID, **kwargs)
-    obs, info = env.reset(seed=3)
-    rng = np.random.default_rng(3)
-    for t in range(500):
-        if policy == "random":
-            a = rng.uniform(-1, 1, size=1)
-        elif policy == "bang_bang":  # +-1 held for about a second
-            a = np.array([1.0 if (t // 25) % 2 else -1.0])
-        else:  # extreme actions flipping every step, and out of range
-            a = np.array([5.0 if t % 2 else -5.0])
-        obs, reward, terminated, truncated, info = env.step(a.astype(np.float32))
-        assert np.all(np.isfinite(obs)) and np.isfinite(reward)
-        assert env.observation_space.contains(obs)
-        terms = sum(v for k, v in info.items() if k.startswith("reward_"))
-        assert reward == pytest.approx(terms, abs=1e-9)
-        assert not info.get("physics_error", False)
-        if terminated or truncated:
-            obs, info = env.reset()
-    env.close()
+def test_registered():
+    assert isinstance(gym.make(ENV_ID).unwrapped, HalfPipeEnv)
 
 
 def test_info_reports_success_fall_and_heights():

@@ -1,5 +1,5 @@
-"""HighBar-v0 API invariants: Gymnasium checker, determinism, finiteness, reward bookkeeping, task
-bookkeeping (handstand hold, giant circles, release), action scaling, errors, and the train CLI."""
+"""HighBar-v0 API: registration, task bookkeeping (handstand hold, giant circles, release), action scaling,
+starts, errors and the train CLI (the invariants shared by every env are in test_env_invariants.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ from pathlib import Path
 import gymnasium as gym
 import numpy as np
 import pytest
-from gymnasium.utils.env_checker import check_env
 from helpers import run_module
 from omegaconf import OmegaConf
 
@@ -20,81 +19,14 @@ from sportsim.errors import ConfigError
 
 ENV_ID = "sportsim/HighBar-v0"
 CONTROL_HZ = 50
-VARIANTS = [
-    {"task": "handstand"},
-    {"task": "giant"},
-    {"task": "handstand", "gymnast_mass_kg": 55.0, "gymnast_height_m": 1.6, "gymnast_sex": "female",
-     "bar_stiffness_x_npm": 2.2e4, "bar_stiffness_z_npm": 8.8e4, "grip_friction": 0.0},
-    {"task": "giant", "bar_damping_ratio": 0.0, "grip_friction": 0.6, "control_hz": 25},
-]
 
 
 def test_tasks_are_handstand_and_giant():
     assert TASKS == ("handstand", "giant")
 
 
-@pytest.mark.parametrize("task", TASKS)
-def test_registered_and_passes_gymnasium_checker(task):
-    env = gym.make(ENV_ID, task=task)
-    assert isinstance(env.unwrapped, HighBarEnv)
-    check_env(env.unwrapped, skip_render_check=True)
-    env.close()
-
-
-def test_render_returns_an_image():
-    env = gym.make(ENV_ID, task="giant", render_mode="rgb_array", render_width=320, render_height=180)
-    env.reset(seed=0)
-    env.step(np.array([0.5, -0.5], dtype=np.float32))
-    frame = env.render()
-    assert frame.shape == (180, 320, 3) and frame.dtype == np.uint8
-    assert frame.std() > 10  # not a blank image
-    env.close()
-
-
-def _rollout(env, seed: int, actions: np.ndarray) -> np.ndarray:
-    obs, _ = env.reset(seed=seed)
-    out = [obs]
-    for a in actions:
-        obs, reward, terminated, truncated, _ = env.step(a)
-        out.append(np.append(obs, reward))
-        if terminated or truncated:
-            break
-    return np.concatenate(out)
-
-
-@pytest.mark.parametrize("task", TASKS)
-def test_deterministic_under_a_seed(task):
-    actions = np.random.default_rng(0).uniform(-1, 1, size=(300, 2)).astype(np.float32)
-    first = _rollout(gym.make(ENV_ID, task=task), 7, actions)
-    second = _rollout(gym.make(ENV_ID, task=task), 7, actions)
-    np.testing.assert_array_equal(first, second)
-    other = _rollout(gym.make(ENV_ID, task=task), 8, actions)
-    assert not np.array_equal(first[:14], other[:14]), "different seeds must give different starts"
-
-
-@pytest.mark.parametrize("kwargs", VARIANTS)
-@pytest.mark.parametrize("policy", ["random", "bang_bang", "chatter"])
-def test_never_emits_nan_and_reward_terms_sum(kwargs, policy):
-    env = gym.make(ENV_ID, **kwargs)
-    obs, info = env.reset(seed=3)
-    rng = np.random.default_rng(3)
-    for t in range(400):
-        if policy == "random":
-            a = rng.uniform(-1, 1, size=2)
-        elif policy == "bang_bang":  # +-1 held for 0.4 s, shoulder and hip in opposition
-            s = 1.0 if (t // 20) % 2 else -1.0
-            a = np.array([s, -s])
-        else:  # extreme actions flipping every step, out of range and non-finite
-            a = np.array([5.0, -5.0] if t % 2 else [-5.0, np.nan])
-        obs, reward, terminated, truncated, info = env.step(a.astype(np.float32))
-        assert np.all(np.isfinite(obs)) and np.isfinite(reward)
-        assert env.observation_space.contains(obs)
-        terms = sum(v for k, v in info.items() if k.startswith("reward_"))
-        assert reward == pytest.approx(terms, abs=1e-12)
-        assert not info.get("physics_error", False)
-        if terminated or truncated:
-            obs, info = env.reset()
-    env.close()
+def test_registered():
+    assert isinstance(gym.make(ENV_ID).unwrapped, HighBarEnv)
 
 
 def test_info_keys_per_task():
