@@ -170,6 +170,28 @@ def test_task_selects_the_env_task_and_is_recorded() -> None:
     assert config.compose_train_config(["env=fake"]).task is None  # envs without tasks leave it null
 
 
+def test_train_kwargs_reach_only_the_training_copies() -> None:
+    """env.train_kwargs (training aids) go to the training env copies; evaluation copies use env.kwargs."""
+    cfg = config.compose_train_config(["env=highbar", "n_envs=1", "env.train_kwargs.handstand_start_fraction=0.5"])
+    assert builders.train_env_kwargs(cfg.env) == {"handstand_start_fraction": 0.5}
+    training = builders.make_vec_envs(cfg, n_envs=1, seed=0, training=True)
+    evaluation = builders.make_vec_envs(cfg, n_envs=1, seed=0, training=False)
+    try:
+        assert training.get_attr("handstand_start_fraction") == [0.5]
+        assert evaluation.get_attr("handstand_start_fraction") == [0.0]
+    finally:
+        training.close()
+        evaluation.close()
+
+
+def test_bad_train_kwargs_fail_before_a_run_directory_is_made(tmp_path: Path) -> None:
+    result = run_module("sportsim.train", "env=highbar", "env.train_kwargs.handstand_start_fraction=2",
+                        f"runs_root={tmp_path / 'runs'}", cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr == "sportsim: handstand_start_fraction=2 must be in [0, 1]\n"
+    assert not (tmp_path / "runs").exists()
+
+
 def test_unknown_task_and_task_for_an_env_without_tasks_are_one_line_errors(tmp_path: Path) -> None:
     result = run_module("sportsim.train", "env=highbar", "task=flip", cwd=tmp_path)
     assert result.returncode == 2

@@ -67,6 +67,28 @@ def test_starts_still_hang_and_handstand_with_the_bar_deflected_by_body_weight()
     assert top.hand_force_n()[1] == pytest.approx(weight, rel=0.01)  # and pushes the standing body up
 
 
+def test_handstand_start_fraction_starts_training_episodes_in_the_handstand():
+    """The training aid starts that fraction of handstand episodes in a handstand; 0 leaves the hang starts
+    (and their random streams) exactly as without it."""
+    tops = []
+    env = HighBarEnv(task="handstand", handstand_start_fraction=0.5)
+    for seed in range(40):
+        _, info = env.reset(seed=seed)
+        lean = info["bar_angle_rad"] - math.pi
+        if abs(lean) <= math.radians(5.0) + 1e-9:
+            tops.append(seed)
+            _, _, _, _, info = env.step(np.zeros(2, dtype=np.float32))
+            assert info["in_handstand"] and info["reward_hold"] > 0.0
+        else:
+            assert abs(info["bar_angle_rad"]) <= math.radians(2.0)  # the usual still hang
+    assert 10 <= len(tops) <= 30
+    assert all(abs(HighBarEnv(task="handstand", handstand_start_fraction=1.0).reset(seed=s)[1]["bar_angle_rad"]
+                   - math.pi) <= math.radians(5.0) + 1e-9 for s in range(5))
+    plain, off = HighBarEnv(task="handstand"), HighBarEnv(task="handstand", handstand_start_fraction=0.0)
+    for seed in range(3):
+        np.testing.assert_array_equal(plain.reset(seed=seed)[0], off.reset(seed=seed)[0])
+
+
 def test_actions_map_onto_the_torque_limits():
     env = HighBarEnv(shoulder_torque_nm=(-150.0, 250.0), hip_torque_nm=(-200.0, 300.0))
     env.reset(seed=0)
@@ -164,6 +186,7 @@ def test_grip_limit_releases_the_bar():
         ({"handstand_tolerance_deg": 120.0}, "handstand_tolerance_deg=120.0 must be in (0, 90]"),
         ({"success_circles": 0}, "success_circles=0 must be an integer >= 1"),
         ({"success_hold_s": 0.0}, "success_hold_s=0.0 must be > 0"),
+        ({"handstand_start_fraction": 1.5}, "handstand_start_fraction=1.5 must be in [0, 1]"),
         ({"render_mode": "human"}, "render_mode must be None or 'rgb_array'"),
     ],
 )

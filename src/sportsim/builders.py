@@ -196,6 +196,18 @@ def env_kwargs(env_cfg: DictConfig) -> dict[str, Any]:
     return kwargs
 
 
+def train_env_kwargs(env_cfg: DictConfig) -> dict[str, Any]:
+    """``env.train_kwargs``: arguments only the training copies of the env receive (empty if unset)."""
+    extra = env_cfg.get("train_kwargs")
+    if extra is None:
+        return {}
+    if not isinstance(extra, DictConfig):
+        raise ConfigError(f"env.train_kwargs of env '{env_cfg.name}' must be a mapping, got {extra!r}")
+    out = OmegaConf.to_container(extra, resolve=True)
+    assert isinstance(out, dict)
+    return out
+
+
 def make_env(env_cfg: DictConfig, **extra: Any) -> gym.Env:
     """``gymnasium.make(env.id, **env.kwargs, **extra)``, with config mistakes reported as ConfigError."""
     kwargs = {**env_kwargs(env_cfg), **extra}
@@ -212,11 +224,14 @@ def make_env(env_cfg: DictConfig, **extra: Any) -> gym.Env:
 def make_vec_envs(cfg: DictConfig, *, n_envs: int, seed: int, training: bool, subproc: bool = False) -> VecEnv:
     """``n_envs`` Monitor-wrapped copies of the configured env, behind VecNormalize when normalising.
 
-    Evaluation copies (``training=False``) freeze the statistics and leave rewards unscaled; SB3's
-    EvalCallback copies the training statistics into them before each evaluation.
+    Training copies also receive ``env.train_kwargs`` (training aids such as a start-state curriculum,
+    merged over ``env.kwargs``); evaluation copies (``training=False``) get ``env.kwargs`` alone, freeze
+    the statistics and leave rewards unscaled; SB3's EvalCallback copies the training statistics into
+    them before each evaluation.
     """
+    extra = train_env_kwargs(cfg.env) if training else {}
     venv = make_vec_env(
-        partial(make_env, cfg.env),
+        partial(make_env, cfg.env, **extra),
         n_envs=n_envs,
         seed=seed,
         vec_env_cls=SubprocVecEnv if subproc else DummyVecEnv,

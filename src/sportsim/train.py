@@ -84,7 +84,8 @@ def main(argv: Sequence[str]) -> int:
         torch.set_num_threads(cfg.torch_threads)
 
     # 3. Envs: training copies (+ VecNormalize) and one evaluation copy with frozen statistics.
-    builders.make_env(cfg.env).close()  # a bad env id or kwargs fails here, as one line, before any worker starts
+    # a bad env id, kwargs or train_kwargs fails here, as one line, before any worker starts
+    builders.make_env(cfg.env, **builders.train_env_kwargs(cfg.env)).close()
     with _sigint_ignored(cfg.vec_env == "subproc"):
         train_env = builders.make_vec_envs(cfg, n_envs=cfg.n_envs, seed=seed, training=True,
                                            subproc=cfg.vec_env == "subproc")

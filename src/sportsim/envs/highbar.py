@@ -27,6 +27,9 @@ _SENSORS_OFF = int(mujoco.mjtDisableBit.mjDSBL_SENSOR)
 HANG_START_ANGLE_RAD = math.radians(2.0)
 HANG_START_RATE_RADPS = 0.05
 GIANT_START_LEAN_RAD = (math.radians(2.0), math.radians(6.0))
+# Training-only handstand starts (``handstand_start_fraction``): lean from vertical, bar angle rate.
+HANDSTAND_START_LEAN_RAD = math.radians(5.0)
+HANDSTAND_START_RATE_RADPS = 0.3
 # A giant-circle streak ends when the bar angle falls back this far below its maximum (the swing reversed).
 STREAK_BREAK_RAD = math.pi / 2
 _SENSOR_ORDER = ("com_pos", "com_vel", "bar_x", "bar_z", "bar_vx", "bar_vz", "hand", "shoulder", "hip",
@@ -105,6 +108,12 @@ class HighBarEnv(gym.Env):
       posed: a rigid body released there loses energy to hand friction and bar damping and would come
       back short of the top, so each circle needs well-timed shape changes, but no more than that.
 
+    * handstand with ``handstand_start_fraction`` f > 0 (a training aid, DeepMimic's reference state
+      initialisation [R30]): a fraction f of the episodes starts instead in a straight handstand, leaning
+      up to 5 deg either way at up to 0.3 rad/s, so that training sees the balance long before the
+      swing-up first reaches it. Evaluation, ``record`` and the zoo cards use f = 0 (training configs
+      put it under ``env.train_kwargs``, which only the training copies receive).
+
     In both, the bar starts statically deflected by the gymnast's weight.
     ``reset(options={"start_angle_deg": a})`` starts instead with the straight body at rest at bar
     angle ``a`` (degrees; e.g. a 20 deg swing, or 185 for a handstand just past the top).
@@ -166,6 +175,7 @@ class HighBarEnv(gym.Env):
     | success_hold_s | 2.0 | handstand: hold time for success |
     | success_circles | 3 | giant: consecutive circles for success |
     | terminate_on_success | True | end the episode at success |
+    | handstand_start_fraction | 0.0 | handstand: fraction of episodes starting in a handstand (training aid) |
     | upright_weight, hold_weight | 0.1, 0.1 | handstand reward weights (per step) |
     | progress_weight, circle_reward | 1.0, 1.0 | giant reward weights |
     | effort_weight, success_reward, fall_penalty | 0.01, 10, 10 | reward weights |
@@ -199,6 +209,7 @@ class HighBarEnv(gym.Env):
         success_hold_s: float = 2.0,
         success_circles: int = 3,
         terminate_on_success: bool = True,
+        handstand_start_fraction: float = 0.0,
         upright_weight: float = 0.1,
         hold_weight: float = 0.1,
         progress_weight: float = 1.0,
@@ -238,6 +249,8 @@ class HighBarEnv(gym.Env):
             raise ConfigError(f"success_hold_s={success_hold_s} must be > 0")
         if isinstance(success_circles, bool) or not isinstance(success_circles, int) or success_circles < 1:
             raise ConfigError(f"success_circles={success_circles!r} must be an integer >= 1")
+        if not 0.0 <= handstand_start_fraction <= 1.0:
+            raise ConfigError(f"handstand_start_fraction={handstand_start_fraction} must be in [0, 1]")
         if render_mode not in (None, "rgb_array"):
             raise ConfigError(f"render_mode must be None or 'rgb_array', got {render_mode!r}")
         self.grip_friction = float(grip_friction)
@@ -250,6 +263,7 @@ class HighBarEnv(gym.Env):
         self.success_hold_s = float(success_hold_s)
         self.success_circles = success_circles
         self.terminate_on_success = terminate_on_success
+        self.handstand_start_fraction = float(handstand_start_fraction)
         self.weights = HighBarRewardWeights(upright_weight, hold_weight, progress_weight, circle_reward,
                                             effort_weight, success_reward, fall_penalty)
         self.render_mode = render_mode
@@ -313,6 +327,10 @@ class HighBarEnv(gym.Env):
             if not (isinstance(start_deg, (int, float)) and math.isfinite(start_deg)):
                 raise ConfigError(f"reset option start_angle_deg must be a finite number, got {start_deg!r}")
             d.qpos[self._q["hand"]] = math.radians(start_deg)
+        elif self.task == "handstand" and self.handstand_start_fraction > 0.0 \
+                and rng.uniform() < self.handstand_start_fraction:  # training aid: start in the handstand
+            d.qpos[self._q["hand"]] = math.pi + rng.uniform(-HANDSTAND_START_LEAN_RAD, HANDSTAND_START_LEAN_RAD)
+            d.qvel[self._v["hand"]] = rng.uniform(-HANDSTAND_START_RATE_RADPS, HANDSTAND_START_RATE_RADPS)
         elif self.task == "handstand":
             d.qpos[self._q["hand"]] = rng.uniform(-HANG_START_ANGLE_RAD, HANG_START_ANGLE_RAD)
             d.qvel[self._v["hand"]] = rng.uniform(-HANG_START_RATE_RADPS, HANG_START_RATE_RADPS)
