@@ -14,3 +14,8 @@ class ConfigError(SportsimError):
 
 class ModelFileError(SportsimError):
     """A physical model (MJCF/URDF) or a saved policy/run file is missing, truncated or inconsistent."""
+
+
+class MocapError(SportsimError):
+    """A motion-capture file or saved clip is unreadable, malformed or inconsistent; the message names
+    the file and, where it can, the line or element at fault."""
