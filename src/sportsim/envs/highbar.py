@@ -93,9 +93,8 @@ class HighBarEnv(gym.Env):
     ``reward`` = the sum of the task's terms, each also in ``info["reward_<term>"]`` (weights:
     constructor arguments; 0 switches a term off). ``effort`` = mean of the squared normalised torques.
 
-    * handstand: ``upright = w_upright * change of (1 - cos angle)/2`` (potential-based: sums to the net
-      height gained, 0 hanging to 1 above the bar, so swinging through or circling over the top earns
-      nothing); ``hold = w_hold`` per step in the handstand; ``effort = -w_effort effort``; ``success =
+    * handstand: ``upright = w_upright (1 - cos angle)/2`` per step (0 hanging, w above the bar);
+      ``hold = w_hold`` per step in the handstand; ``effort = -w_effort effort``; ``success =
       +w_success`` once when the hold time reaches ``success_hold_s``; ``fall = -w_fall`` on release.
     * giant: ``progress = w_progress (angle change)/2pi`` (potential-based: sums to the net turns);
       ``circle = +w_circle`` once per completed circle; ``effort``, ``success`` (at ``success_circles``
@@ -177,7 +176,7 @@ class HighBarEnv(gym.Env):
     | success_circles | 3 | giant: consecutive circles for success |
     | terminate_on_success | True | end the episode at success |
     | handstand_start_fraction | 0.0 | handstand: fraction of episodes starting in a handstand (training aid) |
-    | upright_weight, hold_weight | 1.0, 0.1 | handstand reward weights (per hang-to-top gain; per step held) |
+    | upright_weight, hold_weight | 0.1, 0.1 | handstand reward weights (per step) |
     | progress_weight, circle_reward | 1.0, 1.0 | giant reward weights |
     | effort_weight, success_reward, fall_penalty | 0.01, 10, 10 | reward weights |
     | render_mode, render_width, render_height | None, 640, 360 | "rgb_array" renders the side camera |
@@ -211,7 +210,7 @@ class HighBarEnv(gym.Env):
         success_circles: int = 3,
         terminate_on_success: bool = True,
         handstand_start_fraction: float = 0.0,
-        upright_weight: float = 1.0,
+        upright_weight: float = 0.1,
         hold_weight: float = 0.1,
         progress_weight: float = 1.0,
         circle_reward: float = 1.0,
@@ -391,8 +390,7 @@ class HighBarEnv(gym.Env):
             self._hold_s = self._hold_s + self.control_dt_s if in_handstand else 0.0
             if not self._succeeded and self._hold_s >= self.success_hold_s - 1e-9:
                 self._succeeded = succeeded_now = True
-            reward, terms = highbar_handstand_reward(wrapped - advance, wrapped, in_handstand, effort, succeeded_now,
-                                                     released,
+            reward, terms = highbar_handstand_reward(wrapped, in_handstand, effort, succeeded_now, released,
                                                      self.weights)
         else:
             circle_done = self._count_circles(force_bw)

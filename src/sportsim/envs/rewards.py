@@ -49,7 +49,7 @@ class HighBarRewardWeights:
     """Weights of the high-bar reward terms (0 switches a term off). Each task uses its own terms:
     handstand - upright, hold, effort, success, fall; giant - progress, circle, effort, success, fall."""
 
-    upright: float = 1.0  # handstand: per hang-to-handstand height gained (potential-based, (1 - cos angle) / 2)
+    upright: float = 0.1  # handstand: per step, times (1 - cos bar angle) / 2 (0 hanging, 1 above the bar)
     hold: float = 0.1  # handstand: per step inside the handstand tolerance
     progress: float = 1.0  # giant: per full turn of the bar angle in the circling direction
     circle: float = 1.0  # giant: once per completed circle
@@ -59,7 +59,6 @@ class HighBarRewardWeights:
 
 
 def highbar_handstand_reward(
-    bar_angle_before_rad: float,
     bar_angle_rad: float,
     in_handstand: bool,
     effort: float,
@@ -69,14 +68,11 @@ def highbar_handstand_reward(
 ) -> tuple[float, dict[str, float]]:
     """Reward of one HighBar-v0 ``handstand`` step.
 
-    ``bar_angle_before_rad`` and ``bar_angle_rad`` are the angle of the bar -> centre-of-mass line from
-    hanging straight down (pi = above the bar) at the previous and this step; ``effort`` the mean squared
-    normalised joint torque, in [0, 1]. ``upright`` is the change of the height potential (1 - cos)/2 (0
-    hanging, 1 above the bar): it sums to the net height gained, so swinging through or circling over the
-    top earns nothing and only ``hold`` (in the handstand) and ``success`` pay for staying up.
+    ``bar_angle_rad`` is the angle of the bar -> centre-of-mass line from hanging straight down (pi =
+    above the bar); ``effort`` the mean squared normalised joint torque, in [0, 1].
     """
     terms = {
-        "upright": weights.upright * 0.5 * (math.cos(bar_angle_before_rad) - math.cos(bar_angle_rad)),
+        "upright": weights.upright * 0.5 * (1.0 - math.cos(bar_angle_rad)),
         "hold": weights.hold if in_handstand else 0.0,
         "effort": -weights.effort * effort,
         "success": weights.success if succeeded_now else 0.0,
