@@ -67,6 +67,23 @@ def test_starts_still_hang_and_handstand_with_the_bar_deflected_by_body_weight()
     assert top.hand_force_n()[1] == pytest.approx(weight, rel=0.01)  # and pushes the standing body up
 
 
+def test_handstand_goes_on_after_success_and_the_giant_ends():
+    """By default the handstand episode continues past success (staying up is the task) and records the
+    longest hold; the giant ends at success. Both follow an explicit terminate_on_success."""
+    assert not HighBarEnv(task="handstand").terminate_on_success
+    assert HighBarEnv(task="giant").terminate_on_success
+    assert not HighBarEnv(task="giant", terminate_on_success=False).terminate_on_success
+    env = HighBarEnv(task="handstand", success_hold_s=0.1)
+    env.reset(seed=0, options={"start_angle_deg": 180.0})
+    for _ in range(10):
+        _, _, terminated, _, info = env.step(np.zeros(2, dtype=np.float32))
+        assert not terminated
+    assert info["is_success"] and info["max_hold_s"] == pytest.approx(10 / CONTROL_HZ)
+    while info["in_handstand"]:  # the passive body falls out of the handstand; success and the record stay
+        _, _, terminated, _, info = env.step(np.zeros(2, dtype=np.float32))
+    assert info["is_success"] and info["hold_time_s"] == 0.0 and info["max_hold_s"] >= 10 / CONTROL_HZ
+
+
 def test_handstand_start_fraction_starts_training_episodes_in_the_handstand():
     """The training aid starts that fraction of handstand episodes in a handstand; 0 leaves the hang starts
     (and their random streams) exactly as without it."""

@@ -52,10 +52,10 @@ class HighBarEnv(gym.Env):
 
     Two tasks (``task``):
 
-    * ``"handstand"``: from a still hang, swing up to a handstand above the bar and hold it for
-      ``success_hold_s`` with as little effort as possible. Handstand = the bar -> centre-of-mass (CoM)
-      line within ``handstand_tolerance_deg`` of vertical above the bar, with shoulders and hips within
-      ``handstand_joint_tolerance_deg`` of straight.
+    * ``"handstand"``: from a still hang, swing up to a handstand above the bar and hold it, at least
+      ``success_hold_s`` (success) and then as long as possible, with as little effort as possible.
+      Handstand = the bar -> centre-of-mass (CoM) line within ``handstand_tolerance_deg`` of vertical
+      above the bar, with shoulders and hips within ``handstand_joint_tolerance_deg`` of straight.
     * ``"giant"``: starting from a handstand, do consecutive backward giant circles (full turns around
       the bar, CoM passing over the top) with as little effort as possible; success after
       ``success_circles`` circles in a row.
@@ -119,14 +119,16 @@ class HighBarEnv(gym.Env):
     angle ``a`` (degrees; e.g. a 20 deg swing, or 185 for a handstand just past the top).
 
     ## Episode End
-    Terminated on success when ``terminate_on_success``; on release (``info["fall"] == "released"``):
+    Terminated on success when ``terminate_on_success`` (default: giant yes; handstand no - the hold
+    goes on, and ending the episode there would make circling over the top, which keeps earning
+    ``upright``, pay more than holding); on release (``info["fall"] == "released"``):
     the hand force exceeded ``grip_limit_bw`` body weights; or if the physics produced a non-finite
     state (``info["fall"] == "physics_error"``, ``info["physics_error"]``; seen in tests only when forced).
     Truncated after ``episode_time_s``.
 
     ``info`` also holds ``is_success``, ``time_s``, ``bar_angle_rad`` (unwrapped), ``hand_force_bw``
     and ``max_hand_force_bw`` (episode), and per task: handstand - ``hold_time_s`` (current
-    continuous hold) and ``in_handstand``; giant - ``circles`` (completed circles of the current
+    continuous hold), ``max_hold_s`` (longest hold of the episode) and ``in_handstand``; giant - ``circles`` (completed circles of the current
     streak, counted on the unwrapped bar angle: circle k is complete when the CoM passes over the top
     for the k-th time after the streak's first top; a streak ends when the bar angle falls back by more
     than 90 deg below its maximum) and ``peak_hand_force_bw`` (list: the highest hand force of each
@@ -174,7 +176,7 @@ class HighBarEnv(gym.Env):
     | handstand_joint_tolerance_deg | 30.0 | handstand: max shoulder and hip angle magnitude |
     | success_hold_s | 2.0 | handstand: hold time for success |
     | success_circles | 3 | giant: consecutive circles for success |
-    | terminate_on_success | True | end the episode at success |
+    | terminate_on_success | None | end the episode at success; None = the task's default (giant True, handstand False) |
     | handstand_start_fraction | 0.0 | handstand: fraction of episodes starting in a handstand (training aid) |
     | upright_weight, hold_weight | 0.1, 0.1 | handstand reward weights (per step) |
     | progress_weight, circle_reward | 1.0, 1.0 | giant reward weights |
@@ -208,7 +210,7 @@ class HighBarEnv(gym.Env):
         handstand_joint_tolerance_deg: float = 30.0,
         success_hold_s: float = 2.0,
         success_circles: int = 3,
-        terminate_on_success: bool = True,
+        terminate_on_success: bool | None = None,
         handstand_start_fraction: float = 0.0,
         upright_weight: float = 0.1,
         hold_weight: float = 0.1,
@@ -262,7 +264,7 @@ class HighBarEnv(gym.Env):
         self.handstand_joint_tolerance_rad = math.radians(handstand_joint_tolerance_deg)
         self.success_hold_s = float(success_hold_s)
         self.success_circles = success_circles
-        self.terminate_on_success = terminate_on_success
+        self.terminate_on_success = task == "giant" if terminate_on_success is None else bool(terminate_on_success)
         self.handstand_start_fraction = float(handstand_start_fraction)
         self.weights = HighBarRewardWeights(upright_weight, hold_weight, progress_weight, circle_reward,
                                             effort_weight, success_reward, fall_penalty)
@@ -307,6 +309,7 @@ class HighBarEnv(gym.Env):
         self._force_bw = force_bw
         self._max_force_bw = force_bw
         self._hold_s = 0.0
+        self._max_hold_s = 0.0
         self._succeeded = False
         # giant circle bookkeeping: the streak's next top, its maximum angle, circles, per-circle peaks
         self._next_top = math.pi + TWO_PI * math.ceil((angle - math.pi) / TWO_PI)
@@ -388,6 +391,7 @@ class HighBarEnv(gym.Env):
         if self.task == "handstand":
             in_handstand = self._in_handstand(wrapped, sd)
             self._hold_s = self._hold_s + self.control_dt_s if in_handstand else 0.0
+            self._max_hold_s = max(self._max_hold_s, self._hold_s)
             if not self._succeeded and self._hold_s >= self.success_hold_s - 1e-9:
                 self._succeeded = succeeded_now = True
             reward, terms = highbar_handstand_reward(wrapped, in_handstand, effort, succeeded_now, released,
@@ -484,6 +488,7 @@ class HighBarEnv(gym.Env):
         }
         if self.task == "handstand":
             info["hold_time_s"] = self._hold_s
+            info["max_hold_s"] = self._max_hold_s
             info["in_handstand"] = self._hold_s > 0.0
             names = ("upright", "hold", "effort", "success", "fall")
         else:
