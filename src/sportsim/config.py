@@ -125,26 +125,30 @@ def _unknown_key_message(base: DictConfig, key: str) -> str:
     return f"unknown setting '{key}'"
 
 
-def _compose(overrides: Sequence[str]) -> DictConfig:
+def _compose(overrides: Sequence[str], primary: str = PRIMARY_CONFIG) -> DictConfig:
     try:
-        return compose(PRIMARY_CONFIG, overrides=[*_searchpath_overrides(), *overrides])
+        return compose(primary, overrides=[*_searchpath_overrides(), *overrides])
     except (HydraException, OmegaConfBaseException) as exc:
         raise ConfigError(_one_line(str(exc))) from None
 
 
-def compose_train_config(overrides: Sequence[str]) -> DictConfig:
-    """Compose ``train.yaml`` with command-line ``overrides`` for a new run; checked and resolved."""
+def compose_train_config(overrides: Sequence[str], primary: str = PRIMARY_CONFIG) -> DictConfig:
+    """Compose ``train.yaml`` with command-line ``overrides`` for a new run; checked and resolved.
+
+    ``primary`` names another primary config that includes train.yaml in its defaults list and adds a
+    block of its own (``tune`` for :mod:`sportsim.tune`); the train settings are checked the same way.
+    """
     parsed = parse_overrides(overrides)
     with initialize_config_dir(config_dir=str(paths.config_dir()), version_base=None):
         _check_choices(parsed)
         group_overrides = [o.input_line for o in parsed if _is_group(o.key_or_group)]
-        base = _compose(group_overrides)
+        base = _compose(group_overrides, primary)
         for override in parsed:
             key = override.key_or_group
             is_new_key = OmegaConf.select(base, key, default=_MISSING) is _MISSING
             if override.type == OverrideType.CHANGE and not _is_group(key) and is_new_key:
                 raise ConfigError(_unknown_key_message(base, key))
-        cfg = _compose(list(overrides))
+        cfg = _compose(list(overrides), primary)
     return finalize(cfg)
 
 

@@ -18,9 +18,11 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from omegaconf import DictConfig
 from stable_baselines3.common.callbacks import CallbackList, EvalCallback
 from stable_baselines3.common.logger import configure
 from stable_baselines3.common.utils import set_random_seed
+from stable_baselines3.common.vec_env import VecEnv
 
 from sportsim import builders, config, runs
 from sportsim.callbacks import (
@@ -47,6 +49,18 @@ def _sigint_ignored(active: bool) -> Iterator[None]:
     finally:
         if active:
             signal.signal(signal.SIGINT, previous)
+
+
+def make_envs(cfg: DictConfig, seed: int) -> tuple[VecEnv, VecEnv]:
+    """The training copies (+ VecNormalize) and one evaluation copy with frozen statistics for ``cfg``;
+    :mod:`sportsim.tune` builds its trials' envs with it too. A bad env id, kwargs or train_kwargs fails
+    first, as one line, before any env worker starts."""
+    builders.make_env(cfg.env, **builders.train_env_kwargs(cfg.env)).close()
+    with _sigint_ignored(cfg.vec_env == "subproc"):
+        train_env = builders.make_vec_envs(cfg, n_envs=cfg.n_envs, seed=seed, training=True,
+                                           subproc=cfg.vec_env == "subproc")
+    eval_env = builders.make_vec_envs(cfg, n_envs=1, seed=seed + EVAL_SEED_OFFSET, training=False)
+    return train_env, eval_env
 
 
 def _resume_point(run_dir: Path, total_timesteps: int) -> tuple[Path, dict[str, Any]]:
@@ -84,12 +98,7 @@ def main(argv: Sequence[str]) -> int:
         torch.set_num_threads(cfg.torch_threads)
 
     # 3. Envs: training copies (+ VecNormalize) and one evaluation copy with frozen statistics.
-    # a bad env id, kwargs or train_kwargs fails here, as one line, before any worker starts
-    builders.make_env(cfg.env, **builders.train_env_kwargs(cfg.env)).close()
-    with _sigint_ignored(cfg.vec_env == "subproc"):
-        train_env = builders.make_vec_envs(cfg, n_envs=cfg.n_envs, seed=seed, training=True,
-                                           subproc=cfg.vec_env == "subproc")
-    eval_env = builders.make_vec_envs(cfg, n_envs=1, seed=seed + EVAL_SEED_OFFSET, training=False)
+    train_env, eval_env = make_envs(cfg, seed)
 
     try:
         # 4. Algorithm, built from the config; a resumed run then loads its checkpoint into it.
