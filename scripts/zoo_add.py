@@ -1,11 +1,13 @@
 """Add a finished training run to the zoo: copy it, evaluate it on 100 episodes, write its card.
 
-    python scripts/zoo_add.py <run dir> zoo/<env>/<algo> --command "python -m sportsim.train ..."
+    python scripts/zoo_add.py <run dir> zoo/<env>[/<task>]/<algo> --command "python -m sportsim.train ..."
 
 Copies ``config.yaml`` (exactly as trained), ``final/``, ``best/``, ``evaluations.npz`` and ``tb/``
 (checkpoints are left out), then writes ``evaluation.json`` (100 deterministic episodes on seeds no
 training or evaluation run used), ``learning_curve.png`` and ``card.md`` with the command, seed, steps,
-training wall time, figures and file hashes. An existing destination is never overwritten.
+training wall time, figures and file hashes, and rewrites ``zoo/manifest.json`` (the zoo root is the
+first folder above the destination that holds a manifest, else ``--zoo-root``). An existing destination
+is never overwritten.
 """
 
 from __future__ import annotations
@@ -24,10 +26,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from omegaconf import OmegaConf  # noqa: E402
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from evaluate_run import evaluate  # noqa: E402
-
-from sportsim import runs  # noqa: E402
+from sportsim import runs, zoo  # noqa: E402
+from sportsim.evaluation import evaluate  # noqa: E402
 
 COPIED = ("config.yaml", "final", "best", "evaluations.npz", "tb")
 
@@ -60,7 +60,11 @@ def main() -> None:
     parser.add_argument("--episodes", type=int, default=100)
     parser.add_argument("--model", choices=("final", "best"), default="final",
                         help="the policy the entry offers: the final weights or the best by evaluation")
+    parser.add_argument("--zoo-root", type=Path, default=None, help="the zoo folder (default: found above dest)")
     args = parser.parse_args()
+    root = args.zoo_root or next((p for p in args.dest.resolve().parents if (p / zoo.MANIFEST_FILE).is_file()), None)
+    if root is None:
+        sys.exit(f"sportsim: no {zoo.MANIFEST_FILE} above {args.dest}; pass --zoo-root")
 
     if args.dest.exists():
         sys.exit(f"sportsim: {args.dest} already exists; remove it first if you mean to replace it")
@@ -117,7 +121,8 @@ Trained by the project's own command on {platform.machine()} CPUs:
 Evaluation during training (`evaluations.npz`, {cfg.n_eval_episodes} episodes every {cfg.eval_freq} steps) is
 plotted above; `tb/` holds the TensorBoard logs, `config.yaml` the full resolved configuration.
 
-Watch it: `python -m sportsim.record {args.dest}{record_arg}` (an MP4 in `{args.dest}/videos/`).
+Watch it: `python -m sportsim.enjoy env={cfg.env.name}{f" task={cfg.task}" if cfg.get("task") else ""} algo={cfg.algo.name} video=true`
+(hash-checked, 10 episodes, an MP4 under `videos/`), or `python -m sportsim.record {args.dest}{record_arg}`.
 
 ## Hyperparameters
 
@@ -135,6 +140,7 @@ Weights are loaded with `set_parameters` into a policy built from `config.yaml`;
 """
     (args.dest / "card.md").write_text(card, encoding="utf-8")
     print(json.dumps(figures, indent=2))
+    print(f"sportsim: updated {zoo.write_manifest(root)}")
 
 
 if __name__ == "__main__":

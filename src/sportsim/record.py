@@ -23,14 +23,14 @@ from typing import Any
 import imageio.v2 as imageio
 import numpy as np
 
-from sportsim import builders, runs
+from sportsim import runs
 from sportsim.cli import run_cli
 from sportsim.errors import ConfigError
 
 USAGE = __doc__.split("\n\n")[1].strip("\n")
 
 
-def _parse_bool(text: str) -> bool:
+def parse_bool(text: str) -> bool:
     if text.lower() in ("true", "1", "yes"):
         return True
     if text.lower() in ("false", "0", "no"):
@@ -38,14 +38,14 @@ def _parse_bool(text: str) -> bool:
     raise ValueError(f"expected true or false, got '{text}'")
 
 
-def _parse_positive_int(text: str) -> int:
+def parse_positive_int(text: str) -> int:
     value = int(text)
     if value < 1:
         raise ValueError(f"expected an integer >= 1, got {value}")
     return value
 
 
-def _parse_seed(text: str) -> int:
+def parse_seed(text: str) -> int:
     value = int(text)
     if value < 0:
         raise ValueError(f"expected an integer >= 0, got {value}")
@@ -54,12 +54,12 @@ def _parse_seed(text: str) -> int:
 
 # option -> (parser, default)
 OPTIONS: dict[str, tuple[Callable[[str], Any], Any]] = {
-    "episodes": (_parse_positive_int, 1),
+    "episodes": (parse_positive_int, 1),
     "out": (str, None),
-    "deterministic": (_parse_bool, True),
+    "deterministic": (parse_bool, True),
     "model": (str, "final"),
-    "seed": (_parse_seed, 0),
-    "max_steps": (_parse_positive_int, 10_000),
+    "seed": (parse_seed, 0),
+    "max_steps": (parse_positive_int, 10_000),
     "device": (str, "cpu"),
 }
 
@@ -87,7 +87,17 @@ def _default_output(location: runs.ModelLocation) -> Path:
     return location.run_dir / runs.VIDEOS_DIR / f"{location.label}.mp4"
 
 
-def _publish(tmp: Path, out: Path, explicit: bool) -> Path:
+def free_path(out: Path, explicit: bool) -> Path:
+    """``out`` if it does not exist yet; else an error for an ``explicit`` choice, or the first free
+    ``<stem>-<n>.mp4`` beside it."""
+    if not out.exists():
+        return out
+    if explicit:
+        raise ConfigError(f"out: {out} already exists; choose another file name")
+    return next(c for n in itertools.count(1) if not (c := out.with_name(f"{out.stem}-{n}{out.suffix}")).exists())
+
+
+def publish(tmp: Path, out: Path, explicit: bool) -> Path:
     """Hard-link the finished video to ``out`` (or the first free ``<stem>-<n>.mp4``); never overwrite."""
     numbered = (out.with_name(f"{out.stem}-{n}{out.suffix}") if n else out for n in itertools.count())
     candidates = [out] if explicit else numbered
@@ -145,7 +155,7 @@ def record(path: Path, *, episodes: int = 1, out: Path | None = None, determinis
                             break
                     else:
                         print(f"sportsim: episode {episode} cut at max_steps={max_steps}")
-            video = _publish(tmp, target, explicit=out is not None)
+            video = publish(tmp, target, explicit=out is not None)
         finally:
             tmp.unlink(missing_ok=True)
     finally:

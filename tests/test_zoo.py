@@ -1,0 +1,150 @@
+"""The zoo (manifest, hash checks, choice of entry) and `python -m sportsim.enjoy` (metrics, JSON line,
+videos, refusing foreign pickles)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from helpers import run_module, tiny_overrides
+from stable_baselines3 import PPO
+
+from sportsim import paths, zoo
+from sportsim.errors import ConfigError, ModelFileError
+
+ZOO = paths.zoo_dir()
+JSON_KEYS = {"env", "task", "algo", "episodes", "mean_return", "std_return", "success_rate"}
+
+
+def test_manifest_lists_every_entry_and_every_file_matches():
+    entries = zoo.load_manifest()
+    folders = sorted(p.parent.relative_to(ZOO).as_posix() for p in ZOO.rglob(zoo.EVALUATION_FILE))
+    assert sorted(e.name for e in entries) == folders
+    for entry in entries:
+        zoo.verify(entry)  # raises on any mismatch
+        on_disk = {p.relative_to(entry.path).as_posix() for p in entry.path.rglob("*") if p.is_file()}
+        assert set(entry.files) == on_disk, f"{entry.name}: manifest out of date (run scripts/zoo_add.py)"
+        evaluation = json.loads((entry.path / zoo.EVALUATION_FILE).read_text())
+        assert entry.evaluation["success_rate"] == evaluation["success_rate"]
+        assert entry.evaluation["episodes"] == 100 and entry.timesteps > 0 and entry.train_wall_s > 0
+
+
+def test_manifest_is_what_write_manifest_produces(tmp_path: Path):
+    copy = tmp_path / "zoo"
+    shutil.copytree(ZOO, copy)
+    zoo.write_manifest(copy)
+    assert json.loads((copy / zoo.MANIFEST_FILE).read_text()) == json.loads((ZOO / zoo.MANIFEST_FILE).read_text())
+
+
+@pytest.fixture
+def small_zoo(tmp_path: Path) -> Path:
+    """A one-entry copy of the zoo to tamper with."""
+    root = tmp_path / "zoo"
+    shutil.copytree(ZOO / "halfpipe" / "ppo", root / "halfpipe" / "ppo")
+    zoo.write_manifest(root)
+    return root
+
+
+@pytest.mark.parametrize("damage", ["flip_byte", "truncate", "delete"])
+def test_tampered_truncated_or_missing_files_are_refused(small_zoo: Path, damage: str):
+    entry = zoo.select("halfpipe", root=small_zoo)
+    zoo.verify(entry)
+    target = entry.path / "final" / "model.zip"
+    data = target.read_bytes()
+    if damage == "flip_byte":
+        target.write_bytes(data[:100] + bytes([data[100] ^ 1]) + data[101:])
+    elif damage == "truncate":
+        target.write_bytes(data[: len(data) // 2])
+    else:
+        target.unlink()
+    problem = "is missing" if damage == "delete" else "does not match its SHA-256"
+    with pytest.raises(ModelFileError, match=f"zoo entry halfpipe/ppo: final/model.zip {problem}"):
+        zoo.locate(entry)
+
+
+def test_a_broken_manifest_is_a_clear_error(small_zoo: Path):
+    (small_zoo / zoo.MANIFEST_FILE).write_text("{not json")
+    with pytest.raises(ModelFileError, match="manifest.json: not a readable zoo manifest"):
+        zoo.load_manifest(small_zoo)
+
+
+def test_select_picks_the_best_entry_and_names_what_exists():
+    best = zoo.select("halfpipe")
+    assert all(best.evaluation["success_rate"] >= e.evaluation["success_rate"]
+               for e in zoo.load_manifest() if e.env == "halfpipe")
+    assert zoo.select("sportsim/HalfPipe-v0", algo="ppo").name == "halfpipe/ppo"
+    assert zoo.select("highbar", algo="ppo", task="giant").name == "highbar/giant/ppo"
+    with pytest.raises(ConfigError, match=r"no zoo entry for curling \(the zoo has: halfpipe/a2c"):
+        zoo.select("curling")
+
+
+def _last_json(stdout: str) -> dict:
+    return json.loads(stdout.strip().splitlines()[-1])
+
+
+def test_enjoy_runs_the_zoo_policy_and_ends_with_a_json_line(tmp_path: Path):
+    result = run_module("sportsim.enjoy", "env=halfpipe", "algo=ppo", "episodes=2", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    figures = _last_json(result.stdout)
+    assert JSON_KEYS <= set(figures)
+    assert figures["env"] == "sportsim/HalfPipe-v0" and figures["algo"] == "ppo" and figures["episodes"] == 2
+    assert figures["success_rate"] == 1.0  # the card: 100 % over 100 episodes from the same first seed
+    assert "mean_return" in result.stdout.splitlines()[-3] or "success_rate" in result.stdout
+
+
+@pytest.fixture(scope="module")
+def fake_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny training run of the fake env."""
+    root = tmp_path_factory.mktemp("fake_run")
+    train = run_module("sportsim.train", *tiny_overrides("fake", "ppo"), "total_timesteps=64", "eval_freq=0",
+                       f"runs_root={root / 'runs'}", cwd=root)
+    assert train.returncode == 0, train.stderr
+    return next((root / "runs").glob("fake/ppo/*"))
+
+
+def test_enjoy_a_run_directory(fake_run: Path, tmp_path: Path):
+    result = run_module("sportsim.enjoy", f"model={fake_run}", "episodes=3", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert _last_json(result.stdout)["episodes"] == 3
+
+
+def test_enjoy_video_never_overwrites(fake_run: Path, tmp_path: Path):
+    for expected in (f"{fake_run.name}.mp4", f"{fake_run.name}-1.mp4"):
+        result = run_module("sportsim.enjoy", f"model={fake_run}", "episodes=1", "video=true", cwd=tmp_path)
+        assert result.returncode == 0, result.stderr
+        assert _last_json(result.stdout)["video"] == f"videos/{expected}"
+        assert (tmp_path / "videos" / expected).stat().st_size > 1_000
+    taken = run_module("sportsim.enjoy", f"model={fake_run}", "video=true", f"out={tmp_path / 'videos' / expected}",
+                       cwd=tmp_path)
+    assert taken.returncode == 2 and "already exists" in taken.stderr
+
+
+def test_enjoy_refuses_a_foreign_pickle_unless_trusted(tmp_path: Path):
+    """An SB3 zip with no sportsim config beside it would have to be unpickled: refused without trust=true."""
+    import gymnasium as gym
+
+    import fake_env  # noqa: F401  (registers the fake env)
+
+    env = gym.make(fake_env.ENV_ID)
+    foreign = tmp_path / "downloaded" / "agent.zip"
+    PPO("MlpPolicy", env, n_steps=32, batch_size=32, policy_kwargs={"net_arch": [8, 8]}).save(foreign)
+    refused = run_module("sportsim.enjoy", f"model={foreign}", "env=fake", "algo=ppo", cwd=tmp_path)
+    assert refused.returncode == 2 and "pass trust=true" in refused.stderr and "Traceback" not in refused.stderr
+    trusted = run_module("sportsim.enjoy", f"model={foreign}", "env=fake", "algo=ppo", "trust=true", "episodes=2",
+                         cwd=tmp_path)
+    assert trusted.returncode == 0, trusted.stderr
+    assert _last_json(trusted.stdout)["episodes"] == 2
+
+
+@pytest.mark.parametrize("args, message", [
+    ((), "give env=<name> (the best zoo policy) or model=<run dir | .zip>"),
+    (("env=halfpipe", "episodes=0"), "option episodes: expected an integer >= 1, got 0"),
+    (("env=halfpipe", "colour=red"), "unknown option 'colour'"),
+    (("env=curling",), "no zoo entry for curling"),
+])
+def test_enjoy_errors_are_one_line(tmp_path: Path, args: tuple[str, ...], message: str):
+    result = run_module("sportsim.enjoy", *args, cwd=tmp_path)
+    assert result.returncode == 2 and message in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
