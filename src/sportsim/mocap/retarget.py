@@ -1,0 +1,675 @@
+"""Retarget a motion-capture :class:`Clip` onto the sportsim humanoid: a :class:`ReferenceMotion`.
+
+Conventions: Z up, metres, x forward, y left, quaternions (w, x, y, z) kept sign-continuous over time.
+
+Method (:func:`retarget`; the same for every skeleton, so A-pose, T-pose and Bandai's "every bone along
++X" rest poses need no special case):
+
+1. Source forward kinematics: world rotation ``G_s(t)`` and position of every source joint. In the
+   source's zero pose every ``G_s`` is the identity, so a direction measured in that pose (from the
+   rest offsets) is also the direction in the joint's own frame.
+2. Rest correction per humanoid body: a constant rotation ``C_b`` = where the humanoid body's axes
+   (x forward, y left, z up in the humanoid's zero pose) lie in the frame of the source joint that
+   drives it. The body's world orientation is ``G_s(t) C_b``. Each ``C_b`` comes from one measured
+   bone direction and one side axis:
+     * pelvis: y = the rest hip line, z = the rest trunk axis (mid-hip to mid-shoulder);
+     * chest: z = the rest trunk axis, y = the rest shoulder line;
+     * thigh / upper arm: z = minus the rest bone direction, y = the knee / elbow flexion axis averaged
+       over the clip (``thigh x shank`` in the thigh's frame, weighted by the bend; the elbow's sign is
+       the opposite, as the humanoid's elbow axis is -y); a limb that never bends takes its parent's
+       side axis instead (its twist then moves nothing);
+     * head (the humanoid's ``neck`` body): z = the rest neck-to-head direction, y = the chest's side
+       axis averaged over the clip in the head's frame (the mean head yaw counts as straight ahead);
+     * foot: z = the world vertical averaged over the stance frames in the foot's frame (a foot in
+       stance is flat on average; an upright rest pose's vertical where that average is more than 45
+       degrees off it, e.g. crawling on the toes), x = the rest ankle-to-toe direction (no toe joint:
+       y = the shank's side axis averaged over the clip).
+3. Per frame: the pelvis and chest take ``G_s C_b``; every other driven body is then swung so that its
+   bone points exactly where the source bone points (bone-direction retargeting); upper limbs are
+   twisted about the bone, in proportion to the bend, so the knee/elbow hinge plane contains the lower
+   bone; knee and elbow angles are the angle between the two bones, signed about the hinge axis.
+4. Size: by default the humanoid is built at the performer's stature, estimated from the source's
+   thigh + shank length (de Leva proportions), so the legs have the source's length and the motion is
+   not rescaled (its dynamics stay the performer's). With ``height_m`` given, every source position is
+   scaled by the leg-length ratio ``scale``. The root (mid-hip point) follows the source mid-hip
+   point, scaled, with the source floor (5th percentile of the lowest foot point) at z = 0.
+5. Ground contact: stance per foot from the clip's foot contacts where it has them, else from the
+   source foot points (ankle or toe within 5 cm of its usual floor level - its 5th height percentile -
+   and slower than 1 m/s). The root is shifted vertically so the lowest foot-box corner of the lowest
+   stance foot is on the floor (within 5 mm), the shift interpolated and smoothed (Gaussian, 40 ms)
+   through flight, where it also keeps both feet above the floor. Where a straight stance leg cannot
+   reach the floor the root comes down further (at most 5 cm). Two-bone leg IK (knee angle from the
+   law of cosines, thigh swung onto the new ankle, the foot keeping its world orientation) then puts
+   the lowest corner of every stance foot on the floor and lifts any other foot out of it, eased in
+   and out of stance over the same 40 ms.
+
+Known limits: the humanoid has no wrists, toes or spine joints below the chest, so hand, toe and lower
+spine motion is dropped. Its proportions are de Leva's, not the performer's: with equal legs, hands
+and head miss the source's (root-aligned, scaled) points by what the trunk and arm proportions differ -
+3-9 cm on average, up to 21 cm, on the test clips (CMU and Bandai skeletons have short trunks; see
+:attr:`ReferenceMotion.retarget_error_m` and tests/test_mocap_retarget.py). Out-of-plane knee/elbow
+motion is projected onto the hinge. Stance detection from heights and speeds assumes a level floor.
+Joint limits are reported by :mod:`sportsim.mocap.validate`, not enforced.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Iterable, Mapping
+
+import mujoco
+import numpy as np
+
+from sportsim import humanoid
+from sportsim.anthropometry import Sex
+from sportsim.errors import MocapError
+from sportsim.mocap import quat
+from sportsim.mocap.clip import Clip
+from sportsim.mocap.skeletons import SkeletonMap, canonical_indices
+
+FORMAT = "sportsim.reference_motion"
+FORMAT_VERSION = 1
+REQUIRED_CANONICAL = ("pelvis", "chest", "neck", "l_shoulder", "l_elbow", "l_wrist", "r_shoulder", "r_elbow",
+                      "r_wrist", "l_hip", "l_knee", "l_ankle", "r_hip", "r_knee", "r_ankle")
+PLAUSIBLE_HEIGHT_M = (1.0, 2.5)  # an estimated stature outside this means wrong units or a wrong mapping
+FLOOR_PERCENTILE = 5.0  # source floor level: this percentile of a foot point's height over the clip
+STANCE_HEIGHT_M = 0.05  # a source foot point within this of its floor level ...
+STANCE_SPEED_MPS = 1.0  # ... and slower than this is in stance
+STANCE_SLACK_M = 0.005  # a stance foot may hover this much when the root shift is smoothed
+MAX_ROOT_DROP_M = 0.05  # the root is lowered at most this much to let a straight stance leg reach the floor
+ROOT_SMOOTH_S = 0.04  # Gaussian sigma of the root height shift
+BEND_SIN = (math.sin(math.radians(5.0)), math.sin(math.radians(20.0)))  # hinge-plane twist: none .. full
+UPRIGHT_REST_DEG = 30.0  # a rest trunk axis this close to vertical is an upright rest pose ...
+MAX_FOOT_REST_DEG = 45.0  # ... whose feet are trusted over a stance average further off than this
+MIN_MEAN_BEND = 0.02  # mean |sin(bend)| below which a limb's flexion axis is not measurable
+FOOT_GEOMS = ("right_foot", "left_foot")
+CONTACT_NAMES = ("right_foot", "left_foot")
+# tracked points for the retarget error: humanoid point -> source canonical joint. Hands = wrist centres
+# (the humanoid's hand sites), feet = ankle joint centres, head = the humanoid's head site (head CoM)
+# against the source's head joint.
+TRACKED = (("head", "head"), ("right_hand", "r_wrist"), ("left_hand", "l_wrist"),
+           ("right_ankle", "r_ankle"), ("left_ankle", "l_ankle"))
+POINT_NAMES = humanoid.JOINT_NAMES + humanoid.END_EFFECTOR_NAMES
+_SIDES = (("right", "r"), ("left", "l"))
+_UP = np.array([0.0, 0.0, 1.0])
+_DOWN = np.array([0.0, 0.0, -1.0])
+
+
+# ---- the result ----------------------------------------------------------------------------------
+@dataclass(frozen=True, eq=False)
+class ReferenceMotion:
+    """A motion on the sportsim humanoid, ready for a DeepMimic-style imitation env.
+
+    Fields:
+        fps: frame rate in Hz.
+        qpos: ``(T, 43)`` humanoid qpos per frame (MuJoCo order of :data:`sportsim.humanoid.JOINTS`: root
+            position + quaternion, ball quaternions, hinge angles in rad).
+        qvel: ``(T, 34)`` by central finite differences (``mj_differentiatePos``; one-sided at the ends).
+        positions_m: ``(T, P, 3)`` world positions of :data:`POINT_NAMES` (joint centres, then the
+            end-effector sites) by forward kinematics.
+        foot_contacts: ``(T, 2)`` bool stance flags of (right, left) foot.
+        target_names / target_positions_m: tracked points (``(T, K, 3)``): the source's joints, scaled
+            and placed relative to the humanoid's root (root alignment); see :data:`TRACKED`.
+        height_m, mass_kg, sex: the humanoid (``sportsim.humanoid.build_humanoid_model`` arguments).
+        scale: humanoid metres per source metre. source / skeleton: the clip's file and skeleton family.
+        meta: str -> str notes on how the motion was made.
+    """
+
+    fps: float
+    qpos: np.ndarray
+    qvel: np.ndarray
+    positions_m: np.ndarray
+    foot_contacts: np.ndarray
+    target_names: tuple[str, ...]
+    target_positions_m: np.ndarray
+    height_m: float
+    mass_kg: float
+    sex: str = "male"
+    scale: float = 1.0
+    source: str = ""
+    skeleton: str = "unknown"
+    meta: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        n_frames = np.shape(self.qpos)[0] if np.ndim(self.qpos) == 2 else -1
+        shapes = {"qpos": (n_frames, _NQ), "qvel": (n_frames, _NV),
+                  "positions_m": (n_frames, len(POINT_NAMES), 3), "foot_contacts": (n_frames, 2),
+                  "target_positions_m": (n_frames, len(self.target_names), 3)}
+        for name, shape in shapes.items():
+            value = np.asarray(getattr(self, name))
+            if n_frames < 1 or value.shape != shape:
+                raise MocapError(f"reference motion: field {name!r}: expected shape {shape}, got {value.shape}")
+            kind = "b" if name == "foot_contacts" else "f"
+            if value.dtype.kind != kind:
+                raise MocapError(f"reference motion: field {name!r}: dtype {value.dtype} is not allowed")
+            value = value.copy()
+            value.flags.writeable = False
+            object.__setattr__(self, name, value)
+        unknown = [n for n in self.target_names if n not in POINT_NAMES]
+        if unknown:
+            raise MocapError(f"reference motion: target names {unknown} are not humanoid points")
+        for name in ("fps", "height_m", "mass_kg", "scale"):
+            value = float(getattr(self, name))
+            if not (math.isfinite(value) and value > 0):
+                raise MocapError(f"reference motion: field {name!r} must be finite and positive, got {value}")
+            object.__setattr__(self, name, value)
+        object.__setattr__(self, "target_names", tuple(str(n) for n in self.target_names))
+        object.__setattr__(self, "meta", MappingProxyType({str(k): str(v) for k, v in dict(self.meta).items()}))
+
+    @property
+    def n_frames(self) -> int:
+        return int(self.qpos.shape[0])
+
+    @property
+    def duration_s(self) -> float:
+        return (self.n_frames - 1) / self.fps
+
+    def point(self, name: str) -> np.ndarray:
+        """World positions ``(T, 3)`` of one of :data:`POINT_NAMES`."""
+        return self.positions_m[:, POINT_NAMES.index(name)]
+
+    @property
+    def retarget_error_m(self) -> np.ndarray:
+        """``(T, K)`` distance of each tracked humanoid point from its root-aligned source point."""
+        index = [POINT_NAMES.index(n) for n in self.target_names]
+        return np.linalg.norm(self.positions_m[:, index] - self.target_positions_m, axis=-1)
+
+    def build_model(self) -> mujoco.MjModel:
+        """The humanoid this motion was made for."""
+        return humanoid.build_humanoid_model(self.height_m, self.mass_kg, self.sex)
+
+    # ---- npz I/O --------------------------------------------------------------------------------
+    def to_arrays(self) -> dict[str, np.ndarray]:
+        """Plain arrays (no objects: loadable with ``allow_pickle=False``), as :meth:`save_npz` writes."""
+        def text(value: str) -> np.ndarray:
+            return np.array(value, dtype=np.str_)
+
+        def names(values: Iterable[str]) -> np.ndarray:
+            return np.array(list(values), dtype=np.str_).reshape(-1)
+
+        return {
+            "format": text(FORMAT), "format_version": np.array(FORMAT_VERSION, dtype=np.int64),
+            "fps": np.array(self.fps), "qpos": self.qpos, "qvel": self.qvel,
+            "joint_names": names(humanoid.JOINT_NAMES), "point_names": names(POINT_NAMES),
+            "positions_m": self.positions_m, "foot_contacts": self.foot_contacts,
+            "contact_names": names(CONTACT_NAMES), "target_names": names(self.target_names),
+            "target_positions_m": self.target_positions_m, "height_m": np.array(self.height_m),
+            "mass_kg": np.array(self.mass_kg), "sex": text(self.sex), "scale": np.array(self.scale),
+            "source": text(self.source), "skeleton": text(self.skeleton),
+            "meta_json": text(json.dumps(dict(self.meta), sort_keys=True)),
+        }
+
+    def save_npz(self, path: str | os.PathLike[str], overwrite: bool = False) -> Path:
+        """Write atomically (temporary file, then rename); an existing file is kept unless ``overwrite``."""
+        path = Path(path)
+        if path.exists() and not overwrite:
+            raise MocapError(f"{path}: file exists; pass overwrite=True (--overwrite) to replace it")
+        if not path.parent.is_dir():
+            raise MocapError(f"{path}: folder {path.parent} does not exist")
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        try:
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(tmp_name, 0o666 & ~umask)  # what a plain open() would give, not mkstemp's 0600
+            with os.fdopen(fd, "wb") as handle:
+                np.savez(handle, **self.to_arrays())
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp_name, path)
+        except OSError as exc:
+            raise MocapError(f"{path}: could not write reference motion: {exc}") from exc
+        finally:
+            if os.path.exists(tmp_name):
+                os.unlink(tmp_name)
+        return path
+
+    @classmethod
+    def load_npz(cls, path: str | os.PathLike[str]) -> "ReferenceMotion":
+        """Read a file written by :meth:`save_npz` (``allow_pickle=False``), checking every field."""
+        path = Path(path)
+        try:
+            with np.load(path, allow_pickle=False) as npz:
+                data = {key: npz[key] for key in npz.files}
+        except Exception as exc:  # zip/npy/pickle refusals surface as many types: report them as one
+            raise MocapError(f"{path}: not a readable reference motion (.npz): {type(exc).__name__}: {exc}") from exc
+        missing = sorted(set(cls._KEYS) - set(data))
+        if missing or str(data.get("format", "")) != FORMAT:
+            raise MocapError(f"{path}: not a sportsim reference motion (format {FORMAT!r}); missing fields {missing}")
+        if int(data["format_version"]) != FORMAT_VERSION:
+            raise MocapError(f"{path}: unsupported reference motion version {int(data['format_version'])}")
+        for key, expected in (("joint_names", humanoid.JOINT_NAMES), ("point_names", POINT_NAMES),
+                              ("contact_names", CONTACT_NAMES)):
+            if tuple(str(n) for n in data[key]) != tuple(expected):
+                raise MocapError(f"{path}: field {key!r} does not match this sportsim humanoid")
+        try:
+            meta = json.loads(str(data["meta_json"]))
+            return cls(fps=float(data["fps"]), qpos=data["qpos"], qvel=data["qvel"], positions_m=data["positions_m"],
+                       foot_contacts=data["foot_contacts"], target_names=tuple(str(n) for n in data["target_names"]),
+                       target_positions_m=data["target_positions_m"], height_m=float(data["height_m"]),
+                       mass_kg=float(data["mass_kg"]), sex=str(data["sex"]), scale=float(data["scale"]),
+                       source=str(data["source"]), skeleton=str(data["skeleton"]), meta=meta)
+        except (MocapError, ValueError, TypeError, AttributeError) as exc:
+            raise MocapError(f"{path}: invalid reference motion: {exc}") from exc
+
+    _KEYS = ("format", "format_version", "fps", "qpos", "qvel", "joint_names", "point_names", "positions_m",
+             "foot_contacts", "contact_names", "target_names", "target_positions_m", "height_m", "mass_kg",
+             "sex", "scale", "source", "skeleton", "meta_json")
+
+
+_NQ = sum(humanoid.QPOS_SIZE[j.type] for j in humanoid.JOINTS)
+_NV = sum({"free": 6, "ball": 3, "hinge": 1}[j.type] for j in humanoid.JOINTS)
+
+
+# ---- retargeting -------------------------------------------------------------------------------
+def retarget(clip: Clip, height_m: float | None = None, mass_kg: float | None = None, sex: Sex = "male",
+             fps: float | None = None, skeletons: Iterable[SkeletonMap] = ()) -> ReferenceMotion:
+    """Retarget ``clip`` onto the humanoid (method: module docstring).
+
+    ``height_m``: None builds the humanoid at the performer's estimated stature (legs as long as the
+    source's); a number builds it at that stature and scales the motion by the leg-length ratio.
+    ``mass_kg``: None = the reference male's body-mass index (73 kg at 1.741 m). ``fps``: resample
+    the result (:func:`resample`). ``skeletons``: extra skeleton maps (``load_mapping``) for the clip.
+    """
+    idx = _canonical(clip, tuple(skeletons))
+    rot, pos = clip.global_transforms()
+    rest = _rest_positions(clip)
+    leg_src_m = float(np.mean([np.linalg.norm(rest[idx[f"{s}_knee"]] - rest[idx[f"{s}_hip"]])
+                               + np.linalg.norm(rest[idx[f"{s}_ankle"]] - rest[idx[f"{s}_knee"]]) for _, s in _SIDES]))
+    height_m, estimated = _subject_height(height_m, leg_src_m, sex, clip.source)
+    mass_kg = humanoid.REFERENCE_MASS_KG * (height_m / humanoid.REFERENCE_HEIGHT_M) ** 2 if mass_kg is None \
+        else float(mass_kg)
+    scale = _leg_length_m(height_m, sex) / leg_src_m
+
+    stance, stance_from = _source_stance(clip, idx, pos)
+    world, hinge_rad, notes = _body_orientations(idx, rot, pos, rest, stance)
+    qpos = _assemble_qpos(world, hinge_rad)
+
+    mid_hip = 0.5 * (pos[:, idx["l_hip"]] + pos[:, idx["r_hip"]])
+    floor_src_m = _source_floor(clip, idx, pos)
+    qpos[:, 0:3] = scale * (mid_hip - floor_src_m * _UP)
+    model = humanoid.build_humanoid_model(height_m, mass_kg, sex)
+    points, foot_low = _forward(model, qpos)
+    shift = _ground_shift(foot_low, stance, clip.fps)
+    points, foot_low = points + shift[:, None, None] * _UP, foot_low + shift[:, None]
+    bones_m = _leg_bones_m(height_m, sex)
+    drop, lift = _contact_plan(points, foot_low, stance, clip.fps, sum(bones_m))
+    qpos[:, 2] += shift - drop
+    if np.any(lift != 0):
+        _leg_ik(world, hinge_rad, points - drop[:, None, None] * _UP, lift, bones_m)
+        qpos[:, 7:] = _assemble_qpos(world, hinge_rad)[:, 7:]
+
+    names = [h for h, c in TRACKED if c in idx]
+    targets = np.stack([qpos[:, 0:3] + scale * (pos[:, idx[c]] - mid_hip) for h, c in TRACKED if c in idx], axis=1)
+    meta = {"method": "sportsim bone-direction retargeting v1", "source_fps": f"{clip.fps:g}",
+            "source_frames": str(clip.n_frames), "stance_from": stance_from,
+            "height": "estimated from the source leg length" if estimated else "given",
+            "source_floor_m": f"{floor_src_m:.4f}", **notes}
+    motion = _motion(model, qpos, clip.fps, stance, names, targets, height_m=height_m, mass_kg=mass_kg, sex=sex,
+                     scale=scale, source=clip.source, skeleton=clip.skeleton, meta=meta)
+    return motion if fps is None else resample(motion, fps)
+
+
+def resample(motion: ReferenceMotion, fps: float) -> ReferenceMotion:
+    """``motion`` at ``fps`` Hz over the same time span: quaternions (root, ball joints) slerped, root
+    position, hinge angles and tracked source points linear, stance flags from the nearest frame;
+    positions and qvel recomputed from the new qpos."""
+    fps = float(fps)
+    if not (math.isfinite(fps) and fps > 0):
+        raise MocapError(f"resample: fps must be finite and positive, got {fps}")
+    n_out = int(math.floor(motion.duration_s * fps + 1e-9)) + 1
+    x = np.arange(n_out) * (motion.fps / fps)  # fractional source frame of every new frame
+    lower = np.clip(np.floor(x + 1e-9).astype(int), 0, max(motion.n_frames - 2, 0))
+    upper = np.minimum(lower + 1, motion.n_frames - 1)
+    t = np.clip(x - lower, 0.0, 1.0)
+    qpos = motion.qpos[lower] + t[:, None] * (motion.qpos[upper] - motion.qpos[lower])
+    for joint in humanoid.JOINTS:
+        adr = humanoid.qpos_address(joint.name) + (3 if joint.type == "free" else 0)
+        if joint.type in ("free", "ball"):
+            qpos[:, adr:adr + 4] = quat.slerp(motion.qpos[lower, adr:adr + 4], motion.qpos[upper, adr:adr + 4], t)
+            qpos[:, adr:adr + 4] = quat.make_continuous(qpos[:, adr:adr + 4])
+    targets = motion.target_positions_m[lower] + t[:, None, None] * (
+        motion.target_positions_m[upper] - motion.target_positions_m[lower])
+    contacts = motion.foot_contacts[np.where(t < 0.5, lower, upper)]
+    meta = {**motion.meta, "resampled": f"{motion.n_frames} frames at {motion.fps:g} Hz -> {n_out} at {fps:g} Hz"}
+    return _motion(motion.build_model(), qpos, fps, contacts, motion.target_names, targets,
+                   height_m=motion.height_m, mass_kg=motion.mass_kg, sex=motion.sex, scale=motion.scale,
+                   source=motion.source, skeleton=motion.skeleton, meta=meta)
+
+
+def is_reference_motion(path: str | os.PathLike[str]) -> bool:
+    """Whether ``path`` is an ``.npz`` written by :meth:`ReferenceMotion.save_npz` (and not a Clip)."""
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            return "format" in npz.files and str(npz["format"]) == FORMAT
+    except Exception:  # unreadable or not an npz: not a reference motion; its reader reports why
+        return False
+
+
+def foot_lowest_m(model: mujoco.MjModel, qpos: np.ndarray) -> np.ndarray:
+    """``(T, 2)`` height of the lowest corner of the (right, left) foot box in every frame."""
+    return _forward(model, qpos)[1]
+
+
+# ---- steps of retarget() ---------------------------------------------------------------------------
+def _canonical(clip: Clip, skeletons: tuple[SkeletonMap, ...]) -> dict[str, int]:
+    idx = canonical_indices(clip.joint_names, skeletons, clip.source)
+    missing = [c for c in REQUIRED_CANONICAL if c not in idx]
+    if missing:
+        raise MocapError(f"{clip.source or 'clip'}: retargeting needs the canonical joints {missing}, which the "
+                         f"'{clip.skeleton}' skeleton map does not place; add them with a mapping YAML")
+    return idx
+
+
+def _rest_positions(clip: Clip) -> np.ndarray:
+    """Joint positions in the source's zero pose, root at the origin (there every joint frame = world)."""
+    rest = np.zeros((clip.n_joints, 3))
+    for j in range(1, clip.n_joints):
+        rest[j] = rest[clip.parents[j]] + clip.offsets_m[j]
+    return rest
+
+
+def _leg_length_m(height_m: float, sex: Sex) -> float:
+    offsets = humanoid.joint_offsets_m(height_m, sex)
+    return float(np.linalg.norm(offsets["right_knee"]) + np.linalg.norm(offsets["right_ankle"]))
+
+
+def _subject_height(height_m: float | None, leg_src_m: float, sex: Sex, source: str) -> tuple[float, bool]:
+    if height_m is not None:
+        height_m = float(height_m)
+        if not (math.isfinite(height_m) and height_m > 0):
+            raise MocapError(f"height must be a finite positive stature in metres, got {height_m}")
+        return height_m, False
+    # segment lengths are proportional to stature, so one ratio gives the stature with these legs
+    estimate = humanoid.REFERENCE_HEIGHT_M * leg_src_m / _leg_length_m(humanoid.REFERENCE_HEIGHT_M, sex)
+    low, high = PLAUSIBLE_HEIGHT_M
+    if not low <= estimate <= high:
+        raise MocapError(f"{source or 'clip'}: thigh + shank of {leg_src_m:.3f} m give a stature of {estimate:.2f} m, "
+                         f"outside {low}-{high} m: check the file's units or pass the height explicitly")
+    return estimate, True
+
+
+def _foot_points(clip: Clip, idx: dict[str, int], side: str) -> list[int]:
+    """Source joints of one foot (ankle, toe), for stance detection and the floor level."""
+    return [idx[f"{side}_{name}"] for name in ("ankle", "toe") if f"{side}_{name}" in idx]
+
+
+def _source_floor(clip: Clip, idx: dict[str, int], pos: np.ndarray) -> float:
+    points = _foot_points(clip, idx, "l") + _foot_points(clip, idx, "r")
+    return float(np.percentile(pos[:, points, 2].min(axis=1), FLOOR_PERCENTILE))
+
+
+def _source_stance(clip: Clip, idx: dict[str, int], pos: np.ndarray) -> tuple[np.ndarray, str]:
+    """``(T, 2)`` stance flags (right, left) and where they came from."""
+    if clip.contacts is not None and clip.contacts.any():
+        names = [n.lower() for n in clip.contact_names]
+        columns = [[i for i, n in enumerate(names) if n.startswith(side)] for side, _ in _SIDES]
+        if all(columns):
+            return np.stack([clip.contacts[:, c].any(axis=1) for c in columns], axis=1), "the clip's foot contacts"
+    flags = []
+    for _, side in _SIDES:
+        points = pos[:, _foot_points(clip, idx, side)]  # (T, k, 3)
+        height = points[..., 2] - np.percentile(points[..., 2], FLOOR_PERCENTILE, axis=0)
+        speed = np.linalg.norm(np.gradient(points, axis=0), axis=-1) * clip.fps if clip.n_frames > 1 \
+            else np.zeros(height.shape)
+        flags.append(np.any((height < STANCE_HEIGHT_M) & (speed < STANCE_SPEED_MPS), axis=1))
+    return np.stack(flags, axis=1), f"source foot height < {STANCE_HEIGHT_M} m and speed < {STANCE_SPEED_MPS} m/s"
+
+
+def _body_orientations(idx: dict[str, int], rot: np.ndarray, pos: np.ndarray, rest: np.ndarray,
+                       stance: np.ndarray) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], dict[str, str]]:
+    """World orientation ``(T, 4)`` of every humanoid body and the hinge angles (rad)."""
+    world: dict[str, np.ndarray] = {}
+    hinge: dict[str, np.ndarray] = {}
+    notes: dict[str, str] = {}
+    mid = {part: 0.5 * (rest[idx[f"l_{part}"]] + rest[idx[f"r_{part}"]]) for part in ("hip", "shoulder")}
+    trunk_axis = mid["shoulder"] - mid["hip"]
+    hip_line = rest[idx["l_hip"]] - rest[idx["r_hip"]]
+    world["pelvis"] = quat.multiply(rot[:, idx["pelvis"]], _frame(z=trunk_axis, y=hip_line, first="y"))
+    shoulder_line = rest[idx["l_shoulder"]] - rest[idx["r_shoulder"]]
+    world["chest"] = quat.multiply(rot[:, idx["chest"]], _frame(z=trunk_axis, y=shoulder_line, first="z"))
+
+    # head: the source head joint's twist, swung onto the source neck-to-head direction
+    head = idx.get("head", idx["neck"])
+    neck_bone = rest[head] - rest[idx["neck"]]
+    has_bone = head != idx["neck"] and np.linalg.norm(neck_bone) > 0.01
+    side_axis = _local_mean(rot[:, head], _axis(world["chest"], 1))
+    world["neck"] = quat.multiply(rot[:, head], _frame(z=neck_bone if has_bone else trunk_axis, y=side_axis))
+    if has_bone:
+        world["neck"] = _swing_onto(world["neck"], _UP, _unit(pos[:, head] - pos[:, idx["neck"]]))
+
+    for side, s in _SIDES:
+        for upper, lower, end, body, sign, parent in (("hip", "knee", "ankle", "hip", 1.0, "pelvis"),
+                                                     ("shoulder", "elbow", "wrist", "shoulder", -1.0, "chest")):
+            a, b, c = idx[f"{s}_{upper}"], idx[f"{s}_{lower}"], idx[f"{s}_{end}"]
+            orient, angle, note = _limb(rot[:, a], pos[:, a], pos[:, b], pos[:, c], rest[b] - rest[a], sign,
+                                        _axis(world[parent], 1))
+            world[f"{side}_{body}"] = orient
+            hinge[f"{side}_{lower}"] = angle
+            world[f"{side}_{lower}"] = quat.multiply(orient, quat.from_axis_angle(np.array([0.0, sign, 0.0]), angle))
+            notes[f"twist_{side}_{body}"] = note
+        ankle = idx[f"{s}_ankle"]
+        up, notes[f"flat_{side}_foot"] = _foot_up(rot[stance[:, 0 if side == "right" else 1], ankle], trunk_axis)
+        if f"{s}_toe" in idx:
+            foot = _frame(z=up, x=rest[idx[f"{s}_toe"]] - rest[ankle])
+        else:
+            foot = _frame(z=up, y=_local_mean(rot[:, ankle], _axis(world[f"{side}_knee"], 1)))
+        world[f"{side}_ankle"] = quat.multiply(rot[:, ankle], foot)
+    return world, hinge, notes
+
+
+def _foot_up(rot_stance: np.ndarray, trunk_axis: np.ndarray) -> tuple[np.ndarray, str]:
+    """The foot's up axis in the source ankle's frame, and where it came from: the world vertical
+    averaged over the stance frames; the rest trunk axis when there are none, or when the rest pose
+    stands upright and the stance average is more than 45 degrees off it (feet not flat in stance,
+    e.g. crawling on the toes)."""
+    rest_up = _unit(trunk_axis)
+    if not len(rot_stance):
+        return rest_up, "rest pose (no stance frames)"
+    up = _unit(_local_mean(rot_stance, np.broadcast_to(_UP, (len(rot_stance), 3))))
+    off_deg = math.degrees(math.acos(float(np.clip(np.dot(up, rest_up), -1.0, 1.0))))
+    if rest_up[2] > math.cos(math.radians(UPRIGHT_REST_DEG)) and off_deg > MAX_FOOT_REST_DEG:
+        return rest_up, f"rest pose (the stance average is {off_deg:.0f} deg off it)"
+    return up, "stance frames"
+
+
+def _limb(rot_upper: np.ndarray, p_upper: np.ndarray, p_lower: np.ndarray, p_end: np.ndarray, rest_bone: np.ndarray,
+          sign: float, parent_side: np.ndarray) -> tuple[np.ndarray, np.ndarray, str]:
+    """Upper-limb world orientation, hinge angle (rad) and how its twist was found. ``sign``: +1 knee
+    (axis +y), -1 elbow (axis -y)."""
+    u, l = _unit(p_lower - p_upper), _unit(p_end - p_lower)
+    bend = np.cross(u, l)
+    flexion_axis = _local_mean(rot_upper, bend)
+    if np.linalg.norm(flexion_axis) >= MIN_MEAN_BEND:
+        side, note = sign * flexion_axis, "flexion axis"
+    else:
+        side, note = _local_mean(rot_upper, parent_side), "parent side axis (limb never bends)"
+    orient = _swing_onto(quat.multiply(rot_upper, _frame(z=-rest_bone, y=side)), _DOWN, u)
+    # twist about the bone so the hinge plane holds the lower bone, fully once bent by 20 degrees
+    axis = sign * _axis(orient, 1)
+    sin_bend = np.linalg.norm(bend, axis=-1)
+    plane = _unit(bend)
+    phi = np.arctan2(np.sum(np.cross(axis, plane) * u, axis=-1), np.sum(axis * plane, axis=-1))
+    weight = np.clip((sin_bend - BEND_SIN[0]) / (BEND_SIN[1] - BEND_SIN[0]), 0, 1) * np.clip(2 * np.cos(phi), 0, 1)
+    orient = quat.multiply(quat.from_axis_angle(u, weight * phi), orient)
+    axis = sign * _axis(orient, 1)
+    angle = np.arctan2(np.sum(bend * axis, axis=-1), np.sum(u * l, axis=-1))
+    return orient, angle, note
+
+
+def _assemble_qpos(world: dict[str, np.ndarray], hinge: dict[str, np.ndarray]) -> np.ndarray:
+    n_frames = len(world["pelvis"])
+    qpos = np.zeros((n_frames, _NQ))
+    qpos[:, 3:7] = quat.make_continuous(quat.normalize(world["pelvis"]))
+    for joint in humanoid.JOINTS[1:]:
+        adr = humanoid.qpos_address(joint.name)
+        if joint.type == "hinge":
+            qpos[:, adr] = hinge[joint.name]
+        else:
+            local = quat.multiply(quat.conjugate(world[joint.parent]), world[joint.name])
+            qpos[:, adr:adr + 4] = quat.make_continuous(quat.normalize(local))
+    return qpos
+
+
+def _ground_shift(foot_low: np.ndarray, stance: np.ndarray, fps: float) -> np.ndarray:
+    """Vertical root shift per frame: the lowest stance foot on the floor (within the slack), the shift
+    interpolated and smoothed through flight, where it also keeps both feet above the floor."""
+    any_stance = stance.any(axis=1)
+    touch = -np.where(stance, foot_low, np.inf).min(axis=1)  # -inf where no foot is in stance
+    frames = np.arange(len(foot_low))
+    if any_stance.any():
+        raw = np.interp(frames, frames[any_stance], touch[any_stance])
+    else:
+        raw = np.full(len(foot_low), -foot_low.min())
+    shift = _smooth(raw, ROOT_SMOOTH_S * fps)
+    shift = np.where(any_stance, np.clip(shift, touch, touch + STANCE_SLACK_M), shift)
+    return np.where(any_stance, shift, np.maximum(shift, -foot_low.min(axis=1)))
+
+
+def _contact_plan(points: np.ndarray, foot_low: np.ndarray, stance: np.ndarray, fps: float,
+                  leg_m: float) -> tuple[np.ndarray, np.ndarray]:
+    """Root drop ``(T,)`` (at most MAX_ROOT_DROP_M) that lets every stance leg reach the floor, and the
+    vertical ankle change ``(T, 2)`` that then puts each stance foot's lowest corner on the floor and
+    keeps the other feet above it, eased in and out of stance."""
+    hips = points[:, [POINT_NAMES.index(f"{side}_hip") for side, _ in _SIDES]]
+    ankles = points[:, [POINT_NAMES.index(f"{side}_ankle") for side, _ in _SIDES]]
+    rel = ankles - hips
+    rel[..., 2] -= foot_low  # stance target: the lowest corner on the floor
+    reach_z = np.sqrt(np.maximum((leg_m * (1 - 1e-6)) ** 2 - rel[..., 0] ** 2 - rel[..., 1] ** 2, 0.0))
+    short = np.where(stance, np.clip(-rel[..., 2] - reach_z, 0.0, MAX_ROOT_DROP_M), 0.0).max(axis=1)
+    drop = np.maximum(_smooth(short, ROOT_SMOOTH_S * fps), short)
+    low = foot_low - drop[:, None]
+    eased = np.stack([_smooth(np.where(stance[:, k], -low[:, k], np.maximum(-low[:, k], 0.0)), ROOT_SMOOTH_S * fps)
+                      for k in range(2)], axis=1)
+    return drop, np.where(stance, -low, np.maximum(eased, -low))
+
+
+def _leg_bones_m(height_m: float, sex: Sex) -> tuple[float, float]:
+    offsets = humanoid.joint_offsets_m(height_m, sex)
+    return float(np.linalg.norm(offsets["right_knee"])), float(np.linalg.norm(offsets["right_ankle"]))
+
+
+def _leg_ik(world: dict[str, np.ndarray], hinge: dict[str, np.ndarray], points: np.ndarray, lift: np.ndarray,
+            bones_m: tuple[float, float]) -> None:
+    """Move each ankle up by ``lift (T, 2)`` (down where negative) with two-bone leg IK: knee angle from
+    the law of cosines, thigh swung onto the new ankle, the foot keeping its world orientation.
+    Updates ``world`` and ``hinge`` in place."""
+    thigh_m, shank_m = bones_m
+    knee_axis = np.array([0.0, 1.0, 0.0])
+    for k, (side, _) in enumerate(_SIDES):
+        rows = lift[:, k] != 0
+        if not rows.any():
+            continue
+        hip = points[rows, POINT_NAMES.index(f"{side}_hip")]
+        ankle = points[rows, POINT_NAMES.index(f"{side}_ankle")] + lift[rows, k, None] * _UP
+        reach = np.clip(np.linalg.norm(ankle - hip, axis=-1), abs(thigh_m - shank_m) + 1e-6,
+                        (thigh_m + shank_m) * (1 - 1e-9))
+        angle = np.pi - np.arccos(np.clip((thigh_m**2 + shank_m**2 - reach**2) / (2 * thigh_m * shank_m), -1, 1))
+        thigh = world[f"{side}_hip"][rows]
+        shank = quat.multiply(thigh, quat.from_axis_angle(knee_axis, angle))
+        reached = quat.rotate(thigh, [0.0, 0.0, -thigh_m]) + quat.rotate(shank, [0.0, 0.0, -shank_m])
+        swing = _swing_onto(np.tile(quat.IDENTITY, (len(hip), 1)), _unit(reached), _unit(ankle - hip))
+        thigh = quat.multiply(swing, thigh)
+        for name, value in ((f"{side}_hip", thigh), (f"{side}_knee", quat.multiply(swing, shank))):
+            world[name] = world[name].copy()
+            world[name][rows] = value
+        hinge[f"{side}_knee"] = hinge[f"{side}_knee"].copy()
+        hinge[f"{side}_knee"][rows] = angle
+
+
+def _forward(model: mujoco.MjModel, qpos: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Positions ``(T, P, 3)`` of :data:`POINT_NAMES` and the lowest foot-box corner heights ``(T, 2)``."""
+    data = mujoco.MjData(model)
+    joints = [model.joint(n).id for n in humanoid.JOINT_NAMES[1:]]
+    sites = [model.site(n).id for n in humanoid.END_EFFECTOR_NAMES]
+    pelvis = model.body("pelvis").id
+    geoms = [model.geom(n).id for n in FOOT_GEOMS]
+    half = model.geom_size[geoms]  # (2, 3) box half sizes
+    positions = np.empty((len(qpos), len(POINT_NAMES), 3))
+    lowest = np.empty((len(qpos), 2))
+    for t, q in enumerate(qpos):
+        data.qpos[:] = q
+        mujoco.mj_kinematics(model, data)
+        positions[t, 0] = data.xpos[pelvis]
+        positions[t, 1:len(joints) + 1] = data.xanchor[joints]
+        positions[t, len(joints) + 1:] = data.site_xpos[sites]
+        z_row = data.geom_xmat[geoms].reshape(2, 3, 3)[:, 2, :]  # world z of each box axis
+        lowest[t] = data.geom_xpos[geoms, 2] - np.sum(half * np.abs(z_row), axis=1)
+    return positions, lowest
+
+
+def _motion(model: mujoco.MjModel, qpos: np.ndarray, fps: float, contacts: np.ndarray, target_names, targets,
+            **fields: Any) -> ReferenceMotion:
+    positions, _ = _forward(model, qpos)
+    qvel = np.zeros((len(qpos), model.nv))
+    if len(qpos) > 1:
+        for t in range(len(qpos)):
+            a, b = max(t - 1, 0), min(t + 1, len(qpos) - 1)
+            mujoco.mj_differentiatePos(model, qvel[t], (b - a) / fps, qpos[a], qpos[b])
+    return ReferenceMotion(fps=fps, qpos=qpos, qvel=qvel, positions_m=positions, foot_contacts=np.asarray(contacts),
+                           target_names=tuple(target_names), target_positions_m=targets, **fields)
+
+
+# ---- small vector helpers (vectorised over leading axes) -------------------------------------------
+def _unit(v: np.ndarray) -> np.ndarray:
+    norm = np.linalg.norm(v, axis=-1, keepdims=True)
+    return v / np.where(norm > 1e-12, norm, 1.0)
+
+
+def _axis(q: np.ndarray, column: int) -> np.ndarray:
+    """World direction of a body axis (0 = x, 1 = y, 2 = z) for orientations ``q``."""
+    return quat.rotate(q, np.eye(3)[column])
+
+
+def _local_mean(rot: np.ndarray, world_vectors: np.ndarray) -> np.ndarray:
+    """Mean of world vectors ``(T, 3)`` expressed in the frames ``rot (T, 4)``."""
+    if len(rot) == 0:
+        return np.zeros(3)
+    return quat.rotate(quat.conjugate(rot), world_vectors).mean(axis=0)
+
+
+def _frame(z: np.ndarray, y: np.ndarray | None = None, x: np.ndarray | None = None, first: str = "z") -> np.ndarray:
+    """Rotation (quaternion) whose z axis points along ``z`` and whose y (or x) axis is as close to
+    ``y`` (or ``x``) as orthogonality allows; ``first="y"`` keeps ``y`` exact instead. A secondary
+    axis parallel to the first is replaced by the world axis least aligned with it."""
+    z = _unit(np.asarray(z, dtype=float))
+    if first == "y":
+        y = _unit(np.asarray(y, dtype=float))
+        z = _unit(z - np.dot(z, y) * y)
+        return quat.from_matrix(np.column_stack([np.cross(y, z), y, z]))
+    other = np.asarray(y if y is not None else x, dtype=float)
+    other = other - np.dot(other, z) * z
+    if np.linalg.norm(other) < 1e-6:
+        other = np.eye(3)[int(np.argmin(np.abs(z)))]
+        other = other - np.dot(other, z) * z
+    other = _unit(other)
+    if y is not None:
+        return quat.from_matrix(np.column_stack([np.cross(other, z), other, z]))
+    return quat.from_matrix(np.column_stack([other, np.cross(z, other), z]))
+
+
+def _swing_onto(q: np.ndarray, body_axis: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """``q`` turned by the smallest rotation that makes its ``body_axis`` point along ``target``."""
+    v = quat.rotate(q, body_axis)
+    cross = np.cross(v, target)
+    dot = np.sum(v * target, axis=-1)
+    swing = np.concatenate([(1.0 + dot)[..., None], cross], axis=-1)
+    opposite = 1.0 + dot < 1e-9  # half turn: any axis perpendicular to v
+    if np.any(opposite):
+        perp = np.cross(v[opposite], np.eye(3)[np.argmin(np.abs(v[opposite]), axis=-1)])
+        swing[opposite] = np.concatenate([np.zeros((int(opposite.sum()), 1)), _unit(perp)], axis=-1)
+    return quat.multiply(quat.normalize(swing), q)
+
+
+def _smooth(x: np.ndarray, sigma_frames: float) -> np.ndarray:
+    """Gaussian smoothing with edge padding (sigma in frames)."""
+    if sigma_frames < 0.5 or len(x) < 3:
+        return x.copy()
+    radius = int(math.ceil(3 * sigma_frames))
+    kernel = np.exp(-0.5 * (np.arange(-radius, radius + 1) / sigma_frames) ** 2)
+    return np.convolve(np.pad(x, radius, mode="edge"), kernel / kernel.sum(), mode="valid")

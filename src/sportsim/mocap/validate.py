@@ -1,0 +1,221 @@
+"""Validation report for a clip or a retargeted reference motion, to read before training on it.
+
+Each row is one check: its value, its threshold and a status - ``ok``, ``warning`` (usable, but look at
+it) or ``error`` (fatal: ``python -m sportsim.mocap convert`` refuses to write the motion unless
+``--force``). A :class:`Clip` is retargeted with the default settings first, so the humanoid checks
+(feet, joint limits, retarget error) are reported for it too.
+
+Checks (thresholds are the module constants):
+
+* frame rate (Hz): error below 10 Hz, warning below 25 Hz.
+* duration and short clip: error below 2 frames, warning below 1 s.
+* NaN/inf: any non-finite value in the clip's or the motion's arrays is an error.
+* foot penetration: the deepest foot-box corner below the floor; error beyond 1 cm.
+* stance floating: the highest lowest-corner of a foot in stance; warning beyond 2 cm.
+* root drift: horizontal root displacement first to last frame (information) and the largest
+  vertical root speed between frames; warning beyond 6 m/s (free fall from 1.8 m).
+* joint limits: (frame, joint) pairs outside the humanoid's ``jnt_range`` (hinge angle, ball-joint
+  rotation angle) and the worst joint; warning if any.
+* velocity spikes: frames where a joint moves faster than 15 m/s between frames (marker swaps,
+  calibration frames); warning if any.
+* retarget error: mean / max distance of hands, ankles and head from the source's scaled points;
+  warning beyond 25 cm.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Iterable
+
+import mujoco
+import numpy as np
+
+from sportsim.errors import MocapError
+from sportsim.mocap.clip import Clip
+from sportsim.mocap.retarget import POINT_NAMES, ReferenceMotion, foot_lowest_m, retarget
+from sportsim.mocap.skeletons import SkeletonMap
+
+MIN_FPS_ERROR, MIN_FPS_WARNING = 10.0, 25.0
+MIN_FRAMES, MIN_DURATION_S = 2, 1.0
+PENETRATION_M = 0.01
+FLOATING_M = 0.02
+ROOT_VERTICAL_SPEED_MPS = 6.0
+SPIKE_SPEED_MPS = 15.0
+RETARGET_ERROR_M = 0.25
+LIMIT_TOL_RAD = 1e-6
+STATUSES = ("ok", "warning", "error")
+
+
+@dataclass(frozen=True)
+class Row:
+    check: str
+    value: str
+    threshold: str
+    status: str  # one of STATUSES
+
+
+@dataclass(frozen=True)
+class Report:
+    """The rows of one validation; :meth:`table` renders them."""
+
+    source: str
+    rows: tuple[Row, ...]
+
+    @property
+    def errors(self) -> tuple[Row, ...]:
+        return tuple(r for r in self.rows if r.status == "error")
+
+    @property
+    def warnings(self) -> tuple[Row, ...]:
+        return tuple(r for r in self.rows if r.status == "warning")
+
+    def table(self) -> str:
+        """A plain-text table, one line per check."""
+        header = Row("check", "value", "threshold", "status")
+        widths = [max(len(getattr(r, f)) for r in (header, *self.rows)) for f in ("check", "value", "threshold")]
+        lines = []
+        for row in (header, *self.rows):
+            cells = [getattr(row, f).ljust(w) for f, w in zip(("check", "value", "threshold"), widths)]
+            lines.append("  ".join([*cells, row.status]).rstrip())
+        lines.insert(1, "  ".join("-" * w for w in [*widths, len("warning")]))
+        return "\n".join(lines)
+
+    def summary(self) -> str:
+        return f"{len(self.errors)} error(s), {len(self.warnings)} warning(s)"
+
+
+def validate(item: Clip | ReferenceMotion, motion: ReferenceMotion | None = None,
+             skeletons: Iterable[SkeletonMap] = ()) -> Report:
+    """Check a clip (retargeted with defaults unless ``motion`` is given) or a reference motion."""
+    rows: list[Row] = []
+    if isinstance(item, Clip):
+        source = item.source
+        rows += _timing(item.fps, item.n_frames)
+        rows.append(_non_finite([item.root_pos_m, item.rotations, item.offsets_m]))
+        if motion is None:
+            try:
+                motion = retarget(item, skeletons=skeletons)
+            except MocapError as exc:
+                rows.append(Row("retargeting", str(exc).splitlines()[0], "succeeds", "error"))
+        points, names, fps = item.world_positions(), item.joint_names, item.fps
+        rows.append(_root_drift(item.root_pos_m, fps))
+    else:
+        motion, source = item, item.source
+        rows += _timing(item.fps, item.n_frames)
+        points, names, fps = item.positions_m, POINT_NAMES, item.fps
+        rows.append(_root_drift(item.qpos[:, 0:3], fps))
+    rows.append(_velocity_spikes(points, names, fps))
+    if motion is not None:
+        if motion is not item:
+            rows.append(_non_finite([motion.qpos, motion.qvel, motion.positions_m], "NaN/inf (retargeted)"))
+        else:
+            rows.append(_non_finite([motion.qpos, motion.qvel, motion.positions_m, motion.target_positions_m]))
+        rows += _feet(motion)
+        rows.append(_joint_limits(motion))
+        rows.append(_retarget_error(motion))
+    return Report(source, tuple(_ordered(rows)))
+
+
+# ---- checks ----------------------------------------------------------------------------------------
+_ORDER = ("frame rate", "duration", "short clip", "NaN/inf", "NaN/inf (retargeted)", "retargeting",
+          "foot penetration", "stance floating", "root drift", "joint limits", "velocity spikes", "retarget error")
+
+
+def _ordered(rows: list[Row]) -> list[Row]:
+    return sorted(rows, key=lambda r: _ORDER.index(r.check))
+
+
+def _timing(fps: float, n_frames: int) -> list[Row]:
+    status = "error" if fps < MIN_FPS_ERROR else "warning" if fps < MIN_FPS_WARNING else "ok"
+    duration_s = (n_frames - 1) / fps
+    short = "error" if n_frames < MIN_FRAMES else "warning" if duration_s < MIN_DURATION_S else "ok"
+    return [Row("frame rate", f"{fps:g} Hz", f">= {MIN_FPS_WARNING:g} Hz", status),
+            Row("duration", f"{duration_s:.2f} s ({n_frames} frames)", "-", "ok"),
+            Row("short clip", f"{n_frames} frames", f">= {MIN_FRAMES} frames, >= {MIN_DURATION_S:g} s", short)]
+
+
+def _non_finite(arrays: list[np.ndarray], check: str = "NaN/inf") -> Row:
+    bad = sum(int(np.count_nonzero(~np.isfinite(a))) for a in arrays)
+    return Row(check, f"{bad} values", "0", "error" if bad else "ok")
+
+
+def _feet(motion: ReferenceMotion) -> list[Row]:
+    low = foot_lowest_m(motion.build_model(), motion.qpos)  # (T, 2) right, left
+    depth = float(max(0.0, -np.nanmin(low)))
+    where = f" at frame {int(np.nanargmin(low.min(axis=1)))}" if depth >= 5e-5 else ""
+    rows = [Row("foot penetration", f"{100 * depth:.2f} cm{where}", f"<= {100 * PENETRATION_M:g} cm",
+                "error" if depth > PENETRATION_M else "ok")]
+    stance = motion.foot_contacts
+    if stance.any():
+        height = np.where(stance, low, -np.inf).max(axis=1)
+        worst = int(np.argmax(height))
+        value = f"{100 * max(0.0, height[worst]):.2f} cm" + (f" at frame {worst}" if height[worst] >= 5e-5 else "")
+        status = "warning" if height[worst] > FLOATING_M else "ok"
+    else:
+        value, status = "no stance frames", "warning"
+    rows.append(Row("stance floating", value, f"<= {100 * FLOATING_M:g} cm", status))
+    return rows
+
+
+def _root_drift(root_m: np.ndarray, fps: float) -> Row:
+    horizontal = float(np.linalg.norm(root_m[-1, :2] - root_m[0, :2]))
+    if len(root_m) < 2:
+        return Row("root drift", f"horizontal {horizontal:.2f} m", "-", "ok")
+    steps = np.abs(np.diff(root_m[:, 2]))
+    frame = int(np.argmax(steps))
+    speed = float(steps[frame] * fps)
+    value = f"horizontal {horizontal:.2f} m; vertical max {steps[frame]:.3f} m/frame ({speed:.1f} m/s, frame {frame})"
+    return Row("root drift", value, f"vertical <= {ROOT_VERTICAL_SPEED_MPS:g} m/s",
+               "warning" if speed > ROOT_VERTICAL_SPEED_MPS else "ok")
+
+
+def _velocity_spikes(points_m: np.ndarray, names: tuple[str, ...], fps: float) -> Row:
+    if len(points_m) < 2:
+        return Row("velocity spikes", "-", f"<= {SPIKE_SPEED_MPS:g} m/s", "ok")
+    speed = np.linalg.norm(np.diff(points_m, axis=0), axis=-1) * fps  # (T-1, P): frame t -> t+1
+    fast = np.flatnonzero(np.nanmax(speed, axis=1) > SPIKE_SPEED_MPS)
+    if not len(fast):
+        return Row("velocity spikes", f"none (max {np.nanmax(speed):.1f} m/s)", f"<= {SPIKE_SPEED_MPS:g} m/s", "ok")
+    t, p = np.unravel_index(int(np.nanargmax(speed)), speed.shape)
+    frames = ", ".join(f"{f}-{f + 1}" for f in fast[:5]) + (", ..." if len(fast) > 5 else "")
+    value = f"{len(fast)} (frames {frames}); worst {names[p]} {speed[t, p]:.1f} m/s"
+    return Row("velocity spikes", value, f"<= {SPIKE_SPEED_MPS:g} m/s", "warning")
+
+
+def _joint_limits(motion: ReferenceMotion) -> Row:
+    model = motion.build_model()
+    excess = {}  # joint -> (T,) rad beyond its limit
+    for j in range(model.njnt):
+        if not model.jnt_limited[j]:
+            continue
+        adr, low, high = model.jnt_qposadr[j], *model.jnt_range[j]
+        if model.jnt_type[j] == mujoco.mjtJoint.mjJNT_BALL:
+            w = np.clip(np.abs(motion.qpos[:, adr]), 0.0, 1.0)
+            angle = 2.0 * np.arccos(w)  # rotation angle of the ball joint
+            excess[model.joint(j).name] = np.maximum(angle - high, 0.0)
+        else:
+            angle = motion.qpos[:, adr]
+            excess[model.joint(j).name] = np.maximum(np.maximum(low - angle, angle - high), 0.0)
+    count = sum(int(np.count_nonzero(e > LIMIT_TOL_RAD)) for e in excess.values())
+    if not count:
+        return Row("joint limits", "0 violations", "0", "ok")
+    worst = max(excess, key=lambda n: float(excess[n].max()))
+    frames = int(np.count_nonzero(np.any(np.stack(list(excess.values())) > LIMIT_TOL_RAD, axis=0)))
+    value = (f"{count} joint-frames in {frames} frames; worst {worst} by "
+             f"{math.degrees(float(excess[worst].max())):.1f} deg at frame {int(np.argmax(excess[worst]))}")
+    return Row("joint limits", value, "0", "warning")
+
+
+def _retarget_error(motion: ReferenceMotion) -> Row:
+    error = motion.retarget_error_m
+    if error.size == 0:
+        return Row("retarget error", "no tracked points", "-", "ok")
+    worst = int(np.nanargmax(np.nanmax(error, axis=0)))
+    value = (f"mean {100 * np.nanmean(error):.1f} cm, max {100 * np.nanmax(error):.1f} cm "
+             f"({motion.target_names[worst]})")
+    return Row("retarget error", value, f"max <= {100 * RETARGET_ERROR_M:g} cm",
+               "warning" if np.nanmax(error) > RETARGET_ERROR_M else "ok")
+
+
+__all__ = ["Report", "Row", "validate"]
