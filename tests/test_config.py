@@ -9,7 +9,7 @@ import pytest
 from helpers import run_module
 from torch import nn
 
-from sportsim import builders, config, runs, train
+from sportsim import builders, config, paths, runs, train
 from sportsim.errors import ConfigError
 
 pytestmark = pytest.mark.usefixtures("test_configs")
@@ -76,7 +76,7 @@ def test_hparams_file_beats_algo_defaults_and_command_line_beats_hparams() -> No
         ("n_eval_episodes=0", "n_eval_episodes must be an integer >= 1"),
         ("normalize.obs=maybe", "normalize.obs must be true or false"),
         ("device=quantum", "device: unknown torch device 'quantum'"),
-        ("init=zoo", "init: only null"),
+        ("init=5", "init must be null, zoo, or a run directory / model .zip path, got 5"),
         ("algo.learning_rate=-1", "algo.learning_rate must be > 0, got -1"),
         ("algo.learning_rate=fast", "algo.learning_rate: expected a number or 'lin_<number>', got 'fast'"),
         ("algo.n_steps=2.5", "algo.n_steps: expected an integer, got 2.5"),
@@ -202,3 +202,16 @@ def test_unknown_task_and_task_for_an_env_without_tasks_are_one_line_errors(tmp_
     assert str(info.value) == "task=giant: env 'fake' has no tasks (envs with tasks: highbar)"
     with pytest.raises(ConfigError, match=r"unknown task 'flip' for env highbar \(choose from: handstand, giant\)"):
         config.compose_train_config(["env=highbar", "env.kwargs.task=flip"])
+
+
+def test_config_from_reproduces_a_saved_config_with_only_run_settings_changeable(tmp_path: Path) -> None:
+    """config_from=<zoo entry | run dir> starts a NEW run with the saved config (how zoo entries are retrained)."""
+    entry = paths.zoo_dir() / "halfpipe" / "ppo"
+    saved = runs.load_config(entry)
+    cfg = config.load_train_config([f"config_from={entry}", f"runs_root={tmp_path}", "seed=3"])
+    assert cfg.run_dir is None and cfg.resume is None and cfg.config_from == str(entry)
+    assert cfg.runs_root == str(tmp_path) and cfg.seed == 3
+    assert cfg.algo == saved.algo and cfg.env == saved.env and cfg.total_timesteps == saved.total_timesteps
+    assert config.load_train_config([f"config_from={entry}"]).runs_root == "runs"
+    with pytest.raises(ConfigError, match=r"config_from: 'algo.learning_rate=0.1' would change the saved config"):
+        config.load_train_config([f"config_from={entry}", "algo.learning_rate=0.1"])

@@ -11,7 +11,7 @@ import pytest
 from helpers import run_module, tiny_overrides
 from stable_baselines3 import PPO
 
-from sportsim import paths, zoo
+from sportsim import builders, config, paths, runs, train, zoo
 from sportsim.errors import ConfigError, ModelFileError
 
 ZOO = paths.zoo_dir()
@@ -148,3 +148,44 @@ def test_enjoy_errors_are_one_line(tmp_path: Path, args: tuple[str, ...], messag
     result = run_module("sportsim.enjoy", *args, cwd=tmp_path)
     assert result.returncode == 2 and message in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_init_zoo_starts_from_the_zoo_weights_and_statistics():
+    """init=zoo loads the best zoo entry for env/task/algo (hash-checked) into the new model."""
+    cfg = config.compose_train_config(["env=halfpipe", "algo=ppo", "init=zoo", "n_envs=1"])
+    train_env, eval_env = train.make_envs(cfg, seed=0)
+    try:
+        model = builders.build_algorithm(cfg, train_env, seed=0)
+        train._initialise(model, train_env, cfg)
+        reference = builders.build_algorithm(cfg, train_env, seed=1)
+        runs.load_parameters(reference, ZOO / "halfpipe" / "ppo" / "final" / "model.zip")
+        for name, tensor in reference.policy.state_dict().items():
+            assert (model.policy.state_dict()[name] == tensor).all(), name
+        with __import__("numpy").load(ZOO / "halfpipe" / "ppo" / "final" / "vecnormalize.npz") as stats:
+            assert (train_env.obs_rms.mean == stats["obs_mean"]).all()
+    finally:
+        train_env.close()
+        eval_env.close()
+
+
+@pytest.mark.parametrize("overrides, error, message", [
+    (["env=halfpipe", "algo=ppo", "algo.policy_kwargs.net_arch=[16,16]"], ModelFileError, "does not fit the PPO"),
+    (["env=fake", "algo=ppo"], ConfigError, "no zoo entry for fake/ppo"),
+])
+def test_init_zoo_mismatches_are_clear_errors(overrides, error, message, test_configs):
+    cfg = config.compose_train_config([*overrides, "init=zoo", "n_envs=1"])
+    train_env, eval_env = train.make_envs(cfg, seed=0)
+    try:
+        with pytest.raises(error, match=message):
+            train._initialise(builders.build_algorithm(cfg, train_env, seed=0), train_env, cfg)
+    finally:
+        train_env.close()
+        eval_env.close()
+
+
+def test_train_cli_fine_tunes_from_the_zoo(tmp_path: Path):
+    result = run_module("sportsim.train", "env=halfpipe", "algo=ppo", "init=zoo", "n_envs=1", "algo.n_steps=64",
+                        "algo.batch_size=64", "algo.n_epochs=1", "total_timesteps=64", "eval_freq=0",
+                        "progress_bar=false", "verbose=0", f"runs_root={tmp_path}", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "initial weights from zoo entry halfpipe/ppo (final weights, 200704 steps)" in result.stdout

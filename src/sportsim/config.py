@@ -32,6 +32,8 @@ CONFIG_PATH_ENV = "SPORTSIM_CONFIG_PATH"
 PRIMARY_CONFIG = "train"
 CHOICE_GROUPS = ("env", "algo")  # groups whose option is validated before composing
 RESUME_OVERRIDABLE = ("total_timesteps", "progress_bar", "device", "torch_threads", "verbose")
+# a new run with a saved config (config_from=) may also choose where it goes and how its envs run
+RETRAIN_OVERRIDABLE = (*RESUME_OVERRIDABLE, "runs_root", "vec_env", "seed")
 VEC_ENV_KINDS = ("dummy", "subproc")
 _MISSING = object()
 
@@ -170,11 +172,37 @@ def load_resume_config(run_dir: Path, overrides: Sequence[str]) -> DictConfig:
     return finalize(cfg)
 
 
+def load_retrain_config(source: Path, overrides: Sequence[str]) -> DictConfig:
+    """A new run with the exact saved config of ``source`` (a run directory or zoo entry): how a zoo entry
+    is reproduced. Only where and how it runs (``RETRAIN_OVERRIDABLE``) may change."""
+    cfg = load_config(source)
+    cfg.runs_root = "runs"  # train.yaml's default, not wherever the source was trained
+    for override in parse_overrides(overrides):
+        key = override.key_or_group
+        if key == "config_from":
+            continue
+        if key not in RETRAIN_OVERRIDABLE or override.type != OverrideType.CHANGE:
+            raise ConfigError(
+                f"config_from: '{override.input_line}' would change the saved config; a run from "
+                f"{source / 'config.yaml'} may only set {', '.join(RETRAIN_OVERRIDABLE)}"
+            )
+        cfg[key] = override.value()
+    cfg.run_dir = None
+    cfg.resume = None
+    cfg.config_from = str(source)
+    return finalize(cfg)
+
+
 def load_train_config(overrides: Sequence[str]) -> DictConfig:
-    """The config for ``python -m sportsim.train <overrides>``: a new run, or ``resume=<run dir>``."""
-    resume = [o for o in parse_overrides(overrides) if o.key_or_group == "resume" and o.value() is not None]
+    """The config for ``python -m sportsim.train <overrides>``: a new run, ``resume=<run dir>``, or a new
+    run with a saved config, ``config_from=<run dir | zoo entry>``."""
+    parsed = parse_overrides(overrides)
+    resume = [o for o in parsed if o.key_or_group == "resume" and o.value() is not None]
     if resume:
         return load_resume_config(Path(str(resume[-1].value())).expanduser().resolve(), overrides)
+    source = [o for o in parsed if o.key_or_group == "config_from" and o.value() is not None]
+    if source:
+        return load_retrain_config(Path(str(source[-1].value())).expanduser().resolve(), overrides)
     return compose_train_config(overrides)
 
 
@@ -238,8 +266,8 @@ def validate_train_config(cfg: Mapping[str, Any]) -> None:
     if cfg["verbose"] not in (0, 1, 2) or isinstance(cfg["verbose"], bool):
         raise ConfigError(f"verbose must be 0, 1 or 2, got {cfg['verbose']!r}")
     _require_bool(cfg, "progress_bar")
-    if cfg["init"] is not None:
-        raise ConfigError(f"init: only null (random initial weights) is supported, got {cfg['init']!r}")
+    if cfg["init"] is not None and (not isinstance(cfg["init"], str) or not cfg["init"]):
+        raise ConfigError(f"init must be null, zoo, or a run directory / model .zip path, got {cfg['init']!r}")
     validate_algo_config(cfg["algo"])
 
 

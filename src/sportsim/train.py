@@ -19,12 +19,13 @@ from typing import Any
 
 import torch
 from omegaconf import DictConfig
+from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.callbacks import CallbackList, EvalCallback
 from stable_baselines3.common.logger import configure
 from stable_baselines3.common.utils import set_random_seed
-from stable_baselines3.common.vec_env import VecEnv
+from stable_baselines3.common.vec_env import VecEnv, VecNormalize
 
-from sportsim import builders, config, runs
+from sportsim import builders, config, runs, zoo
 from sportsim.callbacks import (
     AtomicCheckpointCallback,
     RewardTermsCallback,
@@ -61,6 +62,27 @@ def make_envs(cfg: DictConfig, seed: int) -> tuple[VecEnv, VecEnv]:
                                            subproc=cfg.vec_env == "subproc")
     eval_env = builders.make_vec_envs(cfg, n_envs=1, seed=seed + EVAL_SEED_OFFSET, training=False)
     return train_env, eval_env
+
+
+def _initialise(model: BaseAlgorithm, train_env: VecEnv, cfg: DictConfig) -> None:
+    """``init=zoo`` (the best zoo entry for this env, task and algorithm) or ``init=<run dir | .zip>``:
+    start from those weights (read without unpickling; the zoo entry hash-checked) and, when both runs
+    normalise observations, from their normalisation statistics. The network must match the config."""
+    if cfg.init == "zoo":
+        entry = zoo.select(cfg.env.name, cfg.algo.name, cfg.get("task"))
+        location = zoo.locate(entry)
+        source = f"zoo entry {entry.name} ({entry.model} weights, {entry.timesteps} steps)"
+    else:
+        location = runs.locate_model(Path(cfg.init), "final")
+        source = str(location.model_file)
+    trained = runs.load_config(location.run_dir)
+    if trained.env.id != cfg.env.id or trained.algo.name != cfg.algo.name:
+        raise ConfigError(f"init={cfg.init}: {source} is {trained.algo.name} on {trained.env.id}, "
+                          f"this run is {cfg.algo.name} on {cfg.env.id}")
+    runs.load_parameters(model, location.model_file)
+    if isinstance(train_env, VecNormalize) and cfg.normalize.obs and location.norm_file.is_file():
+        runs.load_norm_stats(location.norm_file, train_env)
+    print(f"sportsim: initial weights from {source}")
 
 
 def _resume_point(run_dir: Path, total_timesteps: int) -> tuple[Path, dict[str, Any]]:
@@ -108,6 +130,8 @@ def main(argv: Sequence[str]) -> int:
             run_dir = Path(cfg.run_dir)
             print(f"sportsim: resuming {run_dir} from {checkpoint.name} ({model.num_timesteps} steps)")
         else:
+            if cfg.init is not None:
+                _initialise(model, train_env, cfg)
             run_dir = runs.create_run_dir(cfg)
             cfg.run_dir = str(run_dir)
         runs.save_config(cfg, run_dir)
