@@ -1,5 +1,5 @@
-"""SB3 callbacks used by ``sportsim.train``: reward-term logging, atomic checkpoints, best-model
-saving, and a clean stop on SIGINT/SIGTERM."""
+"""SB3 callbacks used by ``sportsim.train``: reward-term and episode-metric logging, atomic checkpoints,
+best-model saving, and a clean stop on SIGINT/SIGTERM."""
 
 from __future__ import annotations
 
@@ -14,33 +14,97 @@ from types import FrameType, TracebackType
 
 import numpy as np
 from stable_baselines3.common.callbacks import BaseCallback, EvalCallback
+from stable_baselines3.common.vec_env import VecEnv
 
 from sportsim import runs
 
 REWARD_INFO_PREFIX = "reward_"
+METRICS_METADATA_KEY = "tb_metrics"  # env.metadata entry: {info key: "mean" | "last"}
+
+
+def env_metrics(venv: VecEnv) -> dict[str, str]:
+    """The per-episode figures an env asks to have logged: its ``metadata["tb_metrics"]``, a mapping of
+    ``info`` key to ``"mean"`` (average over the episode's steps) or ``"last"`` (value at its end)."""
+    metadata = venv.get_attr("metadata", indices=[0])[0] or {}
+    wanted = metadata.get(METRICS_METADATA_KEY) or {}
+    return {str(key): how for key, how in dict(wanted).items() if how in ("mean", "last")}
+
+
+class EpisodeMetrics:
+    """Accumulates the figures of :func:`env_metrics` per env copy over each episode."""
+
+    def __init__(self, metrics: dict[str, str], n_envs: int) -> None:
+        self.metrics = metrics
+        self._sums = [defaultdict(float) for _ in range(n_envs)]
+        self._counts = [defaultdict(int) for _ in range(n_envs)]
+
+    def add(self, index: int, info: dict, done: bool) -> dict[str, float]:
+        """Count one step of env copy ``index``; at the episode's end return its figures (else {})."""
+        sums, counts = self._sums[index], self._counts[index]
+        for key, how in self.metrics.items():
+            value = info.get(key)
+            if isinstance(value, numbers.Real) and not isinstance(value, bool):
+                sums[key] = sums[key] + float(value) if how == "mean" else float(value)
+                counts[key] += 1
+        if not done:
+            return {}
+        out = {key: (total / counts[key] if self.metrics[key] == "mean" else total) for key, total in sums.items()}
+        self.clear(index)
+        return out
+
+    def clear(self, index: int | None = None) -> None:
+        for i in range(len(self._sums)) if index is None else (index,):
+            self._sums[i].clear()
+            self._counts[i].clear()
 
 
 class RewardTermsCallback(BaseCallback):
-    """Log each env reward term as ``reward/<term>``.
+    """Log each env reward term as ``reward/<term>``, and the env's episode figures as ``metrics/<key>``.
 
     Per environment copy, ``info["reward_<term>"]`` is summed over an episode; when the episode ends the
     sum goes to ``Logger.record_mean``, so each logged value is the mean over the episodes finished since
-    the previous log dump. The terms are the env's raw values, before any reward normalisation.
+    the previous log dump. The terms are the env's raw values, before any reward normalisation. Envs that
+    list ``info`` keys in ``metadata["tb_metrics"]`` (:func:`env_metrics`) get each one's episode mean or
+    final value logged the same way.
     """
 
     def _init_callback(self) -> None:
         self._sums: list[dict[str, float]] = [defaultdict(float) for _ in range(self.training_env.num_envs)]
+        self._metrics = EpisodeMetrics(env_metrics(self.training_env), self.training_env.num_envs)
 
     def _on_step(self) -> bool:
-        for sums, info, done in zip(self._sums, self.locals["infos"], self.locals["dones"], strict=True):
+        steps = zip(self._sums, self.locals["infos"], self.locals["dones"], strict=True)
+        for i, (sums, info, done) in enumerate(steps):
             for key, value in info.items():
                 if key.startswith(REWARD_INFO_PREFIX) and isinstance(value, numbers.Real):
                     sums[key[len(REWARD_INFO_PREFIX) :]] += float(value)
+            for key, value in self._metrics.add(i, info, bool(done)).items():
+                self.logger.record_mean(f"metrics/{key}", value)
             if done:
                 for term, total in sums.items():
                     self.logger.record_mean(f"reward/{term}", total)
                 sums.clear()
         return True
+
+
+class MetricsEvalCallback(EvalCallback):
+    """SB3's EvalCallback that also logs the evaluation env's episode figures (:func:`env_metrics`) as
+    ``eval/<key>``, averaged over the evaluation's episodes, next to ``eval/mean_reward``."""
+
+    def _init_callback(self) -> None:
+        super()._init_callback()
+        self._episode_metrics = EpisodeMetrics(env_metrics(self.eval_env), self.eval_env.num_envs)
+
+    def _on_step(self) -> bool:
+        if self.eval_freq > 0 and self.n_calls % self.eval_freq == 0:
+            self._episode_metrics.clear()  # evaluate_policy resets the eval env: no episode carries over
+        return super()._on_step()
+
+    def _log_success_callback(self, locals_: dict, globals_: dict) -> None:
+        super()._log_success_callback(locals_, globals_)
+        figures = self._episode_metrics.add(int(locals_["i"]), locals_["info"], bool(locals_["done"]))
+        for key, value in figures.items():
+            self.logger.record_mean(f"eval/{key}", value)
 
 
 class TrainingClock:

@@ -17,7 +17,8 @@ from sportsim import runs
 
 EVALUATION_SEED = 2_000_000
 # per-episode figures some envs report in their last ``info``: summarised as median / min / max
-EPISODE_FIGURES = ("max_hold_s", "circles", "max_hand_force_bw")
+EPISODE_FIGURES = ("max_hold_s", "circles", "max_hand_force_bw", "mpjpe_mm", "mpjpe_root_relative_mm",
+                   "joint_angle_error_deg", "clip_fraction_completed")
 
 
 def evaluate_policy(loaded: runs.LoadedPolicy, episodes: int = 100, seed: int = EVALUATION_SEED,

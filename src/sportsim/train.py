@@ -20,7 +20,7 @@ from typing import Any
 import torch
 from omegaconf import DictConfig
 from stable_baselines3.common.base_class import BaseAlgorithm
-from stable_baselines3.common.callbacks import CallbackList, EvalCallback
+from stable_baselines3.common.callbacks import CallbackList
 from stable_baselines3.common.logger import configure
 from stable_baselines3.common.utils import set_random_seed
 from stable_baselines3.common.vec_env import VecEnv, VecNormalize
@@ -28,6 +28,7 @@ from stable_baselines3.common.vec_env import VecEnv, VecNormalize
 from sportsim import builders, config, runs, zoo
 from sportsim.callbacks import (
     AtomicCheckpointCallback,
+    MetricsEvalCallback,
     RewardTermsCallback,
     SaveBestCallback,
     StopOnSignal,
@@ -143,7 +144,7 @@ def main(argv: Sequence[str]) -> int:
         # 5. Callbacks: reward terms -> TensorBoard, evaluation + best model, periodic checkpoints, signals.
         evaluation = None
         if cfg.eval_freq > 0:
-            evaluation = EvalCallback(
+            evaluation = MetricsEvalCallback(
                 eval_env,
                 n_eval_episodes=cfg.n_eval_episodes,
                 eval_freq=max(cfg.eval_freq // cfg.n_envs, 1),  # SB3 counts calls, one per n_envs steps

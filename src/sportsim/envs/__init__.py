@@ -8,6 +8,7 @@ import gymnasium as gym
 ENV_SPECS = {
     "sportsim/HalfPipe-v0": ("sportsim.envs.halfpipe:HalfPipeEnv", None),
     "sportsim/HighBar-v0": ("sportsim.envs.highbar:HighBarEnv", None),
+    "sportsim/Imitation-v0": ("sportsim.envs.imitation:ImitationEnv", None),
 }
 
 

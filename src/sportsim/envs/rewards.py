@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import cached_property
 
 
 @dataclass(frozen=True)
@@ -102,4 +103,77 @@ def highbar_giant_reward(
         "success": weights.success if succeeded_now else 0.0,
         "fall": -weights.fall if released else 0.0,
     }
+    return sum(terms.values()), terms
+
+
+@dataclass(frozen=True)
+class ImitationRewardWeights:
+    """Weights and scales of DeepMimic's imitation reward terms (the published code's values [R28, R29];
+    REFERENCES C1). The weights are normalised to sum 1; a weight of 0 switches a term off."""
+
+    TERMS = ("pose", "velocity", "end_effector", "root", "com")
+
+    pose: float = 0.5
+    velocity: float = 0.05
+    end_effector: float = 0.15
+    root: float = 0.2
+    com: float = 0.1
+    pose_scale: float = 2.0  # per rad^2 (weighted joint rotation errors)
+    velocity_scale: float = 0.1  # per (rad/s)^2
+    end_effector_scale: float = 40.0  # per m^2
+    root_scale: float = 5.0  # per root error (m^2 + 0.1 rad^2 + ...)
+    com_scale: float = 10.0  # per 0.1 (m/s)^2
+
+    def __post_init__(self) -> None:
+        values = {name: getattr(self, name) for name in (*self.TERMS, *(f"{t}_scale" for t in self.TERMS))}
+        bad = [f"{name}={value!r}" for name, value in values.items() if isinstance(value, bool)
+               or not (isinstance(value, (int, float)) and math.isfinite(value) and value >= 0)]
+        if bad:
+            raise ValueError(f"weights and scales must be finite numbers >= 0, got {', '.join(bad)}")
+        if sum(getattr(self, t) for t in self.TERMS) <= 0:
+            raise ValueError("at least one reward weight must be > 0")
+
+    @cached_property
+    def normalised(self) -> tuple[float, ...]:
+        """The weights divided by their sum, in :attr:`TERMS` order."""
+        total = sum(getattr(self, t) for t in self.TERMS)
+        return tuple(getattr(self, t) / total for t in self.TERMS)
+
+    @cached_property
+    def scales(self) -> tuple[float, ...]:
+        """The scales in :attr:`TERMS` order."""
+        return tuple(getattr(self, f"{t}_scale") for t in self.TERMS)
+
+
+def imitation_similarities(
+    pose_err: float,
+    velocity_err: float,
+    end_effector_err: float,
+    root_err: float,
+    com_err: float,
+    weights: ImitationRewardWeights,
+) -> dict[str, float]:
+    """``exp(-scale * err)`` per term: 1 for perfect tracking, towards 0 as the error grows."""
+    errors = (pose_err, velocity_err, end_effector_err, root_err, com_err)
+    names = ImitationRewardWeights.TERMS
+    return {name: math.exp(-scale * err) for name, scale, err in zip(names, weights.scales, errors)}
+
+
+def imitation_reward(
+    pose_err: float,
+    velocity_err: float,
+    end_effector_err: float,
+    root_err: float,
+    com_err: float,
+    weights: ImitationRewardWeights,
+) -> tuple[float, dict[str, float]]:
+    """Reward of one Imitation-v0 step: sum over terms of (w / sum w) exp(-scale err), in [0, 1].
+
+    The errors are DeepMimic's [R28, R29] (definitions in the ImitationEnv docstring): weighted squared
+    joint rotation errors (rad^2), weighted squared joint velocity errors ((rad/s)^2), mean squared
+    end-effector distance (m^2), the root error (position, rotation, velocity, angular velocity) and
+    0.1 x the squared centre-of-mass velocity error.
+    """
+    similarity = imitation_similarities(pose_err, velocity_err, end_effector_err, root_err, com_err, weights)
+    terms = {name: w * similarity[name] for name, w in zip(ImitationRewardWeights.TERMS, weights.normalised)}
     return sum(terms.values()), terms

@@ -1,0 +1,754 @@
+"""``sportsim/Imitation-v0``: the sportsim humanoid tracks a motion capture, DeepMimic style (MuJoCo).
+
+Model: ``envs/humanoid.xml`` sized by :func:`sportsim.humanoid.build_humanoid_spec` (its header and
+:mod:`sportsim.humanoid` document masses, proportions, joint limits and PD gains). Reference motions,
+loops and the DeepMimic constants: :mod:`sportsim.envs.imitation_params`.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import gymnasium as gym
+import mujoco
+import numpy as np
+from gymnasium import spaces
+
+from sportsim import humanoid
+from sportsim.envs import imitation_params as ip
+from sportsim.envs.rewards import ImitationRewardWeights, imitation_reward, imitation_similarities
+from sportsim.errors import ConfigError, ModelFileError
+
+ACTION_MODES = ("residual", "absolute")
+_BADQACC = int(mujoco.mjtWarning.mjWARN_BADQACC)
+_INFO_KEYS = tuple((f"reward_{t}", f"similarity_{t}", f"error_{t}") for t in ImitationRewardWeights.TERMS)
+_GHOST_RGBA = (0.95, 0.55, 0.15, 0.35)  # translucent orange
+_CAMERA_ELEVATION_RAD = math.radians(8.0)
+_CAMERA_DISTANCE_STATURES = 2.0  # tracking camera distance, in statures (fits the humanoid and its ghost)
+
+
+class ImitationEnv(gym.Env):
+    """The sportsim humanoid imitates a reference motion from motion capture, DeepMimic style [R30].
+
+    ## Description
+    A physically simulated humanoid - DeepMimic's humanoid3d joint tree (8 ball joints, 4 hinges, a
+    free root) with de Leva (1996) segment masses, lengths and inertias [R27] and clinical joint limits
+    (``envs/humanoid.xml``) - is driven by PD servos towards joint targets chosen by the policy 30 times
+    a second, and is rewarded for matching a reference motion: a motion-capture clip retargeted onto the
+    same humanoid (:mod:`sportsim.mocap.retarget`). ``motion`` takes any capture sportsim reads - BVH,
+    Xsens MVNX, DeepMimic ``.txt``/``.json``, a clip ``.npz`` - or a reference motion ``.npz`` from
+    ``python -m sportsim.mocap convert``; a list of files trains one policy on several clips. The
+    humanoid is built at the first motion's size (the performer's stature estimated from the legs,
+    unless ``humanoid_height_m`` is given); other clips are retargeted to it.
+
+    Cyclic motion loops (``loop``): the reference keeps going with its heading and horizontal position
+    carried forward from one cycle to the next, so a 1.1 s gait cycle becomes a walk of any length.
+    With ``loop="auto"`` a clip whose last frame matches its first loops as a whole; otherwise the
+    best-matching cycle inside it (at least 0.5 s long, seam within 8 deg - see
+    :func:`~sportsim.envs.imitation_params.find_cycle`) is cut out and looped, e.g. one gait cycle of
+    the shipped CMU walk; a clip without one is played once. ``env.unwrapped.track_notes`` says what
+    was done with each clip.
+
+    ## Action Space
+    ``Box(-1, 1, (28,), float32)``: one value per actuated degree of freedom, in the humanoid's actuator
+    order (:data:`sportsim.humanoid.ACTUATOR_NAMES`: chest x y z, neck x y z, right shoulder x y z, right
+    elbow, left shoulder x y z, left elbow, right hip x y z, right knee, right ankle x y z, left hip x y
+    z, left knee, left ankle x y z). Ball joints are set by the three components of a rotation vector
+    (axis x angle, in the child body's frame, the frame its motors push in), hinges by their angle.
+
+    * ``action_mode="residual"`` (default): PD target = the reference pose at the end of the control
+      step + ``action_scale_rad`` x action, per component. Zero action tracks the reference with the
+      PD servos alone (the walk, from any phase, for about 0.7 s before it falls); the policy learns
+      the corrections that keep the balance. Chosen over DeepMimic's absolute targets for PPO's sample
+      budget: from the first update on, episodes start and stay near the motion instead of in a
+      random pose.
+    * ``action_mode="absolute"``: PD target = the middle of each joint's range + half the range x
+      action (DeepMimic [R28]); ball joints with a cone limit r span +-r per component, unlimited ones
+      (shoulders) +-pi.
+
+    Out-of-range values are clipped, NaN counts as 0.
+
+    ## PD control
+    One position servo per actuated dof: torque = clip(Kp (target - q), -limit, limit) - Kd qdot, with
+    DeepMimic's humanoid3d gains and torque limits scaled by weight and stature
+    (:func:`sportsim.humanoid.pd_gains`; the table in ``envs/humanoid.xml``; ``pd_gain_scale`` scales
+    Kp and Kd). For ball joints q is the rotation vector of the joint quaternion per child-frame axis
+    (MuJoCo's ball-joint actuator length): the servo pulls each component of the rotation vector to its
+    target. Kd is the joint damping, integrated implicitly (``implicitfast``); DeepMimic's Kd = Kp/10 on
+    a forearm's small twist inertia needs a 0.25 ms step when evaluated explicitly
+    (tests/test_humanoid_model.py), implicitly it is stable at 1/120 s. Targets change only at the
+    control rate; the servos run at the physics rate.
+
+    ## Observation Space
+    ``Box(-inf, inf, (263 + n_clips if n_clips > 1 else 263,), float32)``, DeepMimic-style [R28, R29]:
+    the humanoid described in its *heading frame* (origin at the root, the mid-hip point; x = the
+    pelvis's forward axis projected on the floor; z up), plus the motion phase and where the reference
+    goes next. Velocities and poses are those at the end of the control step.
+
+    | idx | observation | unit |
+    |-----|-------------|------|
+    | 0 | phase: fraction of the cycle (looping) or of the clip (played once) done | - |
+    | 1-2 | sin, cos of 2 pi phase | - |
+    | 3 | root height above the floor | m |
+    | 4-45 | positions of the 14 other bodies' origins (joint centres) relative to the root, heading frame | m |
+    | 46-90 | orientation of the 15 bodies in the heading frame: each body's x axis (first rotation-matrix column) | - |
+    | 91-135 | each body's y axis (second column; with the x axis a continuous 6D rotation) | - |
+    | 136-180 | linear velocity of the 15 body origins, heading frame | m/s |
+    | 181-225 | angular velocity of the 15 bodies, heading frame | rad/s |
+    | 226-253 | reference joint coordinates at the end of the next control step minus the current ones (actuator order, as the action) | rad |
+    | 254-256 | reference root position at the end of the next control step relative to the root, heading frame | m |
+    | 257-262 | reference root orientation then, heading frame (x and y axes) | - |
+    | 263- | one-hot index of the clip (only with more than one clip) | - |
+
+    Bodies (MuJoCo order): pelvis, chest, neck (head), right_shoulder (upper arm), right_elbow
+    (forearm), right_wrist (hand), left_shoulder, left_elbow, left_wrist, right_hip (thigh),
+    right_knee (shank), right_ankle (foot), left_hip, left_knee, left_ankle.
+
+    ## Rewards
+    DeepMimic's imitation reward (the published code's values, not the paper's [R28, R29];
+    :func:`sportsim.envs.rewards.imitation_reward`), every term in ``info["reward_<term>"]``:
+
+        reward = sum over terms of  w_term / (sum of w) * exp(-scale_term * err_term)     in [0, 1]
+
+    * ``pose`` (w 0.5, scale 2): sum over joints of w_j x (rotation angle between the simulated and
+      the reference joint rotation)^2, hinges (angle difference)^2, plus the root's weight x the root
+      orientation error^2. w_j = DeepMimic's humanoid3d joint weights (root 1, chest 0.5, neck 0.3,
+      hip 0.5, knee 0.3, ankle 0.2, shoulder 0.3, elbow 0.2) / 4.8.
+    * ``velocity`` (w 0.05, scale 0.1): the same with the joint velocity differences (rad/s; root:
+      angular velocity in the world frame).
+    * ``end_effector`` (w 0.15, scale 40): mean over hands and feet of the squared distance (m^2)
+      between simulated and reference positions, each taken relative to its own root in its own heading
+      frame, heights above the floor.
+    * ``root`` (w 0.2, scale 5): |root position error|^2 + 0.1 |root rotation angle|^2 + 0.01 |root
+      velocity error|^2 + 0.001 |root angular velocity error|^2 (world frame).
+    * ``com`` (w 0.1, scale 10): 0.1 |centre-of-mass velocity error|^2.
+
+    Weights and scales are constructor arguments (a weight of 0 switches a term off). ``info`` also
+    holds ``similarity_<term>`` = exp(-scale err) (1 = perfect tracking) and ``error_<term>``.
+
+    ## Tracking metrics (``info``, every step)
+    * ``mpjpe_mm``: mean distance between simulated and reference positions of the 13 joint centres and
+      the 5 end-effector sites (head, hands, feet), world frame, mm;
+    * ``mpjpe_root_relative_mm``: the same after subtracting each humanoid's root position;
+    * ``joint_angle_error_deg``: mean over the 12 joints of the rotation angle between simulated and
+      reference joint rotation (hinges: the angle difference), degrees;
+    * ``clip_fraction_completed``: the fraction of this episode's stretch of the reference (from the
+      start frame to the end of the clip or of ``episode_time_s``) done so far without falling;
+      ``is_success`` is True once it reaches 1 (the evaluation's success rate).
+
+    ``metadata["tb_metrics"]`` lists them for TensorBoard: :class:`sportsim.callbacks.RewardTermsCallback`
+    logs ``metrics/<name>`` for training episodes and :class:`sportsim.callbacks.MetricsEvalCallback`
+    ``eval/<name>`` for evaluations - the episode mean, or the last value for ``clip_fraction_completed``.
+
+    ## Starting State
+    Reference state initialisation (``rsi=True``, DeepMimic's [R30]): a clip chosen uniformly, a start
+    step drawn uniformly over its cycle (looping) or over the clip but its last frame, and the humanoid
+    set to the reference's pose and velocities there (joint, root, everything). ``rsi=False`` starts at
+    frame 0 (a random clip among several). ``reset(options={"start_phase": p, "clip": i})`` starts at
+    phase ``p`` in [0, 1] of clip ``i``; either key may be left out. The phase is quantised to the
+    control steps (1/30 s).
+
+    ## Episode End
+    Terminated when a body other than the feet touches the floor (``terminate_on_fall``;
+    ``info["fall"] == "contact"``), when the mean joint position error ``mpjpe_mm`` exceeds
+    ``max_tracking_error_m`` (``terminate_on_tracking_error``; ``info["fall"] == "tracking"``), when a
+    clip played once reaches its last frame (``info["motion_ended"]``; nothing is left to imitate), or
+    if the physics produced a non-finite state (``info["fall"] == "physics_error"``). Truncated after
+    ``episode_time_s``.
+
+    ## Simulation
+    MuJoCo, ``implicitfast`` integrator, ``physics_dt_s`` = 1/120 s (4 steps per 1/30 s control step):
+    the servos' stiffness (the fastest joint mode, the foot about the ankle, ~225 rad/s) and the soft
+    contacts (time constant 20 ms) are integrated stably: the servos hold a standing reference within
+    15 mm (tests/test_imitation.py), and with zero action on the walk 1/240 s and 1/480 s change the
+    root-relative tracking error of the first 1/3 s by 1-2 mm (of 60 mm) at twice and four times the
+    cost. Body geoms collide with the floor only (friction 0.9, as DeepMimic's).
+
+    ## Arguments
+    | argument | default | meaning |
+    |---|---|---|
+    | motion | "mocap/cmu_02_01_walk.bvh" | a motion file or a list of them; relative paths: the working directory, then the shipped ``mocap/`` |
+    | loop | "auto" | "auto" (see Description), True (loop the whole clip), False (play once) |
+    | motion_start_frame | None | first source frame kept; None drops a leading calibration pose (CMU's T-pose frame) |
+    | motion_end_frame | None | source frame to stop before (None: the end) |
+    | motion_cache_dir | None | retargeted-motion cache folder; None = ``~/.cache/sportsim/motions`` (``$XDG_CACHE_HOME``) |
+    | motion_cache | True | cache retargeted captures (keyed by file SHA-256 + settings) |
+    | humanoid_height_m, humanoid_mass_kg | None, None | humanoid size; None = the first motion's (retarget estimate) |
+    | humanoid_sex | "male" | de Leva's segment table |
+    | control_hz | 30.0 | policy rate |
+    | physics_dt_s | 1/120 | MuJoCo step; the control period must be a multiple; at most 1/120 s |
+    | pd_gain_scale | 1.0 | multiplies Kp and Kd |
+    | action_mode | "residual" | "residual" (targets = reference + offset) or "absolute" |
+    | action_scale_rad | 0.5 | residual: target offset at action +-1 |
+    | pose_weight, velocity_weight, end_effector_weight, root_weight, com_weight | 0.5, 0.05, 0.15, 0.2, 0.1 | reward weights (normalised to sum 1) |
+    | pose_scale, velocity_scale, end_effector_scale, root_scale, com_scale | 2, 0.1, 40, 5, 10 | reward scales |
+    | rsi | True | reference state initialisation (random start phase) |
+    | terminate_on_fall | True | end the episode when a body but the feet touches the floor |
+    | terminate_on_tracking_error | True | end it when ``mpjpe_mm`` > ``max_tracking_error_m`` |
+    | max_tracking_error_m | 0.5 | tracking-error limit, m |
+    | episode_time_s | 10.0 | time limit |
+    | ghost_offset_m | 1.0 | rendering: the reference humanoid drawn this far to the right in the picture (along the motion's travel direction); 0 = overlaid |
+    | render_mode, render_width, render_height | None, 640, 360 | "rgb_array" renders the tracking camera |
+
+    ## Version History
+    * v0: first version.
+    """
+
+    metadata = {
+        "render_modes": ["rgb_array"],
+        "render_fps": 30,
+        # info keys logged to TensorBoard per episode (see sportsim.callbacks): "mean" over the episode's
+        # steps, or the "last" value
+        "tb_metrics": {"mpjpe_mm": "mean", "mpjpe_root_relative_mm": "mean", "joint_angle_error_deg": "mean",
+                       "clip_fraction_completed": "last"},
+    }
+
+    def __init__(
+        self,
+        motion: str | Sequence[str] = "mocap/cmu_02_01_walk.bvh",
+        loop: bool | str = "auto",
+        motion_start_frame: int | None = None,
+        motion_end_frame: int | None = None,
+        motion_cache_dir: str | None = None,
+        motion_cache: bool = True,
+        humanoid_height_m: float | None = None,
+        humanoid_mass_kg: float | None = None,
+        humanoid_sex: str = "male",
+        control_hz: float = 30.0,
+        physics_dt_s: float = 1.0 / 120.0,
+        pd_gain_scale: float = 1.0,
+        action_mode: str = "residual",
+        action_scale_rad: float = 0.5,
+        pose_weight: float = 0.5,
+        velocity_weight: float = 0.05,
+        end_effector_weight: float = 0.15,
+        root_weight: float = 0.2,
+        com_weight: float = 0.1,
+        pose_scale: float = 2.0,
+        velocity_scale: float = 0.1,
+        end_effector_scale: float = 40.0,
+        root_scale: float = 5.0,
+        com_scale: float = 10.0,
+        rsi: bool = True,
+        terminate_on_fall: bool = True,
+        terminate_on_tracking_error: bool = True,
+        max_tracking_error_m: float = 0.5,
+        episode_time_s: float = 10.0,
+        ghost_offset_m: float = 1.0,
+        render_mode: str | None = None,
+        render_width: int = 640,
+        render_height: int = 360,
+    ) -> None:
+        self._check_arguments(loop, humanoid_sex, control_hz, physics_dt_s, pd_gain_scale, action_mode,
+                              action_scale_rad, max_tracking_error_m, episode_time_s, render_mode)
+        self.control_hz = float(control_hz)
+        self.control_dt_s = 1.0 / self.control_hz
+        self.n_substeps = round(self.control_dt_s / physics_dt_s)
+        self.physics_dt_s = float(physics_dt_s)
+        self.episode_steps = max(1, round(episode_time_s * self.control_hz))
+        self.episode_time_s = float(episode_time_s)
+        self.action_mode = action_mode
+        self.action_scale_rad = float(action_scale_rad)
+        self.rsi = bool(rsi)
+        self.terminate_on_fall = bool(terminate_on_fall)
+        self.terminate_on_tracking_error = bool(terminate_on_tracking_error)
+        self.max_tracking_error_m = float(max_tracking_error_m)
+        self._max_error_mm = 1000.0 * self.max_tracking_error_m
+        self.ghost_offset_m = float(ghost_offset_m)
+        try:
+            self.weights = ImitationRewardWeights(pose_weight, velocity_weight, end_effector_weight, root_weight,
+                                                  com_weight, pose_scale, velocity_scale, end_effector_scale,
+                                                  root_scale, com_scale)
+        except ValueError as exc:
+            raise ConfigError(f"Imitation-v0 reward weights: {exc}") from None
+
+        # reference motions -> the humanoid's size -> the model -> the tracks step() reads
+        entries = [motion] if isinstance(motion, (str, os.PathLike)) else list(motion)
+        if not entries or not all(isinstance(e, (str, os.PathLike)) for e in entries):
+            raise ConfigError(f"motion must be a file path or a non-empty list of them, got {motion!r}")
+        cache_dir = None
+        if motion_cache:
+            cache_dir = ip.default_cache_dir() if motion_cache_dir is None else \
+                Path(os.path.expanduser(str(motion_cache_dir)))
+        height, mass = humanoid_height_m, humanoid_mass_kg
+        motions = []
+        for entry in entries:
+            loaded = ip.load_reference(ip.resolve_motion_path(entry), height_m=height, mass_kg=mass,
+                                       sex=humanoid_sex, start_frame=motion_start_frame, end_frame=motion_end_frame,
+                                       cache_dir=cache_dir)
+            height = loaded.height_m if height is None else height
+            mass = loaded.mass_kg if mass is None else mass
+            motions.append((str(entry), loaded))
+        self.humanoid_height_m, self.humanoid_mass_kg, self.humanoid_sex = float(height), float(mass), humanoid_sex
+        self.model = build_model(self.humanoid_height_m, self.humanoid_mass_kg, humanoid_sex, self.physics_dt_s,
+                                 pd_gain_scale)
+        self.data = mujoco.MjData(self.model)
+        self.tracks = tuple(ip.build_track(m, self.model, os.path.basename(name), self.control_hz, loop,
+                                           self.episode_steps) for name, m in motions)
+        self.track_notes = tuple(f"{t.name}: {t.notes}" for t in self.tracks)
+        self._index_model()
+
+        n_act = self.model.nu
+        self.action_space = spaces.Box(-1.0, 1.0, (n_act,), np.float32)
+        self._n_clip_obs = len(self.tracks) if len(self.tracks) > 1 else 0
+        n_obs = 4 + 3 * (len(ip.OBS_BODIES) - 1) + 12 * len(ip.OBS_BODIES) + n_act + 9 + self._n_clip_obs
+        self.observation_space = spaces.Box(-np.inf, np.inf, (n_obs,), np.float32)
+        self._obs_buffer = np.zeros(n_obs)
+        self.metadata = {**type(self).metadata, "render_fps": self.control_hz}
+        self.render_mode = render_mode
+        self._renderer = _GhostRenderer(self, render_height, render_width) if render_mode == "rgb_array" else None
+
+        self._track = self.tracks[0]
+        self._clip = 0
+        self._k = self._k0 = 0
+        self._k_end = self.episode_steps
+        self._fraction = 0.0
+
+    # -- construction helpers ----------------------------------------------------------------------
+    @staticmethod
+    def _check_arguments(loop, sex, control_hz, physics_dt_s, pd_gain_scale, action_mode, action_scale_rad,
+                         max_tracking_error_m, episode_time_s, render_mode) -> None:
+        if not (loop is True or loop is False or loop == "auto"):
+            raise ConfigError(f"loop must be 'auto', true or false, got {loop!r}")
+        if sex not in ("male", "female"):
+            raise ConfigError(f"humanoid_sex must be 'male' or 'female', got {sex!r}")
+        for name, value in (("control_hz", control_hz), ("physics_dt_s", physics_dt_s),
+                            ("pd_gain_scale", pd_gain_scale), ("action_scale_rad", action_scale_rad),
+                            ("max_tracking_error_m", max_tracking_error_m), ("episode_time_s", episode_time_s)):
+            if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
+                raise ConfigError(f"{name} must be a number > 0, got {value!r}")
+        if physics_dt_s > 1.0 / 120.0 + 1e-12:
+            raise ConfigError(f"physics_dt_s={physics_dt_s} must be <= 1/120 s (the PD servos and contacts need it)")
+        n_sub = round(1.0 / (control_hz * physics_dt_s))
+        if n_sub < 1 or abs(n_sub * physics_dt_s * control_hz - 1.0) > 1e-6:
+            raise ConfigError(f"control period 1/{control_hz} s is not a multiple of physics_dt_s={physics_dt_s}")
+        if action_mode not in ACTION_MODES:
+            raise ConfigError(f"action_mode must be one of {', '.join(ACTION_MODES)}, got {action_mode!r}")
+        if render_mode not in (None, "rgb_array"):
+            raise ConfigError(f"render_mode must be None or 'rgb_array', got {render_mode!r}")
+
+    def _index_model(self) -> None:
+        """Index arrays and weight matrices, read by name once (dm_control style), so that step() only
+        slices arrays. The errors of step k are then ``W @ (s - r_k)^2`` plus the rotation-angle parts,
+        with ``s`` the simulated state's comparison vector (layout: ``_VEC``) and ``r_k`` the
+        reference's, precomputed per track."""
+        m = self.model
+        J = mujoco.mjtJoint
+        joints = [m.joint(n) for n in humanoid.JOINT_NAMES[1:]]
+        if tuple(m.actuator(i).name for i in range(m.nu)) != humanoid.ACTUATOR_NAMES or \
+                np.any(np.diff(m.jnt_dofadr[m.actuator_trnid[:, 0]]) < 0):
+            raise ModelFileError("humanoid model: the actuators are not in the joints' dof order")
+        balls = [j for j in joints if j.type[0] == J.mjJNT_BALL]
+        hinges = [j for j in joints if j.type[0] == J.mjJNT_HINGE]
+        self._hinge_q = np.array([j.qposadr[0] for j in hinges])
+        weight = {n: ip.JOINT_DIFF_WEIGHT[n.split("_")[-1]] / ip.DIFF_WEIGHT_SUM for n in humanoid.JOINT_NAMES}
+        # root + ball quaternions: row i of _quat_sum sums q_sim * q_ref over quaternion i = their dot product
+        quat_cols = [np.arange(3, 7), *(j.qposadr[0] + np.arange(4) for j in balls)]
+        self._quat_sum = np.zeros((len(quat_cols), m.nq))
+        for row, cols in enumerate(quat_cols):
+            self._quat_sum[row, cols] = 1.0
+        self._quat_w = np.array([weight["pelvis"]] + [weight[m.joint(j.id).name] for j in balls])
+        self._n_joint_angles = len(balls) + len(hinges)
+
+        # the error matrix over the squared comparison-vector differences (rows: ImitationRewardWeights.TERMS)
+        v = _VEC
+        w = np.zeros((5, v["size"]))
+        w[0, v["hinge"]] = [weight[m.joint(j.id).name] for j in hinges]
+        for j in joints:
+            n = 3 if j.type[0] == J.mjJNT_BALL else 1
+            start = v["dof_vel"].start + j.dofadr[0] - 6
+            w[1, start:start + n] = weight[m.joint(j.id).name]
+        w[1, v["root_omega"]] = weight["pelvis"]
+        w[2, v["end_effectors"]] = 1.0 / len(ip.END_EFFECTORS)
+        w_pos, self._w_root_rot, w_vel, w_ang = ip.ROOT_ERROR_WEIGHTS
+        w[3, v["root_pos"]], w[3, v["root_vel"]], w[3, v["root_omega"]] = w_pos, w_vel, w_ang
+        w[4, v["com_vel"]] = ip.COM_ERROR_WEIGHT
+        self._error_matrix = w
+        self._vec = np.zeros(v["size"])
+        self._ref_vecs = tuple(self._reference_vectors(t) for t in self.tracks)
+        # the reference root's x and y axes per step, as rows (K, 2, 3)
+        self._ref_axes = tuple(np.swapaxes(_quat_to_xy_axes(t.qpos[:, 3:7]), -1, -2).copy() for t in self.tracks)
+        self._point_diffs = np.zeros((2 * len(ip.METRIC_POINTS), 3))
+
+        self._pelvis = m.body("pelvis").id
+        self._point_sites = np.array([m.site(n).id for n in humanoid.END_EFFECTOR_NAMES])
+        self._ee_sites = np.array([m.site(n).id for n in ip.END_EFFECTORS])
+        ids = [m.body(n).id for n in ip.OBS_BODIES]
+        if ids != list(range(1, m.nbody)):
+            raise ModelFileError("humanoid model: the observed bodies must be every body, in MuJoCo's order")
+        self._obs_bodies = slice(1, m.nbody)  # a slice: views instead of copies
+        self._obs_vectors = np.zeros((5 * len(ip.OBS_BODIES) + 3, 3))
+        self._heading = np.eye(3)  # world -> heading frame of the simulated humanoid
+        self._yzx, self._zxy = np.array([1, 2, 0]), np.array([2, 0, 1])
+        feet = {m.body(n).id for n in ip.FOOT_BODIES}
+        floor = m.geom("floor").id
+        self._fall_geom = np.array([g != floor and m.geom_bodyid[g] not in feet for g in range(m.ngeom)])
+        # absolute actions: the middle and half width of each dof's range
+        centre, half = np.zeros(m.nu), np.zeros(m.nu)
+        for i in range(m.nu):
+            jid = m.actuator_trnid[i, 0]
+            if m.jnt_type[jid] == J.mjJNT_HINGE:
+                low, high = m.jnt_range[jid]
+                centre[i], half[i] = 0.5 * (low + high), 0.5 * (high - low)
+            else:
+                half[i] = m.jnt_range[jid, 1] if m.jnt_limited[jid] else math.pi
+        self._abs_centre, self._abs_half = centre, half
+
+    def _reference_vectors(self, track: ip.ReferenceTrack) -> np.ndarray:
+        """The comparison vector (layout ``_VEC``) of every reference step of ``track``, (K, size)."""
+        v = _VEC
+        out = np.zeros((len(track.qpos), v["size"]))
+        out[:, v["hinge"]] = track.qpos[:, self._hinge_q]
+        out[:, v["dof_vel"]] = track.qvel[:, 6:]
+        out[:, v["root_omega"]] = track.root_omega_world
+        out[:, v["root_pos"]] = track.qpos[:, 0:3]
+        out[:, v["root_vel"]] = track.qvel[:, 0:3]
+        out[:, v["end_effectors"]] = track.end_effectors_m.reshape(len(out), -1)
+        out[:, v["com_vel"]] = track.com_velocity
+        out[:, v["points"]] = track.points_m.reshape(len(out), -1)
+        out.flags.writeable = False
+        return out
+
+    # -- gymnasium API -----------------------------------------------------------------------------
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+        super().reset(seed=seed)
+        options = dict(options or {})
+        unknown = set(options) - {"start_phase", "clip"}
+        if unknown:
+            raise ConfigError(f"unknown reset options {sorted(unknown)} (valid: start_phase, clip)")
+        rng = self.np_random
+        clip = options.get("clip")
+        if clip is None:
+            clip = int(rng.integers(len(self.tracks))) if len(self.tracks) > 1 else 0
+        elif isinstance(clip, bool) or not (isinstance(clip, (int, np.integer)) and 0 <= clip < len(self.tracks)):
+            raise ConfigError(f"reset option clip={clip!r}: expected an index in 0..{len(self.tracks) - 1}")
+        track = self.tracks[int(clip)]
+        phase = options.get("start_phase")
+        if phase is not None:
+            if isinstance(phase, bool) or not (isinstance(phase, (int, float)) and 0.0 <= phase <= 1.0):
+                raise ConfigError(f"reset option start_phase={phase!r}: expected a number in [0, 1]")
+            k0 = int(math.floor(phase * track.period + 1e-9))
+            k0 = k0 % track.period if track.cyclic else min(k0, track.starts - 1)
+        elif self.rsi:
+            k0 = int(rng.integers(track.starts))
+        else:
+            k0 = 0
+        self._track, self._clip, self._k0, self._k = track, int(clip), k0, k0
+        self._k_end = k0 + self.episode_steps if track.cyclic else min(track.period, k0 + self.episode_steps)
+        self._fraction = 0.0
+
+        m, d = self.model, self.data
+        mujoco.mj_resetData(m, d)
+        d.qpos[:] = track.qpos[k0]
+        d.qvel[:] = track.qvel[k0]
+        d.ctrl[:] = track.joint_coords[k0] if self.action_mode == "residual" else self._abs_centre
+        mujoco.mj_forward(m, d)
+        mujoco.mj_subtreeVel(m, d)
+        errors, metrics = self._evaluate(k0)
+        return self._obs_buffer.astype(np.float32), self._info(None, errors, metrics, None, False)
+
+    def step(self, action):
+        m, d, track = self.model, self.data, self._track
+        a = np.asarray(action, dtype=np.float64).reshape(m.nu)
+        if math.isnan(float(a.sum())):
+            a = np.where(np.isnan(a), 0.0, a)
+        a = np.minimum(np.maximum(a, -1.0), 1.0)
+        k = self._k + 1
+        if self.action_mode == "residual":
+            d.ctrl[:] = track.joint_coords[k] + self.action_scale_rad * a
+        else:
+            d.ctrl[:] = self._abs_centre + self._abs_half * a
+        warnings_before = d.warning[_BADQACC].number
+        mujoco.mj_step(m, d, nstep=self.n_substeps)
+        self._k = k
+        # the state at the end of the step (mj_step leaves positions from before its last integration)
+        mujoco.mj_kinematics(m, d)
+        mujoco.mj_comPos(m, d)
+        mujoco.mj_comVel(m, d)
+        mujoco.mj_subtreeVel(m, d)
+        if d.warning[_BADQACC].number != warnings_before or not math.isfinite(float(d.qvel.sum() + d.qpos.sum())):
+            return self._physics_error()
+
+        errors, metrics = self._evaluate(k)
+        reward, terms = imitation_reward(*errors, self.weights)
+        fall = None
+        if self.terminate_on_fall and d.ncon and self._fall_geom[d.contact.geom].any():
+            fall = "contact"
+        elif self.terminate_on_tracking_error and metrics[0] > self._max_error_mm:
+            fall = "tracking"
+        motion_ended = not track.cyclic and k >= track.period
+        if fall is None:
+            self._fraction = (k - self._k0) / max(self._k_end - self._k0, 1)
+        terminated = fall is not None or motion_ended
+        truncated = not terminated and k - self._k0 >= self.episode_steps
+        obs = self._obs_buffer.astype(np.float32)
+        return obs, reward, terminated, truncated, self._info(terms, errors, metrics, fall, motion_ended)
+
+    def render(self):
+        if self._renderer is None:
+            return None
+        return self._renderer.render()
+
+    def close(self) -> None:
+        if self._renderer is not None:
+            self._renderer.close()
+
+    # -- comparison with the reference and observation -----------------------------------------------
+    def _evaluate(self, k: int) -> tuple[tuple[float, float, float, float, float], tuple[float, float, float]]:
+        """Compare the current state with reference step k - DeepMimic's five errors (definitions in the
+        class docstring) and the tracking metrics (mpjpe mm, root-relative mpjpe mm, joint angle error
+        deg) - and write the observation into ``_obs_buffer``. Written for speed: one comparison vector,
+        one matrix product, index arrays from ``_index_model``."""
+        d, track, m = self.data, self._track, self.model
+        q, qv = d.qpos, d.qvel
+        v = _VEC
+        root_xmat = d.xmat[self._pelvis]
+        root = d.xpos[self._pelvis]
+        c, s = root_xmat[0], root_xmat[3]
+        norm = math.hypot(c, s) or 1.0
+        c, s = c / norm, s / norm
+        heading = self._heading
+        heading[0, 0] = heading[1, 1] = c
+        heading[0, 1], heading[1, 0] = s, -s
+
+        # the comparison vector of the simulated state
+        vec = self._vec
+        vec[v["hinge"]] = q[self._hinge_q]
+        vec[v["dof_vel"]] = qv[6:]
+        vec[v["root_omega"]] = root_xmat.reshape(3, 3) @ qv[3:6]
+        vec[v["root_pos"]] = q[0:3]
+        vec[v["root_vel"]] = qv[0:3]
+        ee = d.site_xpos[self._ee_sites]
+        ee_rel = (ee - root) @ heading.T
+        ee_rel[:, 2] = ee[:, 2]
+        vec[v["end_effectors"]] = ee_rel.ravel()
+        vec[v["com_vel"]] = d.subtree_linvel[self._pelvis]
+        vec[v["joint_points"]] = d.xanchor.ravel()
+        vec[v["site_points"]] = d.site_xpos[self._point_sites].ravel()
+        diff = vec - self._ref_vecs[self._clip][k]
+        sq = diff * diff
+        errors = self._error_matrix @ sq
+        # rotation angles between simulated and reference root / ball rotations: 2 acos |<q_sim, q_ref>|
+        angles = 2.0 * np.arccos(np.minimum(np.abs(self._quat_sum @ (q * track.qpos[k])), 1.0))
+        angles_sq = angles * angles
+        pose_err = float(errors[0]) + float(self._quat_w @ angles_sq)
+        root_err = float(errors[3]) + self._w_root_rot * float(angles_sq[0])
+        errors_out = (pose_err, float(errors[1]), float(errors[2]), root_err, float(errors[4]))
+
+        points = self._point_diffs  # rows: world-frame differences, then root-relative ones
+        n_points = len(points) // 2
+        points[:n_points] = diff[v["points"]].reshape(-1, 3)
+        points[n_points:] = points[:n_points] - points[0]
+        dist, dist_rel = np.sqrt(np.einsum("ij,ij->i", points, points)).reshape(2, -1).sum(axis=1)
+        angle = (float(angles.sum()) - float(angles[0]) + float(np.abs(diff[v["hinge"]]).sum())) / self._n_joint_angles
+        metrics = (1000.0 * float(dist) / n_points, 1000.0 * float(dist_rel) / n_points, math.degrees(angle))
+
+        # observation (table in the class docstring): body vectors turned into the heading frame at once
+        n = len(ip.OBS_BODIES)
+        bodies = self._obs_bodies
+        xmat, xpos, cvel = d.xmat[bodies], d.xpos[bodies], d.cvel[bodies]
+        # rows: positions, x axes, y axes, linear and angular velocities; the reference root's position, axes
+        bv = self._obs_vectors
+        bv[0:n] = xpos - root
+        bv[n:2 * n] = xmat[:, 0::3]
+        bv[2 * n:3 * n] = xmat[:, 1::3]
+        omega, arm = cvel[:, :3], xpos - d.subtree_com[self._pelvis]
+        yzx, zxy = self._yzx, self._zxy  # velocity of each body origin: cvel's + omega x arm
+        bv[3 * n:4 * n] = cvel[:, 3:] + omega[:, yzx] * arm[:, zxy] - omega[:, zxy] * arm[:, yzx]
+        bv[4 * n:5 * n] = omega
+        k_next = min(k + 1, len(track.qpos) - 1)
+        bv[5 * n] = track.qpos[k_next, 0:3] - root
+        bv[5 * n + 1:] = self._ref_axes[self._clip][k_next]
+        turned = bv @ heading.T
+        mujoco.mj_transmission(m, d)  # actuator lengths = joint coordinates (rotation vectors, hinge angles)
+        phase = track.phase(k)
+        out = self._obs_buffer
+        out[0:4] = (phase, math.sin(2.0 * math.pi * phase), math.cos(2.0 * math.pi * phase), root[2])
+        i = 4 + 3 * (n - 1)
+        out[4:i] = turned[1:n].ravel()
+        out[i:i + 12 * n] = turned[n:5 * n].ravel()
+        i += 12 * n
+        out[i:i + m.nu] = track.joint_coords[k_next] - d.actuator_length
+        i += m.nu
+        out[i:i + 9] = turned[5 * n:].ravel()
+        if self._n_clip_obs:
+            out[i + 9:] = 0.0
+            out[i + 9 + self._clip] = 1.0
+        return errors_out, metrics
+
+    def _info(self, terms: dict[str, float] | None, errors, metrics: tuple[float, float, float], fall: str | None,
+              motion_ended: bool) -> dict[str, Any]:
+        info: dict[str, Any] = {
+            "is_success": fall is None and self._fraction >= 1.0,
+            "time_s": (self._k - self._k0) * self.control_dt_s,
+            "clip": self._clip,
+            "phase": self._track.phase(self._k),
+            "fall": fall,
+            "motion_ended": motion_ended,
+            "mpjpe_mm": metrics[0],
+            "mpjpe_root_relative_mm": metrics[1],
+            "joint_angle_error_deg": metrics[2],
+            "clip_fraction_completed": self._fraction,
+        }
+        similarities = imitation_similarities(*errors, self.weights)
+        for (reward_key, similarity_key, error_key), name, error in zip(_INFO_KEYS, similarities, errors):
+            info[reward_key] = 0.0 if terms is None else terms[name]
+            info[similarity_key] = similarities[name]
+            info[error_key] = error
+        return info
+
+    def _physics_error(self):
+        info = self._info(None, (0.0,) * 5, (0.0, 0.0, 0.0), "physics_error", False)
+        info["physics_error"] = True
+        obs = np.nan_to_num(self._obs_buffer, nan=0.0, posinf=0.0, neginf=0.0).astype(np.float32)
+        return obs, 0.0, True, False, info
+
+    # -- the reference humanoid, for tests and tools ------------------------------------------------------
+    def evaluate_state(self, qpos, qvel) -> tuple[float, dict[str, Any]]:
+        """Put the simulated humanoid in state (``qpos``, ``qvel``) at the current reference step and
+        return the reward and ``info`` a step ending there would give (no time passes; the episode
+        goes on from that state)."""
+        m, d = self.model, self.data
+        d.qpos[:], d.qvel[:] = qpos, qvel
+        mujoco.mj_forward(m, d)
+        mujoco.mj_subtreeVel(m, d)
+        errors, metrics = self._evaluate(self._k)
+        reward, terms = imitation_reward(*errors, self.weights)
+        return reward, self._info(terms, errors, metrics, None, False)
+
+    def reference_state(self, k: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(qpos, qvel) of the reference at step ``k`` of the current track (default: now)."""
+        k = self._k if k is None else k
+        return self._track.qpos[k].copy(), self._track.qvel[k].copy()
+
+    @property
+    def step_index(self) -> int:
+        """The current step on the track (the reference frame the state is compared with)."""
+        return self._k
+
+
+def _comparison_layout() -> dict[str, Any]:
+    """Slices of the comparison vector: hinge angles (rad), joint dof velocities, root angular velocity
+    (world), root position, root velocity, end effectors (heading frame, 4 x 3), CoM velocity, metric
+    points (13 joint centres then 5 end-effector sites, x 3)."""
+    sizes = (("hinge", 4), ("dof_vel", 28), ("root_omega", 3), ("root_pos", 3), ("root_vel", 3),
+             ("end_effectors", 3 * len(ip.END_EFFECTORS)), ("com_vel", 3),
+             ("joint_points", 3 * len(humanoid.JOINT_NAMES)), ("site_points", 3 * len(humanoid.END_EFFECTOR_NAMES)))
+    layout: dict[str, Any] = {}
+    start = 0
+    for name, size in sizes:
+        layout[name] = slice(start, start + size)
+        start += size
+    layout["points"] = slice(layout["joint_points"].start, start)
+    layout["size"] = start
+    return layout
+
+
+_VEC = _comparison_layout()
+
+
+def _quat_to_xy_axes(q: np.ndarray) -> np.ndarray:
+    """The first two columns (x and y axes) of the rotation matrices of w-first quaternions, (..., 3, 2)."""
+    w, x, y, z = np.moveaxis(np.asarray(q, dtype=float), -1, 0)
+    cols = [[1 - 2 * (y * y + z * z), 2 * (x * y - w * z)],
+            [2 * (x * y + w * z), 1 - 2 * (x * x + z * z)],
+            [2 * (x * z - w * y), 2 * (y * z + w * x)]]
+    return np.moveaxis(np.array(cols), (0, 1), (-2, -1))
+
+
+def build_spec(height_m: float, mass_kg: float, sex: str, physics_dt_s: float,
+               pd_gain_scale: float = 1.0) -> mujoco.MjSpec:
+    """The humanoid (:func:`sportsim.humanoid.build_humanoid_spec`) with its motors turned into the PD
+    servos of the class docstring: position actuators on each dof (gear = unit axis, Kp, torque limit as
+    force range) and Kd as joint damping."""
+    spec = humanoid.build_humanoid_spec(height_m, mass_kg, sex)  # type: ignore[arg-type]
+    spec.option.timestep = physics_dt_s
+    spec.option.integrator = mujoco.mjtIntegrator.mjINT_IMPLICITFAST
+    # one kinematic tree: island discovery finds nothing to split and costs ~6 % of a step
+    spec.option.disableflags |= int(mujoco.mjtDisableBit.mjDSBL_ISLAND)
+    gains = humanoid.pd_gains(height_m, mass_kg)
+    for name, gain in gains.items():
+        spec.joint(name).damping[0] = gain.kd_nms_per_rad * pd_gain_scale
+    for name in humanoid.ACTUATOR_NAMES:
+        act = spec.actuator(name)
+        joint = name if name in gains else name.rsplit("_", 1)[0]
+        axis = 0 if name == joint else "xyz".index(name[-1])
+        kp, limit = gains[joint].kp_nm_per_rad * pd_gain_scale, gains[joint].torque_limit_nm
+        gear = [0.0] * 6
+        gear[axis] = 1.0
+        act.gear = gear
+        act.gaintype = mujoco.mjtGain.mjGAIN_FIXED
+        act.gainprm = [kp] + [0.0] * 9
+        act.biastype = mujoco.mjtBias.mjBIAS_AFFINE
+        act.biasprm = [0.0, -kp] + [0.0] * 8
+        act.ctrllimited = mujoco.mjtLimited.mjLIMITED_FALSE
+        act.forcelimited = mujoco.mjtLimited.mjLIMITED_TRUE
+        act.forcerange = [-limit, limit]
+    return spec
+
+
+def build_model(height_m: float, mass_kg: float, sex: str, physics_dt_s: float,
+                pd_gain_scale: float = 1.0) -> mujoco.MjModel:
+    """:func:`build_spec`, compiled."""
+    return build_spec(height_m, mass_kg, sex, physics_dt_s, pd_gain_scale).compile()
+
+
+class _GhostRenderer:
+    """Renders the simulated humanoid and, translucent, the reference beside it (``ghost_offset_m`` along
+    the clip's travel direction), through a visual model built on the first frame - the env's humanoid
+    plus a kinematic copy (``ghost_*`` bodies, no contacts) - and a camera that follows the simulated
+    CoM from the right of the travel direction, slightly from above, centred between the two."""
+
+    def __init__(self, env: ImitationEnv, height_px: int, width_px: int) -> None:
+        self._env = env
+        self._size = (height_px, width_px)
+        self._model: mujoco.MjModel | None = None
+        self._data: mujoco.MjData | None = None
+        self._renderer: mujoco.Renderer | None = None
+        self._camera = mujoco.MjvCamera()
+        self._camera.type = mujoco.mjtCamera.mjCAMERA_FREE
+        self._camera.elevation = -math.degrees(_CAMERA_ELEVATION_RAD)
+        self._camera.distance = _CAMERA_DISTANCE_STATURES * env.humanoid_height_m
+
+    def _build(self) -> mujoco.MjModel:
+        env = self._env
+        spec = build_spec(env.humanoid_height_m, env.humanoid_mass_kg, env.humanoid_sex, env.physics_dt_s)
+        size = (env.humanoid_height_m, env.humanoid_mass_kg, env.humanoid_sex)
+        ghost = humanoid.build_humanoid_spec(*size)  # type: ignore[arg-type]
+        ghost.option.timestep = spec.option.timestep  # (attaching compares the options)
+        for actuator in list(ghost.actuators):
+            ghost.delete(actuator)
+        for geom in ghost.geoms:
+            geom.contype, geom.conaffinity, geom.material, geom.rgba = 0, 0, "", list(_GHOST_RGBA)
+        spec.worldbody.add_frame().attach_body(ghost.body("pelvis"), "ghost_", "")
+        return spec.compile()
+
+    def render(self) -> np.ndarray:
+        env = self._env
+        if self._renderer is None:
+            self._model = self._build()
+            self._data = mujoco.MjData(self._model)
+            self._renderer = mujoco.Renderer(self._model, *self._size)
+        nq = env.model.nq
+        mirror = self._data
+        mirror.qpos[:nq] = env.data.qpos
+        travel = env._track.travel_dir
+        ghost, _ = env.reference_state()
+        ghost[0:2] += env.ghost_offset_m * travel
+        mirror.qpos[nq:] = ghost
+        mujoco.mj_forward(self._model, mirror)
+        camera = self._camera  # looking across the travel direction, towards its left
+        camera.azimuth = math.degrees(math.atan2(travel[0], -travel[1]))
+        camera.lookat[:] = env.data.subtree_com[env.model.body("pelvis").id]
+        camera.lookat[0:2] += 0.5 * env.ghost_offset_m * travel
+        self._renderer.update_scene(mirror, camera=camera)
+        return self._renderer.render()
+
+    def close(self) -> None:
+        if self._renderer is not None:
+            self._renderer.close()
+            self._renderer = None

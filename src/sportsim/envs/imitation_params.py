@@ -1,0 +1,416 @@
+"""Numbers and reference motions of ``sportsim/Imitation-v0`` (:mod:`sportsim.envs.imitation`).
+
+Constants carry their source (REFERENCES.md section C). The functions turn motion files into what the
+env reads on every step - a :class:`ReferenceTrack`: the reference humanoid state at every control step
+of the longest episode, looped clips already unrolled - so that ``step()`` only indexes arrays:
+
+1. :func:`resolve_motion_path` finds the file (the working directory first, then the shipped ``mocap/``).
+2. :func:`load_reference` reads it: a reference-motion ``.npz`` as it is; a capture file (BVH, MVNX,
+   DeepMimic ``.txt``/``.json``, clip ``.npz``) trimmed (leading calibration frames dropped by default,
+   :func:`calibration_frames`), retargeted onto the humanoid (:func:`sportsim.mocap.retarget.retarget`)
+   and cached as a reference-motion ``.npz`` keyed by the file's SHA-256 and the retarget settings.
+3. :func:`find_cycle` decides how the motion loops; :func:`build_track` resamples it to the control
+   rate and unrolls it, carrying the root's heading and horizontal position forward across loops.
+
+Conventions: Z up, metres, quaternions w-first (sportsim-wide).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import math
+import os
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import mujoco
+import numpy as np
+
+from sportsim import humanoid
+from sportsim.errors import ConfigError, MocapError
+from sportsim.mocap import Clip, load_clip
+from sportsim.mocap.retarget import ReferenceMotion, is_reference_motion, resample, retarget
+from sportsim.mocap.validate import SPIKE_SPEED_MPS
+from sportsim.paths import resource_dir
+
+# -- DeepMimic reward definitions [R28: humanoid3d character DiffWeight; R29: humanoid_stable_pd.getReward] --
+# Per-joint weights of the pose and velocity errors (the root's weight applies to the root rotation and
+# angular velocity), normalised to sum 1 over DeepMimic's 15 joints (the fixed wrists weigh 0).
+JOINT_DIFF_WEIGHT = {"pelvis": 1.0, "chest": 0.5, "neck": 0.3, "hip": 0.5, "knee": 0.3, "ankle": 0.2,
+                     "shoulder": 0.3, "elbow": 0.2}
+DIFF_WEIGHT_SUM = 4.8  # 1 + 0.5 + 0.3 + 2 x (0.5 + 0.3 + 0.2 + 0.3 + 0.2 + 0 wrist)
+# root error = position^2 + 0.1 rotation^2 + 0.01 velocity^2 + 0.001 angular velocity^2 [R28, R29]
+ROOT_ERROR_WEIGHTS = (1.0, 0.1, 0.01, 0.001)
+COM_ERROR_WEIGHT = 0.1  # CoM error = 0.1 |CoM velocity difference|^2 [R28, R29]
+# DeepMimic's end effectors are the wrists and ankles [R28]; here the hand sites (wrist centres) and the
+# foot sites (on the sole, below the middle of the foot), which also carry the foot's orientation.
+END_EFFECTORS = ("right_hand", "left_hand", "right_foot", "left_foot")
+# Every body but the feet ends the episode when it touches the floor [R28: fall_contact_bodies].
+FOOT_BODIES = ("right_ankle", "left_ankle")
+# Bodies described in the observation: every body of the humanoid (the wrists are rigid hands).
+OBS_BODIES = ("pelvis", "chest", "neck", "right_shoulder", "right_elbow", "right_wrist", "left_shoulder",
+              "left_elbow", "left_wrist", "right_hip", "right_knee", "right_ankle", "left_hip", "left_knee",
+              "left_ankle")
+# Points of the tracking metrics: the 13 joint centres (pelvis = mid-hip point) and 5 end-effector sites.
+METRIC_POINTS = humanoid.JOINT_NAMES + humanoid.END_EFFECTOR_NAMES
+
+# -- motion preparation ------------------------------------------------------------------------------
+CALIBRATION_WINDOW_S = 0.5  # leading calibration frames are looked for in the first 0.5 s
+MIN_CYCLE_S = 0.5  # shortest cycle find_cycle accepts (a standing pose matches itself after any time)
+CYCLE_TOLERANCE_DEG = 8.0  # loop="auto": largest mismatch (pose_distance_deg) at a loop's seam
+CYCLE_VELOCITY_HORIZON_S = 0.1  # velocity differences count as the angle they turn in this time
+CACHE_FORMAT = 1  # bump when the cached motion would change for the same file and settings
+
+
+def resolve_motion_path(entry: str | os.PathLike[str]) -> Path:
+    """A motion file: ``entry`` as given (absolute, or relative to the working directory), else relative
+    to the folder holding the shipped ``mocap/`` (so ``mocap/<clip>`` works anywhere), else inside it."""
+    path = Path(entry).expanduser()
+    shipped = resource_dir("mocap")
+    candidates = [path] if path.is_absolute() else [path, shipped.parent / path, shipped / path]
+    for candidate in candidates:
+        if candidate.is_file():
+            return candidate.resolve()
+    looked = ", ".join(str(c) for c in candidates)
+    raise ConfigError(f"motion {str(entry)!r}: no such file (looked in {looked})")
+
+
+def default_cache_dir() -> Path:
+    """``$XDG_CACHE_HOME/sportsim/motions``, or ``~/.cache/sportsim/motions``."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "sportsim" / "motions"
+
+
+def calibration_frames(clip: Clip) -> int:
+    """Leading frames to drop: up to the last velocity spike (a joint faster than the validator's 15 m/s
+    between two frames, :mod:`sportsim.mocap.validate`) within the first 0.5 s. CMU's cgspeed BVH files
+    start with one T-pose calibration frame, which this finds; a clean clip gives 0."""
+    window = min(clip.n_frames - 1, max(1, int(round(CALIBRATION_WINDOW_S * clip.fps))))
+    if window < 1:
+        return 0
+    points = clip.world_positions()[: window + 1]
+    speed = np.linalg.norm(np.diff(points, axis=0), axis=-1).max(axis=1) * clip.fps  # (window,)
+    spikes = np.flatnonzero(speed > SPIKE_SPEED_MPS)
+    return int(spikes[-1]) + 1 if len(spikes) else 0
+
+
+def _trim(clip: Clip, start: int, end: int | None, source: Path) -> Clip:
+    end = clip.n_frames if end is None else end
+    if not 0 <= start < end - 1 < clip.n_frames:
+        raise ConfigError(f"motion {source}: motion_start_frame {start} / motion_end_frame {end}: need "
+                          f"0 <= start < end - 1 < {clip.n_frames} (the clip has {clip.n_frames} frames)")
+    if (start, end) == (0, clip.n_frames):
+        return clip
+    cut = slice(start, end)
+    return dataclasses.replace(
+        clip, root_pos_m=clip.root_pos_m[cut], rotations=clip.rotations[cut],
+        contacts=None if clip.contacts is None else clip.contacts[cut],
+        recorded_positions_m=None if clip.recorded_positions_m is None else clip.recorded_positions_m[cut],
+        meta={**clip.meta, "trimmed": f"source frames {start} to {end - 1} of {clip.n_frames}"})
+
+
+def _file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def load_reference(path: Path, *, height_m: float | None, mass_kg: float | None, sex: str,
+                   start_frame: int | None, end_frame: int | None, cache_dir: Path | None) -> ReferenceMotion:
+    """The reference motion in ``path`` (from :func:`resolve_motion_path`) at its source frame rate.
+
+    A reference-motion ``.npz`` is read as it is (its humanoid must then be ``height_m`` tall, when
+    given, and it cannot be trimmed). Any other file is read with :func:`sportsim.mocap.load_clip`,
+    trimmed to ``[start_frame, end_frame)`` (``start_frame=None``: :func:`calibration_frames`) and
+    retargeted at ``height_m`` / ``mass_kg`` (None: the performer's stature and the reference body-mass
+    index). With ``cache_dir`` the retargeted motion is stored there as ``<stem>-<file hash>-<settings
+    hash>.npz`` (written atomically, read with ``allow_pickle=False``) and read back next time; a cache
+    that cannot be written only costs the retargeting again (a warning says why).
+    """
+    if path.suffix.lower() == ".npz" and is_reference_motion(path):
+        motion = ReferenceMotion.load_npz(path)
+        if start_frame not in (None, 0) or end_frame is not None:
+            raise ConfigError(f"motion {path}: a reference-motion .npz cannot be trimmed "
+                              f"(motion_start_frame / motion_end_frame); trim the capture file instead")
+        if height_m is not None and abs(motion.height_m - height_m) > 1e-3:
+            raise ConfigError(f"motion {path} was retargeted for a {motion.height_m:.3f} m humanoid, the env's is "
+                              f"{height_m:.3f} m; convert the capture again with --height {height_m:.3f}")
+        return motion
+    cached = None
+    if cache_dir is not None:
+        import sportsim  # the package version keys the cache
+
+        settings = {"cache_format": CACHE_FORMAT, "sportsim": sportsim.__version__, "height_m": height_m,
+                    "mass_kg": mass_kg, "sex": sex, "start_frame": start_frame, "end_frame": end_frame}
+        settings_hash = hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:12]
+        cached = cache_dir / f"{path.stem}-{_file_sha256(path)[:16]}-{settings_hash}.npz"
+        if cached.is_file():
+            try:
+                return ReferenceMotion.load_npz(cached)
+            except MocapError:
+                pass  # unreadable cache entry: retarget again and replace it
+    clip = load_clip(path)
+    start = calibration_frames(clip) if start_frame is None else int(start_frame)
+    clip = _trim(clip, start, end_frame, path)
+    motion = retarget(clip, height_m=height_m, mass_kg=mass_kg, sex=sex)  # type: ignore[arg-type]
+    if cached is not None:
+        try:
+            cached.parent.mkdir(parents=True, exist_ok=True)
+            motion.save_npz(cached, overwrite=True)
+        except (OSError, MocapError) as exc:
+            warnings.warn(f"sportsim: could not cache the retargeted motion in {cached.parent}: {exc}", stacklevel=2)
+    return motion
+
+
+# -- loops ---------------------------------------------------------------------------------------------
+def _ball_and_hinge_addresses(model: mujoco.MjModel) -> tuple[np.ndarray, np.ndarray]:
+    """qpos addresses of the ball joints (quaternion starts) and of the hinges."""
+    J = mujoco.mjtJoint
+    balls = [model.jnt_qposadr[j] for j in range(model.njnt) if model.jnt_type[j] == J.mjJNT_BALL]
+    hinges = [model.jnt_qposadr[j] for j in range(model.njnt) if model.jnt_type[j] == J.mjJNT_HINGE]
+    return np.asarray(balls), np.asarray(hinges)
+
+
+def yaw_rad(root_quat: np.ndarray) -> np.ndarray:
+    """Heading: the angle of the pelvis's forward (x) axis projected on the floor, from world +x."""
+    w, x, y, z = np.moveaxis(np.asarray(root_quat, dtype=float), -1, 0)
+    return np.arctan2(2.0 * (x * y + w * z), 1.0 - 2.0 * (y * y + z * z))
+
+
+def _yaw_quat(angle_rad: np.ndarray) -> np.ndarray:
+    half = 0.5 * np.asarray(angle_rad, dtype=float)
+    zeros = np.zeros_like(half)
+    return np.stack([np.cos(half), zeros, zeros, np.sin(half)], axis=-1)
+
+
+def _quat_mul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    aw, ax, ay, az = np.moveaxis(a, -1, 0)
+    bw, bx, by, bz = np.moveaxis(b, -1, 0)
+    return np.stack([aw * bw - ax * bx - ay * by - az * bz, aw * bx + ax * bw + ay * bz - az * by,
+                     aw * by - ax * bz + ay * bw + az * bx, aw * bz + ax * by - ay * bx + az * bw], axis=-1)
+
+
+def _features(motion: ReferenceMotion, model: mujoco.MjModel) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per frame: ball + root-tilt quaternions (T, 9, 4), hinge angles (T, 4), heading-frame velocities (T, 34)."""
+    balls, hinges = _ball_and_hinge_addresses(model)
+    q, v = motion.qpos, motion.qvel
+    tilt = _quat_mul(_yaw_quat(-yaw_rad(q[:, 3:7])), q[:, 3:7])  # the root orientation without its heading
+    quats = np.concatenate([q[:, balls[:, None] + np.arange(4)], tilt[:, None]], axis=1)
+    yaw = yaw_rad(q[:, 3:7])
+    c, s = np.cos(yaw), np.sin(yaw)
+    vel = v.copy()
+    vel[:, 0], vel[:, 1] = c * v[:, 0] + s * v[:, 1], -s * v[:, 0] + c * v[:, 1]  # root velocity, heading frame
+    return quats, q[:, hinges], vel
+
+
+def pose_distance_deg(motion: ReferenceMotion, model: mujoco.MjModel, rows: np.ndarray | None = None) -> np.ndarray:
+    """Mismatch between frames, ``(len(rows), T)`` degrees: the mean over the 12 joints and the root's
+    tilt of the rotation angle between the two frames' poses, plus the mean absolute difference of the
+    velocities (joint rates, root angular and heading-frame linear velocity) times 0.1 s, as an angle.
+    Heading and horizontal position do not count (a loop carries them forward)."""
+    quats, hinge, vel = _features(motion, model)
+    rows = np.arange(motion.n_frames) if rows is None else np.asarray(rows)
+    n_angles = quats.shape[1] + hinge.shape[1]
+    dots = np.abs(np.einsum("ajq,bjq->abj", quats[rows], quats))  # (R, T, 9)
+    angles = 2.0 * np.arccos(np.clip(dots, 0.0, 1.0)).sum(axis=-1)
+    angles += np.abs(hinge[rows][:, None, :] - hinge[None, :, :]).sum(axis=-1)
+    speed = np.abs(vel[rows][:, None, :] - vel[None, :, :]).mean(axis=-1) * CYCLE_VELOCITY_HORIZON_S
+    return np.degrees(angles / n_angles + speed)
+
+
+def find_cycle(motion: ReferenceMotion, model: mujoco.MjModel, tolerance_deg: float = CYCLE_TOLERANCE_DEG,
+               min_cycle_s: float = MIN_CYCLE_S) -> tuple[int, int, float] | None:
+    """How ``motion`` loops: ``(first, end, mismatch_deg)`` with frame ``end`` matching frame ``first``
+    (:func:`pose_distance_deg`), or None. The whole clip when its last frame matches its first within
+    ``tolerance_deg``; otherwise the best-matching pair at least ``min_cycle_s`` apart (a walk: a gait
+    cycle), if it is within ``tolerance_deg``."""
+    last = motion.n_frames - 1
+    min_frames = max(1, int(math.ceil(min_cycle_s * motion.fps)))
+    if last < min_frames:
+        return None
+    whole = float(pose_distance_deg(motion, model, np.array([0]))[0, last])
+    if whole <= tolerance_deg:
+        return 0, last, whole
+    best = (math.inf, 0, 0)
+    for start in range(0, motion.n_frames, 256):  # blocks of rows: bounded memory on long clips
+        rows = np.arange(start, min(start + 256, motion.n_frames))
+        dist = pose_distance_deg(motion, model, rows)
+        dist[np.arange(motion.n_frames)[None, :] < rows[:, None] + min_frames] = np.inf
+        r, c = np.unravel_index(int(np.argmin(dist)), dist.shape)
+        if dist[r, c] < best[0]:
+            best = (float(dist[r, c]), int(rows[r]), int(c))
+    return (best[1], best[2], best[0]) if best[0] <= tolerance_deg else None
+
+
+# -- the track the env reads ------------------------------------------------------------------------------
+@dataclass(frozen=True, eq=False)
+class ReferenceTrack:
+    """One motion at the control rate, unrolled over the longest episode (arrays indexed by step k).
+
+    Fields: ``name`` (file name), ``cyclic``, ``period`` (cyclic: steps per cycle; otherwise the last
+    step), ``starts`` (the number of start steps: phases 0 .. starts-1 of the cycle / clip), ``qpos``
+    ``(K, 43)`` and ``qvel`` ``(K, 34)`` in the humanoid's layout, ``joint_coords`` ``(K, 28)`` (per
+    actuated dof: rotation-vector components of each ball joint, hinge angles; rad), ``points_m``
+    ``(K, 18, 3)`` (:data:`METRIC_POINTS`), ``end_effectors_m`` ``(K, 4, 3)`` (:data:`END_EFFECTORS`
+    relative to the root in the heading frame, height above the floor), ``root_omega_world``
+    ``(K, 3)``, ``com_velocity`` ``(K, 3)``, ``travel_dir`` (unit horizontal vector of the mean
+    travel, else the first heading) and ``notes`` (how the track was made).
+    """
+
+    name: str
+    cyclic: bool
+    period: int
+    starts: int
+    qpos: np.ndarray
+    qvel: np.ndarray
+    joint_coords: np.ndarray
+    points_m: np.ndarray
+    end_effectors_m: np.ndarray
+    root_omega_world: np.ndarray
+    com_velocity: np.ndarray
+    travel_dir: np.ndarray
+    notes: str
+
+    def phase(self, k: int) -> float:
+        """Fraction of the cycle (cyclic) or clip done at step k."""
+        return (k % self.period) / self.period if self.cyclic else min(k / self.period, 1.0)
+
+
+def rotation_vectors(quats: np.ndarray) -> np.ndarray:
+    """Rotation vectors ``(..., 3)`` (axis x angle, angle in [0, pi]) of w-first quaternions ``(..., 4)``,
+    as MuJoCo measures a ball joint's actuator length (``mju_quat2Vel``)."""
+    q = np.where(quats[..., :1] < 0.0, -quats, quats)
+    sin_half = np.linalg.norm(q[..., 1:], axis=-1, keepdims=True)
+    angle = 2.0 * np.arctan2(sin_half, q[..., :1])
+    factor = np.where(sin_half > 1e-12, angle / np.maximum(sin_half, 1e-300), 2.0)
+    return q[..., 1:] * factor
+
+
+def build_track(motion: ReferenceMotion, model: mujoco.MjModel, name: str, control_hz: float, loop: bool | str,
+                episode_steps: int) -> ReferenceTrack:
+    """Resample ``motion`` to ``control_hz``, decide the loop (``loop``: True = the whole clip,
+    False = play once, "auto" = :func:`find_cycle`), unroll it over ``episode_steps`` from any start and
+    compute everything the env compares against (forward kinematics on ``model``)."""
+    low = resample(motion, control_hz)
+    if low.n_frames < 3:
+        raise ConfigError(f"motion {name}: {motion.duration_s:.2f} s is too short for a {control_hz:g} Hz policy "
+                          f"(at least 3 control steps)")
+    if loop is True:
+        cycle, notes = (0, low.n_frames - 1, math.nan), "looped as a whole (loop=True)"
+    elif loop == "auto":
+        cycle = find_cycle(low, model)
+        if cycle is None:
+            notes = f"played once: no loop within {CYCLE_TOLERANCE_DEG:g} deg (loop=auto)"
+        elif (cycle[0], cycle[1]) == (0, low.n_frames - 1):
+            notes = f"looped as a whole: its ends match within {cycle[2]:.1f} deg (loop=auto)"
+        else:
+            notes = (f"looped over the cycle {cycle[0] / control_hz:.2f}-{cycle[1] / control_hz:.2f} s "
+                     f"(seam mismatch {cycle[2]:.1f} deg; loop=auto)")
+    else:
+        cycle, notes = None, "played once (loop=False)"
+
+    if cycle is None:
+        qpos, qvel = low.qpos.copy(), low.qvel.copy()
+        cyclic, period, starts = False, low.n_frames - 1, low.n_frames - 1
+    else:
+        first, end, _ = cycle
+        period = end - first
+        qpos, qvel = _unroll(low, first, end, period + episode_steps + 1)
+        cyclic, starts = True, period
+    points, ee, omega, com_vel = _kinematics(model, qpos, qvel)
+    balls, hinges = _ball_and_hinge_addresses(model)
+    coords = np.empty((len(qpos), model.nu))
+    dof = 0
+    for j in range(1, model.njnt):  # actuator order = joint order (ball x, y, z; hinge)
+        adr = model.jnt_qposadr[j]
+        if model.jnt_type[j] == mujoco.mjtJoint.mjJNT_BALL:
+            coords[:, dof:dof + 3] = rotation_vectors(qpos[:, adr:adr + 4])
+            dof += 3
+        else:
+            coords[:, dof] = qpos[:, adr]
+            dof += 1
+    shift = qpos[min(len(qpos) - 1, period), :2] - qpos[0, :2]
+    if np.linalg.norm(shift) > 0.2:
+        travel = shift / np.linalg.norm(shift)
+    else:
+        yaw = float(yaw_rad(qpos[0, 3:7]))
+        travel = np.array([math.cos(yaw), math.sin(yaw)])
+    return ReferenceTrack(name=name, cyclic=cyclic, period=period, starts=starts, qpos=_frozen(qpos),
+                          qvel=_frozen(qvel), joint_coords=_frozen(coords), points_m=_frozen(points),
+                          end_effectors_m=_frozen(ee), root_omega_world=_frozen(omega),
+                          com_velocity=_frozen(com_vel), travel_dir=_frozen(travel), notes=notes)
+
+
+def _unroll(motion: ReferenceMotion, first: int, end: int, n_frames: int) -> tuple[np.ndarray, np.ndarray]:
+    """Frames ``first .. end-1`` repeated to ``n_frames``; loop c is moved by c times the planar motion
+    (heading turn + horizontal shift) from frame ``first`` to frame ``end``, so the root carries on."""
+    period = end - first
+    q, v = motion.qpos, motion.qvel
+    yaw0, yaw1 = float(yaw_rad(q[first, 3:7])), float(yaw_rad(q[end, 3:7]))
+    turn = math.remainder(yaw1 - yaw0, 2.0 * math.pi)
+    c, s = math.cos(turn), math.sin(turn)
+    rot = np.array([[c, -s], [s, c]])
+    step_shift = q[end, :2] - rot @ q[first, :2]  # D(x) = rot x + step_shift maps frame first onto frame end
+    k = np.arange(n_frames)
+    loops, frame = k // period, first + k % period
+    qpos, qvel = q[frame].copy(), v[frame].copy()
+    r_c, t_c = np.eye(2), np.zeros(2)
+    for loop in range(int(loops[-1]) + 1):
+        rows = loops == loop
+        if loop:
+            qpos[rows, :2] = qpos[rows, :2] @ r_c.T + t_c
+            qpos[rows, 3:7] = _quat_mul(_yaw_quat(np.full(int(rows.sum()), loop * turn)), qpos[rows, 3:7])
+            qvel[rows, :2] = qvel[rows, :2] @ r_c.T  # world-frame root velocity; angular velocity is local
+        r_c, t_c = rot @ r_c, rot @ t_c + step_shift
+    return qpos, qvel
+
+
+def _kinematics(model: mujoco.MjModel, qpos: np.ndarray, qvel: np.ndarray):
+    """Per frame: metric points (K, 18, 3), end effectors in the heading frame (K, 4, 3), world root
+    angular velocity (K, 3) and CoM velocity (K, 3)."""
+    data = mujoco.MjData(model)
+    pelvis = model.body("pelvis").id
+    joints = np.array([model.joint(n).id for n in humanoid.JOINT_NAMES[1:]])
+    sites = np.array([model.site(n).id for n in humanoid.END_EFFECTOR_NAMES])
+    ee_sites = np.array([model.site(n).id for n in END_EFFECTORS])
+    n = len(qpos)
+    points, ee = np.empty((n, len(METRIC_POINTS), 3)), np.empty((n, len(END_EFFECTORS), 3))
+    omega, com_vel = np.empty((n, 3)), np.empty((n, 3))
+    for k in range(n):
+        data.qpos[:], data.qvel[:] = qpos[k], qvel[k]
+        mujoco.mj_kinematics(model, data)
+        mujoco.mj_comPos(model, data)
+        mujoco.mj_comVel(model, data)
+        mujoco.mj_subtreeVel(model, data)
+        points[k, 0] = data.xpos[pelvis]
+        points[k, 1:len(joints) + 1] = data.xanchor[joints]
+        points[k, len(joints) + 1:] = data.site_xpos[sites]
+        ee[k] = heading_frame_offsets(data.xmat[pelvis], data.xpos[pelvis], data.site_xpos[ee_sites])
+        omega[k] = data.xmat[pelvis].reshape(3, 3) @ qvel[k, 3:6]
+        com_vel[k] = data.subtree_linvel[pelvis]
+    return points, ee, omega, com_vel
+
+
+def heading_frame_offsets(root_xmat: np.ndarray, root_pos: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """DeepMimic's end-effector coordinates [R28]: horizontal offsets from the root turned into the
+    root's heading frame, and the height above the (flat) floor."""
+    c, s = root_xmat[0], root_xmat[3]  # forward axis projected on the floor (unnormalised)
+    norm = math.hypot(c, s) or 1.0
+    c, s = c / norm, s / norm
+    d = points - root_pos
+    out = np.empty_like(d)
+    out[:, 0] = c * d[:, 0] + s * d[:, 1]
+    out[:, 1] = -s * d[:, 0] + c * d[:, 1]
+    out[:, 2] = points[:, 2]
+    return out
+
+
+def _frozen(array: np.ndarray) -> np.ndarray:
+    array = np.ascontiguousarray(array, dtype=np.float64)
+    array.flags.writeable = False
+    return array
