@@ -129,7 +129,7 @@ def test_policy_loads_through_set_parameters_without_unpickling(
 def test_record_writes_an_mp4_of_the_episodes(ppo_run: SmokeRun, tmp_path: Path) -> None:
     out = tmp_path / "video.mp4"
     result = run_module("sportsim.record", str(ppo_run.run_dir), "episodes=2", f"out={out}", "deterministic=true",
-                        cwd=tmp_path)
+                        "panel=false", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     reported = re.search(rf"sportsim: wrote {re.escape(str(out))} \((\d+) frames, (\d+)x(\d+) px", result.stdout)
     assert reported, result.stdout

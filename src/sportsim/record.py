@@ -2,30 +2,37 @@
 
     python -m sportsim.record <run dir | model .zip> [episodes=1] [out=path.mp4] [deterministic=true]
                               [model=final|best|latest] [seed=0] [max_steps=10000] [device=cpu]
+                              [panel=true|false]
 
 The env is made from the run's config.yaml with ``render_mode="rgb_array"``; observations pass through
 the run's saved normalisation statistics with VecNormalize's own code, exactly as in training and
-evaluation. The video plays at ``env.metadata["render_fps"]``. An existing file is never overwritten:
+evaluation. The video plays at ``env.metadata["render_fps"]``. The env's sport panel goes under every
+frame, unless ``panel=false`` (envs that describe one in ``metadata["sport_panel"]``, see
+:func:`sportsim.video.sport_panel_spec`): curves of the whole episode (HalfPipe-v0: centre-of-mass
+height and mechanical energy with each pump shaded; HighBar-v0: bar angle, shoulder and hip angles,
+hand force) with a cursor at the frame's time; it is drawn once the episode is over, so the episode's
+frames wait in memory, compressed. An existing file is never overwritten:
 an explicit ``out`` that exists is an error; the default ``<run dir>/videos/<model>.mp4`` becomes
 ``<model>-1.mp4``, ``<model>-2.mp4``, ... instead.
 """
 
 from __future__ import annotations
 
-import itertools
-import os
-import tempfile
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import imageio.v2 as imageio
 import numpy as np
 
 from sportsim import runs
 from sportsim.cli import run_cli
 from sportsim.errors import ConfigError
+from sportsim.video import FrameStore, Mp4Writer, Recording, free_path, publish, sport_panel, sport_panel_spec
+
+# Recording, free_path and publish live in sportsim.video (shared with replay and compare); they stay
+# importable from here for existing callers (enjoy uses record.free_path).
+__all__ = ["OPTIONS", "Recording", "free_path", "main", "parse_args", "parse_bool", "parse_positive_int", "parse_seed",
+           "publish", "record"]
 
 USAGE = __doc__.split("\n\n")[1].strip("\n")
 
@@ -61,6 +68,7 @@ OPTIONS: dict[str, tuple[Callable[[str], Any], Any]] = {
     "seed": (parse_seed, 0),
     "max_steps": (parse_positive_int, 10_000),
     "device": (str, "cpu"),
+    "panel": (parse_bool, None),  # None: on when the env describes a sport panel
 }
 
 
@@ -87,41 +95,11 @@ def _default_output(location: runs.ModelLocation) -> Path:
     return location.run_dir / runs.VIDEOS_DIR / f"{location.label}.mp4"
 
 
-def free_path(out: Path, explicit: bool) -> Path:
-    """``out`` if it does not exist yet; else an error for an ``explicit`` choice, or the first free
-    ``<stem>-<n>.mp4`` beside it."""
-    if not out.exists():
-        return out
-    if explicit:
-        raise ConfigError(f"out: {out} already exists; choose another file name")
-    return next(c for n in itertools.count(1) if not (c := out.with_name(f"{out.stem}-{n}{out.suffix}")).exists())
-
-
-def publish(tmp: Path, out: Path, explicit: bool) -> Path:
-    """Hard-link the finished video to ``out`` (or the first free ``<stem>-<n>.mp4``); never overwrite."""
-    numbered = (out.with_name(f"{out.stem}-{n}{out.suffix}") if n else out for n in itertools.count())
-    candidates = [out] if explicit else numbered
-    for candidate in candidates:
-        try:
-            os.link(tmp, candidate)  # atomic, and fails instead of replacing an existing file
-            return candidate
-        except FileExistsError:
-            continue
-    raise ConfigError(f"out: {out} already exists; choose another file name")
-
-
-@dataclass(frozen=True)
-class Recording:
-    path: Path
-    frames: int
-    width_px: int
-    height_px: int
-    fps: float
-
-
 def record(path: Path, *, episodes: int = 1, out: Path | None = None, deterministic: bool = True,
-           model: str = "final", seed: int = 0, max_steps: int = 10_000, device: str = "cpu") -> Recording:
-    """Record ``episodes`` of the policy at ``path`` (a run directory or model .zip) to an MP4."""
+           model: str = "final", seed: int = 0, max_steps: int = 10_000, device: str = "cpu",
+           panel: bool | None = None) -> Recording:
+    """Record ``episodes`` of the policy at ``path`` (a run directory or model .zip) to an MP4; ``panel``:
+    the env's sport panel under the frames (None: when the env has one)."""
     location = runs.locate_model(path, model)
     target = Path(out).expanduser() if out is not None else _default_output(location)
     if out is not None and target.exists():
@@ -134,33 +112,51 @@ def record(path: Path, *, episodes: int = 1, out: Path | None = None, determinis
         fps = env.metadata.get("render_fps")
         if not fps:
             raise ConfigError(f"env '{loaded.cfg.env.id}' declares no metadata['render_fps'] to time the video")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=".mp4", dir=target.parent)
-        os.chmod(tmp_name, runs.default_file_mode())
-        os.close(fd)
-        tmp, frames = Path(tmp_name), 0
-        try:
-            with imageio.get_writer(tmp, format="FFMPEG", fps=fps, codec="libx264", macro_block_size=2,
-                                    ffmpeg_log_level="error") as writer:
-                for episode in range(episodes):
-                    obs, _ = env.reset(seed=seed + episode)
-                    frame = np.asarray(env.render())
-                    writer.append_data(frame)
-                    frames += 1
-                    for _ in range(max_steps):
-                        obs, _, terminated, truncated, _ = env.step(loaded.act(obs, deterministic))
-                        writer.append_data(np.asarray(env.render()))
-                        frames += 1
-                        if terminated or truncated:
-                            break
-                    else:
-                        print(f"sportsim: episode {episode} cut at max_steps={max_steps}")
-            video = publish(tmp, target, explicit=out is not None)
-        finally:
-            tmp.unlink(missing_ok=True)
+        spec = sport_panel_spec(env) if panel is not False else None
+        if panel is True and spec is None:
+            raise ConfigError(f"panel=true: env '{loaded.cfg.env.id}' describes no sport panel")
+        with Mp4Writer(target, fps, explicit=out is not None) as video:
+            for episode in range(episodes):
+                frames = _Episode(video, spec, float(fps))
+                obs, info = env.reset(seed=seed + episode)
+                frames.add(env.render(), obs, info)
+                for _ in range(max_steps):
+                    obs, _, terminated, truncated, info = env.step(loaded.act(obs, deterministic))
+                    frames.add(env.render(), obs, info)
+                    if terminated or truncated:
+                        break
+                else:
+                    print(f"sportsim: episode {episode} cut at max_steps={max_steps}")
+                frames.finish()
     finally:
         loaded.close()
-    return Recording(video, frames, width_px=frame.shape[1], height_px=frame.shape[0], fps=float(fps))
+    assert video.path is not None and video.size is not None
+    return Recording(video.path, video.frames, width_px=video.size[0], height_px=video.size[1], fps=float(fps))
+
+
+class _Episode:
+    """One episode's frames: straight into the video, or - with a sport panel - kept (compressed) with
+    the panel's samples until :meth:`finish` draws the panel and writes frame + panel."""
+
+    def __init__(self, video: Mp4Writer, spec: Mapping[str, Any] | None, fps: float) -> None:
+        self.video, self.spec, self.fps = video, spec, fps
+        self.frames = FrameStore()
+        self.samples: list[dict[str, float]] = []
+
+    def add(self, frame: Any, obs: Any, info: dict[str, Any]) -> None:
+        if self.spec is None:
+            self.video.append(np.asarray(frame))
+            return
+        self.frames.append(np.asarray(frame))
+        self.samples.append({k: float(v) for k, v in self.spec["values"](np.asarray(obs), info).items()})
+
+    def finish(self) -> None:
+        if self.spec is None:
+            return
+        width = next(iter(self.frames)).shape[1]
+        panel = sport_panel(self.spec, self.samples, self.fps, width)
+        for k, frame in enumerate(self.frames):
+            self.video.append(np.vstack([frame, panel.render(k / self.fps)]))
 
 
 def main(argv: Sequence[str]) -> int:

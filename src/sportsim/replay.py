@@ -21,13 +21,10 @@ from __future__ import annotations
 
 import math
 import os
-import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-import imageio.v2 as imageio
-import mujoco
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import LineCollection
@@ -39,15 +36,13 @@ from sportsim.mocap import Clip, quat
 from sportsim.mocap.__main__ import read_clip
 from sportsim.mocap.retarget import ReferenceMotion, is_reference_motion, retarget
 from sportsim.mocap.skeletons import SkeletonMap, canonical_indices, load_mapping
-from sportsim.record import Recording, publish, parse_positive_int
+from sportsim.record import parse_positive_int
+from sportsim.video import DPI, Camera, GlyphText, HumanoidView, Mp4Writer, Recording, fit, paste, text_image
 
 USAGE = __doc__.split("\n\n")[1].strip("\n")
 TITLE_PX = 24  # height of the title strip
 CLOCK_PX = 96  # width of its clock
-TITLE_BG = "#20242a"
-ELEVATION_DEG = -8.0  # camera slightly above the horizon, looking down
-VIEW_HEIGHT = 1.4  # visible height, in humanoid statures
-DPI = 100
+TITLE_FONT_PX = 8 / 0.72  # 8 pt
 COLOURS = {"left": "#1f5fbf", "right": "#c0392b", "centre": "#333333"}
 
 
@@ -112,29 +107,20 @@ def replay(mocap: str | os.PathLike[str], *, out: str | os.PathLike[str] | None 
     motion = retarget(clip, fps=fps, skeletons=skeletons)
     n_frames = motion.n_frames if seconds is None else max(1, min(motion.n_frames, int(seconds * fps + 1e-9)))
     source = _source_points(clip, motion, n_frames)
-    camera = _Camera.for_motion(motion)
+    camera = Camera.for_motion(motion)
     skeleton = _StickFigure(clip, skeletons, camera, width, height)
-    humanoid = _HumanoidView(motion, camera, width, height)
+    humanoid = HumanoidView(motion, camera, width, height)
     title = _Title(2 * width, f"{path.name} | source: {clip.skeleton} | humanoid {motion.height_m:.2f} m")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=".mp4", dir=target.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
     try:
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        with imageio.get_writer(tmp, format="FFMPEG", fps=fps, codec="libx264", macro_block_size=2,
-                                ffmpeg_log_level="error") as writer:
+        with Mp4Writer(target, fps, explicit=out is not None) as video:
             for k in range(n_frames):
                 lookat = np.array([*motion.qpos[k, 0:2], camera.lookat_z_m])
                 panels = np.hstack([skeleton.render(source[k], lookat), humanoid.render(k, lookat)])
-                writer.append_data(np.vstack([title.render(k / fps), panels]))
-        video = publish(tmp, target, explicit=out is not None)
+                video.append(np.vstack([title.render(k / fps), panels]))
     finally:
-        tmp.unlink(missing_ok=True)
         humanoid.close()
-    return Recording(video, n_frames, width_px=2 * width, height_px=height + TITLE_PX, fps=fps)
+    assert video.path is not None
+    return Recording(video.path, n_frames, width_px=2 * width, height_px=height + TITLE_PX, fps=fps)
 
 
 # ---- what is drawn ----------------------------------------------------------------------------------
@@ -153,33 +139,10 @@ def _source_points(clip: Clip, motion: ReferenceMotion, n_frames: int) -> np.nda
     return motion.scale * points
 
 
-class _Camera:
-    """An orthographic view: direction (azimuth, elevation), visible height and lookat height."""
-
-    def __init__(self, azimuth_deg: float, view_height_m: float, lookat_z_m: float) -> None:
-        self.azimuth_deg, self.view_height_m, self.lookat_z_m = azimuth_deg, view_height_m, lookat_z_m
-        az, el = math.radians(azimuth_deg), math.radians(ELEVATION_DEG)
-        forward = np.array([math.cos(el) * math.cos(az), math.cos(el) * math.sin(az), math.sin(el)])
-        self.up = np.array([-math.sin(el) * math.cos(az), -math.sin(el) * math.sin(az), math.cos(el)])
-        self.right = np.cross(forward, self.up)
-
-    @classmethod
-    def for_motion(cls, motion: ReferenceMotion) -> "_Camera":
-        """Looking along the performer's mean left direction, i.e. from their right side."""
-        left = quat.rotate(motion.qpos[:, 3:7], np.array([0.0, 1.0, 0.0]))[:, :2].mean(axis=0)
-        azimuth = math.degrees(math.atan2(left[1], left[0])) if np.linalg.norm(left) > 0.3 else 90.0
-        return cls(azimuth, VIEW_HEIGHT * motion.height_m, 0.5 * VIEW_HEIGHT * motion.height_m - 0.1)
-
-    def project(self, points: np.ndarray, lookat: np.ndarray) -> np.ndarray:
-        """Image-plane coordinates (m, x right, y up, lookat at 0) of world points ``(..., 3)``."""
-        rel = points - lookat
-        return np.stack([rel @ self.right, rel @ self.up], axis=-1)
-
-
 class _StickFigure:
     """Matplotlib (Agg) drawing of the source skeleton: bones, joints and the floor."""
 
-    def __init__(self, clip: Clip, skeletons: list[SkeletonMap], camera: _Camera, width: int, height: int) -> None:
+    def __init__(self, clip: Clip, skeletons: list[SkeletonMap], camera: Camera, width: int, height: int) -> None:
         self.camera, self.size = camera, (height, width)
         n_joints = clip.n_joints
         self.bones = [(int(clip.parents[j]), j) for j in range(1, n_joints)]
@@ -205,7 +168,7 @@ class _StickFigure:
         self.lines.set_segments([xy[[p, c]] for p, c in self.bones])
         self.joints.set_data(xy[:, 0], xy[:, 1])
         self.canvas.draw()
-        return _fit(np.asarray(self.canvas.buffer_rgba())[..., :3], *self.size)
+        return fit(np.asarray(self.canvas.buffer_rgba())[..., :3], *self.size)
 
 
 def _sides(clip: Clip, skeletons: list[SkeletonMap]) -> list[str]:
@@ -222,68 +185,20 @@ def _sides(clip: Clip, skeletons: list[SkeletonMap]) -> list[str]:
     return sides
 
 
-class _HumanoidView:
-    """The humanoid at each motion frame, rendered offscreen through the shared camera."""
-
-    def __init__(self, motion: ReferenceMotion, camera: _Camera, width: int, height: int) -> None:
-        self.motion = motion
-        self.model = motion.build_model()
-        vis = self.model.vis.global_
-        vis.fovy = camera.view_height_m  # an orthographic camera reads fovy as the visible height (m)
-        vis.offwidth, vis.offheight = max(vis.offwidth, width), max(vis.offheight, height)
-        self.data = mujoco.MjData(self.model)
-        self.renderer = mujoco.Renderer(self.model, height, width)
-        for flag in (mujoco.mjtRndFlag.mjRND_SHADOW, mujoco.mjtRndFlag.mjRND_REFLECTION):
-            self.renderer.scene.flags[flag] = False  # shadows cost most of the software-rendering time
-        self.camera = mujoco.MjvCamera()
-        self.camera.type = mujoco.mjtCamera.mjCAMERA_FREE
-        self.camera.orthographic = 1
-        self.camera.azimuth, self.camera.elevation = camera.azimuth_deg, ELEVATION_DEG
-        self.camera.distance = 4.0 * camera.view_height_m
-
-    def render(self, frame: int, lookat: np.ndarray) -> np.ndarray:
-        self.data.qpos[:] = self.motion.qpos[frame]
-        mujoco.mj_forward(self.model, self.data)
-        self.camera.lookat[:] = lookat
-        self.renderer.update_scene(self.data, camera=self.camera)
-        return self.renderer.render()
-
-    def close(self) -> None:
-        self.renderer.close()
-
-
 class _Title:
-    """The strip above the panels: file and what is shown (drawn once), then the time (drawn per frame)."""
+    """The strip above the panels: file and what is shown (drawn once), then the time (pasted per frame)."""
 
     def __init__(self, width: int, text: str) -> None:
         self.clock_px = min(CLOCK_PX, width // 2)
-        self.static = _strip(width - self.clock_px, text, "left")
-        figure = Figure(figsize=(self.clock_px / DPI, TITLE_PX / DPI), dpi=DPI, facecolor=TITLE_BG)
-        self.clock = figure.text(0.95, 0.5, "", color="white", fontsize=8, va="center", ha="right", family="monospace")
-        self.canvas = FigureCanvasAgg(figure)
+        self.static = text_image(width - self.clock_px, TITLE_PX, text, font_px=TITLE_FONT_PX)
+        self.clock = GlyphText(TITLE_FONT_PX)
 
     def render(self, time_s: float) -> np.ndarray:
-        self.clock.set_text(f"t = {time_s:6.2f} s")
-        self.canvas.draw()
-        clock = _fit(np.asarray(self.canvas.buffer_rgba())[..., :3], TITLE_PX, self.clock_px)
+        clock = np.empty((TITLE_PX, self.clock_px, 3), dtype=np.uint8)
+        clock[:] = self.static[0, 0]
+        text = self.clock.render(f"t = {time_s:6.2f} s")[:, -(self.clock_px - 4):]
+        paste(clock, text, (TITLE_PX - text.shape[0]) // 2, self.clock_px - 4 - text.shape[1])
         return np.hstack([self.static, clock])
-
-
-def _strip(width: int, text: str, align: str) -> np.ndarray:
-    """A title-strip image with ``text``."""
-    figure = Figure(figsize=(width / DPI, TITLE_PX / DPI), dpi=DPI, facecolor=TITLE_BG)
-    figure.text(0.01 if align == "left" else 0.99, 0.5, text, color="white", fontsize=8, va="center", ha=align)
-    canvas = FigureCanvasAgg(figure)
-    canvas.draw()
-    return _fit(np.asarray(canvas.buffer_rgba())[..., :3], TITLE_PX, width)
-
-
-def _fit(image: np.ndarray, height: int, width: int) -> np.ndarray:
-    """Crop or pad (white) to exactly ``height x width`` (figure sizes round to whole pixels)."""
-    out = np.full((height, width, 3), 255, dtype=np.uint8)
-    h, w = min(height, image.shape[0]), min(width, image.shape[1])
-    out[:h, :w] = image[:h, :w]
-    return out
 
 
 def main(argv: Sequence[str]) -> int:

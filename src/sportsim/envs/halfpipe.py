@@ -24,6 +24,29 @@ RIDE_WIDTH_M = 2.4  # extent of the rendered pipe along y
 _SENSORS_OFF = int(mujoco.mjtDisableBit.mjDSBL_SENSOR)
 # how hard the legs brake the stroke before its ends (assumption: 1 g)
 LEG_DECELERATION_MPS2 = 9.81
+# sport panel: a pump (extension) is marked while the legs lengthen faster than this
+PUMP_STANCE_RATE_MPS = 0.05
+
+
+def sport_panel_values(obs: np.ndarray, info: dict[str, Any]) -> dict[str, float]:
+    """One sample of the sport panel from an observation and its info: CoM height and mechanical energy
+    height E / (m g) = z + v^2 / 2g (m above the flat bottom), the coping height, and whether the rider
+    is pumping (stance rate above ``PUMP_STANCE_RATE_MPS``: the legs extending)."""
+    coping_m = float(info["coping_height_m"])
+    energy_height_m = float(obs[10]) * coping_m
+    speed2 = float(obs[4]) ** 2 + float(obs[5]) ** 2
+    return {"com_height_m": energy_height_m - speed2 / (2.0 * hp.GRAVITY_MPS2), "energy_height_m": energy_height_m,
+            "coping_height_m": coping_m, "pumping": float(obs[7] > PUMP_STANCE_RATE_MPS)}
+
+
+# The curves ``python -m sportsim.record`` draws under the video (format: sportsim.video.sport_panel_spec).
+SPORT_PANEL = {
+    "values": sport_panel_values,
+    "rows": ({"ylabel": "height (m)",
+              "curves": (("com_height_m", "CoM height"), ("energy_height_m", "energy E/(m g)")),
+              "levels": (("coping_height_m", "coping"),)},),
+    "spans": ("pumping", "pump"),
+}
 
 
 class HalfPipeEnv(gym.Env):
@@ -114,11 +137,15 @@ class HalfPipeEnv(gym.Env):
     | lose_board_gap_m, bail_load_bw | 0.1, 1.0 | fall thresholds |
     | render_mode, render_width, render_height | None, 640, 360 | "rgb_array" renders the side camera |
 
+    ``metadata["sport_panel"]`` describes the curves that ``python -m sportsim.record <run> panel=true``
+    draws under the video: CoM height and mechanical energy (as a height, E / (m g)) over time, each
+    pump (legs extending) shaded.
+
     ## Version History
     * v0: first version.
     """
 
-    metadata = {"render_modes": ["rgb_array"], "render_fps": 25}
+    metadata = {"render_modes": ["rgb_array"], "render_fps": 25, "sport_panel": SPORT_PANEL}
 
     def __init__(
         self,

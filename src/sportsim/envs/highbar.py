@@ -36,6 +36,24 @@ _SENSOR_ORDER = ("com_pos", "com_vel", "bar_x", "bar_z", "bar_vx", "bar_vz", "ha
                  "shoulder_rate", "hip_rate", "hand_force")
 
 
+def sport_panel_values(obs: np.ndarray, info: dict[str, Any]) -> dict[str, float]:
+    """One sample of the sport panel from an observation and its info: bar angle (unwrapped), shoulder
+    and hip angles in degrees, hand force in body weights."""
+    return {"bar_angle_deg": math.degrees(info["bar_angle_rad"]), "shoulder_deg": math.degrees(float(obs[3])),
+            "hip_deg": math.degrees(float(obs[4])), "hand_force_bw": float(info["hand_force_bw"])}
+
+
+# The curves ``python -m sportsim.record`` draws under the video (format: sportsim.video.sport_panel_spec).
+SPORT_PANEL = {
+    "values": sport_panel_values,
+    "rows": ({"ylabel": "bar angle (deg)", "curves": (("bar_angle_deg", "bar angle (180 + k 360 = above the bar)"),),
+              "ygrid": (360.0, 180.0)},
+             {"ylabel": "joints (deg)",
+              "curves": (("shoulder_deg", "shoulder (+ closed)"), ("hip_deg", "hip (+ pike)"))},
+             {"ylabel": "force (BW)", "curves": (("hand_force_bw", "hand force"),)}),
+}
+
+
 class HighBarEnv(gym.Env):
     """A gymnast on an elastic high bar: swing up to a handstand, or do giant circles.
 
@@ -183,11 +201,15 @@ class HighBarEnv(gym.Env):
     | effort_weight, success_reward, fall_penalty | 0.01, 10, 10 | reward weights |
     | render_mode, render_width, render_height | None, 640, 360 | "rgb_array" renders the side camera |
 
+    ``metadata["sport_panel"]`` describes the curves that ``python -m sportsim.record <run> panel=true``
+    draws under the video: bar angle, shoulder and hip angles (degrees) and hand force (body weights)
+    over time.
+
     ## Version History
     * v0: first version.
     """
 
-    metadata = {"render_modes": ["rgb_array"], "render_fps": 50}
+    metadata = {"render_modes": ["rgb_array"], "render_fps": 50, "sport_panel": SPORT_PANEL}
 
     def __init__(
         self,

@@ -1,0 +1,87 @@
+"""Sport views of ``python -m sportsim.record``: the curves panel HalfPipe-v0 and HighBar-v0 describe in
+``metadata["sport_panel"]``, drawn under the video of a zoo policy (one short episode each)."""
+
+from __future__ import annotations
+
+import math
+
+import gymnasium as gym
+import imageio.v2 as imageio
+import numpy as np
+import pytest
+
+from sportsim import record
+from sportsim.envs import halfpipe_params
+from sportsim.errors import ConfigError
+from sportsim.paths import resource_dir
+from sportsim.video import sport_panel, sport_panel_spec, spans
+
+# zoo entry -> control steps recorded (1 s and 0.5 s of video)
+ENTRIES = {"halfpipe/ppo": 25, "highbar/giant/ppo": 25}
+
+
+def _frames(path) -> list[np.ndarray]:
+    with imageio.get_reader(path) as reader:
+        return [np.asarray(frame) for frame in reader]
+
+
+@pytest.mark.parametrize("entry", sorted(ENTRIES))
+def test_record_draws_the_sport_panel_under_the_video(entry: str, tmp_path) -> None:
+    steps = ENTRIES[entry]
+    policy = resource_dir("zoo") / entry
+    plain = record.record(policy, out=tmp_path / "plain.mp4", max_steps=steps, panel=False)
+    panel = record.record(policy, out=tmp_path / "panel.mp4", max_steps=steps)  # default: the env's panel
+    assert plain.frames == panel.frames == steps + 1  # the reset frame + one per step
+    assert panel.width_px == plain.width_px and panel.height_px > plain.height_px
+    plain_frames, panel_frames = _frames(plain.path), _frames(panel.path)
+    assert len(panel_frames) == panel.frames and panel_frames[0].shape == (panel.height_px, panel.width_px, 3)
+    for k in (0, steps):  # the same scene above, curves below, a cursor that moves
+        scene = panel_frames[k][:plain.height_px].astype(float) - plain_frames[k].astype(float)
+        assert np.abs(scene).mean() < 3.0  # equal up to video compression
+    curves_first, curves_last = (panel_frames[k][plain.height_px:].astype(float) for k in (0, steps))
+    assert curves_first.std() > 10 and np.abs(curves_first - curves_last).mean() > 0.2
+    with pytest.raises(ConfigError, match="already exists"):
+        record.record(policy, out=panel.path, max_steps=1)
+
+
+def test_panel_true_for_an_env_without_a_panel_is_an_error(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(record, "sport_panel_spec", lambda env: None)
+    with pytest.raises(ConfigError, match="describes no sport panel"):
+        record.record(resource_dir("zoo") / "halfpipe" / "ppo", out=tmp_path / "v.mp4", max_steps=1, panel=True)
+    assert not (tmp_path / "v.mp4").exists()
+
+
+def test_halfpipe_panel_values_are_the_physics() -> None:
+    """CoM height + v^2/2g is the energy height the observation carries; a pump is the legs extending."""
+    env = gym.make("sportsim/HalfPipe-v0")
+    spec = sport_panel_spec(env)
+    obs, info = env.reset(seed=1)
+    samples = []
+    for action in [1.0] * 10 + [-1.0] * 10:
+        obs, _, _, _, info = env.step(np.array([action], dtype=np.float32))
+        sample = spec["values"](obs, info)
+        samples.append(sample)
+        speed2 = float(obs[4]) ** 2 + float(obs[5]) ** 2
+        assert sample["energy_height_m"] == pytest.approx(float(obs[10]) * info["coping_height_m"])
+        assert sample["com_height_m"] == pytest.approx(
+            sample["energy_height_m"] - speed2 / (2 * halfpipe_params.GRAVITY_MPS2))
+        assert 0.3 < sample["com_height_m"] < 2.0 and sample["pumping"] == float(obs[7] > 0.05)
+    env.close()
+    pumps = spans(np.array([s["pumping"] for s in samples]) > 0.5)
+    assert len(pumps) == 1 and pumps[0][0] <= 2  # extending at once, then crouching: one pump
+    panel = sport_panel(spec, samples, fps=25.0, width=320)
+    assert panel.image.shape[1] == 320 and panel.image.shape[0] % 2 == 0
+
+
+def test_highbar_panel_values_are_degrees_and_body_weights() -> None:
+    env = gym.make("sportsim/HighBar-v0", task="giant")
+    spec = sport_panel_spec(env)
+    obs, info = env.reset(seed=0)
+    sample = spec["values"](obs, info)
+    env.close()
+    assert sample["bar_angle_deg"] == pytest.approx(math.degrees(info["bar_angle_rad"]))
+    assert 150 < sample["bar_angle_deg"] < 200  # a giant starts from a handstand
+    assert sample["shoulder_deg"] == pytest.approx(math.degrees(obs[3]), abs=1e-4)
+    assert sample["hip_deg"] == pytest.approx(math.degrees(obs[4]), abs=1e-4)
+    assert sample["hand_force_bw"] == pytest.approx(info["hand_force_bw"])
+    assert [len(row["curves"]) for row in spec["rows"]] == [1, 2, 1]
