@@ -52,6 +52,19 @@ def learning_curve(evaluations: Path, out: Path, title: str) -> None:
     plt.close(fig)
 
 
+def _seconds(value: float | None) -> str:
+    return "no success" if value is None else f"{value:.2f} s"
+
+
+def _episode_figures(figures: dict) -> str:
+    """Card rows for the per-episode figures the env reports (longest hold, circles, hand force...)."""
+    rows = []
+    for key in sorted(k[: -len("_median")] for k in figures if k.endswith("_median")):
+        rows.append(f"| {key} (median / min / max over episodes) | {figures[key + '_median']:.3g} / "
+                    f"{figures[key + '_min']:.3g} / {figures[key + '_max']:.3g} |")
+    return "\n".join(rows)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("run_dir", type=Path)
@@ -114,7 +127,8 @@ Trained by the project's own command on {platform.machine()} CPUs:
 | success rate | {figures['success_rate']:.0%} |
 | return | {figures['mean_return']:.2f} +- {figures['std_return']:.2f} |
 | falls | {figures['falls']} |
-| median time to success | {figures['median_time_to_success_s']:.2f} s |
+| median time to success | {_seconds(figures['median_time_to_success_s'])} |
+{_episode_figures(figures)}
 
 ![learning curve](learning_curve.png)
 
