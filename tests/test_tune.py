@@ -95,9 +95,10 @@ def test_cli_reports_a_bad_space_on_one_line_and_exit_2(tmp_path: Path) -> None:
     assert result.stderr == f"sportsim: search space {path}: algo.gamma: low 0.99 > high 0.9\n"
 
 
-def test_bare_tune_setting_points_to_the_tune_block(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match=r"'n_trials=3': tuning settings live under tune\., e\.g\. tune\.n_trials"):
-        tune.main(["env=fake", "algo=ppo", "n_trials=3"])
+def test_bare_tune_settings_are_short_for_the_tune_block() -> None:
+    """`python -m sportsim.tune env=halfpipe algo=ppo n_trials=50` (the issue's spelling) works."""
+    assert tune.expand_tune_keys(["env=fake", "n_trials=3", "seed=1", "tune.seed=2", "trial_timesteps=64"]) == [
+        "env=fake", "tune.n_trials=3", "seed=1", "tune.seed=2", "tune.trial_timesteps=64"]
 
 
 def test_help_lists_the_tune_settings_and_spaces(capsys: pytest.CaptureFixture[str]) -> None:

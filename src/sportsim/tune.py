@@ -172,17 +172,25 @@ def _config_file(name: str) -> dict[str, Any]:
     return yaml.safe_load((paths.config_dir() / f"{name}.yaml").read_text())
 
 
-def split_overrides(argv: Sequence[str]) -> list[str]:
-    """The train overrides among ``argv`` (every trial's config starts from them); a bare tune setting
-    (``n_trials=50``) or a train setting that tune decides per trial is an error."""
+def expand_tune_keys(argv: Sequence[str]) -> list[str]:
+    """``n_trials=50`` is short for ``tune.n_trials=50``: a tune setting whose name no train setting has
+    may be given without the ``tune.`` prefix."""
     bare_tune_keys = set(_config_file(PRIMARY_CONFIG)["tune"]) - set(_config_file(config.PRIMARY_CONFIG))
+    out = []
+    for arg in argv:
+        key, sep, value = arg.partition("=")
+        out.append(f"tune.{key}={value}" if sep and key in bare_tune_keys else arg)
+    return out
+
+
+def split_overrides(argv: Sequence[str]) -> list[str]:
+    """The train overrides among ``argv`` (every trial's config starts from them); a train setting that
+    tune decides per trial is an error."""
     train_overrides = []
     for override in config.parse_overrides(argv):
         key = override.key_or_group
         if key == "tune" or key.startswith("tune."):
             continue
-        if key in bare_tune_keys:
-            raise ConfigError(f"'{override.input_line}': tuning settings live under tune., e.g. tune.{key}=...")
         if key in NOT_FOR_TRIALS:
             raise ConfigError(f"'{override.input_line}': tune sets {key} for every trial "
                               f"(trial length: tune.trial_timesteps)")
@@ -629,6 +637,7 @@ def main(argv: Sequence[str]) -> int:
     warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
 
     # 1. Config: train.yaml + the tune block; the train overrides start every trial's config.
+    argv = expand_tune_keys(argv)
     train_overrides = split_overrides(argv)
     cfg = config.compose_train_config(argv, primary=PRIMARY_CONFIG)
     s = tune_settings(cfg)
