@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Sequence
-from typing import NoReturn
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, NoReturn
 
-from sportsim.errors import SportsimError
+from sportsim.errors import ConfigError, SportsimError
+
+# option name -> (parser of the text after "=", default)
+Options = Mapping[str, tuple[Callable[[str], Any], Any]]
 
 EXIT_USAGE = 2        # configuration or file problem reported as one line
 EXIT_INTERRUPTED = 130  # stopped by Ctrl-C / SIGINT (128 + signal number 2), as shells report it
@@ -25,3 +28,26 @@ def run_cli(main: Callable[[list[str]], int], argv: Sequence[str] | None = None)
         print("sportsim: interrupted", file=sys.stderr)
         status = EXIT_INTERRUPTED
     sys.exit(status)
+
+
+def parse_options(argv: Sequence[str], options: Options, usage: str,
+                  positional: bool = False) -> tuple[list[str], dict[str, Any]]:
+    """``key=value`` arguments of the key=value entry points (record, enjoy, replay, compare) ->
+    (the arguments without ``=`` - an error unless ``positional`` -, options with defaults filled in).
+    Unknown keys and unparsable values are one-line ConfigErrors naming the option."""
+    values = {key: default for key, (_, default) in options.items()}
+    rest = []
+    for arg in argv:
+        key, sep, text = arg.partition("=")
+        if not sep:
+            if not positional:
+                raise ConfigError(f"expected key=value arguments, got '{arg}'; usage: {usage}")
+            rest.append(arg)
+            continue
+        if key not in options:
+            raise ConfigError(f"unknown option '{key}' (valid: {', '.join(options)})")
+        try:
+            values[key] = options[key][0](text)
+        except ValueError as exc:
+            raise ConfigError(f"option {key}: {exc}") from None
+    return rest, values

@@ -62,7 +62,7 @@ from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
 
 from sportsim import humanoid
-from sportsim.cli import run_cli
+from sportsim.cli import parse_options, run_cli
 from sportsim.coach.align import METHODS, Alignment
 from sportsim.coach.align import align as align_movements
 from sportsim.coach.angles import GROUPS, SIDES, angle_names, label, motion_angles, parse_groups
@@ -140,17 +140,7 @@ OPTIONS: dict[str, tuple[Callable[[str], Any], Any]] = {
 
 def parse_args(argv: Sequence[str]) -> dict[str, Any]:
     """``key=value ...`` -> options with defaults filled in (``a`` and ``b`` are required)."""
-    options = {key: default for key, (_, default) in OPTIONS.items()}
-    for arg in argv:
-        key, sep, text = arg.partition("=")
-        if not sep:
-            raise ConfigError(f"expected key=value arguments, got '{arg}'; usage: {USAGE}")
-        if key not in OPTIONS:
-            raise ConfigError(f"unknown option '{key}' (valid: {', '.join(OPTIONS)})")
-        try:
-            options[key] = OPTIONS[key][0](text)
-        except ValueError as exc:
-            raise ConfigError(f"option {key}: {exc}") from None
+    _, options = parse_options(argv, OPTIONS, USAGE)
     missing = [k for k in ("a", "b") if options[k] is None]
     if missing:
         raise ConfigError(f"{' and '.join(f'{k}=<capture file or policy>' for k in missing)} required; usage: {USAGE}")

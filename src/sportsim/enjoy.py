@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from sportsim import builders, config, record, runs, zoo
-from sportsim.cli import run_cli
+from sportsim.cli import parse_options, run_cli
 from sportsim.errors import ConfigError, ModelFileError
 from sportsim.evaluation import EVALUATION_SEED, evaluate_policy
 
@@ -48,17 +48,7 @@ OPTIONS: dict[str, tuple[Callable[[str], Any], Any]] = {
 
 
 def parse_args(argv: Sequence[str]) -> dict[str, Any]:
-    options = {key: default for key, (_, default) in OPTIONS.items()}
-    for arg in argv:
-        key, sep, text = arg.partition("=")
-        if not sep:
-            raise ConfigError(f"expected key=value arguments, got '{arg}'; usage: {USAGE}")
-        if key not in OPTIONS:
-            raise ConfigError(f"unknown option '{key}' (valid: {', '.join(OPTIONS)})")
-        try:
-            options[key] = OPTIONS[key][0](text)
-        except ValueError as exc:
-            raise ConfigError(f"option {key}: {exc}") from None
+    _, options = parse_options(argv, OPTIONS, USAGE)
     if options["model"] is None and options["env"] is None:
         raise ConfigError(f"give env=<name> (the best zoo policy) or model=<run dir | .zip>; usage: {USAGE}")
     return options

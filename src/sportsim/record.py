@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from sportsim import runs
-from sportsim.cli import run_cli
+from sportsim.cli import parse_options, run_cli
 from sportsim.errors import ConfigError
 from sportsim.video import FrameStore, Mp4Writer, Recording, free_path, publish, sport_panel, sport_panel_spec
 
@@ -74,20 +74,9 @@ OPTIONS: dict[str, tuple[Callable[[str], Any], Any]] = {
 
 def parse_args(argv: Sequence[str]) -> tuple[Path, dict[str, Any]]:
     """``<path> key=value ...`` -> (path, options with defaults filled in)."""
-    positional = [arg for arg in argv if "=" not in arg]
+    positional, options = parse_options(argv, OPTIONS, USAGE, positional=True)
     if len(positional) != 1:
         raise ConfigError(f"expected one run directory or model .zip, got {positional or 'none'}; usage: {USAGE}")
-    options = {key: default for key, (_, default) in OPTIONS.items()}
-    for arg in argv:
-        if "=" not in arg:
-            continue
-        key, _, text = arg.partition("=")
-        if key not in OPTIONS:
-            raise ConfigError(f"unknown option '{key}' (valid: {', '.join(OPTIONS)})")
-        try:
-            options[key] = OPTIONS[key][0](text)
-        except ValueError as exc:
-            raise ConfigError(f"option {key}: {exc}") from None
     return Path(positional[0]), options
 
 

@@ -30,7 +30,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 
-from sportsim.cli import run_cli
+from sportsim.cli import parse_options, run_cli
 from sportsim.errors import ConfigError
 from sportsim.mocap import Clip, quat
 from sportsim.mocap.__main__ import read_clip
@@ -74,17 +74,7 @@ OPTIONS: dict[str, tuple[Callable[[str], Any], Any]] = {
 
 def parse_args(argv: Sequence[str]) -> dict[str, Any]:
     """``key=value ...`` -> options with defaults filled in (``mocap`` is required)."""
-    options = {key: default for key, (_, default) in OPTIONS.items()}
-    for arg in argv:
-        key, sep, text = arg.partition("=")
-        if not sep:
-            raise ConfigError(f"expected key=value arguments, got '{arg}'; usage: {USAGE}")
-        if key not in OPTIONS:
-            raise ConfigError(f"unknown option '{key}' (valid: {', '.join(OPTIONS)})")
-        try:
-            options[key] = OPTIONS[key][0](text)
-        except ValueError as exc:
-            raise ConfigError(f"option {key}: {exc}") from None
+    _, options = parse_options(argv, OPTIONS, USAGE)
     if options["mocap"] is None:
         raise ConfigError(f"mocap=<file> is required; usage: {USAGE}")
     return options

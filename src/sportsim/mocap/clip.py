@@ -33,6 +33,31 @@ def nominal_fps(frame_time_s: float) -> float:
     return float(whole) if whole > 0 and abs(fps - whole) <= NOMINAL_RATE_TOL * fps else fps
 
 
+def write_npz(path: Path, arrays: dict[str, np.ndarray], overwrite: bool, what: str) -> Path:
+    """Save ``arrays`` as an uncompressed .npz at ``path`` atomically (temporary sibling, fsync, rename),
+    with the permissions a plain ``open()`` gives; an existing file is kept unless ``overwrite``."""
+    if path.exists() and not overwrite:
+        raise MocapError(f"{path}: file exists; pass overwrite=True (--overwrite) to replace it")
+    if not path.parent.is_dir():
+        raise MocapError(f"{path}: folder {path.parent} does not exist")
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp_name, 0o666 & ~umask)  # not mkstemp's 0600
+        with os.fdopen(fd, "wb") as handle:
+            np.savez(handle, **arrays)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp_name, path)
+    except OSError as exc:
+        raise MocapError(f"{path}: could not write {what}: {exc}") from exc
+    finally:
+        if os.path.exists(tmp_name):
+            os.unlink(tmp_name)
+    return path
+
+
 @dataclass(frozen=True, eq=False)
 class Clip:
     """A motion clip (Z-up, metres, w-first unit quaternions). Arrays are stored read-only.
@@ -201,24 +226,7 @@ class Clip:
     def save_npz(self, path: str | os.PathLike[str], overwrite: bool = False) -> Path:
         """Write the clip to ``path`` atomically (temporary file, then rename). Refuses to replace an
         existing file unless ``overwrite`` is true."""
-        path = Path(path)
-        if path.exists() and not overwrite:
-            raise MocapError(f"{path}: file exists; pass overwrite=True to replace it")
-        if not path.parent.is_dir():
-            raise MocapError(f"{path}: folder {path.parent} does not exist")
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                np.savez(handle, **self.to_arrays())
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp_name, path)
-        except OSError as exc:
-            raise MocapError(f"{path}: could not write clip: {exc}") from exc
-        finally:
-            if os.path.exists(tmp_name):
-                os.unlink(tmp_name)
-        return path
+        return write_npz(Path(path), self.to_arrays(), overwrite, "clip")
 
     @classmethod
     def load_npz(cls, path: str | os.PathLike[str]) -> "Clip":

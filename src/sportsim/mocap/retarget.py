@@ -57,7 +57,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -70,7 +69,7 @@ from sportsim import humanoid
 from sportsim.anthropometry import Sex
 from sportsim.errors import MocapError
 from sportsim.mocap import quat
-from sportsim.mocap.clip import Clip
+from sportsim.mocap.clip import Clip, write_npz
 from sportsim.mocap.skeletons import SkeletonMap, canonical_indices
 
 FORMAT = "sportsim.reference_motion"
@@ -207,27 +206,7 @@ class ReferenceMotion:
 
     def save_npz(self, path: str | os.PathLike[str], overwrite: bool = False) -> Path:
         """Write atomically (temporary file, then rename); an existing file is kept unless ``overwrite``."""
-        path = Path(path)
-        if path.exists() and not overwrite:
-            raise MocapError(f"{path}: file exists; pass overwrite=True (--overwrite) to replace it")
-        if not path.parent.is_dir():
-            raise MocapError(f"{path}: folder {path.parent} does not exist")
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        try:
-            umask = os.umask(0)
-            os.umask(umask)
-            os.chmod(tmp_name, 0o666 & ~umask)  # what a plain open() would give, not mkstemp's 0600
-            with os.fdopen(fd, "wb") as handle:
-                np.savez(handle, **self.to_arrays())
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp_name, path)
-        except OSError as exc:
-            raise MocapError(f"{path}: could not write reference motion: {exc}") from exc
-        finally:
-            if os.path.exists(tmp_name):
-                os.unlink(tmp_name)
-        return path
+        return write_npz(Path(path), self.to_arrays(), overwrite, "reference motion")
 
     @classmethod
     def load_npz(cls, path: str | os.PathLike[str]) -> "ReferenceMotion":
