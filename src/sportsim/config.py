@@ -154,19 +154,24 @@ def compose_train_config(overrides: Sequence[str], primary: str = PRIMARY_CONFIG
     return finalize(cfg)
 
 
+def _apply_saved_run_overrides(cfg: DictConfig, overrides: Sequence[str], setting: str,
+                               allowed: tuple[str, ...], refusal: str) -> None:
+    """Apply the command-line ``overrides`` (except ``setting`` itself) to a saved config, each of which
+    must be one of ``allowed``; anything else is a one-line error starting with ``refusal``."""
+    for override in parse_overrides(overrides):
+        key = override.key_or_group
+        if key == setting:
+            continue
+        if key not in allowed or override.type != OverrideType.CHANGE:
+            raise ConfigError(f"{setting}: '{override.input_line}' would change the saved {refusal} "
+                              f"may only set {', '.join(allowed)}")
+        cfg[key] = override.value()
+
+
 def load_resume_config(run_dir: Path, overrides: Sequence[str]) -> DictConfig:
     """The saved config of ``run_dir`` with the few overrides a resumed run may change."""
     cfg = load_config(run_dir)
-    for override in parse_overrides(overrides):
-        key = override.key_or_group
-        if key == "resume":
-            continue
-        if key not in RESUME_OVERRIDABLE or override.type != OverrideType.CHANGE:
-            raise ConfigError(
-                f"resume: '{override.input_line}' would change the saved run config; a resumed run may only "
-                f"set {', '.join(RESUME_OVERRIDABLE)}"
-            )
-        cfg[key] = override.value()
+    _apply_saved_run_overrides(cfg, overrides, "resume", RESUME_OVERRIDABLE, "run config; a resumed run")
     cfg.run_dir = str(run_dir)
     cfg.resume = str(run_dir)
     return finalize(cfg)
@@ -177,16 +182,8 @@ def load_retrain_config(source: Path, overrides: Sequence[str]) -> DictConfig:
     is reproduced. Only where and how it runs (``RETRAIN_OVERRIDABLE``) may change."""
     cfg = load_config(source)
     cfg.runs_root = "runs"  # train.yaml's default, not wherever the source was trained
-    for override in parse_overrides(overrides):
-        key = override.key_or_group
-        if key == "config_from":
-            continue
-        if key not in RETRAIN_OVERRIDABLE or override.type != OverrideType.CHANGE:
-            raise ConfigError(
-                f"config_from: '{override.input_line}' would change the saved config; a run from "
-                f"{source / 'config.yaml'} may only set {', '.join(RETRAIN_OVERRIDABLE)}"
-            )
-        cfg[key] = override.value()
+    _apply_saved_run_overrides(cfg, overrides, "config_from", RETRAIN_OVERRIDABLE,
+                               f"config; a run from {source / 'config.yaml'}")
     cfg.run_dir = None
     cfg.resume = None
     cfg.config_from = str(source)
