@@ -161,6 +161,10 @@ class HighBarEnv(gym.Env):
       (gymnast-specific torque-angle-velocity functions: NOT FOUND, REFERENCES B6).
     * Bar stiffness, damping, effective mass, grip friction and grip strength are derived or assumed
       (see ``highbar_params``); the Loughborough models fit them per gymnast [R24].
+    * No grip or wrist moment: the hands carry only friction (about 3 N m in a handstand), so a handstand
+      is balanced by body shape alone; a regulator on the linearised model recovers from about 1 deg of
+      lean at rest (``scripts/highbar_handstand_balance.py``), and no trained policy has yet held the
+      2 s handstand (zoo card of ``highbar/handstand/ppo``).
     * Joints have no passive stiffness or damping: with zero torque the body is floppy (relaxed), and
       the joint ranges end in stiff stops (time constant two physics steps) - slamming into them loads
       the bar impulsively and can break the grip.
