@@ -13,8 +13,11 @@ import numpy as np
 import pytest
 
 from sportsim.cli import run_cli
-from sportsim.errors import ConfigError
-from sportsim.mocap import load_clip
+from helpers import run_module
+
+from sportsim.errors import ConfigError, MocapError
+from sportsim.mocap import find_capture, load_clip
+from sportsim.paths import resource_dir
 from sportsim.mocap.__main__ import main as mocap_main
 from sportsim.mocap.retarget import ReferenceMotion
 from sportsim.replay import TITLE_PX, replay
@@ -160,3 +163,12 @@ def test_replay_rejects_a_reference_motion_and_bad_options(tmp_path: Path, capsy
         parse_args([f"mocap={WALK}", "speed=2"])
     with pytest.raises(ConfigError, match="required"):
         parse_args(["fps=10"])
+
+
+def test_shipped_clips_are_found_from_any_working_directory(tmp_path: Path) -> None:
+    """`mocap/<clip>` names a shipped clip wherever the command runs (info, convert, replay, compare, env)."""
+    result = run_module("sportsim.mocap", "info", "mocap/cmu_02_01_walk.bvh", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert find_capture("mocap/cmu_02_01_walk.bvh") == (resource_dir("mocap") / "cmu_02_01_walk.bvh").resolve()
+    with pytest.raises(MocapError, match=r"'mocap/nothing.bvh': no such file \(looked in "):
+        find_capture("mocap/nothing.bvh")

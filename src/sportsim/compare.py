@@ -69,8 +69,8 @@ from sportsim.coach.angles import GROUPS, SIDES, angle_names, label, motion_angl
 from sportsim.coach.report import (A_COLOUR, B_COLOUR, HIGHLIGHT_ROWS, JointDifference, joint_differences,
                                    match_turns, write_sheet, write_table)
 from sportsim.coach.rollout import policy_motion
-from sportsim.errors import ConfigError, SportsimError
-from sportsim.mocap import Clip, quat
+from sportsim.errors import ConfigError, MocapError, SportsimError
+from sportsim.mocap import Clip, find_capture, quat
 from sportsim.mocap.__main__ import read_clip, trim
 from sportsim.mocap.retarget import ReferenceMotion, is_reference_motion, resample, retarget
 from sportsim.mocap.skeletons import load_mapping
@@ -166,6 +166,11 @@ def load_movement(which: str, spec: str | os.PathLike[str], *, fps: float = 30.0
                   seconds: float | None = None, mapping: str | os.PathLike[str] | None = None) -> Movement:
     """Read, retarget (or roll out), resample and cut one side (``which`` is "a" or "b", for messages)."""
     path = Path(spec).expanduser()
+    if not path.exists() and not _is_zoo_entry(str(spec)):
+        try:  # a shipped clip (mocap/<clip>) from any working directory
+            path = find_capture(spec)
+        except MocapError:
+            pass  # reported below as a missing file
     notes: list[str] = []
     skipped_s = 0.0  # a dropped calibration frame
     try:

@@ -32,7 +32,7 @@ from matplotlib.figure import Figure
 
 from sportsim.cli import parse_options, run_cli
 from sportsim.errors import ConfigError
-from sportsim.mocap import Clip, quat
+from sportsim.mocap import Clip, find_capture, quat
 from sportsim.mocap.__main__ import read_clip
 from sportsim.mocap.retarget import ReferenceMotion, is_reference_motion, retarget
 from sportsim.mocap.skeletons import SkeletonMap, canonical_indices, load_mapping
@@ -84,7 +84,7 @@ def replay(mocap: str | os.PathLike[str], *, out: str | os.PathLike[str] | None 
            width: int = 480, height: int = 480, seconds: float | None = None,
            mapping: str | os.PathLike[str] | None = None) -> Recording:
     """Write the side-by-side replay of ``mocap`` (see the module docstring) and describe it."""
-    path = Path(mocap).expanduser()
+    path = find_capture(mocap)  # as given, or a shipped clip (mocap/<clip>) from any working directory
     if path.suffix.lower() == ".npz" and is_reference_motion(path):
         raise ConfigError(f"mocap: {path} is a retargeted reference motion; replay the capture file it came from")
     target = Path(out).expanduser() if out is not None else Path.cwd() / f"{path.stem}-replay.mp4"

@@ -31,10 +31,9 @@ import numpy as np
 
 from sportsim import humanoid
 from sportsim.errors import ConfigError, MocapError
-from sportsim.mocap import Clip, load_clip
+from sportsim.mocap import Clip, find_capture, load_clip
 from sportsim.mocap.retarget import ReferenceMotion, is_reference_motion, resample, retarget
 from sportsim.mocap.validate import SPIKE_SPEED_MPS
-from sportsim.paths import resource_dir
 
 # -- DeepMimic reward definitions [R28: humanoid3d character DiffWeight; R29: humanoid_stable_pd.getReward] --
 # Per-joint weights of the pose and velocity errors (the root's weight applies to the root rotation and
@@ -66,16 +65,11 @@ CACHE_FORMAT = 1  # bump when the cached motion would change for the same file a
 
 
 def resolve_motion_path(entry: str | os.PathLike[str]) -> Path:
-    """A motion file: ``entry`` as given (absolute, or relative to the working directory), else relative
-    to the folder holding the shipped ``mocap/`` (so ``mocap/<clip>`` works anywhere), else inside it."""
-    path = Path(entry).expanduser()
-    shipped = resource_dir("mocap")
-    candidates = [path] if path.is_absolute() else [path, shipped.parent / path, shipped / path]
-    for candidate in candidates:
-        if candidate.is_file():
-            return candidate.resolve()
-    looked = ", ".join(str(c) for c in candidates)
-    raise ConfigError(f"motion {str(entry)!r}: no such file (looked in {looked})")
+    """A motion file, found as :func:`sportsim.mocap.find_capture` finds it (``mocap/<clip>`` works anywhere)."""
+    try:
+        return find_capture(entry)
+    except MocapError as exc:
+        raise ConfigError(f"motion {exc}") from None
 
 
 def default_cache_dir() -> Path:

@@ -23,6 +23,21 @@ _READERS = {".bvh": read_bvh, ".mvnx": read_mvnx, ".txt": read_deepmimic, ".json
             ".npz": Clip.load_npz}
 
 
+def find_capture(entry: str | os.PathLike[str]) -> Path:
+    """A capture file: ``entry`` as given (absolute, or relative to the working directory), else relative
+    to the folder holding the shipped ``mocap/`` (so ``mocap/<clip>`` works from anywhere), else inside
+    it. A missing file is a MocapError listing where it was looked for."""
+    from sportsim.paths import resource_dir  # noqa: PLC0415 - keeps `import sportsim.mocap` light
+
+    path = Path(entry).expanduser()
+    shipped = resource_dir("mocap")
+    candidates = [path] if path.is_absolute() else [path, shipped.parent / path, shipped / path]
+    for candidate in candidates:
+        if candidate.is_file():
+            return candidate.resolve()
+    raise MocapError(f"{str(entry)!r}: no such file (looked in {', '.join(str(c) for c in candidates)})")
+
+
 def load_clip(path: str | os.PathLike[str], **kwargs: Any) -> Clip:
     """Read any supported motion file, chosen by extension (.bvh, .mvnx, .txt/.json DeepMimic, .npz).
 
@@ -36,5 +51,5 @@ def load_clip(path: str | os.PathLike[str], **kwargs: Any) -> Clip:
     return reader(path, **kwargs)
 
 
-__all__ = ["Clip", "MocapError", "detect_skeleton", "load_clip", "load_mapping", "read_bvh",
+__all__ = ["Clip", "MocapError", "detect_skeleton", "find_capture", "load_clip", "load_mapping", "read_bvh",
            "read_deepmimic", "read_mvnx"]

@@ -25,7 +25,7 @@ from typing import NoReturn
 
 from sportsim.cli import run_cli
 from sportsim.errors import ConfigError, MocapError
-from sportsim.mocap import Clip, load_clip
+from sportsim.mocap import Clip, find_capture, load_clip
 from sportsim.mocap.retarget import ReferenceMotion, is_reference_motion, retarget
 from sportsim.mocap.skeletons import SkeletonMap, canonical_indices, load_mapping
 from sportsim.mocap.validate import validate
@@ -61,8 +61,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def read_clip(path: Path, mapping: SkeletonMap | None) -> Clip:
     """Load ``path``, handing a user skeleton map to the BVH reader (the others detect their own)."""
-    if not path.is_file():
-        raise MocapError(f"{path}: no such file")
+    path = find_capture(path)  # as given, or a shipped clip (mocap/<clip>) from any working directory
     if mapping is not None and path.suffix.lower() == ".bvh":
         return load_clip(path, skeletons=[mapping])
     return load_clip(path)
