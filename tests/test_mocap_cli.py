@@ -169,6 +169,8 @@ def test_shipped_clips_are_found_from_any_working_directory(tmp_path: Path) -> N
     """`mocap/<clip>` names a shipped clip wherever the command runs (info, convert, replay, compare, env)."""
     result = run_module("sportsim.mocap", "info", "mocap/cmu_02_01_walk.bvh", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    assert find_capture("mocap/cmu_02_01_walk.bvh") == (resource_dir("mocap") / "cmu_02_01_walk.bvh").resolve()
+    found = find_capture("mocap/cmu_02_01_walk.bvh")
+    assert found.resolve() == (resource_dir("mocap") / "cmu_02_01_walk.bvh").resolve()
+    assert find_capture(found) == found  # a path that exists is kept as given (it is the clip's source)
     with pytest.raises(MocapError, match=r"'mocap/nothing.bvh': no such file \(looked in "):
         find_capture("mocap/nothing.bvh")

@@ -67,7 +67,7 @@ CACHE_FORMAT = 1  # bump when the cached motion would change for the same file a
 def resolve_motion_path(entry: str | os.PathLike[str]) -> Path:
     """A motion file, found as :func:`sportsim.mocap.find_capture` finds it (``mocap/<clip>`` works anywhere)."""
     try:
-        return find_capture(entry)
+        return find_capture(entry).resolve()
     except MocapError as exc:
         raise ConfigError(f"motion {exc}") from None
 

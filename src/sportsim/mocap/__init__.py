@@ -34,7 +34,7 @@ def find_capture(entry: str | os.PathLike[str]) -> Path:
     candidates = [path] if path.is_absolute() else [path, shipped.parent / path, shipped / path]
     for candidate in candidates:
         if candidate.is_file():
-            return candidate.resolve()
+            return candidate
     raise MocapError(f"{str(entry)!r}: no such file (looked in {', '.join(str(c) for c in candidates)})")
 
 
