@@ -16,9 +16,10 @@ import numpy as np
 from sportsim import runs
 
 EVALUATION_SEED = 2_000_000
-# per-episode figures some envs report in their last ``info``: summarised as median / min / max
-EPISODE_FIGURES = ("max_hold_s", "circles", "max_hand_force_bw", "mpjpe_mm", "mpjpe_root_relative_mm",
-                   "joint_angle_error_deg", "clip_fraction_completed")
+# per-episode figures some envs report in their last ``info``: summarised as median / min / max; an env's
+# ``metadata["tb_metrics"]`` (sportsim.callbacks.env_metrics) adds its own, averaged over the episode's
+# steps where it says "mean"
+EPISODE_FIGURES = ("max_hold_s", "circles", "max_hand_force_bw")
 
 
 def evaluate_policy(loaded: runs.LoadedPolicy, episodes: int = 100, seed: int = EVALUATION_SEED,
@@ -26,14 +27,20 @@ def evaluate_policy(loaded: runs.LoadedPolicy, episodes: int = 100, seed: int = 
                     on_step: Callable[[int, dict[str, Any]], None] | None = None) -> dict[str, Any]:
     """Roll out ``loaded`` for ``episodes`` episodes; ``on_step(episode, info)`` sees every step."""
     returns, successes, lengths, times_to_success, falls = [], [], [], [], 0
-    figures: dict[str, list[float]] = {name: [] for name in EPISODE_FIGURES}
+    metrics = {name: "last" for name in EPISODE_FIGURES}
+    metrics.update((loaded.env.metadata or {}).get("tb_metrics") or {})
+    figures: dict[str, list[float]] = {name: [] for name in metrics}
     for episode in range(episodes):
         obs, info = loaded.env.reset(seed=seed + episode)
         total, steps, success_time = 0.0, 0, None
+        sums: dict[str, float] = dict.fromkeys(metrics, 0.0)
         while True:
             obs, reward, terminated, truncated, info = loaded.env.step(loaded.act(obs, deterministic))
             total += float(reward)
             steps += 1
+            for name, how in metrics.items():
+                if how == "mean" and isinstance(info.get(name), (int, float)):
+                    sums[name] += float(info[name])
             if on_step is not None:
                 on_step(episode, info)
             if success_time is None and info.get("is_success"):
@@ -46,8 +53,10 @@ def evaluate_policy(loaded: runs.LoadedPolicy, episodes: int = 100, seed: int = 
         falls += info.get("fall") not in (None, False)
         if success_time is not None:
             times_to_success.append(success_time)
-        for name in EPISODE_FIGURES:
-            if isinstance(info.get(name), (int, float)):
+        for name, how in metrics.items():
+            if how == "mean" and name in info:
+                figures[name].append(sums[name] / steps)
+            elif isinstance(info.get(name), (int, float)):
                 figures[name].append(float(info[name]))
     result: dict[str, Any] = {
         "path": str(loaded.location.model_file),
