@@ -19,7 +19,6 @@ into an algorithm built from config.yaml: SB3's ``.load()`` (which unpickles cod
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -43,6 +42,7 @@ from stable_baselines3.common.vec_env import DummyVecEnv, VecEnv, VecNormalize
 
 from sportsim.builders import build_algorithm, make_env
 from sportsim.errors import ConfigError, ModelFileError
+from sportsim.fileio import sha256_file
 
 CONFIG_FILE = "config.yaml"
 TB_DIR = "tb"
@@ -104,14 +104,6 @@ def atomic_write(path: Path, write: Callable[[IO[bytes]], None]) -> None:
     except BaseException:
         Path(tmp_name).unlink(missing_ok=True)
         raise
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as file:
-        for block in iter(lambda: file.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def save_config(cfg: DictConfig, run_dir: Path) -> None:

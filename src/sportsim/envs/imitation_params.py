@@ -17,7 +17,6 @@ Conventions: Z up, metres, quaternions w-first (sportsim-wide).
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
 import math
@@ -31,6 +30,7 @@ import numpy as np
 
 from sportsim import humanoid
 from sportsim.errors import ConfigError, MocapError
+from sportsim.fileio import sha256_file
 from sportsim.mocap import Clip, find_capture, load_clip
 from sportsim.mocap.retarget import ReferenceMotion, is_reference_motion, resample, retarget
 from sportsim.mocap.validate import SPIKE_SPEED_MPS
@@ -96,22 +96,7 @@ def _trim(clip: Clip, start: int, end: int | None, source: Path) -> Clip:
     if not 0 <= start < end - 1 < clip.n_frames:
         raise ConfigError(f"motion {source}: motion_start_frame {start} / motion_end_frame {end}: need "
                           f"0 <= start < end - 1 < {clip.n_frames} (the clip has {clip.n_frames} frames)")
-    if (start, end) == (0, clip.n_frames):
-        return clip
-    cut = slice(start, end)
-    return dataclasses.replace(
-        clip, root_pos_m=clip.root_pos_m[cut], rotations=clip.rotations[cut],
-        contacts=None if clip.contacts is None else clip.contacts[cut],
-        recorded_positions_m=None if clip.recorded_positions_m is None else clip.recorded_positions_m[cut],
-        meta={**clip.meta, "trimmed": f"source frames {start} to {end - 1} of {clip.n_frames}"})
-
-
-def _file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    return clip.frames(start, end)
 
 
 def load_reference(path: Path, *, height_m: float | None, mass_kg: float | None, sex: str,
@@ -142,7 +127,7 @@ def load_reference(path: Path, *, height_m: float | None, mass_kg: float | None,
         settings = {"cache_format": CACHE_FORMAT, "sportsim": sportsim.__version__, "height_m": height_m,
                     "mass_kg": mass_kg, "sex": sex, "start_frame": start_frame, "end_frame": end_frame}
         settings_hash = hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:12]
-        cached = cache_dir / f"{path.stem}-{_file_sha256(path)[:16]}-{settings_hash}.npz"
+        cached = cache_dir / f"{path.stem}-{sha256_file(path)[:16]}-{settings_hash}.npz"
         if cached.is_file():
             try:
                 return ReferenceMotion.load_npz(cached)

@@ -18,7 +18,6 @@ schema of ``sportsim/mocap/skeletons.yaml``) for a skeleton sportsim does not kn
 from __future__ import annotations
 
 import argparse
-import dataclasses
 from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn
@@ -72,14 +71,7 @@ def trim(clip: Clip, start: int, end: int | None) -> Clip:
     end = clip.n_frames if end is None else end
     if not 0 <= start < end <= clip.n_frames:
         raise ConfigError(f"--start-frame {start} / --end-frame {end}: need 0 <= start < end <= {clip.n_frames}")
-    if (start, end) == (0, clip.n_frames):
-        return clip
-    cut = slice(start, end)
-    return dataclasses.replace(
-        clip, root_pos_m=clip.root_pos_m[cut], rotations=clip.rotations[cut],
-        contacts=None if clip.contacts is None else clip.contacts[cut],
-        recorded_positions_m=None if clip.recorded_positions_m is None else clip.recorded_positions_m[cut],
-        meta={**clip.meta, "trimmed": f"source frames {start} to {end - 1} of {clip.n_frames}"})
+    return clip.frames(start, end)
 
 
 def _summary(clip: Clip, mapping: SkeletonMap | None) -> list[str]:

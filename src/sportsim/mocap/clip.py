@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -174,6 +175,18 @@ class Clip:
     def duration_s(self) -> float:
         """Time from the first to the last frame."""
         return (self.n_frames - 1) / self.fps
+
+    def frames(self, start: int, end: int) -> "Clip":
+        """Frames ``start`` to ``end`` (exclusive) as a new clip, noted in ``meta["trimmed"]``; the
+        caller checks the range against its own rules (and words the error for its own options)."""
+        if (start, end) == (0, self.n_frames):
+            return self
+        cut = slice(start, end)
+        return dataclasses.replace(
+            self, root_pos_m=self.root_pos_m[cut], rotations=self.rotations[cut],
+            contacts=None if self.contacts is None else self.contacts[cut],
+            recorded_positions_m=None if self.recorded_positions_m is None else self.recorded_positions_m[cut],
+            meta={**self.meta, "trimmed": f"source frames {start} to {end - 1} of {self.n_frames}"})
 
     # ---- forward kinematics ------------------------------------------------------------------
     def global_transforms(self) -> tuple[np.ndarray, np.ndarray]:
