@@ -4,10 +4,11 @@
 
 Runs the deterministic policy once from frame 0 (the episode is the same every time: no random start)
 and ``--episodes`` times from a random phase of the reference (reference state initialisation, seeds
-``--seed, --seed+1, ...``), each at most the env's episode length (10 s for the looping walk). Prints,
-per start, the fraction of episodes that end without a fall, the mean episode length, and the tracking
-metrics averaged over each episode's steps and then over episodes: joint position error in mm (global
-and root-relative) and joint angle error in degrees; the last line is the same as one JSON object.
+``--seed, --seed+1, ...``), each at most the env's episode length (10 s for the looping walk), through
+``sportsim.evaluation.evaluate_policy`` (what ``enjoy`` uses). Prints, per start, the fraction of
+episodes that complete without a fall, the mean episode length and the tracking metrics averaged over
+each episode's steps and then over episodes: joint position error in mm (global and root-relative) and
+joint angle error in degrees; the last line is the same as one JSON object.
 """
 
 from __future__ import annotations
@@ -16,31 +17,10 @@ import argparse
 import json
 from pathlib import Path
 
-import numpy as np
-
 from sportsim import runs
+from sportsim.evaluation import evaluate_policy
 
 METRICS = ("mpjpe_mm", "mpjpe_root_relative_mm", "joint_angle_error_deg")
-
-
-def run_episodes(policy: runs.LoadedPolicy, episodes: int, seed: int) -> dict[str, float]:
-    rows = []
-    for episode in range(episodes):
-        obs, _ = policy.env.reset(seed=seed + episode)
-        per_step: dict[str, list[float]] = {m: [] for m in METRICS}
-        steps = 0
-        while True:
-            obs, _, terminated, truncated, info = policy.env.step(policy.act(obs))
-            steps += 1
-            for m in METRICS:
-                per_step[m].append(info[m])
-            if terminated or truncated:
-                break
-        rows.append({"no_fall": info.get("fall") is None, "steps": steps,
-                     **{m: float(np.mean(v)) for m, v in per_step.items()}})
-    return {"episodes": episodes, "no_fall_rate": float(np.mean([r["no_fall"] for r in rows])),
-            "mean_steps": float(np.mean([r["steps"] for r in rows])),
-            **{m: float(np.mean([r[m] for r in rows])) for m in METRICS}}
 
 
 def main() -> None:
@@ -55,13 +35,15 @@ def main() -> None:
     for start, rsi, episodes in (("frame0", False, 1), ("random_phase", True, args.episodes)):
         policy = runs.open_policy(location, rsi=rsi)
         try:
-            result[start] = run_episodes(policy, episodes, args.seed)
+            figures = evaluate_policy(policy, episodes, args.seed)
         finally:
             policy.close()
-        r = result[start]
-        print(f"{start:>13}: {r['episodes']} episode(s), {100 * r['no_fall_rate']:.0f} % without a fall, "
-              f"{r['mean_steps']:.1f} steps, MPJPE {r['mpjpe_mm']:.1f} mm (root-relative "
-              f"{r['mpjpe_root_relative_mm']:.1f} mm), joint angles {r['joint_angle_error_deg']:.2f} deg")
+        r = result[start] = {"episodes": episodes, "success_rate": figures["success_rate"],
+                             "falls": figures["falls"], "mean_episode_steps": figures["mean_episode_steps"],
+                             **{m: figures[f"{m}_mean"] for m in METRICS}}
+        print(f"{start:>13}: {episodes} episode(s), {100 * r['success_rate']:.0f} % complete without a fall "
+              f"({r['falls']} falls), {r['mean_episode_steps']:.1f} steps, MPJPE {r['mpjpe_mm']:.1f} mm "
+              f"(root-relative {r['mpjpe_root_relative_mm']:.1f} mm), joint angles {r['joint_angle_error_deg']:.2f} deg")
     print(json.dumps(result))
 
 

@@ -175,14 +175,18 @@ def sb3_kwargs(algo: Mapping[str, Any]) -> dict[str, Any]:
 def build_algorithm(cfg: DictConfig, env: VecEnv, *, seed: int | None = None, inference: bool = False) -> BaseAlgorithm:
     """A fresh SB3 algorithm for ``env`` from a full training config (weights are loaded separately).
 
-    ``inference=True`` shrinks an off-policy replay buffer to one transition: loading a policy to act
-    needs the networks, not gigabytes of buffer.
+    ``inference=True`` sizes the training buffers for acting only: an off-policy replay buffer shrinks to
+    one transition (loading a policy needs the networks, not gigabytes of buffer), and an on-policy
+    minibatch becomes one rollout of ``env``'s copies (PPO would otherwise warn that the training
+    ``batch_size`` does not divide ``n_steps * n_envs`` of a one-copy evaluation env).
     """
     algo = OmegaConf.to_container(cfg.algo, resolve=True)
     assert isinstance(algo, dict)
     kwargs = sb3_kwargs(algo)
     if inference and "buffer_size" in kwargs:
         kwargs["buffer_size"] = 1
+    if inference and "batch_size" in kwargs and "n_steps" in kwargs:
+        kwargs["batch_size"] = kwargs["n_steps"] * env.num_envs
     cls = algorithm_class(algo["name"])
     try:
         return cls(algo["policy"], env, seed=seed, device=cfg.device, verbose=0, **kwargs)

@@ -16,7 +16,7 @@ import numpy as np
 from sportsim import runs
 
 EVALUATION_SEED = 2_000_000
-# per-episode figures some envs report in their last ``info``: summarised as median / min / max; an env's
+# per-episode figures some envs report in their last ``info``: summarised as mean / median / min / max; an env's
 # ``metadata["tb_metrics"]`` (sportsim.callbacks.env_metrics) adds its own, averaged over the episode's
 # steps where it says "mean"
 EPISODE_FIGURES = ("max_hold_s", "circles", "max_hand_force_bw")
@@ -75,6 +75,7 @@ def evaluate_policy(loaded: runs.LoadedPolicy, episodes: int = 100, seed: int = 
     }
     for name, values in figures.items():
         if len(values) == episodes:
+            result[f"{name}_mean"] = float(np.mean(values))
             result[f"{name}_median"] = statistics.median(values)
             result[f"{name}_min"] = min(values)
             result[f"{name}_max"] = max(values)

@@ -23,7 +23,6 @@ import json
 import os
 import shutil
 import tempfile
-import warnings
 import zipfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -384,11 +383,7 @@ def load_model(location: ModelLocation, env: VecEnv, cfg: DictConfig) -> BaseAlg
     """An algorithm built from ``cfg`` for ``env`` with the located weights (manifest-verified when present)."""
     if location.model_file.name == MODEL_FILE and (location.model_file.parent / MANIFEST_FILE).is_file():
         read_manifest(location.model_file.parent)
-    with warnings.catch_warnings():
-        # PPO warns when batch_size does not divide n_steps * n_envs; an inference model built for one
-        # env copy never trains, so the warning about the training batch is noise here.
-        warnings.filterwarnings("ignore", message="You have specified a mini-batch size", category=UserWarning)
-        model = build_algorithm(cfg, env, inference=True)
+    model = build_algorithm(cfg, env, inference=True)
     load_parameters(model, location.model_file)
     return model
 

@@ -18,6 +18,7 @@ from omegaconf import OmegaConf
 
 from sportsim import runs
 from sportsim.errors import ConfigError, ModelFileError
+from sportsim.fileio import sha256_file
 from sportsim.paths import zoo_dir
 
 MANIFEST_FILE = "manifest.json"
@@ -49,7 +50,7 @@ class ZooEntry:
 
 
 def _entry_files(entry_dir: Path) -> dict[str, str]:
-    return {p.relative_to(entry_dir).as_posix(): runs.sha256_file(p)
+    return {p.relative_to(entry_dir).as_posix(): sha256_file(p)
             for p in sorted(entry_dir.rglob("*")) if p.is_file()}
 
 
@@ -102,7 +103,7 @@ def verify(entry: ZooEntry) -> None:
         path = entry.path / rel
         if not path.is_file():
             raise ModelFileError(f"zoo entry {entry.name}: {rel} is missing")
-        if runs.sha256_file(path) != expected:
+        if sha256_file(path) != expected:
             raise ModelFileError(f"zoo entry {entry.name}: {rel} does not match its SHA-256 in the manifest "
                                  f"(modified or truncated); reinstall sportsim or re-add the entry")
 

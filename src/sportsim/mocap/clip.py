@@ -7,10 +7,10 @@ its parent; the root is placed by ``root_pos_m`` and ``rotations[:, 0]`` in the 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import tempfile
-import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
