@@ -5,6 +5,7 @@ metrics and the train CLI (the invariants shared by every env are in test_env_in
 from __future__ import annotations
 
 import csv
+import json
 import math
 from pathlib import Path
 
@@ -248,6 +249,28 @@ def test_walk_loops_one_gait_cycle_and_carries_the_root_forward(walk):
     stride = along[track.period] - along[0]
     assert along[3 * track.period] - along[0] == pytest.approx(3 * stride, rel=0.01)  # (the walk turns slightly)
     assert 1.0 < stride < 1.6  # a gait cycle (two steps) of a 1.2 m/s walk
+
+
+def test_deepmimic_file_that_declares_wrap_loops_as_a_whole(cache_dir, tmp_path):
+    """DeepMimic's motion files say whether they loop ("Loop": "wrap"); loop="auto" follows the file
+    even where the seam is above find_cycle's tolerance (the humanoid3d walk's is), and a file saying
+    "none" is left to find_cycle."""
+    pybullet_data = pytest.importorskip("pybullet_data", reason="pybullet_data (pip install pybullet) has the "
+                                        "DeepMimic motions")
+    walk_file = Path(pybullet_data.getDataPath()) / "data" / "motions" / "humanoid3d_walk.txt"
+    env = ImitationEnv(motion=str(walk_file), motion_cache_dir=str(cache_dir))
+    track = env.tracks[0]
+    assert track.cyclic and track.period == len(json.loads(walk_file.read_text())["Frames"]) - 1
+    assert '"Loop": "wrap"' in env.track_notes[0] and "loop=auto" in env.track_notes[0]
+    along = track.qpos[:, 0:2] @ track.travel_dir
+    assert np.all(np.diff(along) > 0), "the root keeps going forward across the seams"
+
+    data = json.loads(walk_file.read_text())
+    data["Loop"] = "none"
+    once = tmp_path / "walk_none.txt"
+    once.write_text(json.dumps(data))
+    env_once = ImitationEnv(motion=str(once), motion_cache_dir=str(cache_dir))
+    assert "Loop" not in env_once.track_notes[0] and "loop=auto" in env_once.track_notes[0]
 
 
 def test_calibration_frame_is_dropped_and_frames_can_be_chosen(cache_dir):

@@ -47,7 +47,8 @@ class ImitationEnv(gym.Env):
 
     Cyclic motion loops (``loop``): the reference keeps going with its heading and horizontal position
     carried forward from one cycle to the next, so a 1.1 s gait cycle becomes a walk of any length.
-    With ``loop="auto"`` a clip whose last frame matches its first loops as a whole; otherwise the
+    With ``loop="auto"`` a clip whose last frame matches its first, or a DeepMimic motion file that
+    declares ``"Loop": "wrap"``, loops as a whole; otherwise the
     best-matching cycle inside it (at least 0.5 s long, seam within 8 deg - see
     :func:`~sportsim.envs.imitation_params.find_cycle`) is cut out and looped, e.g. one gait cycle of
     the shipped CMU walk; a clip without one is played once. ``env.unwrapped.track_notes`` says what

@@ -61,7 +61,7 @@ CALIBRATION_WINDOW_S = 0.5  # leading calibration frames are looked for in the f
 MIN_CYCLE_S = 0.5  # shortest cycle find_cycle accepts (a standing pose matches itself after any time)
 CYCLE_TOLERANCE_DEG = 8.0  # loop="auto": largest mismatch (pose_distance_deg) at a loop's seam
 CYCLE_VELOCITY_HORIZON_S = 0.1  # velocity differences count as the angle they turn in this time
-CACHE_FORMAT = 1  # bump when the cached motion would change for the same file and settings
+CACHE_FORMAT = 2  # bump when the cached motion would change for the same file and settings
 
 
 def resolve_motion_path(entry: str | os.PathLike[str]) -> Path:
@@ -281,6 +281,10 @@ def build_track(motion: ReferenceMotion, model: mujoco.MjModel, name: str, contr
                           f"(at least 3 control steps)")
     if loop is True:
         cycle, notes = (0, low.n_frames - 1, math.nan), "looped as a whole (loop=True)"
+    elif loop == "auto" and motion.meta.get("source_loop") == "wrap":
+        seam = float(pose_distance_deg(low, model, np.array([0]))[0, low.n_frames - 1])
+        cycle = (0, low.n_frames - 1, seam)
+        notes = f'looped as a whole: the file declares "Loop": "wrap" (seam mismatch {seam:.1f} deg; loop=auto)'
     elif loop == "auto":
         cycle = find_cycle(low, model)
         if cycle is None:

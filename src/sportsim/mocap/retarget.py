@@ -289,6 +289,8 @@ def retarget(clip: Clip, height_m: float | None = None, mass_kg: float | None = 
             "source_frames": str(clip.n_frames), "stance_from": stance_from,
             "height": "estimated from the source leg length" if estimated else "given",
             "source_floor_m": f"{floor_src_m:.4f}", **notes}
+    if clip.meta.get("loop") in ("wrap", "none"):  # a DeepMimic motion file says whether it loops
+        meta["source_loop"] = clip.meta["loop"]
     motion = _motion(model, qpos, clip.fps, stance, names, targets, height_m=height_m, mass_kg=mass_kg, sex=sex,
                      scale=scale, source=clip.source, skeleton=clip.skeleton, meta=meta)
     return motion if fps is None else resample(motion, fps)
