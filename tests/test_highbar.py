@@ -242,3 +242,26 @@ def test_train_cli_runs_the_giant_task(tmp_path: Path):
     cfg = OmegaConf.load(run_dir / "config.yaml")
     assert cfg.env.kwargs.task == "giant" and cfg.task == "giant" and cfg.env.id == ENV_ID
     assert (run_dir / "final").is_dir()
+
+
+def test_handstand_holds_script_classifies_every_stretch_in_the_window():
+    """scripts/highbar_handstand_holds.py on the zoo's handstand policy: every counted stretch of >= 1 s
+    ends one way, the ones ended by the lean end outside the window on one side or the other, and the
+    output agrees with itself (the evidence behind issue 3's handstand figures)."""
+    import json
+    import subprocess
+    import sys
+
+    repo = Path(__file__).resolve().parents[1]
+    out = subprocess.run([sys.executable, str(repo / "scripts" / "highbar_handstand_holds.py"),
+                          str(repo / "zoo" / "highbar" / "handstand" / "ppo"), "--episodes", "2"],
+                         capture_output=True, text=True, timeout=300, check=True).stdout
+    result = json.loads(out.strip().splitlines()[-1])
+    assert result["episodes"] == 2 and 0.0 <= result["success_rate"] <= 1.0
+    n_long = result["stretches_ge_1s"]
+    assert n_long > 0 and result["stretches_ge_0.3s"] >= n_long  # the zoo policy reaches the window
+    assert sum(result["ended_by"].values()) == n_long
+    assert result["left_on_the_other_side"] + result["fell_back_on_the_entry_side"] == result["ended_by"]["lean"]
+    assert result["entered_moving_towards_vertical"] <= n_long
+    assert 0.0 < result["median_entry_lean_deg"] <= 15.0  # the window is 15 deg
+    assert result["longest_s"] == sorted(result["longest_s"], reverse=True) and result["longest_s"][0] >= 1.0
