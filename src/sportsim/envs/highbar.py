@@ -164,7 +164,11 @@ class HighBarEnv(gym.Env):
     * No grip or wrist moment: the hands carry only friction (about 3 N m in a handstand), so a handstand
       is balanced by body shape alone; a regulator on the linearised model recovers from about 1 deg of
       lean at rest (``scripts/highbar_handstand_balance.py``), and no trained policy has yet held the
-      2 s handstand (zoo card of ``highbar/handstand/ppo``).
+      2 s handstand (zoo card of ``highbar/handstand/ppo``): the learned "holds" are slow passes over
+      the top (``scripts/highbar_handstand_holds.py``). Real handstand balance relies mostly on wrist
+      torque (Kerwin D.G., Trewartha G. (2001) "Strategies for maintaining a handstand in the
+      anterior-posterior direction", Med. Sci. Sports Exerc. 33(7):1182-1188); the torque a grip can
+      apply about a 28 mm bar: NOT FOUND.
     * Joints have no passive stiffness or damping: with zero torque the body is floppy (relaxed), and
       the joint ranges end in stiff stops (time constant two physics steps) - slamming into them loads
       the bar impulsively and can break the grip.
