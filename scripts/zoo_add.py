@@ -6,8 +6,9 @@ Copies ``config.yaml`` (exactly as trained), ``final/``, ``best/``, ``evaluation
 (checkpoints are left out), then writes ``evaluation.json`` (100 deterministic episodes on seeds no
 training or evaluation run used), ``learning_curve.png`` and ``card.md`` with the command, seed, steps,
 training wall time, figures and file hashes, and rewrites ``zoo/manifest.json`` (the zoo root is the
-first folder above the destination that holds a manifest, else ``--zoo-root``). An existing destination
-is never overwritten.
+first folder above the destination that holds a manifest, else ``--zoo-root``). ``--note notes.md`` adds
+a section to the card (a run's training history, further evaluations). An existing destination is never
+overwritten.
 """
 
 from __future__ import annotations
@@ -74,11 +75,17 @@ def main() -> None:
     parser.add_argument("--model", choices=("final", "best"), default="final",
                         help="the policy the entry offers: the final weights or the best by evaluation")
     parser.add_argument("--zoo-root", type=Path, default=None, help="the zoo folder (default: found above dest)")
+    parser.add_argument("--note", type=Path, default=None,
+                        help="a Markdown file added to the card before its Hyperparameters section (training "
+                             "history of a run continued from others, evaluations beyond the env's own)")
     args = parser.parse_args()
     root = args.zoo_root or next((p for p in args.dest.resolve().parents if (p / zoo.MANIFEST_FILE).is_file()), None)
     if root is None:
         sys.exit(f"sportsim: no {zoo.MANIFEST_FILE} above {args.dest}; pass --zoo-root")
 
+    if args.note is not None and not args.note.is_file():
+        sys.exit(f"sportsim: --note {args.note}: no such file")
+    note = args.note.read_text(encoding="utf-8").strip() + "\n\n" if args.note is not None else ""
     if args.dest.exists():
         sys.exit(f"sportsim: {args.dest} already exists; remove it first if you mean to replace it")
     final = runs.read_manifest(args.run_dir / runs.FINAL_DIR)  # complete and hash-checked
@@ -138,7 +145,7 @@ plotted above; `tb/` holds the TensorBoard logs, `config.yaml` the full resolved
 Watch it: `python -m sportsim.enjoy env={cfg.env.name}{f" task={cfg.task}" if cfg.get("task") else ""} algo={cfg.algo.name} video=true`
 (hash-checked, 10 episodes, an MP4 under `videos/`), or `python -m sportsim.record {args.dest}{record_arg}`.
 
-## Hyperparameters
+{note}## Hyperparameters
 
 ```yaml
 {algo}
