@@ -186,7 +186,7 @@ class ImitationEnv(gym.Env):
     | action_mode | "residual" | "residual" (targets = reference + offset) or "absolute" |
     | action_scale_rad | 0.5 | residual: target offset at action +-1 |
     | pose_weight, velocity_weight, end_effector_weight, root_weight, com_weight | 0.5, 0.05, 0.15, 0.2, 0.1 | reward weights (normalised to sum 1) |
-    | pose_scale, velocity_scale, end_effector_scale, root_scale, com_scale | 2, 0.1, 40, 5, 10 | reward scales |
+    | pose_scale, velocity_scale, end_effector_scale, root_scale, com_scale | 2, 0.1, 40, 5, 10 | reward scales (DeepMimic's; ``configs/env/imitation.yaml`` trains with root_scale 40, which keeps the root on the reference's path) |
     | rsi | True | reference state initialisation (random start phase) |
     | terminate_on_fall | True | end the episode when a body but the feet touches the floor |
     | terminate_on_tracking_error | True | end it when ``mpjpe_mm`` > ``max_tracking_error_m`` |
