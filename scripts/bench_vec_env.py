@@ -24,7 +24,6 @@ import platform
 import statistics
 import time
 
-import numpy as np
 import torch
 
 from sportsim import builders
@@ -36,8 +35,7 @@ def collect(venv, model, seconds: float) -> float:
     obs = venv.reset()
     steps, start = 0, time.perf_counter()
     while time.perf_counter() - start < seconds:
-        with torch.no_grad():
-            actions, _ = model.predict(obs, deterministic=False)
+        actions, _ = model.predict(obs, deterministic=False)  # (predict runs without gradients)
         obs, _, _, _ = venv.step(actions)
         steps += venv.num_envs
     return steps / (time.perf_counter() - start)
@@ -81,5 +79,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    np.set_printoptions(precision=3)
     main()

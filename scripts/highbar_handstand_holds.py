@@ -28,8 +28,8 @@ MIN_STRETCH_S = 0.3  # shorter stretches are brushes past the window's edge; not
 
 
 def lean_deg(bar_angle_rad: float) -> float:
-    """Lean of the bar -> CoM line from vertical above the bar, degrees in (-180, 180]."""
-    return math.degrees((bar_angle_rad - math.pi + math.pi) % (2.0 * math.pi) - math.pi)
+    """Lean of the bar -> CoM line from vertical above the bar (bar angle pi), degrees in [-180, 180)."""
+    return math.degrees(bar_angle_rad % (2.0 * math.pi) - math.pi)
 
 
 def main() -> None:
