@@ -11,7 +11,7 @@ import pytest
 from helpers import run_module, tiny_overrides
 from stable_baselines3 import PPO
 
-from sportsim import builders, config, paths, runs, train, zoo
+from sportsim import builders, config, paths, resolve, runs, train, zoo
 from sportsim.errors import ConfigError, ModelFileError
 
 ZOO = paths.zoo_dir()
@@ -78,6 +78,43 @@ def test_select_picks_the_best_entry_and_names_what_exists():
     assert zoo.select("highbar", algo="ppo", task="giant").name == "highbar/giant/ppo"
     with pytest.raises(ConfigError, match=r"no zoo entry for curling \(the zoo has: halfpipe/a2c"):
         zoo.select("curling")
+
+
+@pytest.mark.parametrize("spec", ["zoo:highbar/giant/ppo", "highbar/giant/ppo", "zoo/highbar/giant/ppo",
+                                  str(ZOO / "highbar" / "giant" / "ppo")])
+def test_resolver_names_a_zoo_entry_four_ways_from_any_directory(spec: str, tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.chdir(tmp_path)  # no zoo/ folder here: the names come from the manifest
+    ref = resolve.policy(spec)
+    assert ref.entry is not None and ref.entry.name == "highbar/giant/ppo"
+    assert ref.location.run_dir == ZOO / "highbar" / "giant" / "ppo" and ref.label == "highbar_giant_ppo"
+    assert resolve.default_output_dir(ref) == tmp_path / "videos"  # never into the zoo
+
+
+def test_resolver_checks_zoo_hashes_and_names_what_exists(small_zoo: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setattr(resolve, "zoo_entries", lambda: zoo.load_manifest(small_zoo))
+    model = small_zoo / "halfpipe" / "ppo" / "final" / "model.zip"
+    model.write_bytes(model.read_bytes()[:-10])
+    for spec in ("zoo:halfpipe/ppo", str(small_zoo / "halfpipe" / "ppo"), str(model)):
+        with pytest.raises(ModelFileError, match="final/model.zip does not match its SHA-256"):
+            resolve.policy(spec)
+    with pytest.raises(ConfigError, match=r"zoo:curling/ppo: no such zoo entry \(the zoo has: halfpipe/ppo\)"):
+        resolve.policy("zoo:curling/ppo")
+    with pytest.raises(ModelFileError, match="curling/ppo: no such run directory, model .zip or zoo entry"):
+        resolve.policy("curling/ppo")
+
+
+def test_resolver_finds_shipped_clips_and_run_directories(fake_run: Path, tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.chdir(tmp_path)
+    shipped = paths.resource_dir("mocap") / "cmu_02_01_walk.bvh"
+    assert resolve.capture("mocap/cmu_02_01_walk.bvh") == shipped
+    assert resolve.policy_or_capture("cmu_02_01_walk.bvh") == shipped
+    with pytest.raises(ConfigError, match="'nope.bvh': no such capture file"):
+        resolve.policy_or_capture("nope.bvh")
+    ref = resolve.policy(fake_run, which="final")
+    assert ref.entry is None and ref.location.run_dir == fake_run and ref.label == f"{fake_run.name}_final"
+    assert resolve.default_output_dir(ref) == fake_run / "videos"
 
 
 def _last_json(stdout: str) -> dict:
