@@ -213,12 +213,34 @@ def _inertia_from_radii(mass_kg: float, r_x: float, r_y: float, r_z: float) -> l
     return [mass_kg * r_x**2, mass_kg * r_y**2, mass_kg * r_z**2]
 
 
-def _limb_inertia(seg: Segment) -> list[float]:
-    """Principal inertias of a segment along z: x (anteroposterior) from the transverse radius, y
-    (mediolateral, rotation in the sagittal plane) from the sagittal one - as the high-bar model reads
-    de Leva's columns (the labels are ambiguous, R27b) - z from the longitudinal one."""
-    return _inertia_from_radii(seg.mass_kg, seg.gyration_transverse_m, seg.gyration_sagittal_m,
+def _limb_inertia(seg: Segment, legacy_axes: bool = False) -> list[float]:
+    """Principal inertias of a segment along z: x (antero-posterior) from de Leva's *sagittal* radius,
+    y (medio-lateral: rotation in the sagittal plane, flexion/extension) from the *transverse* one, z
+    from the longitudinal one [R27]. de Leva, after Zatsiorsky, names each radius by the axis it is
+    taken about: the sagittal axis runs antero-posterior, the transverse axis medio-lateral. The
+    segment shapes confirm it: the trunk, wider than deep, has the larger radius about the
+    antero-posterior axis (sagittal 37.2 % > transverse 34.7 %), the head, deeper than wide, about the
+    medio-lateral one (transverse 31.5 % > sagittal 30.3 %). HighBar-v0 reads the transverse radius for
+    its medio-lateral bar axis, the same reading.
+
+    ``legacy_axes=True``: the swapped reading of ``sportsim/Imitation-v0`` (x from the transverse, y from
+    the sagittal radius), kept so that the v0 zoo policies run on the body they were trained on."""
+    if legacy_axes:
+        return _inertia_from_radii(seg.mass_kg, seg.gyration_transverse_m, seg.gyration_sagittal_m,
+                                   seg.gyration_longitudinal_m)
+    return _inertia_from_radii(seg.mass_kg, seg.gyration_sagittal_m, seg.gyration_transverse_m,
                                seg.gyration_longitudinal_m)
+
+
+def _foot_inertia(foot: Segment, legacy_axes: bool = False) -> list[float]:
+    """The foot lies along x (heel to toe): x from the longitudinal radius, y (medio-lateral) from the
+    transverse one, z (the foot's sagittal axis, vertical when flat) from the sagittal one
+    (:func:`_limb_inertia`); ``legacy_axes``: y and z swapped, as in Imitation-v0."""
+    if legacy_axes:
+        return _inertia_from_radii(foot.mass_kg, foot.gyration_longitudinal_m, foot.gyration_sagittal_m,
+                                   foot.gyration_transverse_m)
+    return _inertia_from_radii(foot.mass_kg, foot.gyration_longitudinal_m, foot.gyration_transverse_m,
+                               foot.gyration_sagittal_m)
 
 
 def _set_inertial(spec: mujoco.MjSpec, body: str, pos_m, mass_kg: float, diag_kgm2) -> None:
@@ -226,7 +248,7 @@ def _set_inertial(spec: mujoco.MjSpec, body: str, pos_m, mass_kg: float, diag_kg
     b.ipos, b.mass, b.inertia = [float(v) for v in pos_m], float(mass_kg), [float(v) for v in diag_kgm2]
 
 
-def _chest_inertial(sub: dict[str, Segment]) -> tuple[list[float], float, list[float]]:
+def _chest_inertial(sub: dict[str, Segment], legacy_axes: bool = False) -> tuple[list[float], float, list[float]]:
     """Upper + middle trunk combined about their joint CoM (parallel axes along z) [R27]; origin at the
     omphalion (chest joint)."""
     upper, middle = sub["upper"], sub["middle"]
@@ -235,15 +257,16 @@ def _chest_inertial(sub: dict[str, Segment]) -> tuple[list[float], float, list[f
     mass = upper.mass_kg + middle.mass_kg
     z_com = (upper.mass_kg * z_upper + middle.mass_kg * z_middle) / mass
     shift = upper.mass_kg * (z_upper - z_com) ** 2 + middle.mass_kg * (z_middle - z_com) ** 2
-    iu, im = _limb_inertia(upper), _limb_inertia(middle)
+    iu, im = _limb_inertia(upper, legacy_axes), _limb_inertia(middle, legacy_axes)
     return [0.0, 0.0, z_com], mass, [iu[0] + im[0] + shift, iu[1] + im[1] + shift, iu[2] + im[2]]
 
 
 def build_humanoid_spec(height_m: float = REFERENCE_HEIGHT_M, mass_kg: float = REFERENCE_MASS_KG,
-                        sex: Sex = "male") -> mujoco.MjSpec:
+                        sex: Sex = "male", legacy_inertia_axes: bool = False) -> mujoco.MjSpec:
     """``envs/humanoid.xml`` sized to a subject: joint positions, de Leva masses, CoMs and inertias
     [R27], geoms, sites, camera and motor gears (= torque limits, :func:`pd_gains`). ``qpos0`` is the
-    zero pose standing on the floor."""
+    zero pose standing on the floor. ``legacy_inertia_axes``: see :func:`_limb_inertia`."""
+    lax = legacy_inertia_axes
     seg, sub = segments(height_m, mass_kg, sex), _subtrunk(height_m, mass_kg, sex)
     s, girth = _scale(height_m), math.sqrt((mass_kg / REFERENCE_MASS_KG) / _scale(height_m))
     ankle_h = ANKLE_HEIGHT_FRACTION * height_m
@@ -256,11 +279,11 @@ def build_humanoid_spec(height_m: float = REFERENCE_HEIGHT_M, mass_kg: float = R
     # trunk: pelvis = lower trunk, chest = upper + middle trunk; head = VERT-CERV from the neck joint
     lower, head = sub["lower"], seg["head"]
     lower_com = [0, 0, lower.length_m * (1 - lower.com_fraction)]  # CoM % from OMPH
-    _set_inertial(spec, "pelvis", lower_com, lower.mass_kg, _limb_inertia(lower))
-    chest_com, chest_mass, chest_inertia = _chest_inertial(sub)
+    _set_inertial(spec, "pelvis", lower_com, lower.mass_kg, _limb_inertia(lower, lax))
+    chest_com, chest_mass, chest_inertia = _chest_inertial(sub, lax)
     _set_inertial(spec, "chest", chest_com, chest_mass, chest_inertia)
     head_com = [0, 0, head.length_m * (1 - head.com_fraction)]  # CoM % from VERT
-    _set_inertial(spec, "neck", head_com, head.mass_kg, _limb_inertia(head))
+    _set_inertial(spec, "neck", head_com, head.mass_kg, _limb_inertia(head, lax))
     chest_len = seg["trunk"].length_m - lower.length_m
     spec.site("torso").pos = chest_com
     spec.geom("pelvis").size = [_PELVIS_SEMI_M[0] * girth, _PELVIS_SEMI_M[1] * girth, _PELVIS_SEMI_M[2] * s]
@@ -281,22 +304,21 @@ def build_humanoid_spec(height_m: float = REFERENCE_HEIGHT_M, mass_kg: float = R
         for body, name, shorten_m in limbs:  # capsule joint to joint; the shank's ends at the ankle's height
             limb = seg[name]
             limb_com = [0, 0, -limb.com_fraction * limb.length_m]
-            _set_inertial(spec, body, limb_com, limb.mass_kg, _limb_inertia(limb))
+            _set_inertial(spec, body, limb_com, limb.mass_kg, _limb_inertia(limb, lax))
             geom = spec.geom(f"{side}_{name}")
             geom.size = [_RADIUS_M[name] * girth, 0, 0]
             geom.fromto = [0.0, 0.0, 0.0, 0.0, 0.0, -(limb.length_m - shorten_m)]
         hand, foot = seg["hand"], seg["foot"]
         spec.body(f"{side}_wrist").pos = [0.0, 0.0, -seg["forearm"].length_m]
         hand_com = [0, 0, -hand.com_fraction * hand.length_m]
-        _set_inertial(spec, f"{side}_wrist", hand_com, hand.mass_kg, _limb_inertia(hand))
+        _set_inertial(spec, f"{side}_wrist", hand_com, hand.mass_kg, _limb_inertia(hand, lax))
         hand_r = _RADIUS_M["hand"] * girth
         spec.geom(f"{side}_hand").size = [hand_r, 0, 0]
         spec.geom(f"{side}_hand").fromto = [0.0, 0.0, 0.0, 0.0, 0.0, -(_HAND_LENGTH_M * s - 2 * hand_r)]
         # foot: box heel to toe tip, sole on the floor; CoM along the sole line at half the ankle height
         heel_x = -HEEL_FRACTION * foot.length_m
         _set_inertial(spec, f"{side}_ankle", [heel_x + foot.com_fraction * foot.length_m, 0.0, -ankle_h / 2],
-                      foot.mass_kg, _inertia_from_radii(foot.mass_kg, foot.gyration_longitudinal_m,
-                                                        foot.gyration_sagittal_m, foot.gyration_transverse_m))
+                      foot.mass_kg, _foot_inertia(foot, lax))
         spec.geom(f"{side}_foot").size = [foot.length_m / 2, FOOT_WIDTH_M * s / 2, ankle_h / 2]
         spec.geom(f"{side}_foot").pos = [heel_x + foot.length_m / 2, 0.0, -ankle_h / 2]
 
@@ -313,9 +335,9 @@ def build_humanoid_spec(height_m: float = REFERENCE_HEIGHT_M, mass_kg: float = R
 
 
 def build_humanoid_model(height_m: float = REFERENCE_HEIGHT_M, mass_kg: float = REFERENCE_MASS_KG,
-                         sex: Sex = "male") -> mujoco.MjModel:
+                         sex: Sex = "male", legacy_inertia_axes: bool = False) -> mujoco.MjModel:
     """:func:`build_humanoid_spec`, compiled."""
-    return build_humanoid_spec(height_m, mass_kg, sex).compile()
+    return build_humanoid_spec(height_m, mass_kg, sex, legacy_inertia_axes).compile()
 
 
 # -- qpos layout and kinematics for the retargeting code ----------------------------------------------

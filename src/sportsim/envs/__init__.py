@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import gymnasium as gym
 
-# env id -> (entry point, default max episode steps)
+# env id -> (entry point, default max episode steps[, default kwargs])
 ENV_SPECS = {
     "sportsim/HalfPipe-v0": ("sportsim.envs.halfpipe:HalfPipeEnv", None),
-    "sportsim/HighBar-v0": ("sportsim.envs.highbar:HighBarEnv", None),
-    "sportsim/Imitation-v0": ("sportsim.envs.imitation:ImitationEnv", None),
+    "sportsim/HighBar-v0": ("sportsim.envs.highbar_v0:HighBarEnv", None),
+    "sportsim/HighBar-v1": ("sportsim.envs.highbar:HighBarEnv", None),
+    # v0: DeepMimic's body (symmetric torque limits, passive damping, cones, swapped inertia axes) - kept
+    # for the v0 zoo walk; v1: the human body (strength, ranges, inertia axes; sportsim.humanoid_limits)
+    "sportsim/Imitation-v0": ("sportsim.envs.imitation:ImitationEnv", None, {"body": "deepmimic"}),
+    "sportsim/Imitation-v1": ("sportsim.envs.imitation:ImitationEnv", None, {"body": "human"}),
 }
 
 
 def register_envs() -> None:
     """Register every sportsim env with Gymnasium (idempotent)."""
-    for env_id, (entry_point, max_steps) in ENV_SPECS.items():
+    for env_id, (entry_point, max_steps, *defaults) in ENV_SPECS.items():
         if env_id not in gym.registry:
-            gym.register(id=env_id, entry_point=entry_point, max_episode_steps=max_steps)
+            gym.register(id=env_id, entry_point=entry_point, max_episode_steps=max_steps,
+                         kwargs=dict(defaults[0]) if defaults else {})

@@ -19,6 +19,8 @@ import numpy as np
 from gymnasium import spaces
 
 from sportsim import humanoid
+from sportsim import kinetics as kin
+from sportsim import humanoid_limits as limits
 from sportsim.envs import imitation_params as ip
 from sportsim.envs.rewards import ImitationRewardWeights, imitation_reward, imitation_similarities
 from sportsim.errors import ConfigError, ModelFileError
@@ -222,6 +224,8 @@ class ImitationEnv(gym.Env):
         control_hz: float = 30.0,
         physics_dt_s: float = 1.0 / 120.0,
         pd_gain_scale: float = 1.0,
+        body: str = "human",
+        kinetics: bool = False,
         action_mode: str = "residual",
         action_scale_rad: float = 0.5,
         pose_weight: float = 0.5,
@@ -267,6 +271,8 @@ class ImitationEnv(gym.Env):
         except ValueError as exc:
             raise ConfigError(f"Imitation-v0 reward weights: {exc}") from None
 
+        if body not in BODIES:
+            raise ConfigError(f"body must be one of {', '.join(BODIES)}, got {body!r}")
         # reference motions -> the humanoid's size -> the model -> the tracks step() reads
         entries = [motion] if isinstance(motion, (str, os.PathLike)) else list(motion)
         if not entries or not all(isinstance(e, (str, os.PathLike)) for e in entries):
@@ -280,18 +286,21 @@ class ImitationEnv(gym.Env):
         for entry in entries:
             loaded = ip.load_reference(ip.resolve_motion_path(entry), height_m=height, mass_kg=mass,
                                        sex=humanoid_sex, start_frame=motion_start_frame, end_frame=motion_end_frame,
-                                       cache_dir=cache_dir)
+                                       cache_dir=cache_dir, body=body)
             height = loaded.height_m if height is None else height
             mass = loaded.mass_kg if mass is None else mass
             motions.append((str(entry), loaded))
         self.humanoid_height_m, self.humanoid_mass_kg, self.humanoid_sex = float(height), float(mass), humanoid_sex
+        self.body = body
         self.model = build_model(self.humanoid_height_m, self.humanoid_mass_kg, humanoid_sex, self.physics_dt_s,
-                                 pd_gain_scale)
+                                 pd_gain_scale, body)
         self.data = mujoco.MjData(self.model)
         self.tracks = tuple(ip.build_track(m, self.model, os.path.basename(name), self.control_hz, loop,
                                            self.episode_steps) for name, m in motions)
         self.track_notes = tuple(f"{t.name}: {t.notes}" for t in self.tracks)
         self._index_model()
+        self._strength = _StrengthLimits(self.model, self.humanoid_mass_kg) if body == "human" else None
+        self._kinetics = kin.KineticsProbe(self.model, self.humanoid_mass_kg) if kinetics else None
 
         n_act = self.model.nu
         self.action_space = spaces.Box(-1.0, 1.0, (n_act,), np.float32)
@@ -447,6 +456,8 @@ class ImitationEnv(gym.Env):
         d.qpos[:] = track.qpos[k0]
         d.qvel[:] = track.qvel[k0]
         d.ctrl[:] = track.joint_coords[k0] if self.action_mode == "residual" else self._abs_centre
+        if self._strength is not None:
+            self._strength.update(d)
         mujoco.mj_forward(m, d)
         mujoco.mj_subtreeVel(m, d)
         errors, metrics = self._evaluate(k0)
@@ -464,7 +475,18 @@ class ImitationEnv(gym.Env):
         else:
             d.ctrl[:] = self._abs_centre + self._abs_half * a
         warnings_before = d.warning[_BADQACC].number
-        mujoco.mj_step(m, d, nstep=self.n_substeps)
+        if self._strength is None and self._kinetics is None:
+            mujoco.mj_step(m, d, nstep=self.n_substeps)
+        else:  # the strength limits follow the joint velocities at the physics rate; kinetics are sampled there
+            probe = self._kinetics
+            if probe is not None:
+                probe.start(self.n_substeps)
+            for _ in range(self.n_substeps):
+                if self._strength is not None:
+                    self._strength.update(d)
+                mujoco.mj_step(m, d)
+                if probe is not None:
+                    probe.sample(d)
         self._k = k
         # the state at the end of the step (mj_step leaves positions from before its last integration)
         mujoco.mj_kinematics(m, d)
@@ -487,7 +509,10 @@ class ImitationEnv(gym.Env):
         terminated = fall is not None or motion_ended
         truncated = not terminated and k - self._k0 >= self.episode_steps
         obs = self._obs_buffer.astype(np.float32)
-        return obs, reward, terminated, truncated, self._info(terms, errors, metrics, fall, motion_ended)
+        info = self._info(terms, errors, metrics, fall, motion_ended)
+        if self._kinetics is not None:
+            info["kinetics"] = self._kinetics.result()
+        return obs, reward, terminated, truncated, info
 
     def render(self):
         if self._renderer is None:
@@ -661,41 +686,92 @@ def _quat_to_xy_axes(q: np.ndarray) -> np.ndarray:
     return np.moveaxis(np.array(cols), (0, 1), (-2, -1))
 
 
+BODIES = ("human", "deepmimic")
+
+
+class _StrengthLimits:
+    """Writes each actuator's torque bounds into ``model.actuator_forcerange`` from its joint velocity:
+    isometric strength (:mod:`sportsim.humanoid_limits`, x body mass) x the torque-velocity factor, for
+    the + and the - direction separately (concentric in one is eccentric in the other)."""
+
+    def __init__(self, model: mujoco.MjModel, mass_kg: float) -> None:
+        self._model = model
+        names = humanoid.ACTUATOR_NAMES
+        table = [limits.strength(n) for n in names]
+        self._dof = np.array([model.jnt_dofadr[model.actuator_trnid[i, 0]] + int(np.argmax(model.actuator_gear[i, :3]))
+                              for i in range(model.nu)])
+        self._iso = np.array([[s.negative_nm_per_kg, s.positive_nm_per_kg] for s in table]) * mass_kg
+        self._wmax = np.array([[s.omega_max_negative, s.omega_max_positive] for s in table])
+        self._half = np.array([[s.tv_half_negative, s.tv_half_positive] for s in table])
+        self._ecc = np.array([[s.eccentric_max] * 2 for s in table])
+        self._sign = np.array([-1.0, 1.0])
+
+    def update(self, data: mujoco.MjData) -> None:
+        omega = data.qvel[self._dof][:, None] * self._sign  # velocity in each torque direction
+        factor = limits.torque_velocity_factor(omega, self._wmax, self._half, self._ecc)
+        self._model.actuator_forcerange[:] = self._iso * factor * self._sign
+
+
 def build_spec(height_m: float, mass_kg: float, sex: str, physics_dt_s: float,
-               pd_gain_scale: float = 1.0) -> mujoco.MjSpec:
+               pd_gain_scale: float = 1.0, body: str = "human") -> mujoco.MjSpec:
     """The humanoid (:func:`sportsim.humanoid.build_humanoid_spec`) with its motors turned into the PD
-    servos of the class docstring: position actuators on each dof (gear = unit axis, Kp, torque limit as
-    force range) and Kd as joint damping."""
-    spec = humanoid.build_humanoid_spec(height_m, mass_kg, sex)  # type: ignore[arg-type]
+    servos of the class docstring: one position actuator per dof (gear = unit axis, Kp).
+
+    * ``body="human"`` (Imitation-v1): the damping Kd qdot is part of the actuator (``biasprm[2]``), so
+      the whole servo torque is bounded by ``forcerange``: the direction-dependent isometric strength of
+      :mod:`sportsim.humanoid_limits` x body mass (the env lowers it with the joint velocity every control
+      step); targets clamped to the anatomical ranges (``ctrlrange``); ball-joint cones at the largest
+      anatomical excursion; de Leva's radii on their own axes.
+    * ``body="deepmimic"`` (Imitation-v0): DeepMimic's symmetric limits scaled to the body, Kd as a passive
+      joint damper outside the limit, DeepMimic's cones, the swapped inertia axes."""
+    legacy = body == "deepmimic"
+    spec = humanoid.build_humanoid_spec(height_m, mass_kg, sex, legacy_inertia_axes=legacy)  # type: ignore[arg-type]
     spec.option.timestep = physics_dt_s
     spec.option.integrator = mujoco.mjtIntegrator.mjINT_IMPLICITFAST
     # one kinematic tree: island discovery finds nothing to split and costs ~6 % of a step
     spec.option.disableflags |= int(mujoco.mjtDisableBit.mjDSBL_ISLAND)
     gains = humanoid.pd_gains(height_m, mass_kg)
     for name, gain in gains.items():
-        spec.joint(name).damping[0] = gain.kd_nms_per_rad * pd_gain_scale
+        joint = spec.joint(name)
+        if legacy:
+            joint.damping[0] = gain.kd_nms_per_rad * pd_gain_scale
+        else:
+            joint.damping[0] = 0.0
+            if joint.type == mujoco.mjtJoint.mjJNT_BALL:
+                joint.range = [0.0, limits.cone_rad(name)]
+                joint.limited = mujoco.mjtLimited.mjLIMITED_TRUE
+            else:
+                joint.range = list(limits.range_rad(name))
     for name in humanoid.ACTUATOR_NAMES:
         act = spec.actuator(name)
         joint = name if name in gains else name.rsplit("_", 1)[0]
         axis = 0 if name == joint else "xyz".index(name[-1])
-        kp, limit = gains[joint].kp_nm_per_rad * pd_gain_scale, gains[joint].torque_limit_nm
+        kp, kd = gains[joint].kp_nm_per_rad * pd_gain_scale, gains[joint].kd_nms_per_rad * pd_gain_scale
         gear = [0.0] * 6
         gear[axis] = 1.0
         act.gear = gear
         act.gaintype = mujoco.mjtGain.mjGAIN_FIXED
         act.gainprm = [kp] + [0.0] * 9
         act.biastype = mujoco.mjtBias.mjBIAS_AFFINE
-        act.biasprm = [0.0, -kp] + [0.0] * 8
-        act.ctrllimited = mujoco.mjtLimited.mjLIMITED_FALSE
         act.forcelimited = mujoco.mjtLimited.mjLIMITED_TRUE
-        act.forcerange = [-limit, limit]
+        if legacy:
+            limit = gains[joint].torque_limit_nm
+            act.biasprm = [0.0, -kp] + [0.0] * 8
+            act.ctrllimited = mujoco.mjtLimited.mjLIMITED_FALSE
+            act.forcerange = [-limit, limit]
+        else:
+            s = limits.strength(name)
+            act.biasprm = [0.0, -kp, -kd] + [0.0] * 7
+            act.ctrllimited = mujoco.mjtLimited.mjLIMITED_TRUE
+            act.ctrlrange = list(limits.range_rad(name))
+            act.forcerange = [-s.negative_nm_per_kg * mass_kg, s.positive_nm_per_kg * mass_kg]
     return spec
 
 
 def build_model(height_m: float, mass_kg: float, sex: str, physics_dt_s: float,
-                pd_gain_scale: float = 1.0) -> mujoco.MjModel:
+                pd_gain_scale: float = 1.0, body: str = "human") -> mujoco.MjModel:
     """:func:`build_spec`, compiled."""
-    return build_spec(height_m, mass_kg, sex, physics_dt_s, pd_gain_scale).compile()
+    return build_spec(height_m, mass_kg, sex, physics_dt_s, pd_gain_scale, body).compile()
 
 
 class _GhostRenderer:
@@ -717,7 +793,8 @@ class _GhostRenderer:
 
     def _build(self) -> mujoco.MjModel:
         env = self._env
-        spec = build_spec(env.humanoid_height_m, env.humanoid_mass_kg, env.humanoid_sex, env.physics_dt_s)
+        spec = build_spec(env.humanoid_height_m, env.humanoid_mass_kg, env.humanoid_sex, env.physics_dt_s,
+                          body=env.body)
         size = (env.humanoid_height_m, env.humanoid_mass_kg, env.humanoid_sex)
         ghost = humanoid.build_humanoid_spec(*size)  # type: ignore[arg-type]
         ghost.option.timestep = spec.option.timestep  # (attaching compares the options)

@@ -100,7 +100,8 @@ def _trim(clip: Clip, start: int, end: int | None, source: Path) -> Clip:
 
 
 def load_reference(path: Path, *, height_m: float | None, mass_kg: float | None, sex: str,
-                   start_frame: int | None, end_frame: int | None, cache_dir: Path | None) -> ReferenceMotion:
+                   start_frame: int | None, end_frame: int | None, cache_dir: Path | None,
+                   body: str = "deepmimic") -> ReferenceMotion:
     """The reference motion in ``path`` (from :func:`resolve_motion_path`) at its source frame rate.
 
     A reference-motion ``.npz`` is read as it is (its humanoid must then be ``height_m`` tall, when
@@ -109,7 +110,8 @@ def load_reference(path: Path, *, height_m: float | None, mass_kg: float | None,
     retargeted at ``height_m`` / ``mass_kg`` (None: the performer's stature and the reference body-mass
     index). With ``cache_dir`` the retargeted motion is stored there as ``<stem>-<file hash>-<settings
     hash>.npz`` (written atomically, read with ``allow_pickle=False``) and read back next time; a cache
-    that cannot be written only costs the retargeting again (a warning says why).
+    that cannot be written only costs the retargeting again (a warning says why). ``body="human"``
+    (Imitation-v1) retargets with planted feet and anatomical ranges; ``"deepmimic"`` (v0) without.
     """
     if path.suffix.lower() == ".npz" and is_reference_motion(path):
         motion = ReferenceMotion.load_npz(path)
@@ -126,6 +128,8 @@ def load_reference(path: Path, *, height_m: float | None, mass_kg: float | None,
 
         settings = {"cache_format": CACHE_FORMAT, "sportsim": sportsim.__version__, "height_m": height_m,
                     "mass_kg": mass_kg, "sex": sex, "start_frame": start_frame, "end_frame": end_frame}
+        if body != "deepmimic":  # (v0's cache keys stay as they were)
+            settings["body"] = body
         settings_hash = hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:12]
         cached = cache_dir / f"{path.stem}-{sha256_file(path)[:16]}-{settings_hash}.npz"
         if cached.is_file():
@@ -136,7 +140,9 @@ def load_reference(path: Path, *, height_m: float | None, mass_kg: float | None,
     clip = load_clip(path)
     start = calibration_frames(clip) if start_frame is None else int(start_frame)
     clip = _trim(clip, start, end_frame, path)
-    motion = retarget(clip, height_m=height_m, mass_kg=mass_kg, sex=sex)  # type: ignore[arg-type]
+    human = body == "human"
+    motion = retarget(clip, height_m=height_m, mass_kg=mass_kg, sex=sex,  # type: ignore[arg-type]
+                      plant_feet=human, anatomical_ranges=human)
     if cached is not None:
         try:
             cached.parent.mkdir(parents=True, exist_ok=True)

@@ -146,3 +146,23 @@ def make_continuous(q: np.ndarray, axis: int = 0) -> np.ndarray:
     flips = np.concatenate([np.ones((1,) + dots.shape[1:]), np.where(dots < 0, -1.0, 1.0)], axis=0)
     sign = np.cumprod(flips, axis=0)
     return np.moveaxis(q * sign[..., None], 0, axis)
+
+
+def to_rotation_vector(q: np.ndarray) -> np.ndarray:
+    """Rotation vectors (axis x angle, rad, angle in [0, pi]) of w-first quaternions ``(..., 4)`` - the
+    shortest rotation, as MuJoCo's ball-joint actuator length (``mju_quat2Vel``)."""
+    q = np.asarray(q, dtype=float)
+    q = np.where(q[..., :1] < 0.0, -q, q)
+    v = q[..., 1:]
+    sin_half = np.linalg.norm(v, axis=-1, keepdims=True)
+    angle = 2.0 * np.arctan2(sin_half, q[..., :1])
+    scale = np.where(sin_half > 1e-12, angle / np.where(sin_half > 1e-12, sin_half, 1.0), 2.0)
+    return v * scale
+
+
+def from_rotation_vector(r: np.ndarray) -> np.ndarray:
+    """w-first unit quaternions of rotation vectors ``(..., 3)`` (inverse of :func:`to_rotation_vector`)."""
+    r = np.asarray(r, dtype=float)
+    angle = np.linalg.norm(r, axis=-1, keepdims=True)
+    axis = r / np.where(angle > 1e-12, angle, 1.0)
+    return np.concatenate([np.cos(0.5 * angle), np.sin(0.5 * angle) * axis], axis=-1)

@@ -70,7 +70,7 @@ from sportsim.anthropometry import Sex
 from sportsim.errors import MocapError
 from sportsim.mocap import quat
 from sportsim.mocap.clip import Clip, write_npz
-from sportsim.mocap.skeletons import SkeletonMap, canonical_indices
+from sportsim.mocap.skeletons import SkeletonMap, clip_canonical_indices
 
 FORMAT = "sportsim.reference_motion"
 FORMAT_VERSION = 1
@@ -247,13 +247,18 @@ _NV = sum({"free": 6, "ball": 3, "hinge": 1}[j.type] for j in humanoid.JOINTS)
 
 # ---- retargeting -------------------------------------------------------------------------------
 def retarget(clip: Clip, height_m: float | None = None, mass_kg: float | None = None, sex: Sex = "male",
-             fps: float | None = None, skeletons: Iterable[SkeletonMap] = ()) -> ReferenceMotion:
+             fps: float | None = None, skeletons: Iterable[SkeletonMap] = (), plant_feet: bool = False,
+             anatomical_ranges: bool = False) -> ReferenceMotion:
     """Retarget ``clip`` onto the humanoid (method: module docstring).
 
     ``height_m``: None builds the humanoid at the performer's estimated stature (legs as long as the
     source's); a number builds it at that stature and scales the motion by the leg-length ratio.
     ``mass_kg``: None = the reference male's body-mass index (73 kg at 1.741 m). ``fps``: resample
     the result (:func:`resample`). ``skeletons``: extra skeleton maps (``load_mapping``) for the clip.
+    ``plant_feet``: hold every stance foot still on the floor (:func:`_plant_feet`, step 6 of the
+    method). ``anatomical_ranges``: clamp every joint coordinate to :mod:`sportsim.humanoid_limits`'
+    ranges (step 7); ``meta`` then says how often and by how much. Both are what ``sportsim/Imitation-v1``
+    trains on; v0 kept the reference as the source gave it.
     """
     idx = _canonical(clip, tuple(skeletons))
     rot, pos = clip.global_transforms()
@@ -280,8 +285,20 @@ def retarget(clip: Clip, height_m: float | None = None, mass_kg: float | None = 
     drop, lift = _contact_plan(points, foot_low, stance, clip.fps, sum(bones_m))
     qpos[:, 2] += shift - drop
     if np.any(lift != 0):
-        _leg_ik(world, hinge_rad, points - drop[:, None, None] * _UP, lift, bones_m)
+        _leg_ik(world, hinge_rad, points - drop[:, None, None] * _UP, lift[..., None] * _UP, bones_m)
         qpos[:, 7:] = _assemble_qpos(world, hinge_rad)[:, 7:]
+
+    if anatomical_ranges:
+        notes["range_clamps"] = _clamp_ranges(model, qpos)
+    if plant_feet:
+        if anatomical_ranges:  # the leg IK works on world orientations: re-derive them from the clamped pose
+            world, hinge_rad = _world_from_qpos(model, qpos)
+        points, _ = _forward(model, qpos)
+        sole = _foot_sole_points(model, qpos)
+        disp, notes["planted_feet"] = _plant_feet(sole, stance, clip.fps)
+        if np.any(disp != 0):
+            _leg_ik(world, hinge_rad, points, disp, bones_m)
+            qpos[:, 7:] = _assemble_qpos(world, hinge_rad)[:, 7:]
 
     names = [h for h, c in TRACKED if c in idx]
     targets = np.stack([qpos[:, 0:3] + scale * (pos[:, idx[c]] - mid_hip) for h, c in TRACKED if c in idx], axis=1)
@@ -339,7 +356,7 @@ def foot_lowest_m(model: mujoco.MjModel, qpos: np.ndarray) -> np.ndarray:
 
 # ---- steps of retarget() ---------------------------------------------------------------------------
 def _canonical(clip: Clip, skeletons: tuple[SkeletonMap, ...]) -> dict[str, int]:
-    idx = canonical_indices(clip.joint_names, skeletons, clip.source)
+    idx = clip_canonical_indices(clip, skeletons)  # user map, built-in layout, or found by structure
     missing = [c for c in REQUIRED_CANONICAL if c not in idx]
     if missing:
         raise MocapError(f"{clip.source or 'clip'}: retargeting needs the canonical joints {missing}, which the "
@@ -537,17 +554,17 @@ def _leg_bones_m(height_m: float, sex: Sex) -> tuple[float, float]:
 
 def _leg_ik(world: dict[str, np.ndarray], hinge: dict[str, np.ndarray], points: np.ndarray, lift: np.ndarray,
             bones_m: tuple[float, float]) -> None:
-    """Move each ankle up by ``lift (T, 2)`` (down where negative) with two-bone leg IK: knee angle from
-    the law of cosines, thigh swung onto the new ankle, the foot keeping its world orientation.
+    """Move each ankle by ``lift (T, 2, 3)`` (m, world) with two-bone leg IK: knee angle from the law of
+    cosines, thigh swung onto the new ankle, the foot keeping its world orientation.
     Updates ``world`` and ``hinge`` in place."""
     thigh_m, shank_m = bones_m
     knee_axis = np.array([0.0, 1.0, 0.0])
     for k, (side, _) in enumerate(_SIDES):
-        rows = lift[:, k] != 0
+        rows = np.any(lift[:, k] != 0, axis=-1)
         if not rows.any():
             continue
         hip = points[rows, POINT_NAMES.index(f"{side}_hip")]
-        ankle = points[rows, POINT_NAMES.index(f"{side}_ankle")] + lift[rows, k, None] * _UP
+        ankle = points[rows, POINT_NAMES.index(f"{side}_ankle")] + lift[rows, k]
         reach = np.clip(np.linalg.norm(ankle - hip, axis=-1), abs(thigh_m - shank_m) + 1e-6,
                         (thigh_m + shank_m) * (1 - 1e-9))
         angle = np.pi - np.arccos(np.clip((thigh_m**2 + shank_m**2 - reach**2) / (2 * thigh_m * shank_m), -1, 1))
@@ -561,6 +578,167 @@ def _leg_ik(world: dict[str, np.ndarray], hinge: dict[str, np.ndarray], points: 
             world[name][rows] = value
         hinge[f"{side}_knee"] = hinge[f"{side}_knee"].copy()
         hinge[f"{side}_knee"][rows] = angle
+
+
+PIVOT_TOLERANCE_M = 0.01  # heel or toe is the pivot when it is this much lower than the other end of the sole
+PLANT_RELEASE_S = 0.1  # after toe-off the planting correction fades out over this time (the foot is in the air)
+
+
+def _foot_sole_points(model: mujoco.MjModel, qpos: np.ndarray) -> np.ndarray:
+    """``(T, 2, 2, 3)``: the heel and toe ends of each (right, left) foot box's sole (bottom edge, middle)."""
+    data = mujoco.MjData(model)
+    geoms = [model.geom(n).id for n in FOOT_GEOMS]
+    half = model.geom_size[geoms]
+    out = np.empty((len(qpos), 2, 2, 3))
+    for t, q in enumerate(qpos):
+        data.qpos[:] = q
+        mujoco.mj_kinematics(model, data)
+        for k, g in enumerate(geoms):
+            axes = data.geom_xmat[g].reshape(3, 3)
+            bottom = data.geom_xpos[g] - half[k, 2] * axes[:, 2]
+            out[t, k, 0] = bottom - half[k, 0] * axes[:, 0]
+            out[t, k, 1] = bottom + half[k, 0] * axes[:, 0]
+    return out
+
+
+def _pivots(sole: np.ndarray) -> np.ndarray:
+    """``(T,)`` pivot of one foot per frame from its sole ends ``(T, 2, 3)``: 0 heel, 1 toe, 2 flat (the
+    middle of the sole)."""
+    heel, toe = sole[:, 0, 2], sole[:, 1, 2]
+    return np.where(heel < toe - PIVOT_TOLERANCE_M, 0, np.where(toe < heel - PIVOT_TOLERANCE_M, 1, 2))
+
+
+def _pivot_point(sole_t: np.ndarray, pivot: int) -> np.ndarray:
+    return sole_t[pivot] if pivot < 2 else 0.5 * (sole_t[0] + sole_t[1])
+
+
+def _plant_feet(sole: np.ndarray, stance: np.ndarray, fps: float) -> tuple[np.ndarray, str]:
+    """Horizontal ankle corrections ``(T, 2, 3)`` that keep each stance foot from sliding.
+
+    Within a stance phase the foot turns about its heel (heel strike), lies flat, then turns about its
+    toe (push-off): the pivot is the lower end of the sole, or its middle when both ends are within
+    :data:`PIVOT_TOLERANCE_M`. The longest stretch with one pivot holds that pivot at its mean position;
+    each earlier and later stretch holds its own pivot where it was at the change (so the correction
+    is continuous). The ankle - with the foot, which keeps its orientation - moves by the horizontal
+    correction; before and after the stance the correction fades in and out linearly over
+    :data:`PLANT_RELEASE_S` in the air. Returns the corrections and a note with the largest one."""
+    n = len(sole)
+    disp = np.zeros((n, 2, 3))
+    fade = max(1, int(round(PLANT_RELEASE_S * fps)))
+    for k in range(2):
+        on = stance[:, k]
+        pivots = _pivots(sole[:, k])
+        points = np.array([_pivot_point(sole[u, k], int(pivots[u])) for u in range(n)])
+        for start, end in _runs(on):
+            segments = [(a, b) for a, b in _runs_of_values(pivots[start:end], start)]
+            main = max(range(len(segments)), key=lambda i: segments[i][1] - segments[i][0])
+            corr = np.zeros((n, 3))
+            a, b = segments[main]
+            corr[a:b] = points[a:b].mean(axis=0) - points[a:b]
+            for a, b in segments[main + 1:]:  # later stretches: continuous with the one before
+                anchor = _pivot_point(sole[a, k], int(pivots[a])) + corr[a - 1]
+                corr[a:b] = anchor - points[a:b] if pivots[a] == pivots[a - 1] else \
+                    anchor - np.array([_pivot_point(sole[u, k], int(pivots[a])) for u in range(a, b)])
+            for a, b in reversed(segments[:main]):  # earlier stretches: continuous with the one after
+                anchor = _pivot_point(sole[b - 1, k], int(pivots[a])) + corr[b]
+                corr[a:b] = anchor - np.array([_pivot_point(sole[u, k], int(pivots[a])) for u in range(a, b)])
+            corr[:, 2] = 0.0
+            disp[start:end, k] = corr[start:end]
+            for i in range(1, fade + 1):  # fade out after the stance and in before it, in the air only
+                weight = 1.0 - i / (fade + 1)
+                if end - 1 + i < n and not on[end - 1 + i]:
+                    disp[end - 1 + i, k] += weight * corr[end - 1]
+                if start - i >= 0 and not on[start - i]:
+                    disp[start - i, k] += weight * corr[start]
+    largest = float(np.linalg.norm(disp, axis=-1).max()) if n else 0.0
+    return disp, f"stance feet held still (heel / flat / toe pivots); largest ankle correction {100 * largest:.1f} cm"
+
+
+def stance_slip_hover(model: mujoco.MjModel, qpos: np.ndarray, stance: np.ndarray) -> dict[str, float]:
+    """Foot slip and hover of a motion (reference or simulated) with stance flags ``(T, 2)``.
+
+    Slip of one stance = the horizontal distance the pivot point (heel, toe or mid-sole: :func:`_pivots`)
+    travels while it is the pivot, summed over the stance's pivot stretches - a planted foot rolls from
+    heel to toe without any of them sliding. Hover = the height of the lowest sole end above the floor.
+    Returns per foot the median slip per stance (mm; complete stances: not touching the ends of the
+    motion) and the median hover over stance frames (mm)."""
+    sole = _foot_sole_points(model, qpos)
+    out: dict[str, float] = {}
+    for k, (side, _) in enumerate(_SIDES):
+        pivots = _pivots(sole[:, k])
+        slips = []
+        for start, end in _runs(stance[:, k]):
+            if start == 0 or end == len(qpos):
+                continue
+            total = 0.0
+            for a, b in _runs_of_values(pivots[start:end], start):
+                pts = np.array([_pivot_point(sole[u, k], int(pivots[a])) for u in range(a, b)])[:, :2]
+                total += float(np.linalg.norm(np.diff(pts, axis=0), axis=1).sum())
+            slips.append(total)
+        low = sole[stance[:, k], k, :, 2].min(axis=-1) if stance[:, k].any() else np.array([np.nan])
+        out[f"{side}_slip_mm"] = 1000.0 * float(np.median(slips)) if slips else float("nan")
+        out[f"{side}_hover_mm"] = 1000.0 * float(np.median(low))
+        out[f"{side}_stances"] = float(len(slips))
+    return out
+
+
+def _runs(flags: np.ndarray) -> list[tuple[int, int]]:
+    """``[start, end)`` of every run of True in ``flags``."""
+    padded = np.concatenate([[False], np.asarray(flags, dtype=bool), [False]])
+    edges = np.flatnonzero(np.diff(padded.astype(int)))
+    return [(int(a), int(b)) for a, b in zip(edges[::2], edges[1::2])]
+
+
+def _runs_of_values(values: np.ndarray, offset: int) -> list[tuple[int, int]]:
+    """``[start, end)`` (plus ``offset``) of every run of equal values."""
+    change = np.flatnonzero(np.diff(values)) + 1
+    bounds = np.concatenate([[0], change, [len(values)]])
+    return [(int(a) + offset, int(b) + offset) for a, b in zip(bounds[:-1], bounds[1:])]
+
+
+def _world_from_qpos(model: mujoco.MjModel, qpos: np.ndarray) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """World orientation of every driven body and the hinge angles of ``qpos (T, nq)`` (the inverse of
+    ``_assemble_qpos``)."""
+    data = mujoco.MjData(model)
+    bodies = {name: model.body(name).id for name in humanoid.JOINT_NAMES}
+    world = {name: np.empty((len(qpos), 4)) for name in bodies}
+    for t, q in enumerate(qpos):
+        data.qpos[:] = q
+        mujoco.mj_kinematics(model, data)
+        for name, b in bodies.items():
+            world[name][t] = data.xquat[b]
+    hinge = {j.name: qpos[:, humanoid.qpos_address(j.name)].copy() for j in humanoid.JOINTS if j.type == "hinge"}
+    return world, hinge
+
+
+def _clamp_ranges(model: mujoco.MjModel, qpos: np.ndarray) -> str:
+    """Clamp every joint coordinate of ``qpos (T, nq)`` (in place) to the anatomical ranges of
+    :mod:`sportsim.humanoid_limits` - ball joints per rotation-vector component, hinges by angle - and
+    say which coordinates were clamped in how many frames and by how much at most."""
+    from sportsim import humanoid_limits as limits
+
+    clamped = []
+    for j in humanoid.JOINTS[1:]:
+        adr = humanoid.qpos_address(j.name)
+        if j.type == "hinge":
+            low, high = limits.range_rad(j.name)
+            before = qpos[:, adr].copy()
+            qpos[:, adr] = np.clip(before, low, high)
+            excess = np.abs(before - qpos[:, adr])
+            if excess.max() > 1e-9:
+                clamped.append(f"{j.name} {int((excess > 1e-9).sum())} frames (max {math.degrees(excess.max()):.1f} deg)")
+            continue
+        rotvec = quat.to_rotation_vector(qpos[:, adr:adr + 4])
+        bounds = np.array([limits.range_rad(f"{j.name}_{axis}") for axis in "xyz"])  # (3, 2)
+        inside = np.clip(rotvec, bounds[:, 0], bounds[:, 1])
+        excess = np.abs(rotvec - inside)
+        for a, axis in enumerate("xyz"):
+            if excess[:, a].max() > 1e-9:
+                clamped.append(f"{j.name}_{axis} {int((excess[:, a] > 1e-9).sum())} frames "
+                               f"(max {math.degrees(excess[:, a].max()):.1f} deg)")
+        if excess.max() > 1e-9:
+            qpos[:, adr:adr + 4] = quat.from_rotation_vector(inside)
+    return "; ".join(clamped) if clamped else "none"
 
 
 def _forward(model: mujoco.MjModel, qpos: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -1,0 +1,198 @@
+"""Kinetics of a simulated athlete: what motion capture cannot show.
+
+Per physics step, read from MuJoCo (:class:`KineticsProbe`, used by ``sportsim/Imitation`` with
+``kinetics=True``):
+
+* ground reaction force per foot (N, world frame, the floor's force on the foot; reported in body
+  weights) summed over the foot's contacts with :func:`mujoco.mj_contactForce`, and its centre of
+  pressure (the force-weighted mean of the contact points, m, world; NaN without contact);
+* the net joint moment of every actuated degree of freedom (N m/kg): the servo's torque (MuJoCo's
+  ``qfrc_actuator``; the human body's damping is inside it) + passive joint forces (``qfrc_passive``) +
+  the joint-limit constraint torque (``J^T f`` over the joint-limit rows) - the moment an inverse
+  dynamics analysis of the same motion would attribute to the joint;
+* joint power = moment x joint angular velocity (W/kg; + = concentric work).
+
+Signal processing (:func:`lowpass`): zero-lag 4th-order Butterworth (a 2nd-order filter run forwards
+and backwards, :func:`scipy.signal.filtfilt`), cut-off :data:`GRF_CUTOFF_HZ` - the 15-20 Hz band
+used for walking ground reaction forces. Gait figures (:func:`gait_summary`) follow the conventions of
+Winter (2009) "Biomechanics and Motor Control of Human Movement", 4th ed.: stance from a vertical
+force threshold, the two peaks in the first and second half of stance, the trough between them.
+
+Units: SI, forces in body weights (BW), moments N m/kg, power W/kg, as the literature reports them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import mujoco
+import numpy as np
+
+GRF_CUTOFF_HZ = 15.0
+STANCE_THRESHOLD_BW = 0.05  # a foot is in stance while its filtered vertical force exceeds this
+FOOT_GEOMS = ("right_foot", "left_foot")
+_LIMIT = int(mujoco.mjtConstraint.mjCNSTR_LIMIT_JOINT)
+
+
+class KineticsProbe:
+    """Samples ground reaction forces, centres of pressure, joint moments and powers after physics steps.
+
+    ``start(n)`` before a control step of ``n`` physics steps, ``sample(data)`` after each of them,
+    ``result()`` for the arrays of that control step (a dict of ``(n, ...)`` arrays, see :data:`KEYS`)."""
+
+    KEYS = ("grf_bw", "cop_m", "foot_contact", "moment_nm_per_kg", "power_w_per_kg")
+
+    def __init__(self, model: mujoco.MjModel, mass_kg: float) -> None:
+        self._model = model
+        self._mass = float(mass_kg)
+        self._weight_n = self._mass * float(np.linalg.norm(model.opt.gravity))
+        self._feet = np.array([model.geom(n).id for n in FOOT_GEOMS])
+        self._dof = np.array([model.jnt_dofadr[model.actuator_trnid[i, 0]] + int(np.argmax(np.abs(model.actuator_gear[i, :3])))
+                              for i in range(model.nu)])
+        self._force6 = np.zeros(6)
+        self._limit_qfrc = np.zeros(model.nv)
+        self.start(1)
+
+    def start(self, n_steps: int) -> None:
+        nu = self._model.nu
+        self._i = 0
+        self._grf = np.zeros((n_steps, 2, 3))
+        self._cop = np.full((n_steps, 2, 3), np.nan)
+        self._contact = np.zeros((n_steps, 2), dtype=bool)
+        self._moment = np.zeros((n_steps, nu))
+        self._power = np.zeros((n_steps, nu))
+
+    def sample(self, data: mujoco.MjData) -> None:
+        m, i = self._model, self._i
+        if i >= len(self._grf):
+            raise RuntimeError("KineticsProbe.sample called more often than start() announced")
+        moment_arm_sum = np.zeros((2, 3))
+        for c in range(data.ncon):
+            contact = data.contact[c]
+            g1, g2 = contact.geom1, contact.geom2
+            side = np.flatnonzero((self._feet == g1) | (self._feet == g2))
+            if len(side) == 0:
+                continue
+            mujoco.mj_contactForce(m, data, c, self._force6)
+            frame = contact.frame.reshape(3, 3)  # rows: normal (geom1 -> geom2), tangents
+            force = frame.T @ self._force6[:3]  # force of geom1 on geom2, world frame
+            if self._feet[side[0]] == g1:
+                force = -force
+            k = int(side[0])
+            self._grf[i, k] += force
+            moment_arm_sum[k] += max(force[2], 0.0) * contact.pos
+        fz = self._grf[i, :, 2]
+        for k in range(2):
+            if fz[k] > 1e-9:
+                self._cop[i, k] = moment_arm_sum[k] / fz[k]
+                self._contact[i, k] = True
+        self._grf[i] /= self._weight_n
+        # joint-limit constraint torques: J^T f over the joint-limit rows only
+        n_efc = data.nefc
+        if n_efc:
+            forces = np.where(data.efc_type[:n_efc] == _LIMIT, data.efc_force[:n_efc], 0.0)
+            mujoco.mj_mulJacTVec(m, data, self._limit_qfrc, forces)
+        else:
+            self._limit_qfrc[:] = 0.0
+        tau = data.qfrc_actuator + data.qfrc_passive + self._limit_qfrc
+        self._moment[i] = tau[self._dof] / self._mass
+        self._power[i] = self._moment[i] * data.qvel[self._dof]
+        self._i = i + 1
+
+    def result(self) -> dict[str, np.ndarray]:
+        n = self._i
+        return {"grf_bw": self._grf[:n].copy(), "cop_m": self._cop[:n].copy(), "foot_contact": self._contact[:n].copy(),
+                "moment_nm_per_kg": self._moment[:n].copy(), "power_w_per_kg": self._power[:n].copy()}
+
+
+def stack(steps: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    """Concatenate the per-control-step results of :class:`KineticsProbe` into one time series each."""
+    if not steps:
+        raise ValueError("no kinetics samples (was the env built with kinetics=True?)")
+    return {key: np.concatenate([s[key] for s in steps], axis=0) for key in KineticsProbe.KEYS}
+
+
+def lowpass(x: np.ndarray, rate_hz: float, cutoff_hz: float = GRF_CUTOFF_HZ) -> np.ndarray:
+    """Zero-lag Butterworth low-pass along axis 0 (2nd order, forwards and backwards). Series shorter than
+    the filter's padding are returned unfiltered."""
+    from scipy.signal import butter, filtfilt
+
+    x = np.asarray(x, dtype=float)
+    b, a = butter(2, cutoff_hz / (0.5 * rate_hz))
+    if len(x) <= 3 * max(len(a), len(b)):
+        return x.copy()
+    return filtfilt(b, a, x, axis=0)
+
+
+@dataclass(frozen=True)
+class StanceFigures:
+    """One foot's stance phases: medians over complete stances (peaks and trough in BW, durations in s)."""
+
+    n_stances: int
+    first_peak_bw: float
+    trough_bw: float
+    second_peak_bw: float
+    stance_s: float
+
+
+def stances(fz_bw: np.ndarray, threshold_bw: float = STANCE_THRESHOLD_BW) -> list[tuple[int, int]]:
+    """Complete stance phases ``[start, end)`` of one foot's (filtered) vertical force: above the
+    threshold, not touching the ends of the series."""
+    on = np.asarray(fz_bw) > threshold_bw
+    edges = np.flatnonzero(np.diff(on.astype(int)))
+    out = []
+    for a, b in zip(edges[:-1], edges[1:]):
+        if on[a + 1] and not on[b + 1]:
+            out.append((int(a + 1), int(b + 1)))
+    return out
+
+
+def stance_figures(fz_bw: np.ndarray, rate_hz: float, min_stance_s: float = 0.2) -> StanceFigures:
+    """Double-hump figures of one foot's filtered vertical GRF (BW): first peak = maximum of the first
+    half of stance, second peak = maximum of the second half, trough = minimum between them."""
+    firsts, troughs, seconds, durations = [], [], [], []
+    for a, b in stances(fz_bw):
+        if (b - a) / rate_hz < min_stance_s:
+            continue
+        seg = np.asarray(fz_bw[a:b])
+        half = len(seg) // 2
+        p1, p2 = int(np.argmax(seg[:half])), half + int(np.argmax(seg[half:]))
+        firsts.append(seg[p1])
+        seconds.append(seg[p2])
+        troughs.append(seg[p1:p2 + 1].min())
+        durations.append((b - a) / rate_hz)
+    if not firsts:
+        return StanceFigures(0, float("nan"), float("nan"), float("nan"), float("nan"))
+    return StanceFigures(len(firsts), float(np.median(firsts)), float(np.median(troughs)), float(np.median(seconds)),
+                         float(np.median(durations)))
+
+
+def positive_work_j_per_kg(power_w_per_kg: np.ndarray, rate_hz: float) -> float:
+    """Positive joint work summed over every dof (J/kg): the integral of max(power, 0)."""
+    return float(np.maximum(np.asarray(power_w_per_kg), 0.0).sum() / rate_hz)
+
+
+def summary(series: dict[str, np.ndarray], rate_hz: float, actuator_names: tuple[str, ...],
+            distance_m: float | None = None) -> dict[str, Any]:
+    """Headline figures of a rollout's kinetics (``stack`` output at ``rate_hz``): per-foot double-hump
+    figures of the filtered vertical GRF, peak sagittal moments of hip (extension +), knee and ankle
+    (plantarflexion +) in N m/kg as absolute peaks of the filtered moment, and positive joint work (per
+    metre when ``distance_m`` is given)."""
+    grf = lowpass(series["grf_bw"][:, :, 2], rate_hz)
+    out: dict[str, Any] = {"grf_cutoff_hz": GRF_CUTOFF_HZ, "rate_hz": rate_hz}
+    for k, side in enumerate(("right", "left")):
+        fig = stance_figures(grf[:, k], rate_hz)
+        out[f"{side}_stances"] = fig.n_stances
+        out[f"{side}_grf_first_peak_bw"] = fig.first_peak_bw
+        out[f"{side}_grf_trough_bw"] = fig.trough_bw
+        out[f"{side}_grf_second_peak_bw"] = fig.second_peak_bw
+    moments = lowpass(series["moment_nm_per_kg"], rate_hz)
+    for joint, dof in (("hip", "hip_y"), ("knee", "knee"), ("ankle", "ankle_y")):
+        cols = [actuator_names.index(f"{side}_{dof}") for side in ("right", "left")]
+        out[f"peak_{joint}_moment_nm_per_kg"] = float(np.abs(moments[:, cols]).max())
+    work = positive_work_j_per_kg(series["power_w_per_kg"], rate_hz)
+    out["positive_work_j_per_kg"] = work
+    if distance_m is not None and distance_m > 0:
+        out["positive_work_j_per_kg_m"] = work / distance_m
+    return out
