@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import yaml
 
 from sportsim.errors import MocapError
 from sportsim.mocap import Clip, load_clip, quat, read_bvh, read_deepmimic, read_mvnx
@@ -500,14 +501,16 @@ def _names(layout: str) -> tuple[str, ...]:
     return next(s.joints for s in builtin_skeletons() if s.name == layout)
 
 
-def test_unknown_skeleton_error_lists_missing_joints_and_yaml_example() -> None:
+def test_unknown_skeleton_error_names_the_map_command_and_prints_valid_yaml() -> None:
     names = ["mixamorig:Hips", "mixamorig:Spine", "mixamorig:LeftUpLeg", "mixamorig:Head"]
     with pytest.raises(MocapError) as info:
         detect_skeleton(names, source="take.bvh")
     message = str(info.value)
     assert message.startswith("take.bvh: unknown skeleton")
-    assert "pelvis (" in message and "l_knee (" in message
-    assert "map:\n  pelvis:" in message and 'joints: ["mixamorig:Hips"' in message
+    assert "python -m sportsim.mocap map take.bvh" in message and "--mapping" in message
+    template = yaml.safe_load(message.split("The template:\n", 1)[1])  # multi-line YAML that parses
+    assert template["joints"] == names and "bvh_unit" not in template
+    assert template["map"]["pelvis"] == "<joint name>" and "spine" not in template["map"]  # optional: commented
 
 
 def test_user_mapping_from_yaml(tmp_path: Path) -> None:

@@ -5,8 +5,11 @@ humanoid3d) live in ``skeletons.yaml`` next to this module. A user adds a skelet
 write one entry of that schema to a YAML file, read it with :func:`load_mapping` and pass it as
 ``extra`` (or to the readers as ``skeletons=``).
 
-Detection scores each layout by the overlap of joint names (Jaccard index: shared names / all names)
-and only accepts a layout whose mapped joints are all present.
+Detection: a user map (``extra``) applies when every joint it maps is present; a built-in layout when
+the overlap of joint names (Jaccard index: shared names / all names) is at least
+:data:`MIN_NAME_OVERLAP` and every joint it maps is present. Anything else is recognised by structure
+(:mod:`sportsim.mocap.structure`) by the reader, which stores the result in ``Clip.meta``;
+:func:`clip_canonical_indices` reads it back.
 """
 
 from __future__ import annotations
@@ -63,33 +66,61 @@ def builtin_skeletons() -> tuple[SkeletonMap, ...]:
 
 
 def match_skeleton(joint_names: Sequence[str], extra: Iterable[SkeletonMap] = ()) -> SkeletonMap | None:
-    """The best layout for ``joint_names``, or None if no layout fits well enough."""
+    """The layout for ``joint_names``: the first user map (``extra``) whose mapped joints are all present,
+    else the built-in layout with the best name overlap (at least :data:`MIN_NAME_OVERLAP`, every mapped
+    joint present), else None."""
+    names = set(joint_names)
+    for skeleton in extra:
+        if not skeleton.missing(names):
+            return skeleton
     best, best_score = None, 0.0
-    for skeleton in (*extra, *builtin_skeletons()):
-        score = skeleton.overlap(joint_names)
-        if score >= MIN_NAME_OVERLAP and not skeleton.missing(joint_names) and score > best_score:
+    for skeleton in builtin_skeletons():
+        score = skeleton.overlap(names)
+        if score >= MIN_NAME_OVERLAP and not skeleton.missing(names) and score > best_score:
             best, best_score = skeleton, score
     return best
 
 
 def detect_skeleton(joint_names: Sequence[str], extra: Iterable[SkeletonMap] = (), source: str = "") -> str:
-    """Family name of the skeleton using ``joint_names``; MocapError with a mapping example if unknown."""
-    extra = tuple(extra)
-    found = match_skeleton(joint_names, extra)
+    """Family name of the built-in (or ``extra``) layout using ``joint_names``; MocapError if none fits
+    (structural recognition needs the hierarchy: :func:`clip_canonical_indices`)."""
+    found = match_skeleton(joint_names, tuple(extra))
     if found is not None:
         return found.family
-    raise MocapError(_unknown_message(joint_names, extra, source))
+    raise MocapError(unknown_skeleton_message(joint_names, source))
 
 
 def canonical_indices(joint_names: Sequence[str], extra: Iterable[SkeletonMap] = (),
                       source: str = "") -> dict[str, int]:
-    """Canonical joint -> index into ``joint_names`` for the detected layout (only joints it maps)."""
-    extra = tuple(extra)
-    found = match_skeleton(joint_names, extra)
+    """Canonical joint -> index into ``joint_names`` for the layout the names match (only joints it maps)."""
+    found = match_skeleton(joint_names, tuple(extra))
     if found is None:
-        raise MocapError(_unknown_message(joint_names, extra, source))
+        raise MocapError(unknown_skeleton_message(joint_names, source))
     index = {name: i for i, name in enumerate(joint_names)}
     return {c: index[n] for c, n in found.canonical.items()}
+
+
+def clip_canonical_indices(clip: Any, extra: Iterable[SkeletonMap] = ()) -> dict[str, int]:
+    """Canonical joint -> joint index of a :class:`~sportsim.mocap.clip.Clip`: a user map (``extra``)
+    first, then a built-in layout, then the map the reader found by structure (``meta["canonical_map"]``).
+    A skeleton that is none of these raises MocapError: one line saying why for a rig that is not a
+    humanoid, else the unknown-skeleton message with the mapping template."""
+    names = tuple(clip.joint_names)
+    found = match_skeleton(names, tuple(extra))
+    index = {name: i for i, name in enumerate(names)}
+    if found is not None:
+        return {c: index[n] for c, n in found.canonical.items()}
+    structural = clip.meta.get("canonical_map")
+    if structural:
+        mapping = json.loads(structural)
+        if all(n in index for n in mapping.values()):
+            return {c: index[n] for c, n in mapping.items()}
+    problem = clip.meta.get("skeleton_problem")
+    source = clip.source or "clip"
+    if problem:
+        raise MocapError(f"{source}: {problem}; sportsim retargets humanoids only (a humanoid with other joint "
+                         f"names: describe it with `python -m sportsim.mocap map {source} my.yaml` and --mapping)")
+    raise MocapError(unknown_skeleton_message(names, source))
 
 
 def load_mapping(path: str | os.PathLike[str]) -> SkeletonMap:
@@ -150,21 +181,41 @@ def _parse_entry(data: Any, where: str, canonical: Sequence[str]) -> SkeletonMap
     return SkeletonMap(name, family, tuple(joints), MappingProxyType(ordered), unit)
 
 
-def _unknown_message(joint_names: Sequence[str], extra: Sequence[SkeletonMap], source: str) -> str:
+def unknown_skeleton_message(joint_names: Sequence[str], source: str = "") -> str:
+    """The unknown-skeleton error: what was found, the command that writes a mapping template, and the
+    template itself as valid multi-line YAML (see :func:`mapping_template`)."""
     names = list(joint_names)
-    closest = max((*extra, *builtin_skeletons()), key=lambda s: (len(s.canonical) - len(s.missing(names)),
-                                                                   s.overlap(names)))
-    missing = closest.missing(names)
-    missing_text = ", ".join(f"{c} ({closest.canonical[c]})" for c in missing) or "none"
-    found = {c: n for c, n in closest.canonical.items() if c not in missing}
-    example = "\n".join(  # JSON strings are valid YAML scalars, whatever characters the names hold
-        ["name: my_skeleton", "bvh_unit: cm", f"joints: [{', '.join(json.dumps(n) for n in names)}]", "map:"]
-        + [f"  {c}: {json.dumps(found[c]) if c in found else '<joint name>'}" for c in canonical_joints()]
-    )
-    where = f"{source}: " if source else ""
-    return (f"{where}unknown skeleton ({len(names)} joints: {', '.join(names[:8])}"
-            f"{', ...' if len(names) > 8 else ''}). Closest built-in layout '{closest.name}' "
-            f"(name overlap {closest.overlap(names):.2f}) cannot map these canonical joints: {missing_text}. "
-            "Describe the skeleton in a YAML file, read it with sportsim.mocap.skeletons.load_mapping() "
-            "and pass it to the readers as skeletons=[...] (to detect_skeleton as extra=[...]); for example "
-            f"(replace each <joint name> or drop that line):\n{example}")
+    where = source or "<file>"
+    return (f"{where}: unknown skeleton ({len(names)} joints: {', '.join(names[:8])}"
+            f"{', ...' if len(names) > 8 else ''}): neither a built-in layout nor a humanoid sportsim can "
+            f"recognise by structure. Write a mapping with `python -m sportsim.mocap map {where} my_skeleton.yaml`, "
+            "fill in the joints it could not place, and pass `--mapping my_skeleton.yaml` (mapping=... for "
+            f"replay, compare and train's env.motion). The template:\n{mapping_template(names)}")
+
+
+def mapping_template(joint_names: Sequence[str], guesses: Mapping[str, str] | None = None,
+                     unit: str | None = None, source: str = "") -> str:
+    """A paste-able mapping YAML for ``joint_names``: every canonical joint with its best guess (from
+    ``guesses``), required joints marked and left as ``<joint name>`` where unknown, optional ones
+    commented out where unknown; a ``bvh_unit`` line only when ``unit`` is known."""
+    from sportsim.mocap.retarget import REQUIRED_CANONICAL  # noqa: PLC0415 - retarget imports this module
+
+    guesses = dict(guesses or {})
+    lines = [f"# sportsim skeleton mapping{f' for {source}' if source else ''}: canonical joint -> joint name.",
+             "# Use it with --mapping <this file> (or mapping=<this file>). Required joints must be filled in;",
+             "# optional ones may stay commented out.",
+             "name: my_skeleton"]
+    if unit is not None:
+        lines.append(f"bvh_unit: {unit}")
+    lines.append(f"joints: [{', '.join(json.dumps(n) for n in joint_names)}]")
+    lines.append("map:")
+    for c in canonical_joints():
+        required = c in REQUIRED_CANONICAL
+        note = "required" if required else "optional"
+        if c in guesses:
+            lines.append(f"  {c}: {json.dumps(guesses[c])}  # {note}")
+        elif required:
+            lines.append(f"  {c}: \"<joint name>\"  # required: fill in")
+        else:
+            lines.append(f"  # {c}: \"<joint name>\"  # optional")
+    return "\n".join(lines)
