@@ -21,6 +21,13 @@ from sportsim.mocap.skeletons import detect_skeleton, load_mapping
 
 _READERS = {".bvh": read_bvh, ".mvnx": read_mvnx, ".txt": read_deepmimic, ".json": read_deepmimic,
             ".npz": Clip.load_npz}
+_VIDEO = (".mp4", ".mov", ".avi", ".m4v", ".mkv", ".webm")  # and image folders: sportsim.pose (video extra)
+
+
+def _read_video(path: Path, **kwargs: Any) -> Clip:
+    from sportsim.pose import read_video_clip  # noqa: PLC0415 - the optional video extra, imported on use
+
+    return read_video_clip(path, **kwargs)
 
 
 def find_capture(entry: str | os.PathLike[str]) -> Path:
@@ -33,21 +40,28 @@ def find_capture(entry: str | os.PathLike[str]) -> Path:
     shipped = resource_dir("mocap")
     candidates = [path] if path.is_absolute() else [path, shipped.parent / path, shipped / path]
     for candidate in candidates:
-        if candidate.is_file():
+        if candidate.is_file() or (candidate.is_dir() and _is_image_folder(candidate)):
             return candidate
     raise MocapError(f"{str(entry)!r}: no such file (looked in {', '.join(str(c) for c in candidates)})")
 
 
-def load_clip(path: str | os.PathLike[str], **kwargs: Any) -> Clip:
-    """Read any supported motion file, chosen by extension (.bvh, .mvnx, .txt/.json DeepMimic, .npz).
+def _is_image_folder(path: Path) -> bool:
+    from sportsim.pose.reader import IMAGE_SUFFIXES  # noqa: PLC0415
 
-    Keyword arguments go to the reader (e.g. ``units=`` and ``skeletons=`` for BVH).
+    return any(p.suffix.lower() in IMAGE_SUFFIXES for p in path.iterdir())
+
+
+def load_clip(path: str | os.PathLike[str], **kwargs: Any) -> Clip:
+    """Read any supported motion file, chosen by extension (.bvh, .mvnx, .txt/.json DeepMimic, .npz), or a
+    video (.mp4/.mov/.avi/...) or image folder through :mod:`sportsim.pose` (the video extra).
+
+    Keyword arguments go to the reader (e.g. ``units=`` and ``skeletons=`` for BVH, ``person=`` for video).
     """
     path = Path(path)
-    reader = _READERS.get(path.suffix.lower())
+    reader = _read_video if path.suffix.lower() in _VIDEO or path.is_dir() else _READERS.get(path.suffix.lower())
     if reader is None:
         raise MocapError(f"{path}: unknown motion file type {path.suffix!r}; expected one of "
-                         f"{', '.join(sorted(_READERS))}")
+                         f"{', '.join(sorted(_READERS))}, a video ({', '.join(_VIDEO)}) or a folder of images")
     return reader(path, **kwargs)
 
 
