@@ -84,7 +84,8 @@ def _summary(clip: Clip, mapping: SkeletonMap | None) -> list[str]:
             ("units", clip.meta.get("unit", "m"))]
     if clip.contacts is not None:
         rows.append(("contacts", ", ".join(clip.contact_names)))
-    return [f"{key:<10}{value}" for key, value in rows]
+    video = clip.meta.get("video_report", "").splitlines()  # a clip from video (sportsim.pose): how it was measured
+    return [f"{key:<10}{value}" for key, value in rows] + video
 
 
 def _motion_summary(motion: ReferenceMotion) -> list[str]:

@@ -13,6 +13,7 @@ One person per video (``person=(x, y)`` picks the one at that spot); static came
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from functools import lru_cache
 from pathlib import Path
@@ -48,6 +49,7 @@ def _cached(path: str, stamp: tuple[int, int], person: tuple[float, float] | Non
             cutoff_hz: float, fov_deg: float, progress: bool | None) -> tuple[Landmarks, Clip, VideoFit]:
     marks = read_landmarks(path, person=person, fps=fps, progress=progress)
     clip, fit = landmarks_to_clip(marks, cutoff_hz=cutoff_hz, fov_deg=fov_deg)
+    clip = dataclasses.replace(clip, meta={**clip.meta, "video_report": "\n".join(video_report(marks, fit))})
     return marks, clip, fit
 
 

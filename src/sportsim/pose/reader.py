@@ -17,6 +17,7 @@ pose models, so it runs offline, and OpenCV).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import warnings
@@ -112,7 +113,8 @@ def video_info(path: Path, fps: float | None = None) -> tuple[float, int, int, i
         return float(fps or 30.0), len(files), first.shape[1], first.shape[0]
     if not path.is_file():
         raise MocapError(f"{path}: no such file")
-    capture = cv2.VideoCapture(str(path))
+    with _quiet_native_stderr():  # FFmpeg's own complaint about a broken file ("moov atom not found")
+        capture = cv2.VideoCapture(str(path))
     try:
         if not capture.isOpened():
             raise MocapError(f"{path}: not a readable video (OpenCV/FFmpeg cannot open it)")
@@ -179,17 +181,27 @@ def read_landmarks(path: str | os.PathLike[str], *, person: tuple[float, float] 
 def _run(path: Path, mediapipe: Any, width: int, height: int, count: int, person: tuple[float, float] | None,
          show: bool) -> tuple[list, list, list, list]:
     """MediaPipe Pose over every frame: per-frame world, image, visibility and gap reason."""
+    window = None if person is None else _window_at(person, width, height)
+    with _quiet_native_stderr() as progress_file:  # TFLite/absl notes, written by C++ threads to descriptor 2
+        return _frames_to_landmarks(path, mediapipe, width, height, count, window, show, progress_file)
+
+
+def _frames_to_landmarks(path: Path, mediapipe: Any, width: int, height: int, count: int,
+                         window: tuple[int, int, int, int] | None, show: bool, progress_file: Any
+                         ) -> tuple[list, list, list, list]:
     from tqdm import tqdm  # noqa: PLC0415
 
-    world, image, vis, reason = [], [], [], []
-    window = None if person is None else _window_at(person, width, height)
-    with mediapipe.solutions.pose.Pose(static_image_mode=False, model_complexity=MODEL_COMPLEXITY,
-                                       smooth_landmarks=False, enable_segmentation=False,
-                                       min_detection_confidence=MIN_DETECTION_CONFIDENCE,
-                                       min_tracking_confidence=MIN_TRACKING_CONFIDENCE) as pose, \
-            tqdm(total=count or None, desc=f"pose {path.name}", unit="frame", disable=not show,
-                 leave=False) as bar:
-        try:
+    world: list = []
+    image: list = []
+    vis: list = []
+    reason: list = []
+    pose = mediapipe.solutions.pose.Pose(static_image_mode=False, model_complexity=MODEL_COMPLEXITY,
+                                         smooth_landmarks=False, enable_segmentation=False,
+                                         min_detection_confidence=MIN_DETECTION_CONFIDENCE,
+                                         min_tracking_confidence=MIN_TRACKING_CONFIDENCE)
+    try:
+        with tqdm(total=count or None, desc=f"pose {path.name}", unit="frame", disable=not show, leave=False,
+                  file=progress_file) as bar:
             for frame in iter_frames(path):
                 if frame.shape[:2] != (height, width):
                     raise MocapError(f"{path}: frame {len(world)} is {frame.shape[1]}x{frame.shape[0]}, "
@@ -199,11 +211,30 @@ def _run(path: Path, mediapipe: Any, width: int, height: int, count: int, person
                     window = _follow(im, width, height)
                 world.append(w), image.append(im), vis.append(v), reason.append(why)
                 bar.update(1)
-        except MocapError:
-            raise
-        except Exception as exc:  # a decoder failure mid-file surfaces as cv2.error or similar
-            raise MocapError(f"{path}: video unreadable at frame {len(world)}: {type(exc).__name__}: {exc}") from exc
+    except MocapError:
+        raise
+    except Exception as exc:  # a decoder failure mid-file surfaces as cv2.error or similar
+        raise MocapError(f"{path}: video unreadable at frame {len(world)}: {type(exc).__name__}: {exc}") from exc
+    finally:
+        pose.close()
     return world, image, vis, reason
+
+
+@contextlib.contextmanager
+def _quiet_native_stderr() -> Iterator[Any]:
+    """Send file descriptor 2 to /dev/null for the block (native libraries' log lines), then restore it;
+    yields a text file on the original stderr (for the progress bar)."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    original = os.fdopen(os.dup(saved), "w")
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 2)
+            yield original
+    finally:
+        original.close()
+        os.dup2(saved, 2)
+        os.close(saved)
 
 
 def check_usable(marks: Landmarks) -> None:
