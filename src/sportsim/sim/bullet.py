@@ -1,0 +1,359 @@
+"""PyBullet behind the engine seam: the MuJoCo model's humanoid, stepped by Bullet's Featherstone solver.
+
+The MuJoCo model stays the one source of truth. :class:`PyBulletEngine` loads a URDF written from the
+compiled :class:`mujoco.MjModel` (:mod:`sportsim.sim.urdf`), and at every call of :meth:`step` reads the
+actuation from the model and the data - each position actuator's stiffness ``gainprm[0]`` (= -
+``biasprm[1]``), its damping ``-biasprm[2]`` plus the joint's ``dof_damping``, its ``forcerange`` (also
+an asymmetric or per-step one) and the targets in ``ctrl`` - so any change to the MuJoCo humanoid reaches
+PyBullet with no second model. After stepping, the state is written back into the ``MjData`` (``qpos``,
+``qvel``, ``time``), the MuJoCo kinematics and collision run on it, and everything an env reads by name
+(body positions, sites, velocities, contacts for the fall test) describes the PyBullet state.
+
+Servos: Bullet's stable PD (``STABLE_PD_CONTROL``, Tan et al. 2011, the controller of PyBullet's
+DeepMimic port [R29]): torque = Kp (target - q - dt qdot) - Kd qdot_next, clipped per dof to the
+force limit; the damping is implicit, as MuJoCo's ``implicitfast``. Ball-joint targets are the
+rotation vectors in ``ctrl`` turned into quaternions; an asymmetric ``forcerange`` is applied by
+choosing, per dof and physics step, the bound on the side of the explicit PD torque.
+
+Contact: Bullet's (rigid, with its own ERP/CFM), friction = MuJoCo's sliding friction of each geom
+(Bullet multiplies the two bodies' coefficients; the floor gets 1, so the product is MuJoCo's maximum).
+
+What differs from MuJoCo and cannot be carried over: MuJoCo's joint armature (no Bullet equivalent),
+ball-joint cone limits (Bullet's spherical joints have none; hinge ranges are kept), the soft contact
+model (solref/solimp) and MuJoCo's elliptic friction cone.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import mujoco
+import numpy as np
+
+from sportsim.errors import ConfigError
+from sportsim.sim.urdf import model_links, write_urdf
+
+try:
+    import pybullet as _pb
+except ImportError:  # the optional extra
+    _pb = None
+
+PYBULLET_MISSING = 'engine=pybullet needs the pybullet package: pip install "sportsim[pybullet]"'
+_J = mujoco.mjtJoint
+# servo prediction: added to the diagonal of J A^-1 J^T of the contact points held still (several
+# points on one rigid foot are redundant constraints); 1/kg-scale, far below any body's inverse mass
+_CONTACT_REGULARISATION = 1e-6
+_PREDICTION_ITERATIONS = 6  # re-solves for servos reaching their limits and contact points letting go
+_UNLIMITED_NM = 1.0e6  # force limit for an actuator without forcerange
+
+
+def require_pybullet():
+    """The pybullet module, or :class:`ConfigError` naming the extra to install."""
+    if _pb is None:
+        raise ConfigError(PYBULLET_MISSING)
+    return _pb
+
+
+def _xyzw(q) -> list[float]:
+    return [float(q[1]), float(q[2]), float(q[3]), float(q[0])]
+
+
+def _rotvec_to_quat(v: np.ndarray) -> np.ndarray:
+    """Unit quaternions (w-first) of rotation vectors (..., 3)."""
+    angle = np.linalg.norm(v, axis=-1, keepdims=True)
+    half = 0.5 * angle
+    scale = np.where(angle > 1e-12, np.sin(half) / np.maximum(angle, 1e-12), 0.5)
+    return np.concatenate([np.cos(half), v * scale], axis=-1)
+
+
+def _right_product(p: np.ndarray) -> np.ndarray:
+    """The 4x4 matrix R with R @ q = q * p (w-first quaternions)."""
+    w, x, y, z = p
+    return np.array([[w, -x, -y, -z], [x, w, z, -y], [y, -z, w, x], [z, y, -x, w]])
+
+
+class PyBulletEngine:
+    """The MuJoCo model ``model`` simulated in PyBullet, mirrored into ``data`` (see the module docstring).
+
+    The model needs a free-floating root body, one joint per body (ball, hinge or none) and position
+    actuators (affine bias) on single dofs, each dof at most one; the floor is the plane z = 0.
+    """
+
+    name = "pybullet"
+
+    def __init__(self, model: mujoco.MjModel, data: mujoco.MjData) -> None:
+        pb = require_pybullet()
+        self.model, self.data = model, data
+        self._pb = pb
+        self._client = pb.connect(pb.DIRECT)
+        c = self._client
+        links = model_links(model)
+        if len(links) != model.nbody - 1 or links[0].joint < 0 or model.jnt_type[links[0].joint] != _J.mjJNT_FREE:
+            raise ConfigError("engine=pybullet: the model needs a free root and at most one joint per body")
+        with tempfile.TemporaryDirectory(prefix="sportsim_urdf_") as folder:
+            urdf = write_urdf(model, Path(folder))
+            self.body = pb.loadURDF(str(urdf), flags=pb.URDF_USE_INERTIA_FROM_FILE | pb.URDF_MAINTAIN_LINK_ORDER,
+                                    physicsClientId=c)
+        pb.setGravity(*model.opt.gravity, physicsClientId=c)
+        pb.setTimeStep(model.opt.timestep, physicsClientId=c)
+        floor_shape = pb.createCollisionShape(pb.GEOM_PLANE, physicsClientId=c)
+        self.floor = pb.createMultiBody(0, floor_shape, physicsClientId=c)
+        pb.changeDynamics(self.floor, -1, lateralFriction=1.0, physicsClientId=c)
+        self._index(links)
+        self._set_friction()
+        # no motors by default: URDF joints start with velocity motors that would brake them
+        for j in self._ball_links + self._hinge_links:
+            if j in self._ball_links:
+                pb.setJointMotorControlMultiDof(self.body, j, pb.POSITION_CONTROL, targetPosition=[0, 0, 0, 1],
+                                                force=[0, 0, 0], physicsClientId=c)
+            else:
+                pb.setJointMotorControl2(self.body, j, pb.VELOCITY_CONTROL, force=0, physicsClientId=c)
+        pb.changeDynamics(self.body, -1, linearDamping=0.0, angularDamping=0.0, physicsClientId=c)
+        for j in range(pb.getNumJoints(self.body, physicsClientId=c)):
+            pb.changeDynamics(self.body, j, linearDamping=0.0, angularDamping=0.0, jointDamping=0.0,
+                              physicsClientId=c)
+
+    # -- model indexing ------------------------------------------------------------------------------
+    def _index(self, links) -> None:
+        m = self.model
+        root = links[0]
+        self._root_body = root.body
+        self._link_body = [link.body for link in links[1:]]  # PyBullet link i -> MuJoCo body
+        self._root_ipos = m.body_ipos[root.body].copy()
+        self._root_iquat = m.body_iquat[root.body].copy()
+        self._ball_links, self._hinge_links, self._controlled = [], [], []
+        ball_q, ball_v, hinge_q, hinge_v = [], [], [], []
+        for i, link in enumerate(links[1:]):
+            j = link.joint
+            if j < 0:
+                continue
+            if m.jnt_type[j] == _J.mjJNT_BALL:
+                self._ball_links.append(i)
+                ball_q.append(m.jnt_qposadr[j])
+                ball_v.append(m.jnt_dofadr[j])
+            elif m.jnt_type[j] == _J.mjJNT_HINGE:
+                self._hinge_links.append(i)
+                hinge_q.append(m.jnt_qposadr[j])
+                hinge_v.append(m.jnt_dofadr[j])
+        self._ball_q, self._ball_v = np.array(ball_q, dtype=int), np.array(ball_v, dtype=int)
+        self._hinge_q, self._hinge_v = np.array(hinge_q, dtype=int), np.array(hinge_v, dtype=int)
+        self._joint_links = self._ball_links + self._hinge_links
+        # PyBullet's joint states, flattened (ball: x y z w, hinge: angle) -> qpos / qvel addresses
+        self._q_index = np.array([a + k for a in ball_q for k in (1, 2, 3, 0)] + hinge_q, dtype=int)
+        self._v_index = np.array([a + k for a in ball_v for k in range(3)] + hinge_v, dtype=int)
+        # root: body frame <-> inertial (PyBullet's base) frame, as fixed 4x4 quaternion products
+        self._to_com_quat = _right_product(self._root_iquat)
+        inv = self._root_iquat * np.array([1.0, -1.0, -1.0, -1.0])
+        self._from_com_quat = _right_product(inv)
+        self._rot = np.zeros(9)
+        sizes = [3] * len(self._ball_links) + [1] * len(self._hinge_links)
+        ends = np.cumsum(sizes)
+        self._force_splits = list(zip((ends - sizes).tolist(), ends.tolist()))
+        self._bias = np.zeros(m.nv)
+        self._mass = np.zeros((m.nv, m.nv))
+        self._diag = np.diag_indices(m.nv)
+        self._dt = float(m.opt.timestep)
+        self._contact_points: list = []  # (body, point on it, normal, friction directions) after the last step
+        self._jacp = np.zeros((3, m.nv))
+        # actuators -> dofs (each actuated dof: its actuator index; -1 unactuated)
+        dof_act = np.full(m.nv, -1)
+        for a in range(m.nu):
+            if m.actuator_trntype[a] != mujoco.mjtTrn.mjTRN_JOINT:
+                raise ConfigError(f"engine=pybullet: actuator '{m.actuator(a).name}' does not drive a joint")
+            if m.actuator_biastype[a] != mujoco.mjtBias.mjBIAS_AFFINE or m.actuator_gaintype[a] != mujoco.mjtGain.mjGAIN_FIXED:
+                raise ConfigError(f"engine=pybullet: actuator '{m.actuator(a).name}' is not a position servo")
+            j = m.actuator_trnid[a, 0]
+            gear = m.actuator_gear[a, :3]
+            axis = int(np.argmax(np.abs(gear)))
+            if m.jnt_type[j] == _J.mjJNT_HINGE:
+                axis = 0
+            if np.count_nonzero(gear) != 1 or gear[axis] != 1.0:
+                raise ConfigError(f"engine=pybullet: actuator '{m.actuator(a).name}' needs a unit gear on one axis")
+            dof = m.jnt_dofadr[j] + axis
+            if m.actuator_dyntype[a] != mujoco.mjtDyn.mjDYN_NONE or m.actuator_biasprm[a, 1] != -m.actuator_gainprm[a, 0]:
+                raise ConfigError(f"engine=pybullet: actuator '{m.actuator(a).name}' is not a plain position servo")
+            if dof_act[dof] >= 0:
+                raise ConfigError(f"engine=pybullet: two actuators drive dof {dof}")
+            dof_act[dof] = a
+        self._act_dof = np.array([int(np.flatnonzero(dof_act == a)[0]) for a in range(m.nu)], dtype=int)
+
+    def _set_friction(self) -> None:
+        m, pb, c = self.model, self._pb, self._client
+        for i, b in enumerate([self._root_body, *self._link_body]):
+            g0, n = m.body_geomadr[b], m.body_geomnum[b]
+            if n:
+                mu = float(m.geom_friction[g0:g0 + n, 0].max())
+                pb.changeDynamics(self.body, i - 1, lateralFriction=mu, physicsClientId=c)
+
+    # -- state ---------------------------------------------------------------------------------------
+    def reset(self) -> None:
+        """Put the PyBullet humanoid in the state of ``data`` (qpos, qvel)."""
+        pb, c, d = self._pb, self._client, self.data
+        q, v = d.qpos, d.qvel
+        rot = np.zeros(9)
+        mujoco.mju_quat2Mat(rot, q[3:7])
+        rot = rot.reshape(3, 3)
+        arm = rot @ self._root_ipos
+        com_quat = self._to_com_quat @ q[3:7]
+        omega_world = rot @ v[3:6]
+        pb.resetBasePositionAndOrientation(self.body, (q[0:3] + arm).tolist(), _xyzw(com_quat), physicsClientId=c)
+        self._contact_points = []
+        pb.resetBaseVelocity(self.body, (v[0:3] + np.cross(omega_world, arm)).tolist(), omega_world.tolist(),
+                             physicsClientId=c)
+        for link, qa, va in zip(self._ball_links, self._ball_q, self._ball_v):
+            pb.resetJointStateMultiDof(self.body, link, _xyzw(q[qa:qa + 4]), v[va:va + 3].tolist(),
+                                       physicsClientId=c)
+        for link, qa, va in zip(self._hinge_links, self._hinge_q, self._hinge_v):
+            pb.resetJointState(self.body, link, float(q[qa]), float(v[va]), physicsClientId=c)
+
+    def _read_state(self) -> None:
+        """Copy PyBullet's state into ``data.qpos`` / ``data.qvel`` (written for speed: one fancy-indexed
+        assignment per array; the root's inertial offset undone with a fixed 4x4 quaternion product)."""
+        pb, c, d = self._pb, self._client, self.data
+        pos, orn = pb.getBasePositionAndOrientation(self.body, physicsClientId=c)
+        lin, ang = pb.getBaseVelocity(self.body, physicsClientId=c)
+        quat = self._from_com_quat @ (orn[3], orn[0], orn[1], orn[2])
+        rot = self._rot
+        mujoco.mju_quat2Mat(rot, quat)
+        r = rot.reshape(3, 3)
+        arm = r @ self._root_ipos
+        wx, wy, wz = ang
+        ax, ay, az = arm
+        d.qpos[0:3] = (pos[0] - ax, pos[1] - ay, pos[2] - az)
+        d.qpos[3:7] = quat
+        d.qvel[0:3] = (lin[0] - (wy * az - wz * ay), lin[1] - (wz * ax - wx * az), lin[2] - (wx * ay - wy * ax))
+        d.qvel[3:6] = r.T @ ang
+        states = pb.getJointStatesMultiDof(self.body, self._joint_links, physicsClientId=c)
+        d.qpos[self._q_index] = [x for s in states for x in s[0]]
+        d.qvel[self._v_index] = [x for s in states for x in s[1]]
+
+    # -- actuation and stepping ------------------------------------------------------------------------
+    def _servo_torques(self, dt: float) -> np.ndarray:
+        """Stable PD (Tan et al. 2011) torques per dof for the state in ``data``: each servo's position
+        error predicted at the end of the step, q + dt qdot, and the damping (the actuator's, plus the
+        joint's passive one) applied to the next velocity, qdot + dt qddot, with qddot from the equations
+        of motion (MuJoCo's mass matrix and bias forces of the same model, less the armature Bullet does
+        not have). Only the actuator's part is clipped to its ``forcerange``, as in MuJoCo; a servo at its
+        limit is a constant force in the prediction (solved again until the set of saturated servos
+        settles), so that the damping never pushes against the limited servo."""
+        m, d = self.model, self.data
+        mujoco.mj_kinematics(m, d)
+        mujoco.mj_comPos(m, d)
+        mujoco.mj_crb(m, d)
+        mujoco.mj_comVel(m, d)
+        mujoco.mj_transmission(m, d)
+        mujoco.mj_rne(m, d, 0, self._bias)
+        mass = self._mass
+        mujoco.mj_fullM(m, d, mass)
+        act, v = self._act_dof, d.qvel
+        kp, kv = m.actuator_gainprm[:, 0], -m.actuator_biasprm[:, 2]
+        damping = m.dof_damping
+        v_act = v[act]
+        err = d.ctrl - (d.actuator_length + dt * v_act)
+        limited = m.actuator_forcelimited.astype(bool)
+        low = np.where(limited, m.actuator_forcerange[:, 0], -np.inf)
+        high = np.where(limited, m.actuator_forcerange[:, 1], np.inf)
+        mass[self._diag] += dt * damping - m.dof_armature
+        base_rhs = -self._bias - damping * v
+        jac = self._contact_jacobian()  # 3 rows per contact point: normal, two tangents
+        active = np.ones(0 if jac is None else len(jac) // 3, dtype=bool)
+        saturated = np.zeros(m.nu, dtype=bool)
+        bound = np.zeros(m.nu)
+        for _ in range(_PREDICTION_ITERATIONS):
+            free = ~saturated
+            matrix = mass.copy()
+            matrix[act[free], act[free]] += dt * kv[free]
+            rhs = base_rhs.copy()
+            rhs[act] += np.where(free, kp * err - kv * v_act, bound)
+            if not active.any():
+                acc = np.linalg.solve(matrix, rhs)
+            else:  # contact points that push hold still: a = A^-1 (rhs + J^T lam), J (v + dt a) = 0
+                rows = jac[np.repeat(active, 3)]
+                sol = np.linalg.solve(matrix, np.column_stack([rhs, rows.T]))
+                schur = rows @ sol[:, 1:]
+                schur[np.diag_indices_from(schur)] += _CONTACT_REGULARISATION
+                lam = np.linalg.solve(schur, -rows @ (v / dt + sol[:, 0]))
+                acc = sol[:, 0] + sol[:, 1:] @ lam
+            v_next = v + dt * acc
+            servo = kp * err - kv * v_next[act]
+            clipped = np.minimum(np.maximum(servo, low), high)
+            now = servo != clipped
+            pulling = np.zeros_like(active)
+            if active.any():
+                pulling[np.flatnonzero(active)] = lam[0::3] < 0.0
+            if np.array_equal(now, saturated) and not pulling.any():
+                break
+            saturated, bound = now, clipped
+            active &= ~pulling
+        force = np.where(saturated, bound, servo)
+        tau = -damping * v_next
+        tau[act] += force
+        d.actuator_force[:] = force
+        return tau
+
+    def step(self, nstep: int = 1) -> None:
+        """Advance ``nstep`` physics steps of ``model.opt.timestep`` with the servo targets in
+        ``data.ctrl``, then mirror the state into ``data`` (kinematics and contacts included;
+        ``data.actuator_force`` holds the last step's servo forces)."""
+        pb, c, m, d = self._pb, self._client, self.model, self.data
+        dt = float(m.opt.timestep)
+        if dt != self._dt:
+            pb.setTimeStep(dt, physicsClientId=c)
+            self._dt = dt
+        body, links, splits, order = self.body, self._joint_links, self._force_splits, self._v_index
+        for _ in range(nstep):
+            self._read_state()
+            flat = self._servo_torques(dt)[order].tolist()
+            forces = [flat[a:b] for a, b in splits]
+            pb.setJointMotorControlMultiDofArray(body, links, pb.TORQUE_CONTROL, forces=forces, physicsClientId=c)
+            pb.stepSimulation(physicsClientId=c)
+            self._contact_points = [(self._body_of_link(pt[3]), np.array(pt[5]), pt[7], pt[11], pt[13])
+                                    for pt in pb.getContactPoints(body, self.floor, physicsClientId=c)]
+        self._read_state()
+        d.time += nstep * dt
+        mujoco.mj_kinematics(m, d)
+        mujoco.mj_collision(m, d)
+
+    def _body_of_link(self, link: int) -> int:
+        return self._root_body if link == -1 else self._link_body[link]
+
+    def _contact_jacobian(self) -> np.ndarray | None:
+        """Three rows per contact point of PyBullet's last step - the point's velocity Jacobian (MuJoCo's
+        ``mj_jac`` at the point on the humanoid) along the contact normal and the two friction
+        directions - or None without contacts."""
+        if not self._contact_points:
+            return None
+        m, d = self.model, self.data
+        jacp = self._jacp
+        rows = []
+        for body, point, normal, t1, t2 in self._contact_points:
+            mujoco.mj_jac(m, d, jacp, None, point, body)
+            rows.append(np.array((normal, t1, t2)) @ jacp)
+        return np.vstack(rows)
+
+    # -- contacts ---------------------------------------------------------------------------------------
+    def contact_forces(self) -> list[tuple[int, np.ndarray, np.ndarray]]:
+        """Contacts between the humanoid and the floor in PyBullet's last step: (MuJoCo body id, contact
+        point on the floor (m, world), force on the humanoid (N, world)) per contact point."""
+        pb, c = self._pb, self._client
+        out = []
+        for pt in pb.getContactPoints(self.body, self.floor, physicsClientId=c):
+            link = pt[3]
+            body = self._body_of_link(link)
+            normal = np.asarray(pt[7]) * pt[9]  # contactNormalOnB points from the floor to the humanoid
+            friction = pt[10] * np.asarray(pt[11]) + pt[12] * np.asarray(pt[13])
+            out.append((body, np.asarray(pt[6]), normal + friction))
+        return out
+
+    def close(self) -> None:
+        if self._client is not None and self._pb.isConnected(self._client):
+            self._pb.disconnect(self._client)
+        self._client = None
+
+    def __del__(self) -> None:  # a DIRECT client holds its own world
+        try:
+            self.close()
+        except Exception:  # noqa: BLE001 - interpreter shutdown
+            pass
+
