@@ -28,7 +28,7 @@ import math
 import mujoco
 import numpy as np
 
-from sportsim.envs.highbar import HighBarEnv
+from sportsim.envs.highbar_v0 import HighBarEnv
 
 LEANS_DEG = (0.5, 1.0, 2.0, 3.0, 5.0, 10.0)
 RATES_RADPS = (0.2, 0.5, 1.0)

@@ -17,7 +17,7 @@ import pytest
 
 from sportsim.controllers import HighBarSwingController
 from sportsim.envs import highbar_params as hp
-from sportsim.envs.highbar import HighBarEnv, build_spec
+from sportsim.envs.highbar_v0 import HighBarEnv, build_spec
 
 G = hp.GRAVITY_MPS2
 CONTROL_HZ = 50

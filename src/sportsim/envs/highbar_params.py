@@ -223,3 +223,43 @@ def make_joints(shoulder_torque_nm: tuple[float, float] = JOINT_TORQUE_LIMITS_NM
         shoulder_torque_nm=(float(shoulder_torque_nm[0]), float(shoulder_torque_nm[1])),
         hip_torque_nm=(float(hip_torque_nm[0]), float(hip_torque_nm[1])),
     )
+
+
+# == HighBar-v1 (issue 16) ==========================================================================
+
+# -- grip (wrist) moment [REFERENCES E1] ----------------------------------------------------------
+# Decision of issue 16: the hands can apply a moment about the bar of +-0.41 N m per kg of body mass
+# (+-30 N m at 73 kg): two wrists x 15.6 N m isometric wrist extension of an elite male gymnast
+# (Jackson 2010 via Millard et al. 2019, sportsim.strength), scaled by mass; sensitivity range 14-80 N m.
+# Gymnasts balance handstands mainly with the wrists (Kerwin & Trewartha 2001). Friction is kept on top.
+GRIP_MOMENT_NM_PER_KG = 0.41
+GRIP_MOMENT_RANGE_NM = (14.0, 80.0)  # the issue's sensitivity range at 73 kg
+
+# -- joint strength [REFERENCES E2] -------------------------------------------------------------------
+# Shoulder and hip torque limits from the elite-gymnast torque-angle-velocity curves (sportsim.strength,
+# per side, doubled for two arms / two legs). Scaling to another body mass: proportional to mass relative
+# to Jackson's subject (69.6 kg) - an assumption (RBDL's notes: no scaling law is known); 73 kg -> x1.049.
+# Passive ranges: the same data set's passive torque-angle curves replace v0's stiff stops. They match
+# v0's clinical limits (C2) within 1 deg for the shoulder closing limit (flexor curve reaches tau_iso at
+# 60 deg of extension = model +240 deg) and the hip arch (29.5 deg), and let the shoulder open to about
+# 24 deg past straight (gymnasts' shoulders do). The hip extensors' curve (tau_iso at 90 deg of flexion,
+# an "educated guess" of RBDL's author) would stop a straight-leg pike at ~85 deg, far short of a
+# gymnast's pike; it is shifted by +35 deg so that it reaches tau_iso at v0's pike limit, 125 deg
+# [C2, gymnasts at the flexible end] (assumption).
+HIP_EXTENSOR_PASSIVE_SHIFT_DEG = 35.0
+
+# -- divergence bounds (physics_error) ------------------------------------------------------------------
+# A hand force or a bar spring force (stiffness x deflection, either axis) beyond 20 body weights - over
+# 3x the largest bar reactions measured in swings, 6 BW [R25], and 2.5x the grip limit - only comes from
+# a diverging integration: the episode ends as a physics error, not as the gymnast letting go.
+PHYSICS_ERROR_FORCE_BW = 20.0
+# Stability of the bar springs under RK4: the bar's own mode omega = sqrt(k / m_bar) must satisfy
+# omega dt <= 1.5. RK4 is stable on an undamped oscillator up to omega dt = 2.83; at 1.5 its amplification
+# factor is 0.94 per step (numerical damping of a mode far above the swing; at the default bar, omega dt
+# = 0.89: 0.997 per step) - derived from |1 - h^2/2 + h^4/24 + i(h - h^3/6)|. 1e6 N/m at 10 ms: 4.2.
+BAR_MODE_MAX_OMEGA_DT = 1.5
+
+
+def max_stable_dt_s(stiffness_npm: float, effective_mass_kg: float) -> float:
+    """Largest physics step (s) that integrates the bar's own spring mode stably (see above)."""
+    return BAR_MODE_MAX_OMEGA_DT / math.sqrt(stiffness_npm / effective_mass_kg)

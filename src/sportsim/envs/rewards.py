@@ -107,6 +107,58 @@ def highbar_giant_reward(
 
 
 @dataclass(frozen=True)
+class HighBarV1RewardWeights:
+    """Weights of the HighBar-v1 reward terms (0 switches a term off). Handstand tasks: upright, hold,
+    effort, success, fall; giant: progress, giant, top, force, effort, success, fall."""
+
+    upright: float = 0.1  # handstand: per step, times (1 - cos bar angle) / 2
+    hold: float = 0.1  # handstand: per step in the handstand (arrival: times the slowness, see below)
+    progress: float = 0.2  # giant: per full turn of the bar angle (potential-based shaping)
+    giant: float = 0.05  # giant: per step while circling in a streak of straight handstand passages
+    top: float = 0.5  # giant: at each top passage, times its straightness (1 straight .. 0 at the tolerance)
+    force: float = 0.05  # giant: per step, times (hand force above force_free_bw, in BW) squared
+    force_free_bw: float = 4.5  # giant: hand force that costs nothing (ordinary giants 3.5-4.5 BW, REFERENCES E4)
+    effort: float = 0.05  # per step, times the effort (mean squared normalised active + passive torque)
+    success: float = 10.0  # once, at success
+    fall: float = 10.0  # once, on release or a physics error
+
+
+def highbar_v1_handstand_reward(bar_angle_rad: float, hold: float, effort: float, succeeded_now: bool,
+                                fell: bool, weights: HighBarV1RewardWeights) -> tuple[float, dict[str, float]]:
+    """Reward of one HighBar-v1 ``handstand`` / ``handstand_hold`` step. ``hold`` in [0, 1]: 0 outside the
+    handstand; inside it 1 (hold variant) or the slowness ``1 - min(1, |bar angle rate| / 2 rad/s)``
+    (arrival, which needs a rate below 1 rad/s)."""
+    terms = {
+        "upright": weights.upright * 0.5 * (1.0 - math.cos(bar_angle_rad)),
+        "hold": weights.hold * hold,
+        "effort": -weights.effort * effort,
+        "success": weights.success if succeeded_now else 0.0,
+        "fall": -weights.fall if fell else 0.0,
+    }
+    return sum(terms.values()), terms
+
+
+def highbar_v1_giant_reward(angle_advance_rad: float, circling: bool, top_straightness: float, force_bw: float,
+                            effort: float, succeeded_now: bool, fell: bool,
+                            weights: HighBarV1RewardWeights) -> tuple[float, dict[str, float]]:
+    """Reward of one HighBar-v1 ``giant`` step: technique, not speed. ``circling``: the streak of giants is
+    alive (every top so far passed straight, the last one less than ``max_circle_period_s`` ago) - paid per
+    step, so in a fixed-length episode faster circles earn no more; ``top_straightness`` in [0, 1] at a top
+    passage (0 elsewhere); ``force_bw`` the hand force. ``progress`` is potential-based (sums to net turns)."""
+    excess = max(0.0, force_bw - weights.force_free_bw)
+    terms = {
+        "progress": weights.progress * angle_advance_rad / (2.0 * math.pi),
+        "giant": weights.giant if circling else 0.0,
+        "top": weights.top * top_straightness,
+        "force": -weights.force * excess * excess,
+        "effort": -weights.effort * effort,
+        "success": weights.success if succeeded_now else 0.0,
+        "fall": -weights.fall if fell else 0.0,
+    }
+    return sum(terms.values()), terms
+
+
+@dataclass(frozen=True)
 class ImitationRewardWeights:
     """Weights and scales of DeepMimic's imitation reward terms (the published code's values [R28, R29];
     REFERENCES C1). The weights are normalised to sum 1; a weight of 0 switches a term off."""
