@@ -152,7 +152,10 @@ class HighBarEnv(gym.Env):
     hip), active torque x rate), ``grip_moment_nm``; handstand tasks ``hold_time_s``, ``max_hold_s``,
     ``in_handstand``; giant ``circles`` and, one entry per full turn from top to top: ``circle_period_s``,
     ``peak_hand_force_bw``, ``top_shoulder_deg``, ``top_hip_deg`` (at the top passage),
-    ``peak_hip_power_w``, ``peak_shoulder_power_w``, ``circle_straight``.
+    ``peak_hip_power_w``, ``peak_shoulder_power_w``, ``circle_straight``; after the first turn also their
+    episode summaries ``circle_period_mean_s``, ``circle_peak_force_mean_bw``, ``top_angle_max_deg`` (the
+    largest |shoulder| or |hip| at a top), ``peak_hip_power_max_w``, ``peak_shoulder_power_max_w``
+    (``metadata["tb_metrics"]``: logged and evaluated per episode).
 
     ## Model limits
     Those of HighBar-v0 (planar, three segments, knees straight, bar parameters derived or assumed), and:
@@ -192,7 +195,11 @@ class HighBarEnv(gym.Env):
     * v0: first version.
     """
 
-    metadata = {"render_modes": ["rgb_array"], "render_fps": 50, "sport_panel": SPORT_PANEL}
+    # per-episode figures for TensorBoard, enjoy and the zoo cards (giant: over the completed turns)
+    metadata = {"render_modes": ["rgb_array"], "render_fps": 50, "sport_panel": SPORT_PANEL,
+                "tb_metrics": {"circle_period_mean_s": "last", "circle_peak_force_mean_bw": "last",
+                               "top_angle_max_deg": "last", "peak_hip_power_max_w": "last",
+                               "peak_shoulder_power_max_w": "last", "max_hold_s": "last"}}
 
     def __init__(
         self,
@@ -552,6 +559,13 @@ class HighBarEnv(gym.Env):
             info["circles"] = self._circles
             for key in _CIRCLE_KEYS:
                 info[key] = list(self._turns[key])
+            t = self._turns
+            if t["circle_period_s"]:  # summaries over the episode's completed turns (absent before the first)
+                info["circle_period_mean_s"] = float(np.mean(t["circle_period_s"]))
+                info["circle_peak_force_mean_bw"] = float(np.mean(t["peak_hand_force_bw"]))
+                info["top_angle_max_deg"] = max(max(abs(a), abs(b)) for a, b in zip(t["top_shoulder_deg"], t["top_hip_deg"]))
+                info["peak_hip_power_max_w"] = max(t["peak_hip_power_w"])
+                info["peak_shoulder_power_max_w"] = max(t["peak_shoulder_power_w"])
             names: tuple[str, ...] = ("progress", "giant", "top", "force", "effort", "success", "fall")
         else:
             info["hold_time_s"] = self._hold_s
