@@ -12,7 +12,7 @@ Steps (:func:`landmarks_to_clip`):
    the camera-frame translation of the hips per frame is the least-squares solution that projects the
    metric landmarks onto their image positions (pinhole camera, principal point at the centre). Depth
    is the least certain part, so its horizontal path is corrected by the feet: while a foot is in
-   stance (within 5 cm of its floor level and slower than 0.8 m/s) the root moves by minus the foot's
+   stance (within 10 cm of its floor level and moving slower than 0.8 m/s in the picture) the root moves by minus the foot's
    motion relative to the root (the stance foot held fixed); between stances the estimate's own
    velocity is used; and the integrated path is pulled towards the projection estimate below 0.5 Hz
    (complementary filter), so it cannot drift. The absolute scale is MediaPipe's body-size estimate:
@@ -45,7 +45,7 @@ from sportsim.pose.reader import KEY_LANDMARKS, LM, Landmarks
 DEFAULT_CUTOFF_HZ = 6.0  # Winter 2009: 6 Hz low-pass for walking marker data
 DEFAULT_FOV_DEG = 79.0  # diagonal field of view of a phone's main camera (26 mm equivalent)
 ROOT_BLEND_HZ = 0.5  # complementary filter: projection estimate below, foot-held motion above
-STANCE_HEIGHT_M = 0.05
+STANCE_HEIGHT_M = 0.10  # MediaPipe's foot heights scatter by several cm; the speed test does most of the work
 STANCE_SPEED_MPS = 0.8
 MIN_FIT_VISIBILITY = 0.5  # landmarks used for the root projection fit
 SKELETON = "mediapipe_pose"
@@ -98,10 +98,11 @@ def landmarks_to_clip(marks: Landmarks, *, cutoff_hz: float = DEFAULT_CUTOFF_HZ,
     image = lowpass(fill_gaps(marks.image[first:last], ok), marks.fps, cutoff_hz)
     vis = fill_gaps(marks.visibility[first:last], ok)
 
-    trans_cam = _camera_translation(world, image, vis, marks.width_px, marks.height_px, fov_deg)
-    trans_cam = lowpass(trans_cam, marks.fps, cutoff_hz)
+    focal_px = 0.5 * math.hypot(marks.width_px, marks.height_px) / math.tan(math.radians(0.5 * fov_deg))
+    trans_cam = lowpass(_camera_translation(world, image, vis, marks.width_px, marks.height_px, focal_px),
+                        marks.fps, cutoff_hz)
     points = np.einsum("ij,tkj->tki", _CAM_TO_WORLD, world + trans_cam[:, None, :])
-    stance = _stance(points, marks.fps)
+    stance = _stance(points, image, trans_cam[:, 2], focal_px, marks.fps)
     points += (_foot_held_root(points, stance, marks.fps) - points[:, [LM["left_hip"], LM["right_hip"]]].mean(axis=1)
                )[:, None, :]
     clip = _clip(points, stance, marks, first, cutoff_hz, fov_deg)
@@ -120,10 +121,9 @@ def landmarks_to_clip(marks: Landmarks, *, cutoff_hz: float = DEFAULT_CUTOFF_HZ,
 
 # ---- root translation -------------------------------------------------------------------------------
 def _camera_translation(world: np.ndarray, image: np.ndarray, vis: np.ndarray, width: int, height: int,
-                        fov_deg: float) -> np.ndarray:
+                        focal: float) -> np.ndarray:
     """(T, 3) camera-frame position of the landmarks' origin: least squares of the pinhole projection
     u = f (X + tx) / (Z + tz), v = f (Y + ty) / (Z + tz) over the visible landmarks."""
-    focal = 0.5 * math.hypot(width, height) / math.tan(math.radians(0.5 * fov_deg))
     u = image[..., 0] - 0.5 * width
     v = image[..., 1] - 0.5 * height
     w = np.where(vis >= MIN_FIT_VISIBILITY, vis, 0.0) + 1e-6
@@ -138,14 +138,16 @@ def _camera_translation(world: np.ndarray, image: np.ndarray, vis: np.ndarray, w
     return np.linalg.solve(normal, np.einsum("tki,tk,tk->ti", rows, weights, rhs)[..., None])[..., 0]
 
 
-def _stance(points: np.ndarray, fps: float) -> np.ndarray:
-    """(T, 2) stance flags (right, left): the foot's lower point within STANCE_HEIGHT_M of its floor
-    level (5th height percentile) and slower than STANCE_SPEED_MPS horizontally."""
+def _stance(points: np.ndarray, image: np.ndarray, depth_m: np.ndarray, focal_px: float, fps: float) -> np.ndarray:
+    """(T, 2) stance flags (right, left): the foot (heel and foot index) within STANCE_HEIGHT_M of its
+    floor level (5th height percentile) and moving slower than STANCE_SPEED_MPS in the picture (image
+    speed scaled to metres at the person's depth: the static camera sees a planted foot stand still,
+    more reliably than the metric landmarks' depth)."""
     flags = []
     for side in ("right", "left"):
-        foot = points[:, [LM[f"{side}_heel"], LM[f"{side}_foot_index"]]]
-        low = foot[..., 2].min(axis=1)
-        speed = np.linalg.norm(np.gradient(foot.mean(axis=1)[:, :2], axis=0), axis=-1) * fps
+        heel_toe = [LM[f"{side}_heel"], LM[f"{side}_foot_index"]]
+        low = points[:, heel_toe, 2].min(axis=1)
+        speed = np.linalg.norm(np.gradient(image[:, heel_toe].mean(axis=1), axis=0), axis=-1) * fps * depth_m / focal_px
         flags.append((low - np.percentile(low, 5.0) < STANCE_HEIGHT_M) & (speed < STANCE_SPEED_MPS))
     return np.stack(flags, axis=1)
 
