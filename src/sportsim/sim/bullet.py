@@ -1,26 +1,31 @@
 """PyBullet behind the engine seam: the MuJoCo model's humanoid, stepped by Bullet's Featherstone solver.
 
 The MuJoCo model stays the one source of truth. :class:`PyBulletEngine` loads a URDF written from the
-compiled :class:`mujoco.MjModel` (:mod:`sportsim.sim.urdf`), and at every call of :meth:`step` reads the
-actuation from the model and the data - each position actuator's stiffness ``gainprm[0]`` (= -
-``biasprm[1]``), its damping ``-biasprm[2]`` plus the joint's ``dof_damping``, its ``forcerange`` (also
-an asymmetric or per-step one) and the targets in ``ctrl`` - so any change to the MuJoCo humanoid reaches
-PyBullet with no second model. After stepping, the state is written back into the ``MjData`` (``qpos``,
-``qvel``, ``time``), the MuJoCo kinematics and collision run on it, and everything an env reads by name
-(body positions, sites, velocities, contacts for the fall test) describes the PyBullet state.
+compiled :class:`mujoco.MjModel` (:mod:`sportsim.sim.urdf`), and at every physics step reads the
+actuation from the model and the data - each position actuator's stiffness ``gainprm[0]`` (=
+``-biasprm[1]``), its damping ``-biasprm[2]``, the joints' ``dof_damping`` and ``dof_armature``, the
+actuator's ``forcerange`` (asymmetric or rewritten every step, as it may be) and the targets in ``ctrl``
+- so any change to the MuJoCo humanoid reaches PyBullet with no second model. After stepping, the state
+is written back into the ``MjData`` (``qpos``, ``qvel``, ``time``), MuJoCo's kinematics and collision
+run on it, and everything an env reads by name (body positions, sites, velocities, contacts for the
+fall test) describes the PyBullet state.
 
-Servos: Bullet's stable PD (``STABLE_PD_CONTROL``, Tan et al. 2011, the controller of PyBullet's
-DeepMimic port [R29]): torque = Kp (target - q - dt qdot) - Kd qdot_next, clipped per dof to the
-force limit; the damping is implicit, as MuJoCo's ``implicitfast``. Ball-joint targets are the
-rotation vectors in ``ctrl`` turned into quaternions; an asymmetric ``forcerange`` is applied by
-choosing, per dof and physics step, the bound on the side of the explicit PD torque.
+Servos (:meth:`PyBulletEngine._servo_torques`): MuJoCo's position servo, force = clip(Kp (target - q) -
+Kv qdot, forcerange), plus the passive joint damping, with the damping integrated implicitly as MuJoCo's
+``implicitfast`` does - applied to the velocity at the end of the step, predicted from the equations
+of motion of the same model (MuJoCo's mass matrix and bias forces) with the contact points of the last
+step that push held still (an active set) and saturated servos as constant forces. Without the contacts
+in the prediction the stance ankle would lose its stiffness (its damping would act on a free foot); a
+plain explicit PD needs a 0.25 ms step (see ``envs/humanoid.xml``). Bullet has no joint armature: the
+prediction includes it and the torque adds ``-armature x qddot``, so the limbs respond with MuJoCo's
+inertia. (PyBullet's own ``STABLE_PD_CONTROL`` is no substitute: it rebuilds each link's inertia from
+its collision shape, and on this humanoid its damping diverges at any step.)
 
 Contact: Bullet's (rigid, with its own ERP/CFM), friction = MuJoCo's sliding friction of each geom
 (Bullet multiplies the two bodies' coefficients; the floor gets 1, so the product is MuJoCo's maximum).
-
-What differs from MuJoCo and cannot be carried over: MuJoCo's joint armature (no Bullet equivalent),
-ball-joint cone limits (Bullet's spherical joints have none; hinge ranges are kept), the soft contact
-model (solref/solimp) and MuJoCo's elliptic friction cone.
+What differs from MuJoCo and is not carried over: ball-joint cone limits (Bullet's spherical joints have
+none; hinge ranges are kept, as hard limits), MuJoCo's soft contacts (solref/solimp) and elliptic
+friction cone.
 """
 
 from __future__ import annotations
@@ -45,7 +50,6 @@ _J = mujoco.mjtJoint
 # points on one rigid foot are redundant constraints); 1/kg-scale, far below any body's inverse mass
 _CONTACT_REGULARISATION = 1e-6
 _PREDICTION_ITERATIONS = 6  # re-solves for servos reaching their limits and contact points letting go
-_UNLIMITED_NM = 1.0e6  # force limit for an actuator without forcerange
 
 
 def require_pybullet():
@@ -57,14 +61,6 @@ def require_pybullet():
 
 def _xyzw(q) -> list[float]:
     return [float(q[1]), float(q[2]), float(q[3]), float(q[0])]
-
-
-def _rotvec_to_quat(v: np.ndarray) -> np.ndarray:
-    """Unit quaternions (w-first) of rotation vectors (..., 3)."""
-    angle = np.linalg.norm(v, axis=-1, keepdims=True)
-    half = 0.5 * angle
-    scale = np.where(angle > 1e-12, np.sin(half) / np.maximum(angle, 1e-12), 0.5)
-    return np.concatenate([np.cos(half), v * scale], axis=-1)
 
 
 def _right_product(p: np.ndarray) -> np.ndarray:
@@ -230,13 +226,11 @@ class PyBulletEngine:
 
     # -- actuation and stepping ------------------------------------------------------------------------
     def _servo_torques(self, dt: float) -> np.ndarray:
-        """Stable PD (Tan et al. 2011) torques per dof for the state in ``data``: each servo's position
-        error predicted at the end of the step, q + dt qdot, and the damping (the actuator's, plus the
-        joint's passive one) applied to the next velocity, qdot + dt qddot, with qddot from the equations
-        of motion (MuJoCo's mass matrix and bias forces of the same model, less the armature Bullet does
-        not have). Only the actuator's part is clipped to its ``forcerange``, as in MuJoCo; a servo at its
-        limit is a constant force in the prediction (solved again until the set of saturated servos
-        settles), so that the damping never pushes against the limited servo."""
+        """Joint torques per dof for the state in ``data`` (module docstring): servo force Kp (target - q)
+        - Kv qdot_next, clipped to ``forcerange``, passive damping -D qdot_next, and -armature x qddot,
+        with qdot_next = qdot + dt qddot from M qddot = tau - bias + J^T lambda, the contact points of the
+        last step held still. Re-solved (at most ``_PREDICTION_ITERATIONS`` times) until the set of
+        saturated servos (constant forces in the prediction) and of pushing contacts settles."""
         m, d = self.model, self.data
         mujoco.mj_kinematics(m, d)
         mujoco.mj_comPos(m, d)
@@ -250,11 +244,11 @@ class PyBulletEngine:
         kp, kv = m.actuator_gainprm[:, 0], -m.actuator_biasprm[:, 2]
         damping = m.dof_damping
         v_act = v[act]
-        err = d.ctrl - (d.actuator_length + dt * v_act)
+        err = d.ctrl - d.actuator_length
         limited = m.actuator_forcelimited.astype(bool)
         low = np.where(limited, m.actuator_forcerange[:, 0], -np.inf)
         high = np.where(limited, m.actuator_forcerange[:, 1], np.inf)
-        mass[self._diag] += dt * damping - m.dof_armature
+        mass[self._diag] += dt * damping
         base_rhs = -self._bias - damping * v
         jac = self._contact_jacobian()  # 3 rows per contact point: normal, two tangents
         active = np.ones(0 if jac is None else len(jac) // 3, dtype=bool)
@@ -287,7 +281,7 @@ class PyBulletEngine:
             saturated, bound = now, clipped
             active &= ~pulling
         force = np.where(saturated, bound, servo)
-        tau = -damping * v_next
+        tau = -damping * v_next - m.dof_armature * acc
         tau[act] += force
         d.actuator_force[:] = force
         return tau
