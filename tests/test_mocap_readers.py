@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 import yaml
 
+from sportsim.mocap.validate import validate
 from sportsim.errors import MocapError
 from sportsim.mocap import Clip, load_clip, quat, read_bvh, read_deepmimic, read_mvnx
 from sportsim.mocap.skeletons import (
@@ -627,6 +628,16 @@ def _animated_child_bvh() -> str:
 
 
 TINY = _tiny_bvh()
+def test_extra_rows_are_ignored_with_a_note_missing_rows_are_an_error(tmp_path: Path) -> None:
+    clip = read_bvh(_write(tmp_path / "extra.bvh", TINY.replace("Frames: 3", "Frames: 2")))
+    assert clip.n_frames == 2
+    assert clip.meta["extra_rows"].startswith("1 motion rows after the 2 announced by 'Frames:' (line 22)")
+    report = validate(clip)
+    assert any(r.check == "frame count" and r.status == "warning" for r in report.rows)
+    with pytest.raises(MocapError, match="file ends after 3 motion rows but 'Frames: 4'"):
+        read_bvh(_write(tmp_path / "short.bvh", TINY.replace("Frames: 3", "Frames: 4")))
+
+
 BAD_BVH = {
     "empty": ("", "line 1: empty file"),
     "whitespace only": ("  \n\n", "line 1: empty file"),
@@ -642,7 +653,9 @@ BAD_BVH = {
     "negative frames": (TINY.replace("Frames: 3", "Frames: -3"), "line 22: 'Frames:' must be a non-negative"),
     "zero frames": (TINY.replace("Frames: 3", "Frames: 0"), "line 22: 'Frames: 0'"),
     "huge frames": (TINY.replace("Frames: 3", "Frames: 99999999999999"), "announces 99999999999999"),
-    "more rows than frames": (TINY.replace("Frames: 3", "Frames: 2"), "line 26: more motion rows"),
+    "tiny frame time": (TINY.replace("0.0333333", "1e-300"), "line 23: 'Frame Time: 1e-300' s is not a capture rate"),
+    "huge frame time": (TINY.replace("0.0333333", "1e300"), "line 23: 'Frame Time: 1e300' s is not a capture rate"),
+    "line of a gigabyte": (TINY.replace("MOTION", "MOTION " + "9" * (5 << 20)), "line 21: longer than 4 MiB"),
     "fractional frames": (TINY.replace("Frames: 3", "Frames: 2.5"), "line 22: 'Frames:'"),
     "zero frame time": (TINY.replace("0.0333333", "0"), "line 23: 'Frame Time:' must be a positive"),
     "negative frame time": (TINY.replace("0.0333333", "-0.01"), "line 23: 'Frame Time:' must be a positive"),

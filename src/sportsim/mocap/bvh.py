@@ -8,41 +8,60 @@ Semantics (the ones bvhio, Blender and most exporters share):
   Namco writes 6 channels on every joint) become that joint's offset. A static root whose only child
   carries the motion (Bandai's ``joint_Root`` above ``Hips``) is folded into that child, which then
   becomes the clip's root (recorded in ``meta["folded_root"]``).
-- Files are Y-up. sportsim is Z-up: every vector goes through a +90 degree rotation about X,
-  ``(x, y, z) -> (x, -z, y)``, and every joint rotation is conjugated by it (``C q C^-1``), so the
-  rest pose stays upright and world positions are exactly the file's positions rotated by ``C``.
-- Units: ``units="auto"`` uses the detected skeleton family's unit (CMU: CMU units x 0.056444; SFU:
-  inches; Bandai Namco and Xsens: cm) and, for unknown skeletons or an implausible size, the unit
-  among m/cm/mm/inch that gives a rest-pose extent closest to 1.7 m. A unit name or a float
-  (metres per file unit) overrides it.
+- Skeleton: a built-in layout or a user map (``skeletons=``) by joint names, else the humanoid found by
+  structure (:mod:`sportsim.mocap.structure`), kept in ``meta["canonical_map"]``; a rig that is not a
+  humanoid keeps the reason in ``meta["skeleton_problem"]`` (retargeting then refuses it in one line).
+- Up axis: BVH says Y up, but exporters write Z up (MakeHuman, Blender scenes) or anything else. With
+  ``up="auto"`` the axis the body stands along in the motion (:func:`sportsim.mocap.axes.detect_up_axis`;
+  the rest pose where the motion is unclear, Y where both are) is taken as up; a signed axis ("+Z")
+  overrides it. Every vector goes through the rotation ``C`` taking that axis to +Z (for Y up the
+  +90 degree turn about X, ``(x, y, z) -> (x, -z, y)``) and every joint rotation is conjugated by it
+  (``C q C^-1``), so world positions are exactly the file's positions rotated by ``C``.
+- Units: ``units="auto"`` uses the built-in layout's unit (CMU: CMU units x 0.056444; SFU: inches;
+  Bandai Namco and Xsens: cm) and otherwise the unit among m/dm/cm/mm/inch/CMU that makes the legs
+  (thigh + shank) closest to a typical adult's, or for a skeleton without recognised legs the one
+  that gives a rest-pose extent closest to 1.7 m. A unit name or a float (metres per file unit)
+  overrides it. ``meta`` records the unit and the up axis and why.
+- Frames: exactly the announced ``Frames:`` rows are read; rows after them are ignored and counted in
+  ``meta["extra_rows"]`` (the validation warns), missing rows are an error. ``Frame Time`` must lie
+  in [:data:`MIN_FRAME_TIME_S`, :data:`MAX_FRAME_TIME_S`].
+- Memory: the file is streamed line by line (lines longer than :data:`MAX_LINE_BYTES` are refused), so
+  a garbage file fails at its first bad line without being read whole.
 
 Every failure is a :class:`MocapError` naming the file and, where it applies, the line.
 """
 
 from __future__ import annotations
 
+import json
 import math
 import os
 from dataclasses import dataclass
-from itertools import chain
 from pathlib import Path
-from typing import Iterable
+from typing import BinaryIO, Iterable
 
 import numpy as np
 
 from sportsim.errors import MocapError
-from sportsim.mocap import quat
+from sportsim.mocap import axes, quat
 from sportsim.mocap.clip import Clip, nominal_fps
 from sportsim.mocap.skeletons import UNITS_M, SkeletonMap, match_skeleton
+from sportsim.mocap.structure import recognise
 
-Y_UP_TO_Z_UP = quat.from_axis_angle(np.array([1.0, 0.0, 0.0]), np.pi / 2)  # (x, y, z) -> (x, -z, y)
+Y_UP_TO_Z_UP = axes.to_z_up("+Y")  # (x, y, z) -> (x, -z, y)
 TRANSLATION_TOL_M = 1e-4  # translation channels varying less than this count as constant
 STATIC_ROOT_TOL = 1e-9  # a root whose quaternions and positions (m) vary less than this is static
-HUMAN_EXTENT_M = 1.7  # typical rest-pose extent (height or arm span) for unit guessing
+HUMAN_EXTENT_M = 1.7  # typical rest-pose extent (height or arm span) for unit guessing without legs
 PLAUSIBLE_EXTENT_M = (0.5, 3.0)
+MAX_LINE_BYTES = 4 << 20  # a longer line is not BVH text (the widest real rows are ~100 kB)
+MIN_FRAME_TIME_S, MAX_FRAME_TIME_S = 1e-5, 10.0  # 100 kHz .. 0.1 Hz
+MOTION_AXIS_DEG = 30.0  # the motion's body direction this close to an axis decides the up axis ...
+REST_AXIS_DEG = 10.0  # ... else a rest pose standing this close to one
+MAX_EXTRA_ROWS_COUNTED = 100_000
 _AUTO_UNITS = ("m", "cm", "mm", "inch")
 _CHANNELS = {f"{axis}{kind}": (kind, axis) for axis in "XYZ" for kind in ("position", "rotation")}
 _CHANNELS_LOWER = {name.lower(): name for name in _CHANNELS}
+_ROW_CHUNK_VALUES = 1 << 20
 
 
 @dataclass
@@ -63,78 +82,124 @@ class _Hierarchy:
 
 
 def read_bvh(path: str | os.PathLike[str], units: str | float = "auto",
-             skeletons: Iterable[SkeletonMap] = ()) -> Clip:
-    """Read a BVH file into a :class:`Clip` (Z-up, metres). See the module docstring for semantics."""
+             skeletons: Iterable[SkeletonMap] = (), up: str = "auto") -> Clip:
+    """Read a BVH file into a :class:`Clip` (Z-up, metres). See the module docstring for semantics.
+    ``up``: "auto" or the file's signed up axis ("+Y", "+Z", "-X", ...)."""
     path = Path(path)
+    if up != "auto" and up not in axes.AXES:
+        raise MocapError(f"{path}: up must be 'auto' or one of {', '.join(axes.AXES)}, got {up!r}")
     try:
-        return _read(path, units, tuple(skeletons))
+        with open(path, "rb") as handle:
+            return _read(path, handle, units, tuple(skeletons), up)
     except MocapError:
         raise
+    except OSError as exc:
+        raise MocapError(f"{path}: cannot read file: {exc.strerror or exc}") from exc
     except Exception as exc:  # a reader reports every failure as MocapError, never a raw exception
         raise MocapError(f"{path}: cannot read BVH: {type(exc).__name__}: {exc}") from exc
 
 
-def _read(path: Path, units: str | float, skeletons: tuple[SkeletonMap, ...]) -> Clip:
-    lines = _read_lines(path)
+def _read(path: Path, handle: BinaryIO, units: str | float, skeletons: tuple[SkeletonMap, ...], up: str) -> Clip:
+    lines = _Lines(handle, path)
     tokens = _Tokens(lines, path)
     hierarchy = _parse_hierarchy(tokens)
     n_frames, frames_line, frame_time_s = _parse_motion_header(tokens)
-    values = _parse_rows(lines, tokens.next_line_index(), n_frames, frames_line, hierarchy.n_channels, path)
+    tokens.end_of_header()
+    values, extra = _parse_rows(lines, n_frames, frames_line, hierarchy.n_channels, path)
 
     names = [j.name for j in hierarchy.joints]
     layout = match_skeleton(names, skeletons)
-    scale, unit_name = _resolve_units(units, layout, hierarchy, path)
-    clip_parts = _assemble(hierarchy, values, scale, path)
-
-    meta = {
-        "format": "bvh",
-        "unit": unit_name,
-        "m_per_file_unit": repr(scale),
-        "frame_time_s": repr(frame_time_s),
-        "up_axis": "file Y-up rotated to Z-up: (x, y, z) -> (x, -z, y)",
-        "skeleton_layout": layout.name if layout else "unknown",
-        **clip_parts.pop("meta"),
-    }
-    return Clip(fps=nominal_fps(frame_time_s), source=str(path), skeleton=layout.family if layout else "unknown",
-                meta=meta, **clip_parts)
+    recognition = None
+    if layout is not None:
+        canonical = dict(layout.canonical)
+    else:
+        recognition = recognise(names, [j.parent for j in hierarchy.joints],
+                                np.array([j.offset for j in hierarchy.joints]), hierarchy.end_sites)
+        canonical = {c: names[i] for c, i in recognition.canonical.items()}
+    scale, unit_name = _resolve_units(units, layout, hierarchy, canonical, path)
+    parts = _assemble(hierarchy, values, scale, path)
+    meta: dict[str, str] = {"format": "bvh", "unit": unit_name, "m_per_file_unit": repr(scale),
+                            "frame_time_s": repr(frame_time_s), **parts.pop("meta")}
+    index = {name: i for i, name in enumerate(parts["joint_names"])}
+    idx = {c: index[n] for c, n in canonical.items() if n in index}
+    up_axis, meta["up_axis"] = _up_axis(up, parts, idx, hierarchy)
+    problem = recognition.problem if recognition is not None else ""
+    if idx and not problem and layout is None:
+        problem = axes.quadruped_problem(_sampled_positions(parts), idx)
+        if problem and "translation_error" in meta:
+            raise MocapError(f"{path}: {problem}")
+    if "translation_error" in meta:
+        raise MocapError(meta["translation_error"])
+    _to_z_up(parts, axes.to_z_up(up_axis))
+    if extra:
+        meta["extra_rows"] = extra
+    if layout is not None:
+        skeleton, meta["skeleton_layout"] = layout.family, layout.name
+    elif recognition is not None and not problem:
+        skeleton, meta["skeleton_layout"] = recognition.name, "structural"
+        meta["canonical_map"] = json.dumps(canonical)
+    else:
+        skeleton, meta["skeleton_layout"] = "unknown", "unknown"
+        if problem:
+            meta["skeleton_problem"] = problem
+    return Clip(fps=nominal_fps(frame_time_s), source=str(path), skeleton=skeleton, meta=meta, **parts)
 
 
 # ---- text ---------------------------------------------------------------------------------
-def _read_lines(path: Path) -> list[str]:
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise MocapError(f"{path}: cannot read file: {exc.strerror or exc}") from exc
-    if not data.strip():
-        raise MocapError(f"{path}: line 1: empty file, expected a BVH 'HIERARCHY'")
-    data = data.removeprefix(b"\xef\xbb\xbf")  # UTF-8 byte-order mark
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        raise MocapError(f"{path}: line {line}: not UTF-8 text (byte 0x{data[exc.start]:02x})") from exc
-    return text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+class _Lines:
+    """The file's lines, decoded one at a time (bounded memory), with their 1-based numbers."""
+
+    def __init__(self, handle: BinaryIO, path: Path) -> None:
+        self.handle, self.path = handle, path
+        self.number = 0
+        self.pending: list[str] = []  # further lines of a CR-only line ending
+
+    def readline(self) -> str | None:
+        if self.pending:
+            self.number += 1
+            return self.pending.pop(0)
+        raw = self.handle.readline(MAX_LINE_BYTES + 1)
+        if not raw:
+            return None
+        self.number += 1
+        if len(raw) > MAX_LINE_BYTES:
+            raise MocapError(f"{self.path}: line {self.number}: longer than {MAX_LINE_BYTES >> 20} MiB: not BVH text")
+        if self.number == 1:
+            raw = raw.removeprefix(b"\xef\xbb\xbf")  # UTF-8 byte-order mark
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise MocapError(f"{self.path}: line {self.number}: not UTF-8 text (byte 0x{raw[exc.start]:02x})") from exc
+        text = text.rstrip("\n").rstrip("\r")
+        if "\r" in text:  # old Mac line ends: one physical line holds several
+            first, *rest = text.split("\r")
+            self.pending.extend(rest)
+            return first
+        return text
 
 
 class _Tokens:
     """Whitespace-separated tokens with their 1-based line numbers, read lazily line by line."""
 
-    def __init__(self, lines: list[str], path: Path) -> None:
+    def __init__(self, lines: _Lines, path: Path) -> None:
         self.lines, self.path = lines, path
-        self.index = -1  # current line (0-based)
         self.tokens: list[str] = []
         self.k = 0
+        self.seen = False
 
     @property
     def line(self) -> int:
-        return self.index + 1
+        return self.lines.number
 
     def next(self, expected: str) -> str:
         while self.k >= len(self.tokens):
-            self.index += 1
-            if self.index >= len(self.lines):
-                raise MocapError(f"{self.path}: line {len(self.lines)}: unexpected end of file, expected {expected}")
-            self.tokens, self.k = self.lines[self.index].split(), 0
+            text = self.lines.readline()
+            if text is None:
+                if not self.seen:
+                    raise MocapError(f"{self.path}: line 1: empty file, expected a BVH 'HIERARCHY'")
+                raise MocapError(f"{self.path}: line {self.line}: unexpected end of file, expected {expected}")
+            self.tokens, self.k = text.split(), 0
+        self.seen = True
         self.k += 1
         return self.tokens[self.k - 1]
 
@@ -158,11 +223,10 @@ class _Tokens:
             raise self.error(f"{what} is not finite ({token})")
         return value
 
-    def next_line_index(self) -> int:
-        """Index of the first line not yet read; the rest of the current line must be empty."""
+    def end_of_header(self) -> None:
+        """The rest of the current line (the Frame Time line) must be empty."""
         if self.k < len(self.tokens):
             raise self.error(f"unexpected {_show(self.tokens[self.k])} after the MOTION header")
-        return self.index + 1
 
     def error(self, message: str) -> MocapError:
         return MocapError(f"{self.path}: line {self.line}: {message}")
@@ -265,6 +329,9 @@ def _parse_motion_header(tokens: _Tokens) -> tuple[int, int, float]:
         raise tokens.error(f"'Frame Time:' must be a number, got {_show(frame_time)}") from None
     if not (math.isfinite(frame_time_s) and frame_time_s > 0):
         raise tokens.error(f"'Frame Time:' must be a positive number of seconds, got {frame_time}")
+    if not MIN_FRAME_TIME_S <= frame_time_s <= MAX_FRAME_TIME_S:
+        raise tokens.error(f"'Frame Time: {frame_time}' s is not a capture rate (allowed {MIN_FRAME_TIME_S:g} to "
+                           f"{MAX_FRAME_TIME_S:g} s per frame)")
     return n_frames, frames_line, frame_time_s
 
 
@@ -276,51 +343,73 @@ def _header_value(tokens: _Tokens, label: str) -> str:
     return token[len(label):] or tokens.next(f"a value after '{label}'")
 
 
-def _parse_rows(lines: list[str], start: int, n_frames: int, frames_line: int, n_channels: int,
-                path: Path) -> np.ndarray:
-    """(T, C) channel values; checks every row's width and value, names the line of any fault."""
-    rows: list[list[str]] = []
+def _parse_rows(lines: _Lines, n_frames: int, frames_line: int, n_channels: int,
+                path: Path) -> tuple[np.ndarray, str]:
+    """(T, C) channel values of the announced frames, streamed; checks every row's width and value and
+    names the line of any fault. Also a note on rows after the announced ones ('' if none)."""
+    blocks: list[np.ndarray] = []
+    words: list[str] = []
     row_lines: list[int] = []
-    for index in range(start, len(lines)):
-        words = lines[index].split()
-        if not words:
+    rows, extra, first_extra, last = 0, 0, 0, frames_line
+    while True:
+        text = lines.readline()
+        if text is None:
+            break
+        row = text.split()
+        if not row:
             continue
-        if len(rows) == n_frames:
-            raise MocapError(f"{path}: line {index + 1}: more motion rows than 'Frames: {n_frames}' "
-                             f"(line {frames_line}) announces")
-        if len(words) != n_channels:
-            raise MocapError(f"{path}: line {index + 1}: expected {n_channels} values, got {len(words)}")
-        rows.append(words)
-        row_lines.append(index + 1)
-    if len(rows) < n_frames:
-        last = row_lines[-1] if row_lines else start
-        raise MocapError(f"{path}: line {last}: file ends after {len(rows)} motion rows but 'Frames: "
+        if rows == n_frames:
+            extra += 1
+            first_extra = first_extra or lines.number
+            if extra >= MAX_EXTRA_ROWS_COUNTED:
+                break
+            continue
+        if len(row) != n_channels:
+            raise MocapError(f"{path}: line {lines.number}: expected {n_channels} values, got {len(row)}")
+        words.extend(row)
+        row_lines.append(lines.number)
+        rows, last = rows + 1, lines.number
+        if len(words) >= _ROW_CHUNK_VALUES:
+            blocks.append(_to_numbers(words, row_lines, n_channels, path))
+            words, row_lines = [], []
+    if rows < n_frames:
+        raise MocapError(f"{path}: line {last}: file ends after {rows} motion rows but 'Frames: "
                          f"{n_frames}' (line {frames_line}) announces {n_frames}: truncated file?")
-    if n_channels == 0:
-        return np.zeros((n_frames, 0))
+    if row_lines:
+        blocks.append(_to_numbers(words, row_lines, n_channels, path))
+    values = np.concatenate(blocks) if blocks else np.zeros((n_frames, 0))
+    note = ""
+    if extra:
+        more = "at least " if extra >= MAX_EXTRA_ROWS_COUNTED else ""
+        note = (f"{more}{extra} motion rows after the {n_frames} announced by 'Frames:' (line {frames_line}) were "
+                f"ignored (from line {first_extra})")
+    return values, note
+
+
+def _to_numbers(words: list[str], row_lines: list[int], n_channels: int, path: Path) -> np.ndarray:
     try:
-        values = np.array(list(chain.from_iterable(rows)), dtype=np.float64)
+        values = np.array(words, dtype=np.float64)
     except ValueError:
-        for words, line in zip(rows, row_lines):
-            for column, word in enumerate(words):
+        for row, line in enumerate(row_lines):
+            for column, word in enumerate(words[row * n_channels:(row + 1) * n_channels]):
                 try:
                     float(word)
                 except ValueError:
                     raise MocapError(f"{path}: line {line}: value {column + 1} is not a number: "
                                      f"{_show(word)}") from None
         raise
-    values = values.reshape(n_frames, n_channels)
+    values = values.reshape(len(row_lines), n_channels)
     bad = ~np.isfinite(values)
     if bad.any():
         row, column = (int(i) for i in np.argwhere(bad)[0])
         raise MocapError(f"{path}: line {row_lines[row]}: value {column + 1} is not finite "
-                         f"({rows[row][column]})")
+                         f"({words[row * n_channels + column]})")
     return values
 
 
 # ---- units -------------------------------------------------------------------------------------
 def _resolve_units(units: str | float, layout: SkeletonMap | None, hierarchy: _Hierarchy,
-                   path: Path) -> tuple[float, str]:
+                   canonical: dict[str, str], path: Path) -> tuple[float, str]:
     if isinstance(units, (int, float)) and not isinstance(units, bool):
         scale = float(units)
         if not (math.isfinite(scale) and scale > 0):
@@ -335,17 +424,38 @@ def _resolve_units(units: str | float, layout: SkeletonMap | None, hierarchy: _H
         scale = UNITS_M[layout.bvh_unit]
         if PLAUSIBLE_EXTENT_M[0] <= extent * scale <= PLAUSIBLE_EXTENT_M[1]:
             return scale, f"{layout.bvh_unit} ({layout.family} skeleton)"
+    leg = _leg_length(hierarchy, canonical)
+    if leg > 0:
+        name, scale = axes.guess_unit(leg)
+        return scale, f"{name} (guessed from the leg length, {leg:.4g} file units)"
     if extent <= 0:
         return 1.0, "m (degenerate skeleton, assumed)"
     best = min(_AUTO_UNITS, key=lambda u: abs(math.log(extent * UNITS_M[u] / HUMAN_EXTENT_M)))
     return UNITS_M[best], f"{best} (guessed from the rest-pose extent {extent:.4g} file units)"
 
 
-def _rest_extent(hierarchy: _Hierarchy) -> float:
-    """Largest side of the bounding box of the rest pose (all rotations zero), in file units."""
+def _leg_length(hierarchy: _Hierarchy, canonical: dict[str, str]) -> float:
+    """Mean thigh + shank length in the rest pose (file units), 0 without both legs."""
+    index = {j.name: i for i, j in enumerate(hierarchy.joints)}
+    keys = [f"{s}_{p}" for s in "lr" for p in ("hip", "knee", "ankle")]
+    if not all(canonical.get(k) in index for k in keys):
+        return 0.0
+    points = _rest_points(hierarchy)
+    p = {k: points[index[canonical[k]]] for k in keys}
+    return float(np.mean([np.linalg.norm(p[f"{s}_knee"] - p[f"{s}_hip"]) + np.linalg.norm(p[f"{s}_ankle"] - p[f"{s}_knee"])
+                          for s in "lr"]))
+
+
+def _rest_points(hierarchy: _Hierarchy) -> np.ndarray:
     points = np.zeros((len(hierarchy.joints), 3))
     for j, joint in enumerate(hierarchy.joints[1:], start=1):
         points[j] = points[joint.parent] + joint.offset
+    return points
+
+
+def _rest_extent(hierarchy: _Hierarchy) -> float:
+    """Largest side of the bounding box of the rest pose (all rotations zero), in file units."""
+    points = _rest_points(hierarchy)
     sites = [points[j] + offset for j, offset in hierarchy.end_sites]
     allp = np.vstack([points, *sites]) if sites else points
     return float(np.max(allp.max(axis=0) - allp.min(axis=0)))
@@ -407,27 +517,69 @@ def _assemble(h: _Hierarchy, values: np.ndarray, scale: float, path: Path) -> di
         meta["folded_root"] = names[0]
         names = names[1:]
         sites = [(j - 1, o) for j, o in sites]
-    elif varying:
+    elif varying:  # raised by _read once the posture check had its say (a quadruped is refused as such)
         index, spread_m = varying[0]
-        raise MocapError(
+        meta["translation_error"] = (
             f"{path}: line {joints[index].line}: joint {joints[index].name!r} has translation channels that "
             f"vary by {spread_m * 1000:.1f} mm; a Clip stores fixed bone offsets, so only the root (or the "
             "only child of a static root) may translate")
 
-    c = Y_UP_TO_Z_UP
-    c_inv = quat.conjugate(c)
     site_parents = np.array([j for j, _ in sites], dtype=np.int64)
     site_offsets = np.array([o for _, o in sites]).reshape(-1, 3)
-    return {
+    return {  # still in the file's axes: _to_z_up turns them
         "joint_names": tuple(names),
         "parents": parents,
-        "offsets_m": quat.rotate(c, offsets * scale),
-        "root_pos_m": quat.rotate(c, root_pos * scale),
-        "rotations": quat.make_continuous(quat.multiply(quat.multiply(c, rotations), c_inv), axis=0),
+        "offsets_m": offsets * scale,
+        "root_pos_m": root_pos * scale,
+        "rotations": rotations,
         "end_site_parents": site_parents,
-        "end_site_offsets_m": quat.rotate(c, site_offsets * scale),
+        "end_site_offsets_m": site_offsets * scale,
         "meta": meta,
     }
+
+
+def _to_z_up(parts: dict, c: np.ndarray) -> None:
+    """Turn the clip arrays (file axes) by the rotation ``c``: vectors rotated, rotations conjugated."""
+    c_inv = quat.conjugate(c)
+    for key in ("offsets_m", "root_pos_m", "end_site_offsets_m"):
+        parts[key] = quat.rotate(c, parts[key])
+    parts["rotations"] = quat.make_continuous(quat.multiply(quat.multiply(c, parts["rotations"]), c_inv), axis=0)
+
+
+def _sampled_positions(parts: dict) -> np.ndarray:
+    """World joint positions ``(S, J, 3)`` of at most axes.MAX_SAMPLES frames (file axes, metres)."""
+    frames = axes.sample_frames(parts["root_pos_m"].shape[0])
+    local, parents, offsets = parts["rotations"][frames], parts["parents"], parts["offsets_m"]
+    rot = np.empty_like(local)
+    pos = np.empty(local.shape[:2] + (3,))
+    rot[:, 0], pos[:, 0] = local[:, 0], parts["root_pos_m"][frames]
+    for j in range(1, len(parents)):
+        p = parents[j]
+        rot[:, j] = quat.multiply(rot[:, p], local[:, j])
+        pos[:, j] = pos[:, p] + quat.rotate(rot[:, p], offsets[j])
+    return pos
+
+
+def _up_axis(up: str, parts: dict, idx: dict[str, int], hierarchy: _Hierarchy) -> tuple[str, str]:
+    """The file's signed up axis and a note on how it was chosen (module docstring)."""
+    if up != "auto":
+        return up, f"{up} (given)"
+    needed = ("pelvis", "chest", "l_ankle", "r_ankle")
+    if not all(k in idx for k in needed):
+        return "+Y", "+Y (BVH convention; no legs and trunk recognised to check it)"
+    motion, motion_deg = axes.detect_up_axis(_sampled_positions(parts), idx)
+    rest = np.zeros((len(parts["parents"]), 3))
+    for j in range(1, len(rest)):
+        rest[j] = rest[parts["parents"][j]] + parts["offsets_m"][j]
+    standing, rest_deg = axes.detect_up_axis(rest[None], idx)
+    if motion is not None and motion_deg <= MOTION_AXIS_DEG:
+        agree = "the BVH convention" if motion == "+Y" else "detected"
+        return motion, f"{motion} ({agree}: the body stands {motion_deg:.0f} deg off it in the motion)"
+    if standing is not None and rest_deg <= REST_AXIS_DEG:
+        return standing, f"{standing} (from the rest pose, standing {rest_deg:.0f} deg off it; the motion is unclear)"
+    if motion is not None:
+        return motion, f"{motion} (detected, weakly: the body stands {motion_deg:.0f} deg off it in the motion)"
+    return "+Y", "+Y (BVH convention; the motion and rest pose show no clear up axis)"
 
 
 def _is_static_single_parent(h: _Hierarchy, motion: list, root_pos: np.ndarray, scale: float) -> bool:

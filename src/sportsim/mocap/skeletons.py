@@ -27,9 +27,10 @@ import yaml
 
 from sportsim.errors import MocapError
 
-# metres per file unit; "cmu" is the CMU ASF unit, (1/0.45) inch (CMU FAQ: x 0.056444 -> m)
+# metres per file unit; "cmu" is the CMU ASF unit, (1/0.45) inch (CMU FAQ: x 0.056444 -> m); MakeHuman
+# writes decimetres
 UNITS_M: Mapping[str, float] = MappingProxyType(
-    {"m": 1.0, "cm": 0.01, "mm": 0.001, "inch": 0.0254, "cmu": 0.0254 / 0.45}
+    {"m": 1.0, "dm": 0.1, "cm": 0.01, "mm": 0.001, "inch": 0.0254, "cmu": 0.0254 / 0.45}
 )
 MIN_NAME_OVERLAP = 0.75  # Jaccard index a file's joint names need to count as a known layout
 _BUILTIN_FILE = "skeletons.yaml"

@@ -20,6 +20,13 @@ Checks (thresholds are the module constants):
   calibration frames); warning if any.
 * retarget error: mean / max distance of hands, ankles and head from the source's scaled points;
   warning beyond 25 cm.
+* upright start: the body's tilt from vertical (ankles -> pelvis -> neck, :func:`sportsim.mocap.axes.tilt_deg`)
+  over the first second, median; an error beyond 60 deg (a clip lying down or upside down: usually a
+  wrong up axis) unless ``allow_lying`` (``--allow-lying``) says the clip starts lying on purpose.
+* rest pose: a ball joint of the humanoid (chest, neck/head, hips, ankles; not the shoulders, whose
+  range is free) more than 90 deg from its parent and outside its range in most frames: an error (the
+  source's rest pose does not match its skeleton map, e.g. a head folded backwards).
+* frame count: rows after the announced ``Frames:`` (ignored by the reader): a warning.
 """
 
 from __future__ import annotations
@@ -32,9 +39,10 @@ import mujoco
 import numpy as np
 
 from sportsim.errors import MocapError
+from sportsim.mocap import axes
 from sportsim.mocap.clip import Clip
 from sportsim.mocap.retarget import POINT_NAMES, ReferenceMotion, foot_lowest_m, retarget
-from sportsim.mocap.skeletons import SkeletonMap
+from sportsim.mocap.skeletons import SkeletonMap, clip_canonical_indices
 
 MIN_FPS_ERROR, MIN_FPS_WARNING = 10.0, 25.0
 MIN_FRAMES, MIN_DURATION_S = 2, 1.0
@@ -43,7 +51,10 @@ FLOATING_M = 0.02
 ROOT_VERTICAL_SPEED_MPS = 6.0
 SPIKE_SPEED_MPS = 15.0
 RETARGET_ERROR_M = 0.25
-LIMIT_TOL_RAD = 1e-6
+LIMIT_TOL_RAD = math.radians(0.1)  # excesses below what the table can show (0.1 deg) are not violations
+UPRIGHT_MAX_DEG = 60.0
+UPRIGHT_WINDOW_S = 1.0
+REST_MISMATCH_DEG = 90.0
 STATUSES = ("ok", "warning", "error")
 
 
@@ -86,13 +97,17 @@ class Report:
 
 
 def validate(item: Clip | ReferenceMotion, motion: ReferenceMotion | None = None,
-             skeletons: Iterable[SkeletonMap] = ()) -> Report:
-    """Check a clip (retargeted with defaults unless ``motion`` is given) or a reference motion."""
+             skeletons: Iterable[SkeletonMap] = (), allow_lying: bool = False) -> Report:
+    """Check a clip (retargeted with defaults unless ``motion`` is given) or a reference motion.
+    ``allow_lying``: a clip that starts lying down on purpose (no upright-start error)."""
     rows: list[Row] = []
+    skeletons = tuple(skeletons)
     if isinstance(item, Clip):
         source = item.source
         rows += _timing(item.fps, item.n_frames)
         rows.append(_non_finite([item.root_pos_m, item.rotations, item.offsets_m]))
+        if item.meta.get("extra_rows"):
+            rows.append(Row("frame count", item.meta["extra_rows"], "rows = Frames:", "warning"))
         if motion is None:
             try:
                 motion = retarget(item, skeletons=skeletons)
@@ -100,11 +115,21 @@ def validate(item: Clip | ReferenceMotion, motion: ReferenceMotion | None = None
                 rows.append(Row("retargeting", str(exc).splitlines()[0], "succeeds", "error"))
         points, names, fps = item.world_positions(), item.joint_names, item.fps
         rows.append(_root_drift(item.root_pos_m, fps))
+        try:
+            idx = clip_canonical_indices(item, skeletons)
+        except MocapError:
+            idx = {}
+        if all(k in idx for k in ("pelvis", "chest", "l_ankle", "r_ankle")):
+            rows.append(_upright(points, idx, fps, allow_lying))
     else:
         motion, source = item, item.source
         rows += _timing(item.fps, item.n_frames)
         points, names, fps = item.positions_m, POINT_NAMES, item.fps
         rows.append(_root_drift(item.qpos[:, 0:3], fps))
+        idx = {"pelvis": POINT_NAMES.index("pelvis"), "chest": POINT_NAMES.index("chest"),
+               "neck": POINT_NAMES.index("neck"), "l_ankle": POINT_NAMES.index("left_ankle"),
+               "r_ankle": POINT_NAMES.index("right_ankle")}
+        rows.append(_upright(points, idx, fps, allow_lying))
     rows.append(_velocity_spikes(points, names, fps))
     if motion is not None:
         if motion is not item:
@@ -113,13 +138,15 @@ def validate(item: Clip | ReferenceMotion, motion: ReferenceMotion | None = None
             rows.append(_non_finite([motion.qpos, motion.qvel, motion.positions_m, motion.target_positions_m]))
         rows += _feet(motion)
         rows.append(_joint_limits(motion))
+        rows.append(_rest_pose(motion))
         rows.append(_retarget_error(motion))
     return Report(source, tuple(_ordered(rows)))
 
 
 # ---- checks ----------------------------------------------------------------------------------------
-_ORDER = ("frame rate", "duration", "short clip", "NaN/inf", "NaN/inf (retargeted)", "retargeting",
-          "foot penetration", "stance floating", "root drift", "joint limits", "velocity spikes", "retarget error")
+_ORDER = ("frame rate", "duration", "short clip", "frame count", "NaN/inf", "NaN/inf (retargeted)", "retargeting",
+          "upright start", "rest pose", "foot penetration", "stance floating", "root drift", "joint limits",
+          "velocity spikes", "retarget error")
 
 
 def _ordered(rows: list[Row]) -> list[Row]:
@@ -205,6 +232,41 @@ def _joint_limits(motion: ReferenceMotion) -> Row:
     value = (f"{count} joint-frames in {frames} frames; worst {worst} by "
              f"{math.degrees(float(excess[worst].max())):.1f} deg at frame {int(np.argmax(excess[worst]))}")
     return Row("joint limits", value, "0", "warning")
+
+
+def _upright(points_m: np.ndarray, idx: dict[str, int], fps: float, allow_lying: bool) -> Row:
+    window = points_m[: max(1, int(round(UPRIGHT_WINDOW_S * fps)) + 1)]
+    tilt = float(np.median(axes.tilt_deg(window, idx)))
+    value = f"body {tilt:.0f} deg from vertical (median, first {UPRIGHT_WINDOW_S:g} s)"
+    if tilt <= UPRIGHT_MAX_DEG:
+        return Row("upright start", value, f"<= {UPRIGHT_MAX_DEG:g} deg", "ok")
+    if allow_lying:
+        return Row("upright start", value + "; lying start allowed", f"<= {UPRIGHT_MAX_DEG:g} deg", "ok")
+    hint = "upside down" if tilt > 120 else "lying down"
+    return Row("upright start", f"{value}: {hint} - a wrong up axis? (--allow-lying if on purpose)",
+               f"<= {UPRIGHT_MAX_DEG:g} deg", "error")
+
+
+def _rest_pose(motion: ReferenceMotion) -> Row:
+    model = motion.build_model()
+    worst: tuple[float, str] = (0.0, "")
+    for j in range(model.njnt):
+        name = model.joint(j).name
+        if model.jnt_type[j] != mujoco.mjtJoint.mjJNT_BALL or "shoulder" in name:
+            continue
+        adr = model.jnt_qposadr[j]
+        angle = np.degrees(2.0 * np.arccos(np.clip(np.abs(motion.qpos[:, adr]), 0.0, 1.0)))
+        limit = math.degrees(model.jnt_range[j][1]) if model.jnt_limited[j] else 0.0
+        off = (angle > REST_MISMATCH_DEG) & (angle > limit)
+        share = float(np.mean(off))
+        if share > 0.5 and share > worst[0]:
+            worst = (share, f"{name} more than {REST_MISMATCH_DEG:g} deg off its parent in {100 * share:.0f} % "
+                            f"of the frames (median {np.median(angle):.0f} deg): the source's rest pose does not "
+                            "match its skeleton map")
+    if worst[1]:
+        return Row("rest pose", worst[1], f"<= {REST_MISMATCH_DEG:g} deg in most frames", "error")
+    return Row("rest pose", "every joint within 90 deg of its parent in most frames",
+               f"<= {REST_MISMATCH_DEG:g} deg in most frames", "ok")
 
 
 def _retarget_error(motion: ReferenceMotion) -> Row:

@@ -1,0 +1,117 @@
+"""Conventions read from the data: which axis is up, which length unit, and whether the body is a humanoid's.
+
+* **Up axis** (:func:`detect_up_axis`): over the clip (at most :data:`MAX_SAMPLES` frames), the
+  direction from the mid-ankle point to the pelvis and from the pelvis to the neck, each a unit
+  vector, summed; the median of that sum over the frames, compared with the six signed axes. The best
+  axis within :data:`UP_AXIS_MAX_DEG` of it is up; otherwise the file's declared convention stands
+  (BVH: Y up) and the validation reports the clip as lying down.
+* **Rotation to Z up** (:func:`to_z_up`): the proper rotation taking the detected up axis to +Z, and
+  for a Y-up file the one sportsim always used, ``(x, y, z) -> (x, -z, y)``, so a file's forward
+  direction maps the same way for every exporter.
+* **Units** (:func:`guess_unit`): from the leg (thigh + shank) length in file units, the unit among
+  :data:`AUTO_UNITS` that makes it closest to :data:`TYPICAL_LEG_M`.
+* **Humanoid posture** (:func:`quadruped_problem`): a rig whose trunk stays roughly horizontal over
+  its hind legs while its "hands" are as low as its feet (an elephant on a 3ds Max biped) is refused.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Mapping
+
+import numpy as np
+
+from sportsim.mocap import quat
+
+MAX_SAMPLES = 400  # frames looked at (evenly spaced) to detect the up axis
+UP_AXIS_MAX_DEG = 50.0  # the body direction must lie this close to an axis for that axis to count as up
+TYPICAL_LEG_M = 0.85  # thigh + shank of a 1.75 m adult (de Leva); units are chosen to come closest
+AUTO_UNITS = {"m": 1.0, "dm": 0.1, "cm": 0.01, "mm": 0.001, "inch": 0.0254, "cmu": 0.0254 / 0.45}  # = UNITS_M
+QUADRUPED_TRUNK_DEG = 60.0  # trunk this far off the leg axis ...
+QUADRUPED_HAND_HEIGHT = 0.45  # ... and wrists within this fraction of the leg length above the ankles
+AXES = {"+X": (0, 1.0), "-X": (0, -1.0), "+Y": (1, 1.0), "-Y": (1, -1.0), "+Z": (2, 1.0), "-Z": (2, -1.0)}
+
+
+def _unit(v: np.ndarray) -> np.ndarray:
+    norm = np.linalg.norm(v, axis=-1, keepdims=True)
+    return np.divide(v, norm, out=np.zeros_like(v), where=norm > 1e-12)
+
+
+def sample_frames(n_frames: int) -> np.ndarray:
+    """Indices of at most :data:`MAX_SAMPLES` evenly spaced frames."""
+    return np.unique(np.linspace(0, n_frames - 1, min(n_frames, MAX_SAMPLES)).round().astype(int))
+
+
+def body_up(points: np.ndarray, idx: Mapping[str, int]) -> np.ndarray:
+    """``(T, 3)`` unit 'up the body' vectors: ankles->pelvis plus pelvis->neck, normalised."""
+    pelvis = points[:, idx["pelvis"]]
+    ankles = 0.5 * (points[:, idx["l_ankle"]] + points[:, idx["r_ankle"]])
+    top = points[:, idx.get("neck", idx["chest"])]
+    return _unit(_unit(pelvis - ankles) + _unit(top - pelvis))
+
+
+def detect_up_axis(points: np.ndarray, idx: Mapping[str, int]) -> tuple[str | None, float]:
+    """The signed axis ('+Y', '+Z', ...) the body stands along, or None if it lies along none of them,
+    and the angle (deg) between the body's median direction and that axis."""
+    direction = np.median(body_up(points, idx), axis=0)
+    if not np.all(np.isfinite(direction)) or np.linalg.norm(direction) < 1e-9:
+        return None, 180.0
+    direction = direction / np.linalg.norm(direction)
+    best = max(AXES, key=lambda a: AXES[a][1] * direction[AXES[a][0]])
+    axis, sign = AXES[best]
+    angle = math.degrees(math.acos(float(np.clip(sign * direction[axis], -1.0, 1.0))))
+    return (best if angle <= UP_AXIS_MAX_DEG else None), angle
+
+
+def to_z_up(up: str) -> np.ndarray:
+    """Unit quaternion of the proper rotation taking the file's ``up`` axis to +Z."""
+    x, y, z = np.eye(3)
+    if up == "+Z":
+        return quat.IDENTITY.copy()
+    if up == "+Y":  # (x, y, z) -> (x, -z, y): sportsim's BVH convention since the first reader
+        return quat.from_axis_angle(x, np.pi / 2)
+    if up == "-Z":
+        return quat.from_axis_angle(x, np.pi)
+    if up == "-Y":
+        return quat.from_axis_angle(x, -np.pi / 2)
+    if up == "+X":
+        return quat.from_axis_angle(y, -np.pi / 2)
+    if up == "-X":
+        return quat.from_axis_angle(y, np.pi / 2)
+    raise ValueError(f"unknown axis {up!r}")
+
+
+def guess_unit(leg_file_units: float) -> tuple[str, float]:
+    """(unit name, metres per file unit) that makes a leg of ``leg_file_units`` closest to a typical one."""
+    if not (math.isfinite(leg_file_units) and leg_file_units > 0):
+        return "m", 1.0
+    name = min(AUTO_UNITS, key=lambda u: abs(math.log(leg_file_units * AUTO_UNITS[u] / TYPICAL_LEG_M)))
+    return name, AUTO_UNITS[name]
+
+
+def quadruped_problem(points: np.ndarray, idx: Mapping[str, int]) -> str:
+    """'' for a humanoid's posture; a sentence if the trunk lies across the legs with the hands on the
+    floor in most frames (points in any frame, any unit)."""
+    pelvis = points[:, idx["pelvis"]]
+    ankles = 0.5 * (points[:, idx["l_ankle"]] + points[:, idx["r_ankle"]])
+    wrists = 0.5 * (points[:, idx["l_wrist"]] + points[:, idx["r_wrist"]])
+    top = points[:, idx.get("neck", idx["chest"])]
+    leg_axis = _unit(pelvis - ankles)
+    leg_len = np.linalg.norm(pelvis - ankles, axis=-1)
+    cos_trunk = np.sum(_unit(top - pelvis) * leg_axis, axis=-1)
+    trunk_off = cos_trunk < math.cos(math.radians(QUADRUPED_TRUNK_DEG))
+    hands_low = np.sum((wrists - ankles) * leg_axis, axis=-1) < QUADRUPED_HAND_HEIGHT * leg_len
+    share = float(np.mean(trunk_off & hands_low))
+    if share > 0.5:
+        return (f"not a humanoid: in {100 * share:.0f} % of the frames the trunk lies across the legs and the "
+                "front limbs reach the floor like the hind ones (a quadruped on a humanoid-named rig?)")
+    return ""
+
+
+def tilt_deg(points: np.ndarray, idx: Mapping[str, int]) -> np.ndarray:
+    """``(T,)`` angle (deg) of the body's up direction (:func:`body_up`) from +Z, for Z-up points."""
+    return np.degrees(np.arccos(np.clip(body_up(points, idx)[:, 2], -1.0, 1.0)))
+
+
+__all__ = ["AUTO_UNITS", "body_up", "detect_up_axis", "guess_unit", "quadruped_problem", "sample_frames",
+           "tilt_deg", "to_z_up"]

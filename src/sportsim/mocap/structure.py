@@ -1,0 +1,389 @@
+"""Humanoid skeleton recognition by structure: which joints are the pelvis, legs, spine, arms and head.
+
+The built-in maps in ``skeletons.yaml`` match exact joint-name sets. This module is the fallback that
+makes unknown exporters work: it reads the hierarchy, not a list of names.
+
+1. **Names are normalised** (:func:`normalise`): namespaces (``mixamorig:``, ``mixamorig7:``, ``Beta:``,
+   ``a|b``) and rig prefixes (``Bip01``, ``CC_Base_``, ``DEF-``) are stripped, camelCase and separators
+   split into words, case dropped, and a left/right marker in any common form (``Left``, ``L_``, ``_l``,
+   ``.L``, ``l`` before a capital or a body-part word: ``lShldr``, ``lfemur``) becomes the joint's side.
+   Words also flag joints to ignore: fingers, face (eyes, jaw, tongue ...), end bones, twist/roll
+   bones and helpers (``__`` prefixes).
+2. **Limbs from the hierarchy**: a *limb root* is a sided joint whose parent has no side. On each
+   side the two limb roots with the longest branch (bone lengths summed to the farthest leaf) are the
+   leg and the arm; the pair whose branch point lies nearer the root of the tree are the legs.
+3. **Chains**: along a limb (following the longest branch) the ankle is the first joint named foot /
+   ankle, the wrist the first named hand / wrist (fallback: the last joints of the chain, or the joint
+   where the fingers branch); knee / elbow and hip / shoulder are the joints above, skipping twist
+   bones and taking the proximal one of a split bone (``upperleg01`` / ``upperleg02``). The toe is the
+   next joint after the ankle.
+4. **Trunk**: pelvis = where the legs branch, chest = the spine joint where the arms branch, spine = the
+   middle joint between them, neck and head = the chain leaving the chest that is neither arm
+   (a joint named head wins; else the last joint of that chain).
+
+Extra joints (fingers, metacarpals, eyes, jaw, twist and end bones, helpers) are ignored. The result is
+named honestly: ``generic humanoid (Mixamo-like)`` names the naming family it resembles, never a
+database it is not. Rotation-free quantities (bone lengths) are used here; posture checks that need
+the motion (upright, quadruped) live in :mod:`sportsim.mocap.axes`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+
+_SIDE_WORDS = {"left": "l", "l": "l", "lft": "l", "right": "r", "r": "r", "rt": "r", "rgt": "r"}
+_PREFIX_WORDS = {"bip", "bip01", "bip001", "mixamorig", "def", "org", "mch", "cc", "base", "jnt", "bn", "b", "j",
+                 "sk", "skel", "bone"}
+_PART_WORDS = ("femur", "tibia", "foot", "toes", "toe", "clavicle", "humerus", "radius", "wrist", "hand", "hip",
+               "knee", "ankle", "shoulder", "shldr", "elbow", "collar", "forearm", "thigh", "shin", "uparm",
+               "lowarm", "upleg", "lowleg", "leg", "arm", "buttock", "hipjoint", "fingers", "thumb", "eye", "ear",
+               "upperarm", "lowerarm", "upperleg", "lowerleg", "calf", "heel")
+_FINGER_WORDS = {"thumb", "index", "middle", "ring", "pinky", "pinkie", "little", "finger", "fingers", "fingerbase",
+                 "carpal", "metacarpal", "digit", "palm", "inhand", "mid"}
+_FACE_WORDS = {"eye", "eyes", "jaw", "tongue", "brow", "eyebrow", "lip", "lips", "ear", "nose", "mouth", "teeth",
+               "cheek", "lid", "eyelid", "oris", "levator", "orbicularis", "special", "risorius", "temporalis",
+               "mandible", "chin", "hair", "tail", "wing", "weapon", "prop"}
+_END_WORDS = {"end", "nub", "tip", "site", "top", "headtop", "effector"}
+_TWIST_WORDS = {"twist", "roll", "share", "helper", "adj", "corrective", "rot", "bend", "dummy"}
+_FOOT_WORDS = {"foot", "ankle", "talus"}
+_TOE_WORDS = {"toe", "toes", "toebase", "ball", "toe0", "metatarsal"}
+_HAND_WORDS = {"hand", "wrist"}
+_HEAD_WORDS = {"head", "skull"}
+_TOKEN = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")
+
+# naming families the result is said to resemble (lower-case names, namespace stripped)
+_FAMILIES = {
+    "Mixamo": {"hips", "spine", "spine1", "spine2", "neck", "head", "headtop_end", "leftupleg", "leftleg",
+               "leftfoot", "lefttoebase", "lefttoe_end", "leftshoulder", "leftarm", "leftforearm", "lefthand",
+               "lefthandindex1", "lefteye"},
+    "CMU": {"hips", "lhipjoint", "leftupleg", "leftleg", "leftfoot", "lefttoebase", "lowerback", "spine",
+            "spine1", "neck", "neck1", "head", "leftshoulder", "leftarm", "leftforearm", "lefthand", "lthumb",
+            "lhipjoint", "rhipjoint", "lowerneck", "lfingers"},
+    "Biovision/Xsens": {"hips", "chest", "chest2", "neck", "head", "leftcollar", "leftshoulder", "leftelbow",
+                        "leftwrist", "lefthip", "leftknee", "leftankle", "lefttoe", "lefttoes", "ab"},
+    "ASF/AMC": {"pelvis", "root", "lfemur", "ltibia", "lfoot", "ltoes", "lowerback", "upperback", "thorax",
+                "lowerneck", "upperneck", "head", "lclavicle", "lhumerus", "lradius", "lwrist", "lhand"},
+    "MakeHuman": {"root", "spine1", "spine2", "spine3", "neck", "head", "clavicle_l", "uparm_l", "loarm_l",
+                  "hand_l", "upleg_l", "loleg_l", "foot_l", "toe_l", "pelvis.l", "upperleg01.l", "spine05",
+                  "clavicle.l", "upperarm01.l", "lowerarm01.l", "wrist.l", "foot.l", "lowerleg01.l"},
+    "3ds Max Biped": {"bip01", "bip01_pelvis", "bip01_spine", "bip01_l_thigh", "bip01_l_calf", "bip01_l_foot",
+                      "bip01_l_clavicle", "bip01_l_upperarm", "bip01_l_forearm", "bip01_l_hand", "bip01_head",
+                      "bip01 pelvis", "bip01 l thigh", "bip01 l calf", "bip01 l upperarm"},
+    "DAZ/Poser": {"hip", "abdomen", "chest", "neck", "head", "lcollar", "lshldr", "lforearm", "lhand", "lthigh",
+                  "lshin", "lfoot", "lbuttock", "abdomen2"},
+    "SMPL": {"pelvis", "l_hip", "l_knee", "l_ankle", "l_foot", "spine1", "spine2", "spine3", "neck", "head",
+             "l_collar", "l_shoulder", "l_elbow", "l_wrist", "l_hand", "left_hip", "left_knee"},
+    "Blender": {"hips", "spine", "chest", "neck", "head", "thigh.l", "shin.l", "foot.l", "toe.l", "shoulder.l",
+                "upper_arm.l", "forearm.l", "hand.l"},
+    "Human3.6M/video": {"hip", "hips", "righthip", "rightknee", "rightankle", "spine", "thorax", "neck", "head",
+                        "lefthipjoint", "neck1", "headendsite"},
+}
+
+
+@dataclass(frozen=True)
+class JointName:
+    """A normalised joint name: side ('l', 'r' or None), base words joined, and what kind of joint it is."""
+
+    side: str | None
+    base: str
+    words: tuple[str, ...]
+    kind: str  # "body", "finger", "face", "end", "twist" (twist, roll and helper bones)
+
+    @property
+    def stem(self) -> str:
+        """The base without digits: ``upperleg01`` and ``upperleg02`` share the stem ``upperleg``."""
+        return re.sub(r"\d+", "", self.base)
+
+
+@dataclass(frozen=True)
+class Recognition:
+    """What :func:`recognise` found: canonical joint -> joint index, the naming family it resembles, and
+    when the skeleton is not a usable humanoid, why (``problem``; then ``canonical`` is empty)."""
+
+    canonical: dict[str, int]
+    like: str = ""
+    problem: str = ""
+
+    @property
+    def name(self) -> str:
+        return f"generic humanoid ({self.like}-like)" if self.like else "generic humanoid"
+
+
+def normalise(name: str) -> JointName:
+    """Side, base and kind of a joint name (see the module docstring)."""
+    helper = name.startswith("__")
+    raw = re.split(r"[:|]", name)[-1]
+    words = [w.lower() for w in _TOKEN.findall(raw)]
+    while words and words[0] in _PREFIX_WORDS and len(words) > 1:
+        words = words[1:]
+        while words and words[0].isdigit() and len(words) > 1:
+            words = words[1:]
+    side = None
+    for i, word in enumerate(words):
+        if word in _SIDE_WORDS:
+            side = _SIDE_WORDS[word]
+            words = words[:i] + words[i + 1:]
+            break
+    if side is None and words:
+        for i, word in enumerate(words):
+            fused = _fused_side(word)
+            if fused:
+                side, rest = fused
+                words = words[:i] + [rest] + words[i + 1:]
+                break
+    wordset = set(words)
+    joined = "".join(words)
+    if helper or wordset & _TWIST_WORDS:
+        kind = "twist"
+    elif wordset & _FACE_WORDS:
+        kind = "face"
+    elif wordset & _END_WORDS or joined.endswith("end"):
+        kind = "end"
+    elif wordset & _FINGER_WORDS or (wordset & _TOE_WORDS and len(words) > 1 and words[-1].isdigit()
+                                      and "-" in raw):
+        kind = "finger"
+    else:
+        kind = "body"
+    return JointName(side, joined, tuple(words), kind)
+
+
+def _fused_side(word: str) -> tuple[str, str] | None:
+    """``lfemur`` -> ('l', 'femur'); ``lefthand`` -> ('l', 'hand'); None if the word has no side in it."""
+    for prefix, side in (("left", "l"), ("right", "r"), ("l", "l"), ("r", "r")):
+        rest = word[len(prefix):]
+        if word.startswith(prefix) and rest and any(rest.startswith(p) for p in _PART_WORDS):
+            return side, rest
+    return None
+
+
+def family_like(names: Sequence[str]) -> str:
+    """The naming family ``names`` resemble most (share of a family's names present), or ''."""
+    lowered = {re.split(r"[:|]", n)[-1].lower() for n in names}
+    best, best_score = "", 0.0
+    for family, signature in _FAMILIES.items():
+        score = len(lowered & signature) / min(len(signature), len(lowered))
+        if score > best_score:
+            best, best_score = family, score
+    return best if best_score >= 0.3 else ""
+
+
+def recognise(names: Sequence[str], parents: Sequence[int], offsets: np.ndarray,
+              end_sites: Sequence[tuple[int, np.ndarray]] = ()) -> Recognition:
+    """Find the canonical humanoid joints in a hierarchy (parents precede children; ``offsets`` in any
+    unit, only their lengths are used). A skeleton that is not a humanoid gives a ``problem``."""
+    parents = [int(p) for p in parents]
+    n = len(names)
+    info = [normalise(name) for name in names]
+    children: list[list[int]] = [[] for _ in range(n)]
+    for j in range(1, n):
+        children[parents[j]].append(j)
+    length = np.linalg.norm(np.asarray(offsets, dtype=float).reshape(n, 3), axis=1)
+    reach = np.zeros(n)
+    for j, offset in end_sites:
+        reach[j] = max(reach[j], float(np.linalg.norm(offset)))
+    for j in range(n - 1, 0, -1):
+        reach[parents[j]] = max(reach[parents[j]], length[j] + reach[j])
+    branch = length + reach
+    depth_m = np.zeros(n)
+    for j in range(1, n):
+        depth_m[j] = depth_m[parents[j]] + length[j]
+
+    # 2. limb roots: sided joints under an unsided parent, two per side
+    roots: dict[str, list[int]] = {"l": [], "r": []}
+    for j in range(1, n):
+        side = info[j].side
+        if side and info[j].kind not in ("finger", "face", "end") and info[parents[j]].side != side:
+            roots[side].append(j)
+    longest = max((branch[j] for side in roots.values() for j in side), default=0.0)
+    for side in roots:
+        roots[side] = sorted((j for j in roots[side] if branch[j] >= 0.25 * longest), key=lambda j: -branch[j])[:2]
+    if len(roots["l"]) < 2 or len(roots["r"]) < 2:
+        found = len(roots["l"]) + len(roots["r"])
+        return Recognition({}, problem=f"found {found} left/right limbs by name, a humanoid needs 4 (two legs, two arms)")
+    pairs = _pair_limbs(roots["l"], roots["r"], info, parents)
+    lca = [_lca(a, b, parents) for a, b in pairs]
+    legs, arms = (pairs[0], pairs[1]) if depth_m[lca[0]] <= depth_m[lca[1]] else (pairs[1], pairs[0])
+
+    canonical: dict[str, int] = {}
+    for side, leg_root, arm_root in (("l", legs[0], arms[0]), ("r", legs[1], arms[1])):
+        leg = _chain(leg_root, children, branch, info, _FOOT_WORDS, parents)
+        arm = _chain(arm_root, children, branch, info, _HAND_WORDS, parents)
+        if leg is None or arm is None:
+            which = "leg" if leg is None else "arm"
+            return Recognition({}, problem=f"the {'left' if side == 'l' else 'right'} {which} "
+                                           f"({names[leg_root if leg is None else arm_root]}) has fewer than 3 joints")
+        canonical.update({f"{side}_hip": leg[0], f"{side}_knee": leg[1], f"{side}_ankle": leg[2],
+                          f"{side}_shoulder": arm[0], f"{side}_elbow": arm[1], f"{side}_wrist": arm[2]})
+        toe = _toe(leg[2], children, branch, info)
+        if toe is not None:
+            canonical[f"{side}_toe"] = toe
+
+    pelvis, chest = _lca(*legs, parents), _lca(*arms, parents)
+    canonical["pelvis"], canonical["chest"] = pelvis, chest
+    spine = _spine(pelvis, chest, parents, depth_m)
+    if spine is not None:
+        canonical["spine"] = spine
+    arm_subtrees = {_child_towards(chest, a, parents) for a in arms}
+    head_chain = _head_chain(chest, arm_subtrees, children, branch, info)
+    if not head_chain:
+        return Recognition({}, problem=f"no neck or head leaves the chest ({names[chest]}) besides the arms")
+    head = next((j for j in head_chain if set(info[j].words) & _HEAD_WORDS), head_chain[-1])
+    canonical["neck"] = head_chain[0]
+    if head != head_chain[0]:
+        canonical["head"] = head
+    problem = _proportions(canonical, length, depth_m, names)
+    return Recognition({} if problem else canonical, family_like(names), problem)
+
+
+# ---- internals --------------------------------------------------------------------------------
+def _pair_limbs(left: list[int], right: list[int], info: list[JointName],
+                parents: list[int]) -> list[tuple[int, int]]:
+    """Pair each left limb root with its right counterpart (same name stem, else the closer branch point)."""
+    a, b = left
+    c, d = right
+    same = info[a].stem == info[c].stem or info[b].stem == info[d].stem
+    swapped = info[a].stem == info[d].stem or info[b].stem == info[c].stem
+    if swapped and not same:
+        return [(a, d), (b, c)]
+    if same:
+        return [(a, c), (b, d)]
+    # no name hint: pair so that each pair branches from one joint as far from the root as possible
+    def depth(j: int) -> int:
+        k = 0
+        while parents[j] >= 0:
+            j, k = parents[j], k + 1
+        return k
+    straight = depth(_lca(a, c, parents)) + depth(_lca(b, d, parents))
+    crossed = depth(_lca(a, d, parents)) + depth(_lca(b, c, parents))
+    return [(a, c), (b, d)] if straight >= crossed else [(a, d), (b, c)]
+
+
+def _ancestors(j: int, parents: list[int]) -> list[int]:
+    path = [j]
+    while parents[path[-1]] >= 0:
+        path.append(parents[path[-1]])
+    return path
+
+
+def _lca(a: int, b: int, parents: list[int]) -> int:
+    seen = set(_ancestors(a, parents))
+    return next(j for j in _ancestors(b, parents) if j in seen)
+
+
+def _child_towards(top: int, j: int, parents: list[int]) -> int:
+    """The child of ``top`` on the path down to ``j`` (``j`` itself if it is a child of ``top``)."""
+    while parents[j] != top and parents[j] >= 0:
+        j = parents[j]
+    return j
+
+
+def _major_path(start: int, children: list[list[int]], branch: np.ndarray, info: list[JointName]) -> list[int]:
+    """From ``start`` down the longest branch, stopping before end bones."""
+    path = [start]
+    while True:
+        options = [c for c in children[path[-1]] if info[c].kind not in ("end", "face")]
+        if not options:
+            return path
+        path.append(max(options, key=lambda c: branch[c]))
+
+
+def _chain(root: int, children: list[list[int]], branch: np.ndarray, info: list[JointName],
+           end_words: set[str], parents: list[int]) -> tuple[int, int, int] | None:
+    """(upper, middle, end) joints of a limb: hip, knee, ankle or shoulder, elbow, wrist."""
+    path = [j for j in _major_path(root, children, branch, info)]
+    end = next((j for j in path[1:] if info[j].kind == "body" and set(info[j].words) & end_words), None)
+    if end is None:
+        fan = next((j for j in path if len([c for c in children[j] if info[c].kind != "end"]) >= 3), None)
+        body = [j for j in path if info[j].kind in ("body", "twist") and not info[j].base.startswith("__")]
+        if fan is not None:
+            end = fan
+        elif len(body) >= 3:
+            end = body[-2] if end_words is _FOOT_WORDS and len(body) >= 4 else body[-1]
+        else:
+            return None
+    middle = _proximal_of_run(_up(end, parents, info, root), parents, info, root)
+    upper = _proximal_of_run(_up(middle, parents, info, root), parents, info, root) if middle != root else None
+    if middle is None or upper is None or len({upper, middle, end}) < 3:
+        return None
+    return upper, middle, end
+
+
+def _up(j: int, parents: list[int], info: list[JointName], root: int) -> int | None:
+    """The parent of ``j`` that is a real body joint (twist and helper bones skipped), within the limb."""
+    if j == root:
+        return None
+    p = parents[j]
+    while p != root and info[p].kind == "twist":
+        p = parents[p]
+    return p
+
+
+def _proximal_of_run(j: int | None, parents: list[int], info: list[JointName], root: int) -> int | None:
+    """The proximal joint of a bone split in numbered parts (``lowerleg01`` above ``lowerleg02``)."""
+    if j is None:
+        return None
+    while j != root and info[parents[j]].stem == info[j].stem and info[j].stem and info[parents[j]].kind == "body":
+        j = parents[j]
+    return j
+
+
+def _toe(ankle: int, children: list[list[int]], branch: np.ndarray, info: list[JointName]) -> int | None:
+    options = [c for c in children[ankle] if info[c].kind in ("body", "finger", "twist")]
+    if not options:
+        return None
+    named = [c for c in options if set(info[c].words) & _TOE_WORDS or info[c].stem.startswith("toe")]
+    pick = max(named or options, key=lambda c: branch[c])
+    while info[pick].kind == "twist" and [c for c in children[pick] if info[c].kind != "end"]:
+        pick = max((c for c in children[pick] if info[c].kind != "end"), key=lambda c: branch[c])
+    return pick
+
+
+def _spine(pelvis: int, chest: int, parents: list[int], depth_m: np.ndarray) -> int | None:
+    """The joint between pelvis and chest nearest the middle of the trunk (None if there is none). Where
+    the legs hang off a side branch (MakeHuman's game rig: Root -> Hips -> legs) the spine starts at the
+    joint both descend from."""
+    top = _lca(pelvis, chest, parents)
+    between = []
+    j = parents[chest]
+    while j >= 0 and j != top:
+        between.append(j)
+        j = parents[j]
+    if not between:
+        return None
+    middle = 0.5 * (depth_m[chest] + depth_m[top])
+    return min(between, key=lambda k: abs(depth_m[k] - middle))
+
+
+def _head_chain(chest: int, arm_subtrees: set[int], children: list[list[int]], branch: np.ndarray,
+                info: list[JointName]) -> list[int]:
+    options = [c for c in children[chest] if c not in arm_subtrees and info[c].kind in ("body", "twist")
+               and info[c].side is None]
+    if not options:
+        return []
+    path = [max(options, key=lambda c: branch[c])]
+    while True:
+        nxt = [c for c in children[path[-1]] if info[c].kind in ("body", "twist") and info[c].side is None]
+        if not nxt:
+            return [j for j in path if info[j].kind == "body"] or path
+        path.append(max(nxt, key=lambda c: branch[c]))
+
+
+def _proportions(canonical: dict[str, int], length: np.ndarray, depth_m: np.ndarray, names: Sequence[str]) -> str:
+    """'' for human proportions; else why not (a quadruped's or a robot's limbs)."""
+    def dist(a: str, b: str) -> float:
+        return float(abs(depth_m[canonical[b]] - depth_m[canonical[a]]))
+
+    for side in ("l", "r"):
+        thigh, shank = dist(f"{side}_hip", f"{side}_knee"), dist(f"{side}_knee", f"{side}_ankle")
+        upper, fore = dist(f"{side}_shoulder", f"{side}_elbow"), dist(f"{side}_elbow", f"{side}_wrist")
+        for what, a, b in (("thigh/shank", thigh, shank), ("upper-arm/forearm", upper, fore)):
+            if min(a, b) <= 0 or not 0.4 <= a / b <= 2.5:
+                return f"{what} length ratio {a / max(b, 1e-12):.2f} is not a human's (0.4-2.5)"
+    return ""
+
+
+__all__ = ["JointName", "Recognition", "family_like", "normalise", "recognise"]
