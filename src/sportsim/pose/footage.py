@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -130,3 +131,33 @@ class Footage:
                      "left_shoulder", "right_shoulder", "left_elbow", "right_elbow", "left_wrist", "right_wrist"):
             colour = (LEFT_RGB if name.startswith("left") else RIGHT_RGB) if found else GAP_RGB
             cv2.circle(out, xy(name), thickness + 1, colour, -1, cv2.LINE_AA)
+
+
+# ---- the hook the coach views call ---------------------------------------------------------------------
+@lru_cache(maxsize=4)
+def _footage_of(path: str, stamp: tuple[int, int]) -> Footage | None:
+    return Footage.of(path)
+
+
+def footage_for(path: str | os.PathLike[str]) -> Footage | None:
+    """:meth:`Footage.of` with the default settings, built once per file version in a process."""
+    path = Path(path)
+    if not is_video_path(path):
+        return None
+    stat = path.stat()
+    return _footage_of(str(path), (stat.st_mtime_ns, stat.st_size))
+
+
+def show_footage(panels: list[np.ndarray], a: Any, b: Any, time_a_s: float, time_b_s: float, view: str) -> None:
+    """In ``compare``'s frame (one view: panels A | A with B as a ghost | B), a side that is a video shows
+    the athlete's own frames instead of its humanoid alone, at the same instant (``time_*_s`` on the
+    movement's source clock, which for a video is its clip's clock); the ghost panel and the curves stay
+    as they are. ``a``/``b``: the movements (anything with a ``path``). The three-view layout is left as
+    it is."""
+    if view == "all" or len(panels) != 3:
+        return
+    for index, movement, t_s in ((0, a, time_a_s), (2, b, time_b_s)):
+        footage = footage_for(movement.path)
+        if footage is not None:
+            height, width = panels[index].shape[:2]
+            panels[index] = footage.frame_at(t_s, height, width)

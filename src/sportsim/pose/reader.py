@@ -92,6 +92,11 @@ def require_video_extra(what: str) -> Any:
     except ImportError as exc:
         raise MocapError(f"{what}: reading video needs the video extra (mediapipe 0.10.14, OpenCV): "
                          f"pip install \"sportsim[video]\" ({exc})") from exc
+    import google.protobuf  # noqa: PLC0415 - mediapipe's dependency
+
+    if int(google.protobuf.__version__.split(".")[0]) >= 5:  # its solutions call APIs protobuf 5+ removed
+        raise MocapError(f"{what}: mediapipe 0.10.14 needs protobuf < 5, but protobuf {google.protobuf.__version__} "
+                         "is installed (another package upgraded it): pip install \"protobuf>=4.25.3,<5\"")
     return cv2, mediapipe
 
 
