@@ -30,7 +30,7 @@ from sportsim.errors import ConfigError, MocapError
 from sportsim.mocap import quat
 from sportsim.mocap.retarget import POINT_NAMES, ReferenceMotion
 
-ENV_ID = "sportsim/Imitation-v0"
+ENV_ID = "sportsim/Imitation-v1"
 WALK = "mocap/cmu_02_01_walk.bvh"
 JUMPS = "mocap/cmu_01_01_forward_jumps.bvh"
 TERMS = ImitationRewardWeights.TERMS
@@ -44,8 +44,14 @@ def cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def walk(cache_dir: Path) -> ImitationEnv:
-    """The default env (the shipped CMU walk), shared by tests that reset it before use."""
+    """The default env (the shipped CMU walk, Imitation-v1's human body), shared by tests that reset it."""
     return ImitationEnv(motion_cache_dir=str(cache_dir))
+
+
+@pytest.fixture(scope="module")
+def walk_v0(cache_dir: Path) -> ImitationEnv:
+    """Imitation-v0's DeepMimic body on the walk (kept for the v0 zoo walk)."""
+    return ImitationEnv(motion_cache_dir=str(cache_dir), body="deepmimic")
 
 
 @pytest.fixture(scope="module")
@@ -86,7 +92,9 @@ def test_registered_and_passes_the_gymnasium_checker(cache_dir):
     assert env.unwrapped.metadata["render_fps"] == 30
 
 
-def test_rates_and_pd_gains_are_the_documented_ones(walk):
+def test_rates_and_pd_gains_are_the_documented_ones(walk_v0):
+    """Imitation-v0's servos (v1's: tests/test_humanoid_v1.py)."""
+    walk = walk_v0
     assert walk.control_hz == 30 and walk.physics_dt_s == pytest.approx(1 / 120) and walk.n_substeps == 4
     gains = humanoid.pd_gains(walk.humanoid_height_m, walk.humanoid_mass_kg)
     m = walk.model
@@ -379,9 +387,15 @@ def test_absolute_actions_span_the_joint_ranges(cache_dir):
     knee = env.model.actuator("right_knee").id
     assert env.data.ctrl[knee] == pytest.approx(env.model.jnt_range[env.model.joint("right_knee").id][1])
     chest_x = env.model.actuator("chest_x").id
-    assert env.data.ctrl[chest_x] == pytest.approx(1.2)  # the chest's cone limit
+    assert env.data.ctrl[chest_x] == pytest.approx(math.radians(35.0))  # v1: lateral flexion range
+    chest_y = env.model.actuator("chest_y").id
     obs, reward, *_ = env.step(np.full(28, np.nan, dtype=np.float32))  # NaN counts as 0: the range middle
     assert env.data.ctrl[chest_x] == 0.0 and np.all(np.isfinite(obs)) and np.isfinite(reward)
+    assert env.data.ctrl[chest_y] == pytest.approx(math.radians(0.5 * (80.0 - 25.0)))  # flexion 80, extension 25
+    v0 = ImitationEnv(motion_cache_dir=str(cache_dir), action_mode="absolute", body="deepmimic")
+    v0.reset(seed=0)
+    v0.step(np.ones(28, dtype=np.float32))
+    assert v0.data.ctrl[chest_x] == pytest.approx(1.2)  # v0: the chest's cone limit per component
 
 
 # -- rendering ---------------------------------------------------------------------------------------

@@ -401,7 +401,10 @@ class ImitationEnv(gym.Env):
         centre, half = np.zeros(m.nu), np.zeros(m.nu)
         for i in range(m.nu):
             jid = m.actuator_trnid[i, 0]
-            if m.jnt_type[jid] == J.mjJNT_HINGE:
+            if m.actuator_ctrllimited[i]:  # v1: the anatomical range of this dof
+                low, high = m.actuator_ctrlrange[i]
+                centre[i], half[i] = 0.5 * (low + high), 0.5 * (high - low)
+            elif m.jnt_type[jid] == J.mjJNT_HINGE:
                 low, high = m.jnt_range[jid]
                 centre[i], half[i] = 0.5 * (low + high), 0.5 * (high - low)
             else:
