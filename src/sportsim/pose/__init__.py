@@ -25,8 +25,10 @@ from sportsim.pose.skeleton import DEFAULT_CUTOFF_HZ, DEFAULT_FOV_DEG, VideoFit,
 
 def read_video_clip(path: str | os.PathLike[str], *, person: tuple[float, float] | None = None,
                     fps: float | None = None, cutoff_hz: float = DEFAULT_CUTOFF_HZ,
-                    fov_deg: float = DEFAULT_FOV_DEG, progress: bool | None = None) -> Clip:
-    """The :class:`Clip` of the person in a video or image folder (see :mod:`sportsim.pose.skeleton`)."""
+                    fov_deg: float = DEFAULT_FOV_DEG, progress: bool | None = None, mapping: object = None) -> Clip:
+    """The :class:`Clip` of the person in a video or image folder (see :mod:`sportsim.pose.skeleton`).
+    ``mapping`` (a skeleton map, which the loaders hand every reader) is not used: the clip's skeleton is
+    sportsim's own ``mediapipe_pose`` layout."""
     return video_fit(path, person=person, fps=fps, cutoff_hz=cutoff_hz, fov_deg=fov_deg, progress=progress)[1]
 
 
