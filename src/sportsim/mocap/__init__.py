@@ -8,6 +8,8 @@ and the line or element at fault.
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import os
 from pathlib import Path
 from typing import Any
@@ -17,7 +19,7 @@ from sportsim.mocap.bvh import read_bvh
 from sportsim.mocap.clip import Clip
 from sportsim.mocap.deepmimic import read_deepmimic
 from sportsim.mocap.mvnx import read_mvnx
-from sportsim.mocap.skeletons import detect_skeleton, load_mapping
+from sportsim.mocap.skeletons import SkeletonMap, detect_skeleton, load_mapping
 
 _READERS = {".bvh": read_bvh, ".mvnx": read_mvnx, ".txt": read_deepmimic, ".json": read_deepmimic,
             ".npz": Clip.load_npz}
@@ -51,19 +53,40 @@ def _is_image_folder(path: Path) -> bool:
     return any(p.suffix.lower() in IMAGE_SUFFIXES for p in path.iterdir())
 
 
-def load_clip(path: str | os.PathLike[str], **kwargs: Any) -> Clip:
+def load_clip(path: str | os.PathLike[str], mapping: SkeletonMap | str | os.PathLike[str] | None = None,
+              **kwargs: Any) -> Clip:
     """Read any supported motion file, chosen by extension (.bvh, .mvnx, .txt/.json DeepMimic, .npz), or a
     video (.mp4/.mov/.avi/...) or image folder through :mod:`sportsim.pose` (the video extra).
 
-    Keyword arguments go to the reader (e.g. ``units=`` and ``skeletons=`` for BVH, ``person=`` for video).
+    ``mapping``: a user skeleton map (a :class:`SkeletonMap` or the path of its YAML) for a skeleton
+    sportsim neither knows nor recognises by structure; it is stored in the clip, so retargeting uses
+    it wherever the clip goes (the BVH reader also takes its ``bvh_unit``). Other keyword arguments go
+    to the reader (e.g. ``units=``, ``up=`` and ``skeletons=`` for BVH, ``person=`` for video).
     """
     path = Path(path)
     reader = _read_video if path.suffix.lower() in _VIDEO or path.is_dir() else _READERS.get(path.suffix.lower())
     if reader is None:
         raise MocapError(f"{path}: unknown motion file type {path.suffix!r}; expected one of "
                          f"{', '.join(sorted(_READERS))}, a video ({', '.join(_VIDEO)}) or a folder of images")
-    return reader(path, **kwargs)
+    if mapping is not None and not isinstance(mapping, SkeletonMap):
+        mapping = load_mapping(mapping)
+    if mapping is not None and reader is read_bvh:
+        kwargs["skeletons"] = [mapping, *kwargs.get("skeletons", ())]
+    clip = reader(path, **kwargs)
+    return clip if mapping is None else apply_mapping(clip, mapping)
 
 
-__all__ = ["Clip", "MocapError", "detect_skeleton", "find_capture", "load_clip", "load_mapping", "read_bvh",
-           "read_deepmimic", "read_mvnx"]
+def apply_mapping(clip: Clip, mapping: SkeletonMap) -> Clip:
+    """``clip`` with ``mapping`` as its skeleton map (``meta["canonical_map"]``); MocapError naming the
+    joints it maps that the clip lacks."""
+    missing = mapping.missing(clip.joint_names)
+    if missing:
+        raise MocapError(f"{clip.source}: mapping {mapping.name!r} places " + ", ".join(
+            f"{c} on {mapping.canonical[c]!r}" for c in missing) + ", joints this file does not have")
+    meta = {**clip.meta, "canonical_map": json.dumps(dict(mapping.canonical)), "skeleton_layout": mapping.name}
+    meta.pop("skeleton_problem", None)
+    return dataclasses.replace(clip, skeleton=mapping.family, meta=meta)
+
+
+__all__ = ["Clip", "MocapError", "SkeletonMap", "apply_mapping", "detect_skeleton", "find_capture", "load_clip",
+           "load_mapping", "read_bvh", "read_deepmimic", "read_mvnx"]

@@ -1,8 +1,13 @@
 """Convert motion-capture files into humanoid reference motions, and inspect them.
 
     python -m sportsim.mocap convert <in> <out.npz> [--fps 30] [--height 1.75] [--mass 70] [--mapping my.yaml]
-                                     [--start-frame N] [--end-frame M] [--overwrite] [--force]
-    python -m sportsim.mocap info <in> [--mapping my.yaml]
+                                     [--start-frame N] [--end-frame M] [--up +Z] [--allow-lying]
+                                     [--overwrite] [--force]
+    python -m sportsim.mocap info <in> [--mapping my.yaml] [--up +Z] [--allow-lying]
+    python -m sportsim.mocap map <in> [out.yaml] [--overwrite]
+
+Every option can also be written ``key=value`` (``mapping=my.yaml fps=30 overwrite=true``), the
+grammar of the other sportsim commands.
 
 ``<in>`` is any file :func:`sportsim.mocap.load_clip` reads (.bvh, .mvnx, DeepMimic .txt/.json, clip
 .npz); ``info`` also reads a reference motion .npz written by ``convert``. ``convert`` retargets onto
@@ -12,22 +17,33 @@ file without ``--overwrite`` and to write a motion with validation errors withou
 ``--height`` (m) sizes the humanoid (default: the performer's stature estimated from the legs),
 ``--fps`` resamples, ``--start-frame``/``--end-frame`` (end exclusive) cut the source first, e.g. to
 drop a calibration frame the velocity-spike check points at. ``--mapping`` adds a skeleton map (the
-schema of ``sportsim/mocap/skeletons.yaml``) for a skeleton sportsim does not know.
+schema of ``sportsim/mocap/skeletons.yaml``) for a skeleton sportsim neither knows nor recognises by
+structure; ``map`` writes a filled-in template of one (to stdout without ``out.yaml``). ``--up``
+overrides the detected up axis of a BVH file; ``--allow-lying`` accepts a clip that starts lying down.
+``info`` prints the skeleton found, the up axis and the units, and how each was decided.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import sys
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn
 
-from sportsim.cli import run_cli
+from sportsim.cli import EXIT_USAGE, run_cli
 from sportsim.errors import ConfigError, MocapError
 from sportsim.mocap import Clip, find_capture, load_clip
+from sportsim.mocap.axes import AXES
 from sportsim.mocap.retarget import ReferenceMotion, is_reference_motion, retarget
-from sportsim.mocap.skeletons import SkeletonMap, canonical_indices, load_mapping
+from sportsim.mocap.skeletons import SkeletonMap, clip_canonical_indices, load_mapping, mapping_template, \
+    match_skeleton
 from sportsim.mocap.validate import validate
+
+MAX_FPS = 1000.0  # --fps above this is not a reference-motion rate (and would blow up the frame count)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -53,17 +69,49 @@ def _parser() -> argparse.ArgumentParser:
     convert.add_argument("--force", action="store_true", help="write even when validation reports errors")
     info = commands.add_parser("info", help="print a file summary and the validation table")
     info.add_argument("input", type=Path)
-    for sub in (convert, info):
+    mapper = commands.add_parser("map", help="write a skeleton mapping template for --mapping")
+    mapper.add_argument("input", type=Path)
+    mapper.add_argument("output", type=Path, nargs="?", help="the YAML to write (default: print it)")
+    mapper.add_argument("--overwrite", action="store_true", help="replace an existing output file")
+    for sub in (convert, info, mapper):
         sub.add_argument("--mapping", type=Path, help="skeleton mapping YAML for an unknown skeleton")
+        sub.add_argument("--up", choices=sorted(AXES), help="the BVH file's up axis (default: detected)")
+    for sub in (convert, info):
+        sub.add_argument("--allow-lying", action="store_true", help="the clip starts lying down on purpose")
     return parser
 
 
-def read_clip(path: Path, mapping: SkeletonMap | None) -> Clip:
-    """Load ``path``, handing a user skeleton map to the BVH reader (the others detect their own)."""
+def key_value_args(argv: Sequence[str], parser: argparse.ArgumentParser) -> list[str]:
+    """``key=value`` words (the grammar of the other sportsim commands) as ``--key value`` for argparse;
+    ``flag=true`` is ``--flag``, ``flag=false`` nothing. Words whose key is no option stay as they are."""
+    words = list(argv)
+    if not words or words[0].startswith("-"):
+        return words
+    sub = next((a for a in parser._actions if isinstance(a, argparse._SubParsersAction)), None)
+    command = sub.choices.get(words[0]) if sub is not None else None
+    if command is None:
+        return words
+    options = {a.dest: a for a in command._actions if a.option_strings}
+    out = [words[0]]
+    for word in words[1:]:
+        key, sep, value = word.partition("=")
+        action = options.get(key.replace("-", "_")) if sep and not word.startswith("-") else None
+        if action is None:
+            out.append(word)
+        elif isinstance(action, argparse._StoreTrueAction):
+            if value.lower() not in ("true", "false", "1", "0", "yes", "no"):
+                raise ConfigError(f"{word}: {key} takes true or false")
+            out += [action.option_strings[-1]] if value.lower() in ("true", "1", "yes") else []
+        else:
+            out += [action.option_strings[-1], value]
+    return out
+
+
+def read_clip(path: Path, mapping: SkeletonMap | None, up: str | None = None) -> Clip:
+    """Load ``path`` (a user skeleton map applies to every format; ``up`` to BVH files)."""
     path = find_capture(path)  # as given, or a shipped clip (mocap/<clip>) from any working directory
-    if mapping is not None and path.suffix.lower() == ".bvh":
-        return load_clip(path, skeletons=[mapping])
-    return load_clip(path)
+    kwargs = {"up": up} if up and path.suffix.lower() == ".bvh" else {}
+    return load_clip(path, mapping=mapping, **kwargs)
 
 
 def trim(clip: Clip, start: int, end: int | None) -> Clip:
@@ -75,13 +123,22 @@ def trim(clip: Clip, start: int, end: int | None) -> Clip:
 
 
 def _summary(clip: Clip, mapping: SkeletonMap | None) -> list[str]:
-    extra = [mapping] if mapping is not None else []
-    mapped = len(canonical_indices(clip.joint_names, extra, clip.source))
+    try:
+        mapped = f"{len(clip_canonical_indices(clip, [mapping] if mapping else []))} canonical joints mapped"
+    except MocapError:
+        mapped = "no humanoid map"
+    layout = clip.meta.get("skeleton_layout", clip.skeleton)
+    skeleton = clip.skeleton if layout in (clip.skeleton, "structural") else f"{clip.skeleton} (layout {layout})"
+    if layout == "structural":
+        skeleton += " - recognised by structure"
+    if clip.meta.get("skeleton_problem"):
+        skeleton += f" - {clip.meta['skeleton_problem']}"
     rows = [("file", clip.source), ("format", clip.meta.get("format", "?")),
-            ("skeleton", f"{clip.skeleton} (layout {clip.meta.get('skeleton_layout', clip.skeleton)})"),
-            ("joints", f"{clip.n_joints} ({mapped} canonical joints mapped), {len(clip.end_site_parents)} end sites"),
+            ("skeleton", skeleton),
+            ("joints", f"{clip.n_joints} ({mapped}), {len(clip.end_site_parents)} end sites"),
             ("frames", f"{clip.n_frames} at {clip.fps:g} Hz ({clip.duration_s:.2f} s)"),
-            ("units", clip.meta.get("unit", "m"))]
+            ("units", clip.meta.get("unit", "m")),
+            ("up axis", clip.meta.get("up_axis", "+Z (the format's convention)"))]
     if clip.contacts is not None:
         rows.append(("contacts", ", ".join(clip.contact_names)))
     video = clip.meta.get("video_report", "").splitlines()  # a clip from video (sportsim.pose): how it was measured
@@ -96,23 +153,59 @@ def _motion_summary(motion: ReferenceMotion) -> list[str]:
     return [f"{key:<10}{value}" for key, value in rows]
 
 
-def info(path: Path, mapping: SkeletonMap | None) -> str:
+def info(path: Path, mapping: SkeletonMap | None, up: str | None = None, allow_lying: bool = False) -> str:
     """The text ``info`` prints."""
     if path.suffix.lower() == ".npz" and is_reference_motion(path):
         motion = ReferenceMotion.load_npz(path)
         lines = [f"{'file':<10}{path}", f"{'format':<10}sportsim reference motion (source {motion.source})",
                  *_motion_summary(motion)]
-        report = validate(motion)
+        report = validate(motion, allow_lying=allow_lying)
     else:
-        clip = read_clip(path, mapping)
+        clip = read_clip(path, mapping, up)
         lines = _summary(clip, mapping)
         try:
-            motion = retarget(clip, skeletons=[mapping] if mapping else [])
+            motion = retarget(clip)
             lines += _motion_summary(motion)
         except MocapError:
             motion = None  # validate() reports the retargeting error as a row
-        report = validate(clip, motion=motion, skeletons=[mapping] if mapping else [])
+        report = validate(clip, motion=motion, allow_lying=allow_lying)
     return "\n".join([*lines, "", report.table(), "", f"validation: {report.summary()}"])
+
+
+def mapping_for(path: Path, mapping: SkeletonMap | None, up: str | None = None) -> str:
+    """The ``map`` command's YAML: the file's joints with sportsim's best guess for each canonical joint."""
+    clip = read_clip(path, mapping, up)
+    layout = match_skeleton(clip.joint_names, [mapping] if mapping else [])
+    try:
+        guesses = {c: clip.joint_names[i] for c, i in clip_canonical_indices(clip, [mapping] if mapping else []).items()}
+    except MocapError:
+        guesses = {}
+    unit = layout.bvh_unit if layout is not None else None  # only a unit that is known, never a guess
+    header = [f"# found: {clip.skeleton}" + (f" ({clip.meta['skeleton_problem']})" if clip.meta.get("skeleton_problem")
+                                               else "")]
+    if guesses and not clip.meta.get("skeleton_problem"):
+        header.append("# every required joint is placed: sportsim needs no mapping for this file; edit to correct it")
+    return "\n".join([*header, mapping_template(clip.joint_names, guesses, unit, str(path))]) + "\n"
+
+
+def write_text(path: Path, text: str, overwrite: bool) -> Path:
+    """Write ``text`` to ``path`` atomically (temporary sibling, then rename); never replace a file
+    unless ``overwrite``."""
+    if path.exists() and not overwrite:
+        raise ConfigError(f"{path}: file exists; pass --overwrite to replace it")
+    if not path.parent.is_dir():
+        raise ConfigError(f"{path}: folder {path.parent} does not exist")
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return path
 
 
 def convert(args: argparse.Namespace, mapping: SkeletonMap | None) -> str:
@@ -121,10 +214,11 @@ def convert(args: argparse.Namespace, mapping: SkeletonMap | None) -> str:
         raise ConfigError(f"{args.output}: the output must be a .npz file")
     if args.output.exists() and not args.overwrite:
         raise ConfigError(f"{args.output}: file exists; pass --overwrite to replace it")
-    clip = trim(read_clip(args.input, mapping), args.start_frame, args.end_frame)
-    motion = retarget(clip, height_m=args.height, mass_kg=args.mass, fps=args.fps,
-                      skeletons=[mapping] if mapping else [])
-    report = validate(clip, motion=motion)
+    if args.fps is not None and not 0 < args.fps <= MAX_FPS:
+        raise ConfigError(f"--fps {args.fps:g}: must lie in (0, {MAX_FPS:g}] Hz")
+    clip = trim(read_clip(args.input, mapping, args.up), args.start_frame, args.end_frame)
+    motion = retarget(clip, height_m=args.height, mass_kg=args.mass, fps=args.fps)
+    report = validate(clip, motion=motion, allow_lying=args.allow_lying)
     lines = [*_summary(clip, mapping), *_motion_summary(motion)]
     text = "\n".join([*lines, "", report.table(), "", f"validation: {report.summary()}"])
     if report.errors and not args.force:
@@ -135,9 +229,27 @@ def convert(args: argparse.Namespace, mapping: SkeletonMap | None) -> str:
 
 
 def main(argv: Sequence[str]) -> int:
-    args = _parser().parse_args(list(argv))
-    mapping = load_mapping(args.mapping) if args.mapping is not None else None
-    print(info(args.input, mapping) if args.command == "info" else convert(args, mapping))
+    parser = _parser()
+    args = parser.parse_args(key_value_args(argv, parser))
+    try:
+        mapping = load_mapping(args.mapping) if args.mapping is not None else None
+        if args.command == "map":
+            text = mapping_for(args.input, mapping, args.up)
+            if args.output is None:
+                print(text, end="")
+            else:
+                print(f"sportsim: wrote {write_text(args.output, text, args.overwrite)} (use it with --mapping "
+                      f"{args.output})")
+            return 0
+        print(info(args.input, mapping, args.up, args.allow_lying) if args.command == "info"
+              else convert(args, mapping))
+    except MocapError as exc:
+        first, _, rest = str(exc).partition("\n")
+        if not rest:
+            raise
+        # a message with a YAML block (the unknown-skeleton template): print it as written, pasteable
+        print(f"sportsim: {first}\n{rest}", file=sys.stderr)
+        return EXIT_USAGE
     return 0
 
 

@@ -1,10 +1,11 @@
 """Xsens MVNX (XML, versions 3 and 4) reader, streamed with bounded memory.
 
 What is read: the subject's ``frameRate``; segments (label, ``<points>`` with ``<pos_b>`` body-frame
-positions); the hierarchy from ``<joints>`` (``connector1`` = parent segment/point, ``connector2`` =
+positions - version 3 files write them as ``<pos_s>``, segment-frame positions, the same thing); the hierarchy from ``<joints>`` (``connector1`` = parent segment/point, ``connector2`` =
 child segment/point); the foot-contact definitions; and from every ``type="normal"`` frame the segment
 ``<orientation>`` (global quaternions, q0 = w first), ``<position>`` (global, metres, Z-up) and
-``<footContacts>``. Calibration frames (identity, tpose, tpose-isb) are skipped.
+``<footContacts>`` where the file has them (version 3 files do not). Calibration frames (identity,
+tpose, tpose-isb) are skipped; sensor blocks and any other frame data are ignored.
 
 A segment's origin is its proximal joint point (Xsens' convention, checked), so a child's rest offset
 is the position of the joint point in the parent's body frame; local rotations are
@@ -166,10 +167,12 @@ def _read_segment(elem: Element, header: _Header, path: Path) -> None:
         if _local(point.tag) != "point":
             continue
         name = point.get("label", "")
-        pos = next((c for c in point if _local(c.tag) == "pos_b"), None)
+        pos = next((c for c in point if _local(c.tag) in ("pos_b", "pos_s")), None)
         if not name or pos is None:
-            raise MocapError(f"{path}: <segment label={label!r}>: every <point> needs a label and <pos_b>")
-        points[name] = _numbers(pos.text, 3, f"<segment label={label!r}> <point label={name!r}> <pos_b>", path)
+            raise MocapError(f"{path}: <segment label={label!r}>: every <point> needs a label and <pos_b> "
+                             "(version 4) or <pos_s> (version 3)")
+        points[name] = _numbers(pos.text, 3, f"<segment label={label!r}> <point label={name!r}> "
+                                f"<{_local(pos.tag)}>", path)
     header.segments.append(label)
     header.points[label] = points
 
@@ -232,16 +235,20 @@ def _hierarchy(header: _Header, path: Path) -> tuple[list[int], list[int], np.nd
         parent_of[child] = (label, parent, parent_point, child_point)
     roots = [s for s in segments if s not in parent_of]
     if len(roots) != 1:
-        raise MocapError(f"{path}: <joints>: expected one root segment, found {roots}")
+        raise MocapError(f"{path}: <joints>: expected one root segment, found {roots[:10]}")
+    children: dict[str, list[str]] = {}
+    for segment in segments:  # file order, so children keep it
+        if segment in parent_of:
+            children.setdefault(parent_of[segment][1], []).append(segment)
     order: list[str] = []
     pending = [roots[0]]
-    while pending:  # depth-first, children in file order
+    while pending:  # depth-first, children in file order; linear in the number of segments
         segment = pending.pop()
         order.append(segment)
-        pending.extend(reversed([c for c in segments if c in parent_of and parent_of[c][1] == segment]))
+        pending.extend(reversed(children.get(segment, [])))
     if len(order) != len(segments):
         unreachable = sorted(set(segments) - set(order))
-        raise MocapError(f"{path}: <joints>: segments {unreachable} are not connected to {roots[0]!r}")
+        raise MocapError(f"{path}: <joints>: segments {unreachable[:10]} are not connected to {roots[0]!r}")
     new_index = {s: i for i, s in enumerate(order)}
     parents = [-1] + [new_index[parent_of[s][1]] for s in order[1:]]
     offsets = np.zeros((len(order), 3))
@@ -253,7 +260,8 @@ def _hierarchy(header: _Header, path: Path) -> tuple[list[int], list[int], np.nd
                              f"{np.linalg.norm(child_offset):.4f} m from the segment origin; sportsim needs "
                              "segment origins at the proximal joint")
         offsets[i] = header.points[parent][parent_point] - child_offset
-    file_index = [segments.index(s) for s in order]
+    position = {s: i for i, s in enumerate(segments)}
+    file_index = [position[s] for s in order]
     return file_index, parents, offsets
 
 

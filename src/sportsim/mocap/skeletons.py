@@ -103,19 +103,24 @@ def canonical_indices(joint_names: Sequence[str], extra: Iterable[SkeletonMap] =
 
 def clip_canonical_indices(clip: Any, extra: Iterable[SkeletonMap] = ()) -> dict[str, int]:
     """Canonical joint -> joint index of a :class:`~sportsim.mocap.clip.Clip`: a user map (``extra``)
-    first, then a built-in layout, then the map the reader found by structure (``meta["canonical_map"]``).
+    first, then the map stored in the clip (``meta["canonical_map"]``: a user map given to ``load_clip``,
+    or the one the reader found by structure), then a built-in layout.
     A skeleton that is none of these raises MocapError: one line saying why for a rig that is not a
     humanoid, else the unknown-skeleton message with the mapping template."""
     names = tuple(clip.joint_names)
-    found = match_skeleton(names, tuple(extra))
     index = {name: i for i, name in enumerate(names)}
-    if found is not None:
+    extra = tuple(extra)
+    found = match_skeleton(names, extra) if extra else None
+    if found is not None and found in extra:
         return {c: index[n] for c, n in found.canonical.items()}
-    structural = clip.meta.get("canonical_map")
-    if structural:
-        mapping = json.loads(structural)
+    stored = clip.meta.get("canonical_map")  # a user map given to load_clip, or the reader's structural map
+    if stored:
+        mapping = json.loads(stored)
         if all(n in index for n in mapping.values()):
             return {c: index[n] for c, n in mapping.items()}
+    found = match_skeleton(names)
+    if found is not None:
+        return {c: index[n] for c, n in found.canonical.items()}
     problem = clip.meta.get("skeleton_problem")
     source = clip.source or "clip"
     if problem:
