@@ -296,6 +296,13 @@ def retarget(clip: Clip, height_m: float | None = None, mass_kg: float | None = 
         points, _ = _forward(model, qpos)
         sole = _foot_sole_points(model, qpos)
         disp, notes["planted_feet"] = _plant_feet(sole, stance, clip.fps)
+        # where a stance leg cannot reach its held foot, the root comes down (both feet stay put)
+        lower = _reach_drop(points, disp, stance, sum(bones_m), clip.fps)
+        if np.any(lower > 0):
+            qpos[:, 2] -= lower
+            points = points - lower[:, None, None] * _UP
+            disp = disp + lower[:, None, None] * _UP
+            notes["planted_feet"] += f"; root lowered up to {100 * lower.max():.1f} cm for the legs to reach"
         if np.any(disp != 0):
             _leg_ik(world, hinge_rad, points, disp, bones_m)
             qpos[:, 7:] = _assemble_qpos(world, hinge_rad)[:, 7:]
@@ -680,6 +687,21 @@ def stance_slip_hover(model: mujoco.MjModel, qpos: np.ndarray, stance: np.ndarra
         out[f"{side}_hover_mm"] = 1000.0 * float(np.median(low))
         out[f"{side}_stances"] = float(len(slips))
     return out
+
+
+MAX_REACH_DROP_M = 0.06  # the root is lowered at most this much for a stance leg to reach its planted foot
+
+
+def _reach_drop(points: np.ndarray, disp: np.ndarray, stance: np.ndarray, leg_m: float, fps: float) -> np.ndarray:
+    """``(T,)`` root lowering that lets every stance leg reach its moved ankle (hip fixed to the pelvis),
+    at most :data:`MAX_REACH_DROP_M`, smoothed like the root's other height corrections."""
+    hips = points[:, [POINT_NAMES.index(f"{side}_hip") for side, _ in _SIDES]]
+    ankles = points[:, [POINT_NAMES.index(f"{side}_ankle") for side, _ in _SIDES]] + disp
+    rel = ankles - hips
+    reach = leg_m * (1 - 1e-6)
+    s = np.sqrt(np.maximum(reach**2 - rel[..., 0] ** 2 - rel[..., 1] ** 2, 0.0))
+    short = np.where(stance, np.clip(-rel[..., 2] - s, 0.0, MAX_REACH_DROP_M), 0.0).max(axis=1)
+    return np.maximum(_smooth(short, ROOT_SMOOTH_S * fps), short)
 
 
 def _runs(flags: np.ndarray) -> list[tuple[int, int]]:
