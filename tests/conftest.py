@@ -16,3 +16,18 @@ def test_configs(monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv(CONFIG_PATH_ENV, str(TEST_CONFIG_DIR))
     monkeypatch.syspath_prepend(str(TESTS_DIR))
     return TEST_CONFIG_DIR
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _mujoco_warnings_as_python_warnings():
+    """MuJoCo's default warning handler appends to ./MUJOCO_LOG.TXT (tests that drive an env into an
+    unstable state on purpose left one in the repository root); route its warnings to Python's
+    warnings instead, where pytest reports them."""
+    import warnings
+
+    import mujoco
+
+    previous = mujoco.get_mju_user_warning()
+    mujoco.set_mju_user_warning(lambda message: warnings.warn(f"MuJoCo: {message}", RuntimeWarning, stacklevel=1))
+    yield
+    mujoco.set_mju_user_warning(previous)

@@ -3,18 +3,21 @@ best-model saving, and a clean stop on SIGINT/SIGTERM."""
 
 from __future__ import annotations
 
-import time
-
 import numbers
+import time
 import signal
 import sys
 from collections import defaultdict
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import FrameType, TracebackType
 
 import numpy as np
+from omegaconf import DictConfig, OmegaConf
 from stable_baselines3.common.callbacks import BaseCallback, EvalCallback
+from stable_baselines3.common.logger import HParam
 from stable_baselines3.common.vec_env import VecEnv
+from tqdm import tqdm
 
 from sportsim import runs
 
@@ -87,24 +90,157 @@ class RewardTermsCallback(BaseCallback):
         return True
 
 
+HEADLINE_KEYS = ("max_board_height_m", "circles", "max_hold_s")  # last-info figures, when no tb_metrics
+
+
 class MetricsEvalCallback(EvalCallback):
     """SB3's EvalCallback that also logs the evaluation env's episode figures (:func:`env_metrics`) as
-    ``eval/<key>``, averaged over the evaluation's episodes, next to ``eval/mean_reward``."""
+    ``eval/<key>``, averaged over the evaluation's episodes, next to ``eval/mean_reward``.
+
+    Evaluations fall on multiples of ``every_steps`` env steps counted from step 0 of the run, so a
+    resumed run keeps its schedule (SB3 counts calls since the process started, which restarts it after
+    every resume). ``report`` receives one dict per evaluation (step, mean/std return, success rate, the
+    env's headline figure, new best) for the console line."""
+
+    def __init__(self, eval_env: VecEnv, *, every_steps: int | None = None,
+                 report: Callable[[dict], None] | None = None, eval_freq: int = 10_000, **kwargs) -> None:
+        # every_steps=None: SB3's own schedule, every eval_freq calls (one call per n_envs steps)
+        super().__init__(eval_env, eval_freq=eval_freq if every_steps is None else 1, **kwargs)
+        self.every_steps = every_steps
+        self.report = report
+        self._next_step = 0
 
     def _init_callback(self) -> None:
         super()._init_callback()
         self._episode_metrics = EpisodeMetrics(env_metrics(self.eval_env), self.eval_env.num_envs)
+        self._figures: dict[str, list[float]] = defaultdict(list)
+        if self.every_steps is not None:
+            self._next_step = (self.model.num_timesteps // self.every_steps + 1) * self.every_steps
+
+    def _due(self) -> bool:
+        if self.every_steps is None:
+            return self.eval_freq > 0 and self.n_calls % self.eval_freq == 0
+        if self.num_timesteps < self._next_step:
+            return False
+        self._next_step = (self.num_timesteps // self.every_steps + 1) * self.every_steps
+        return True  # eval_freq is 1: SB3's n_calls % eval_freq == 0 holds
 
     def _on_step(self) -> bool:
-        if self.eval_freq > 0 and self.n_calls % self.eval_freq == 0:
-            self._episode_metrics.clear()  # evaluate_policy resets the eval env: no episode carries over
-        return super()._on_step()
+        if not self._due():
+            return True
+        self._episode_metrics.clear()  # evaluate_policy resets the eval env: no episode carries over
+        self._figures.clear()
+        best_before = self.best_mean_reward
+        result = super()._on_step()
+        if self.report is not None and self.evaluations_results:
+            returns = np.asarray(self.evaluations_results[-1], dtype=float)
+            line = {"step": self.num_timesteps, "mean_return": float(returns.mean()),
+                    "std_return": float(returns.std()), "new_best": self.best_mean_reward > best_before,
+                    "success_rate": float(np.mean(self._is_success_buffer)) if self._is_success_buffer else None}
+            headline = next(iter(self._figures), None)
+            if headline is not None:
+                line["headline"] = (headline, float(np.mean(self._figures[headline])))
+            self.report(line)
+        return result
 
     def _log_success_callback(self, locals_: dict, globals_: dict) -> None:
         super()._log_success_callback(locals_, globals_)
         figures = self._episode_metrics.add(int(locals_["i"]), locals_["info"], bool(locals_["done"]))
         for key, value in figures.items():
             self.logger.record_mean(f"eval/{key}", value)
+            self._figures[key].append(value)
+        if locals_["done"] and not self._episode_metrics.metrics:
+            info = locals_["info"]
+            for key in HEADLINE_KEYS:
+                if isinstance(info.get(key), numbers.Real):
+                    self._figures[key].append(float(info[key]))
+
+
+class ProgressBar(BaseCallback):
+    """A tqdm bar over env steps whose total is the step SB3 will really stop at (see
+    :func:`sportsim.train.planned_timesteps`); it starts at a resumed run's step. Lines printed through
+    :meth:`write` go above the bar."""
+
+    def __init__(self, total_steps: int) -> None:
+        super().__init__()
+        self.total_steps = total_steps
+        self.bar: tqdm | None = None
+
+    def _on_training_start(self) -> None:
+        self.bar = tqdm(total=self.total_steps, initial=self.num_timesteps, unit="step", unit_scale=True,
+                        dynamic_ncols=True, file=sys.stderr, mininterval=1.0)
+
+    def _on_step(self) -> bool:
+        if self.bar is not None:
+            self.bar.update(self.num_timesteps - self.bar.n)
+        return True
+
+    def _on_training_end(self) -> None:
+        if self.bar is not None:
+            self.bar.update(self.num_timesteps - self.bar.n)
+            self.bar.close()
+            self.bar = None
+
+    def write(self, line: str) -> None:
+        if self.bar is not None:
+            self.bar.write(line, file=sys.stdout)
+        else:
+            print(line, flush=True)
+
+
+class EvaluationLine:
+    """The console's one line per evaluation (instead of SB3's tables, which ``verbose=2`` brings back):
+    ``eval  step 20,000/200,704  return 12.31 +- 0.52  success 100 %  max_board_height_m 1.23  new best``."""
+
+    def __init__(self, total_steps: int, progress: ProgressBar | None = None) -> None:
+        self.total_steps, self.progress = total_steps, progress
+
+    def __call__(self, figures: dict) -> None:
+        parts = [f"eval  step {figures['step']:,}/{self.total_steps:,}",
+                 f"return {figures['mean_return']:.2f} +- {figures['std_return']:.2f}"]
+        if figures.get("success_rate") is not None:
+            parts.append(f"success {100 * figures['success_rate']:.0f} %")
+        if "headline" in figures:
+            name, value = figures["headline"]
+            parts.append(f"{name} {value:.4g}")
+        if figures.get("new_best"):
+            parts.append("new best")
+        line = "  ".join(parts)
+        if self.progress is not None:
+            self.progress.write(line)
+        else:
+            print(line, flush=True)
+
+
+def flat_hparams(cfg: Mapping, prefix: str = "") -> dict[str, bool | int | float | str]:
+    """A config flattened to ``a.b.c`` keys with TensorBoard-HParams values (lists and null as text)."""
+    out: dict[str, bool | int | float | str] = {}
+    for key, value in cfg.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            out.update(flat_hparams(value, f"{name}."))
+        elif isinstance(value, (bool, int, float, str)):
+            out[name] = value
+        else:
+            out[name] = str(value)
+    return out
+
+
+class HParamsCallback(BaseCallback):
+    """The run's hyperparameters (the whole resolved config, flattened) in TensorBoard's HParams tab,
+    with the evaluation return and success rate as its metrics."""
+
+    def __init__(self, cfg: DictConfig) -> None:
+        super().__init__()
+        self.hparams = flat_hparams(OmegaConf.to_container(cfg, resolve=True))
+
+    def _on_training_start(self) -> None:
+        metrics = {"eval/mean_reward": 0.0, "eval/success_rate": 0.0}
+        self.logger.record("hparams", HParam(self.hparams, metrics), exclude=("stdout", "log", "json", "csv"))
+        self.logger.dump(self.model.num_timesteps)
+
+    def _on_step(self) -> bool:
+        return True
 
 
 class TrainingClock:
@@ -158,8 +294,9 @@ class AtomicCheckpointCallback(BaseCallback):
 
 
 class SaveBestCallback(BaseCallback):
-    """``callback_on_new_best`` of an EvalCallback: save the new best model to ``directory`` atomically,
-    with its normalisation statistics and the evaluation score in the manifest."""
+    """``callback_on_new_best`` of an EvalCallback: save the new best model as a new directory swapped in
+    for ``directory`` (:func:`sportsim.runs.publish_model_dir`: a kill or a full disk keeps the previous
+    best), with its normalisation statistics, the evaluation score and the step in the manifest."""
 
     def __init__(self, directory: Path) -> None:
         super().__init__()
@@ -167,7 +304,8 @@ class SaveBestCallback(BaseCallback):
 
     def _on_step(self) -> bool:
         assert isinstance(self.parent, EvalCallback)
-        runs.save_model_dir(self.model, self.directory, extra={"mean_reward": float(self.parent.best_mean_reward)})
+        runs.publish_model_dir(self.model, self.directory, extra={"mean_reward": float(self.parent.best_mean_reward),
+                                                                 "step": int(self.model.num_timesteps)})
         return True
 
 

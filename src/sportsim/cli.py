@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, NoReturn
@@ -27,7 +28,19 @@ def run_cli(main: Callable[[list[str]], int], argv: Sequence[str] | None = None)
     except KeyboardInterrupt:
         print("sportsim: interrupted", file=sys.stderr)
         status = EXIT_INTERRUPTED
+    except OSError as exc:  # unwritable output, full disk, missing folder: one line naming the file
+        print(f"sportsim: {os_error_line(exc)}", file=sys.stderr)
+        status = EXIT_USAGE
     sys.exit(status)
+
+
+def os_error_line(exc: OSError) -> str:
+    """``<file>: <reason>`` for an OSError (permission denied, no space left on the device), one line."""
+    where = exc.filename if exc.filename is not None else "output"
+    reason = exc.strerror or str(exc) or type(exc).__name__
+    if exc.errno == errno.ENOSPC:
+        reason = "no space left on the device"
+    return f"{where}: {reason}"
 
 
 def parse_options(argv: Sequence[str], options: Options, usage: str,

@@ -57,6 +57,19 @@ def search_dirs() -> list[Path]:
     return [paths.config_dir(), *extra_config_dirs()]
 
 
+def declared_env_ids() -> set[str]:
+    """The ``id`` of every env config in the search folders (ids the user's own configs vouch for)."""
+    ids = set()
+    for path in (p for d in search_dirs() for p in (d / "env").glob("*.yaml")):
+        try:
+            data = yaml.safe_load(path.read_text())
+        except (OSError, yaml.YAMLError):
+            continue
+        if isinstance(data, dict) and isinstance(data.get("id"), str):
+            ids.add(data["id"])
+    return ids
+
+
 def group_options(group: str) -> list[str]:
     """Sorted option names of a config group over all search folders (``<dir>/<group>/<option>.yaml``)."""
     return sorted({p.stem for d in search_dirs() for p in (d / group).glob("*.yaml")})
@@ -198,8 +211,10 @@ def load_train_config(overrides: Sequence[str]) -> DictConfig:
     if resume:
         return load_resume_config(Path(str(resume[-1].value())).expanduser().resolve(), overrides)
     source = [o for o in parsed if o.key_or_group == "config_from" and o.value() is not None]
-    if source:
-        return load_retrain_config(Path(str(source[-1].value())).expanduser().resolve(), overrides)
+    if source:  # a run directory, model .zip or zoo entry (hash-checked), named as everywhere else
+        from sportsim import resolve  # noqa: PLC0415 - resolve -> runs -> config
+
+        return load_retrain_config(resolve.policy(str(source[-1].value())).location.run_dir, overrides)
     return compose_train_config(overrides)
 
 
@@ -258,6 +273,9 @@ def validate_train_config(cfg: Mapping[str, Any]) -> None:
         except RuntimeError:
             message = f"device: unknown torch device {cfg['device']!r} (e.g. cpu, cuda, cuda:1, auto)"
             raise ConfigError(message) from None
+        if str(cfg["device"]).startswith("cuda") and not torch.cuda.is_available():
+            raise ConfigError(f"device={cfg['device']}: torch {torch.__version__} sees no CUDA GPU here "
+                              "(a CPU-only build, or no driver); use device=cpu or device=auto")
     if cfg["torch_threads"] is not None:
         _require_int(cfg, "torch_threads", 1)
     if cfg["verbose"] not in (0, 1, 2) or isinstance(cfg["verbose"], bool):

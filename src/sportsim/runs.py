@@ -19,9 +19,14 @@ into an algorithm built from config.yaml: SB3's ``.load()`` (which unpickles cod
 
 from __future__ import annotations
 
+import ctypes
+import errno
+import fcntl
+import itertools
 import json
 import os
 import shutil
+import sys
 import tempfile
 import zipfile
 from collections.abc import Callable, Mapping
@@ -55,6 +60,8 @@ MODEL_FILE = "model.zip"
 NORM_FILE = "vecnormalize.npz"
 REPLAY_FILE = "replay_buffer.npz"
 MANIFEST_FILE = "manifest.json"
+LOCK_FILE = ".lock"
+PENDING_PREFIX = ".pending-"  # a model directory being written: <run dir>/.pending-best-<pid>/
 MANIFEST_FORMAT = 1
 CHECKPOINT_PREFIX = "step_"
 MODEL_CHOICES = ("final", "best", "latest")
@@ -67,20 +74,71 @@ _REPLAY_FIELDS = ("observations", "next_observations", "actions", "rewards", "do
 # --- naming and plain files ---------------------------------------------------------------------
 
 def new_run_dir(cfg: DictConfig, now: datetime | None = None) -> Path:
-    """The one naming rule: ``<runs_root>/<env.name>/<algo.name>/<YYYYmmdd-HHMMSS>_seed<seed>``."""
+    """The one naming rule: ``<runs_root>/<env.name>/<algo.name>/<YYYYmmdd-HHMMSS>_seed<seed>``
+    (:func:`create_run_dir` adds ``-1``, ``-2``, ... when that name is taken)."""
     stamp = (now or datetime.now()).strftime("%Y%m%d-%H%M%S")
     return Path(cfg.runs_root) / cfg.env.name / cfg.algo.name / f"{stamp}_seed{cfg.seed}"
 
 
-def create_run_dir(cfg: DictConfig) -> Path:
-    """Create the directory of a new run (``cfg.run_dir`` or the named default); never reuse a run."""
-    run_dir = Path(cfg.run_dir) if cfg.run_dir is not None else new_run_dir(cfg)
+def create_run_dir(cfg: DictConfig) -> tuple[Path, RunLock]:
+    """Create the directory of a new run and lock it; never share or reuse a run.
+
+    The default name is created exclusively (``mkdir`` fails if it exists), so two runs started in the
+    same second with the same seed get ``<name>`` and ``<name>-1``. An explicit ``cfg.run_dir`` must not
+    exist yet or be empty; it is locked before it is checked, so two runs cannot both take it."""
+    if cfg.run_dir is None:
+        base = new_run_dir(cfg)
+        base.parent.mkdir(parents=True, exist_ok=True)
+        for n in itertools.count():
+            run_dir = base if n == 0 else base.with_name(f"{base.name}-{n}")
+            try:
+                run_dir.mkdir()
+                break
+            except FileExistsError:
+                continue
+    else:
+        run_dir = Path(cfg.run_dir)
+        run_dir.mkdir(parents=True, exist_ok=True)
+    run_dir = run_dir.resolve()
+    lock = RunLock(run_dir)
     if (run_dir / CONFIG_FILE).exists():
+        lock.release()
         raise ConfigError(f"run_dir {run_dir} already holds a run; continue it with resume={run_dir}")
-    if run_dir.is_dir() and any(run_dir.iterdir()):
+    if any(p.name != LOCK_FILE for p in run_dir.iterdir()):
+        lock.release()
         raise ConfigError(f"run_dir {run_dir} exists and is not empty; choose another run_dir")
-    run_dir.mkdir(parents=True, exist_ok=True)
-    return run_dir.resolve()
+    return run_dir, lock
+
+
+class RunLock:
+    """An exclusive ``flock`` on ``<run dir>/.lock`` while a run trains or resumes: a second ``train``
+    (or ``resume=``) of the same directory is refused with one line instead of writing into it. The
+    kernel drops the lock when the process dies, so a killed run never leaves a stale one."""
+
+    def __init__(self, run_dir: Path) -> None:
+        self.path = run_dir / LOCK_FILE
+        self._fd: int | None = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(self._fd, 32, 0).decode(errors="replace").strip() or "another process"
+            os.close(self._fd)
+            self._fd = None
+            raise ConfigError(f"run directory {run_dir} is in use by {holder} (training or resuming); "
+                              "wait for it to finish or stop it first") from None
+        os.ftruncate(self._fd, 0)
+        os.pwrite(self._fd, f"process {os.getpid()}".encode(), 0)
+
+    def release(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)  # closing the descriptor drops the flock
+            self._fd = None
+
+    def __enter__(self) -> RunLock:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
 
 
 def default_file_mode() -> int:
@@ -120,7 +178,26 @@ def load_config(run_dir: Path) -> DictConfig:
     except (OSError, ValueError, yaml.YAMLError, OmegaConfBaseException) as exc:
         raise ModelFileError(f"cannot read {path}: {exc}") from exc
     assert isinstance(cfg, DictConfig)
+    check_env_id(cfg, path)
     return cfg
+
+
+def check_env_id(cfg: DictConfig, path: Path) -> None:
+    """A saved config may only name an env that is already registered as ``sportsim/<Name>-v<n>``, or
+    one declared by an env config in the config search path (``configs/env/``, ``$SPORTSIM_CONFIG_PATH``):
+    gymnasium imports the module of a ``module:Env`` id, so an id read from a run directory must never
+    make it import (run) code shipped beside it."""
+    from sportsim.config import declared_env_ids  # noqa: PLC0415 - config imports this module
+
+    env_id = OmegaConf.select(cfg, "env.id")
+    if not isinstance(env_id, str):
+        raise ModelFileError(f"{path}: env.id is missing or not a string ({env_id!r})")
+    if ":" not in env_id and env_id.startswith("sportsim/") and env_id in gym.registry:
+        return
+    if env_id in declared_env_ids():
+        return
+    raise ModelFileError(f"{path}: env.id {env_id!r} is not a registered sportsim env id (sportsim/<Name>-v<n>); "
+                         "a run's config may not name a module to import")
 
 
 def read_npz(path: Path, keys: tuple[str, ...]) -> dict[str, np.ndarray]:
@@ -230,6 +307,58 @@ def save_model_dir(model: BaseAlgorithm, directory: Path, *, replay_buffer: bool
     return manifest
 
 
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two directories in one step (Linux ``renameat2(RENAME_EXCHANGE)``); False where unsupported."""
+    if not sys.platform.startswith("linux"):
+        return False
+    libc = ctypes.CDLL(None, use_errno=True)
+    if not hasattr(libc, "renameat2"):
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    if libc.renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0:
+        return True
+    err = ctypes.get_errno()
+    if err in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):
+        return False
+    raise OSError(err, os.strerror(err), str(b))
+
+
+def publish_model_dir(model: BaseAlgorithm, target: Path, *, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Write a model directory (``best/``, ``final/``) as a new directory beside ``target`` and swap it in
+    atomically, so a kill or a full disk at any moment leaves the previous complete ``target`` (or none,
+    for a first write) - never a half-written one. Returns the manifest."""
+    pending = Path(tempfile.mkdtemp(prefix=f"{PENDING_PREFIX}{target.name}-", dir=target.parent))
+    try:
+        manifest = save_model_dir(model, pending, extra=extra)
+        if target.exists() and _exchange(pending, target):
+            shutil.rmtree(pending)  # now holds the previous version
+        elif target.exists():  # no atomic exchange here: move the old one aside first (recovered on resume)
+            old = target.with_name(f"{PENDING_PREFIX}{target.name}-old")
+            shutil.rmtree(old, ignore_errors=True)
+            os.rename(target, old)
+            os.rename(pending, target)
+            shutil.rmtree(old)
+        else:
+            os.rename(pending, target)
+    finally:
+        shutil.rmtree(pending, ignore_errors=True)
+    return manifest
+
+
+def clean_pending(run_dir: Path) -> list[Path]:
+    """Remove model directories whose write was cut (``.pending-*``), restoring a ``best/``/``final/``
+    that was moved aside on a filesystem without atomic exchange; return what was removed."""
+    removed = []
+    for path in sorted(run_dir.glob(f"{PENDING_PREFIX}*")):
+        name = path.name[len(PENDING_PREFIX):]
+        if name.endswith("-old") and name[:-4] in (BEST_DIR, FINAL_DIR) and not (run_dir / name[:-4]).exists():
+            os.rename(path, run_dir / name[:-4])
+            continue
+        shutil.rmtree(path, ignore_errors=True)
+        removed.append(path)
+    return removed
+
+
 def read_manifest(directory: Path) -> dict[str, Any]:
     """The manifest of a complete model directory, after checking every listed file's size and SHA-256."""
     path = directory / MANIFEST_FILE
@@ -269,6 +398,18 @@ def complete_checkpoints(run_dir: Path) -> list[Path]:
 def latest_checkpoint(run_dir: Path) -> Path | None:
     checkpoints = complete_checkpoints(run_dir)
     return checkpoints[-1] if checkpoints else None
+
+
+def latest_valid_checkpoint(run_dir: Path) -> tuple[Path, dict[str, Any], list[str]] | None:
+    """The newest checkpoint whose files all match its manifest, its manifest, and one line for each newer
+    checkpoint skipped as corrupt (a disk error, a tampered file); None if none is valid."""
+    skipped = []
+    for checkpoint in reversed(complete_checkpoints(run_dir)):
+        try:
+            return checkpoint, read_manifest(checkpoint), skipped
+        except ModelFileError as exc:
+            skipped.append(str(exc))
+    return None
 
 
 def save_checkpoint(model: BaseAlgorithm, run_dir: Path, keep: int | None,

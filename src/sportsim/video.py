@@ -8,9 +8,11 @@ which phones and browsers play; their sizes must be even.
 
 from __future__ import annotations
 
+import errno
 import itertools
 import math
 import os
+import shutil
 import tempfile
 import zlib
 from collections.abc import Iterator, Mapping, Sequence
@@ -122,9 +124,38 @@ class Mp4Writer:
         try:
             self._writer.close()
             if exc_type is None:
+                check_mp4(self._tmp, self.target)  # ffmpeg's exit status is not reported by imageio
+                with open(self._tmp, "rb+") as file:
+                    os.fsync(file.fileno())
                 self.path = publish(self._tmp, self.target, self.explicit)
         finally:
             self._tmp.unlink(missing_ok=True)
+
+
+def check_mp4(path: Path, target: Path) -> None:
+    """Raise an OSError naming ``target`` unless ``path`` is a complete MP4: top-level boxes that tile the
+    file exactly, with ``ftyp``, ``mdat`` and the ``moov`` index the encoder writes last. An encoder cut
+    short (a full disk, a killed ffmpeg) leaves no index, so nothing undecodable is ever published."""
+    size, offset, boxes = path.stat().st_size, 0, set()
+    with open(path, "rb") as file:
+        while offset < size:
+            file.seek(offset)
+            header = file.read(16)
+            if len(header) < 8:
+                break
+            length, kind = int.from_bytes(header[:4], "big"), header[4:8]
+            if length == 1 and len(header) == 16:
+                length = int.from_bytes(header[8:16], "big")
+            elif length == 0:
+                length = size - offset
+            if length < 8:
+                break
+            boxes.add(kind)
+            offset += length
+    if offset != size or not {b"ftyp", b"mdat", b"moov"} <= boxes:
+        full = shutil.disk_usage(path.parent).free < 1 << 20
+        reason = "no space left on the device" if full else "the video encoder did not finish the file"
+        raise OSError(errno.ENOSPC if full else errno.EIO, reason, str(target))
 
 
 class FrameStore:
