@@ -191,7 +191,7 @@ def test_cli_writes_a_playable_video_the_summary_sheet_and_the_table(tmp_path: P
         assert reader.get_meta_data()["fps"] == pytest.approx(30.0)
     assert len(frames) == int(reported.group(1)) >= 16  # >= half of the 31-frame excerpt is compared
     assert frames[0].shape == (404, 324, 3)
-    panels = frames[len(frames) // 2][22:184].astype(int)  # below the 22 px title: A | ghost | B
+    panels = frames[len(frames) // 2][56:218].astype(int)  # below the 56 px title: A | ghost | B
     assert all(panels[:, k * 108:(k + 1) * 108].std() > 5 for k in range(3))
     sheet = imageio.imread(out / "summary.png")
     assert sheet.shape[1] == 1600 and sheet.shape[0] > 1000
@@ -247,7 +247,8 @@ def test_a_policy_is_rolled_out_on_its_reference_clip(imitation_run: Path, tmp_p
     """The rollout starts in the reference clip's pose (the env's reset), so its first frame matches some
     frame of the walk within a few degrees; the comparison runs like one of two captures."""
     result = compare(imitation_run, WALK, out=tmp_path / "policy", width=240, align="dtw")
-    assert result.a.name == f"{imitation_run.name} (policy)" and result.a.skeleton == "policy"
+    assert result.a.name == imitation_run.name and result.a.kind == "policy" and result.a.skeleton == "policy"
+    assert result.a.describe().startswith(f"{imitation_run.name}: policy (run), Imitation-v")
     assert result.a.motion.fps == 30.0 and result.a.motion.n_frames >= 2
     first = motion_angles(result.a.motion).degrees[0]
     walk = motion_angles(result.b.motion).degrees
@@ -307,13 +308,16 @@ def test_bad_inputs_are_one_line_errors(tmp_path: Path, capsys: pytest.CaptureFi
     cases = [  # (expected message, the side it names or None, arguments)
         ("no such file", "a", [f"a={tmp_path / 'missing.bvh'}", f"b={WALK}"]),
         ("holds no motion", "b", [f"a={WALK}", f"b={empty}"]),
-        ("skeleton", "a", [f"a={odd}", f"b={WALK}"]),
-        ("is a policy for sportsim/HalfPipe-v0; only sportsim/Imitation-v0 policies", "a",
+        ("humanoid", "a", [f"a={odd}", f"b={WALK}"]),  # an unknown skeleton
+        ("is a policy for sportsim/HalfPipe-v0; only sportsim/Imitation policies", "a",
          ["a=halfpipe/ppo", f"b={WALK}"]),
         ("unknown joint group(s) wrist", None, [f"a={WALK}", f"b={WALK}", "joints=knee,wrist"]),
         ("start_b=9: cmu_02_01_walk.bvh is only 2.86 s long", None, [f"a={WALK}", f"b={WALK}", "start_b=9"]),
         ("b=<capture file or policy> required", None, [f"a={WALK}"]),
-        ("option align: expected one of dtw, phase, none", None, [f"a={WALK}", f"b={WALK}", "align=fast"]),
+        ("option align: expected one of auto, policy, dtw, phase, none", None,
+         [f"a={WALK}", f"b={WALK}", "align=fast"]),
+        ("align=policy: neither side is a policy", None, [f"a={WALK}", f"b={WALK}", "align=policy"]),
+        ("option view: expected one of side, front, top, all", None, [f"a={WALK}", f"b={WALK}", "view=back"]),
         ("multiple of 12", None, [f"a={WALK}", f"b={WALK}", "width=100"]),
     ]
     for expected, side, argv in cases:

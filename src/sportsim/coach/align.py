@@ -7,6 +7,10 @@ says which (possibly fractional) frame of movement B goes with each frame of A:
 * ``phase``: a constant time shift, the lag that maximises the mean correlation of the standardised
   joint angles (cross-correlation) over an overlap of at least half the shorter movement; for cyclic
   movements (gait, cycling) and for the same movement started at another moment.
+* ``policy``: a policy against the clip it imitates (:func:`by_policy_phase`): each policy frame with
+  the clip frame its env was tracking at that step - the same cycle of the clip, over whole cycles (a
+  looped clip) or the whole clip (a clip played once). No estimate is involved; the policy plays at its
+  own speed whichever side it is.
 * ``dtw``: dynamic time warping of the standardised joint-angle vectors (Euclidean frame distance).
   Steps (1,1), (1,2) and (2,1) with weights so that every path's weight is its length in frames of A
   plus B: B may locally run between half and twice A's speed. Open begin and end: the path may start
@@ -29,7 +33,7 @@ import numpy as np
 
 from sportsim.errors import ConfigError
 
-METHODS = ("dtw", "phase", "none")
+METHODS = ("dtw", "phase", "none")  # what align() estimates; "policy" pairing: by_policy_phase()
 MIN_SCALE_DEG = 5.0  # floor of a feature's standard deviation (deg)
 DTW_RELAX = 0.3  # open begin/end: fraction of each movement where the path may start or end
 PHASE_MIN_OVERLAP = 0.5  # phase: the shortest overlap, as a fraction of the shorter movement
@@ -38,13 +42,14 @@ DESCRIPTIONS = {  # as the video states them
     "none": "not aligned: both as recorded from their start times",
     "phase": "phase-aligned: B shifted {shift_s:+.2f} s (angle cross-correlation)",
     "dtw": "time-warped to A by DTW on joint angles (B lasts {ratio:.2f}x A)",
+    "policy": "paired by the policy's phase, frame by frame",
 }
 
 
 @dataclass(frozen=True)
 class Alignment:
-    """The common timeline: frame k shows A's frame ``a_frames[k]`` (int) and B's ``b_frames[k]``
-    (fractional; interpolate). ``method`` is one of :data:`METHODS`; ``description`` states it for a video."""
+    """The common timeline: frame k shows A's frame ``a_frames[k]`` and B's ``b_frames[k]`` (fractional
+    where they are not whole: interpolate). ``method`` is one of :data:`METHODS`; ``description`` states it for a video."""
 
     method: str
     a_frames: np.ndarray
@@ -163,3 +168,70 @@ def _gaussian(x: np.ndarray, sigma: float) -> np.ndarray:
     kernel = np.exp(-0.5 * (np.arange(-radius, radius + 1) / sigma) ** 2)
     padded = np.pad(np.asarray(x, dtype=float), radius, mode="reflect", reflect_type="odd")
     return np.convolve(padded, kernel / kernel.sum(), mode="valid")
+
+
+def by_policy_phase(clip_times_s: np.ndarray, clip_start_s: float, clip_frames: int, fps: float,
+                    period_s: float | None, policy_is_a: bool, cycle_s: tuple[float, float] | None = None) -> Alignment:
+    """The ``policy`` pairing: ``clip_times_s[k]`` is the time on the clip's clock that the policy's
+    frame k imitated; the clip's excerpt starts at ``clip_start_s`` on that clock and holds
+    ``clip_frames`` frames at ``fps``. With a looped clip (``period_s``: its cycle) the timeline keeps
+    the policy's whole cycles (all of it if it did not complete one). A clip excerpt that lacks a frame
+    the policy imitated is a ConfigError (pairing would have holes)."""
+    n = len(clip_times_s)
+    keep, whole = n, 0
+    if period_s is not None:
+        whole = int(math.floor(n / (period_s * fps) + 1e-6))
+        keep = int(round(whole * period_s * fps)) if whole >= 1 else n
+    policy_frames = np.arange(keep)
+    clip = (np.asarray(clip_times_s[:keep], dtype=float) - clip_start_s) * fps
+    clip = np.where(np.abs(clip - np.round(clip)) < 1e-6, np.round(clip), clip)
+    if keep < 2 or clip.min() < 0 or clip.max() > clip_frames - 1:
+        needed = f"{clip_start_s + clip.min() / fps:.2f}-{clip_start_s + clip.max() / fps:.2f} s"
+        raise ConfigError(f"align=policy: the clip's excerpt ({clip_start_s:.2f}-"
+                          f"{clip_start_s + (clip_frames - 1) / fps:.2f} s) lacks part of what the policy imitated "
+                          f"({needed}); leave start_/seconds out for the clip, or use align=dtw")
+    description = DESCRIPTIONS["policy"]
+    if cycle_s is not None and period_s is not None:
+        done = f"{whole} whole cycle{'s' if whole != 1 else ''}" if whole else "less than one cycle"
+        description += f" (the clip's cycle {cycle_s[0]:.2f}-{cycle_s[1]:.2f} s, {done})"
+    a, b = (policy_frames, clip) if policy_is_a else (clip, policy_frames)
+    return Alignment("policy", a, b.astype(float), description)
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """What of one side's source a comparison shows: ``compared_s`` (first and last frame shown, on the
+    source clock), ``span_s`` (what the source offered), ``repeats`` (how many times its frames run
+    through: a clip's cycle paired with a policy's several cycles), ``step_s`` (one frame)."""
+
+    side: str
+    compared_s: tuple[float, float]
+    span_s: tuple[float, float]
+    repeats: int
+    step_s: float
+
+    @classmethod
+    def of(cls, side: str, source_times_s: np.ndarray, span_s: tuple[float, float], fps: float) -> "Coverage":
+        times = np.asarray(source_times_s, dtype=float)
+        repeats = 1 + int(np.sum(np.diff(times) < -0.5 / fps))
+        return cls(side, (float(times.min()), float(times.max())), span_s, repeats, 1.0 / fps)
+
+    def left_out(self) -> list[tuple[float, float]]:
+        """Source ranges not shown (more than half a frame long)."""
+        out = []
+        if self.compared_s[0] - self.span_s[0] > 0.5 * self.step_s:
+            out.append((self.span_s[0], self.compared_s[0]))
+        if self.span_s[1] - self.compared_s[1] > 0.5 * self.step_s:
+            out.append((self.compared_s[1], self.span_s[1]))
+        return out
+
+    def text(self) -> str:
+        """'A 0.61-2.64 s of 0.01-2.86 s (left out 0.01-0.61 s, 2.64-2.86 s)'; 'B ... of ..., 9 times'."""
+        lo, hi = self.compared_s
+        out = f"{self.side} {lo:.2f}-{hi:.2f} s"
+        if self.repeats > 1:
+            out += f" x{self.repeats}"
+        out += f" of {self.span_s[0]:.2f}-{self.span_s[1]:.2f} s"
+        gaps = self.left_out()
+        out += f" (left out {', '.join(f'{a:.2f}-{b:.2f} s' for a, b in gaps)})" if gaps else " (all of it)"
+        return out

@@ -46,6 +46,9 @@ SIDES = ("left", "right")
 # group -> what is measured (labels of plots and tables)
 LABELS = {"knee": "knee flexion", "hip": "hip flexion", "elbow": "elbow flexion",
           "shoulder": "shoulder flexion", "trunk": "trunk inclination"}
+# group -> the sign convention, for every axis label
+SIGNS = {"knee": "+ bent", "hip": "+ thigh forward", "elbow": "+ bent", "shoulder": "+ arm forward/up",
+         "trunk": "+ leaning forward"}
 _EPS = 1e-9
 
 
@@ -72,6 +75,11 @@ def label(name: str) -> str:
     """``"left_knee"`` -> ``"left knee flexion"``; ``"trunk"`` -> ``"trunk inclination"``."""
     side, _, group = name.rpartition("_")
     return f"{side} {LABELS[group]}" if side else LABELS[group]
+
+
+def axis_label(name: str) -> str:
+    """The label with unit and sign convention: ``"right knee flexion (deg, + bent)"``."""
+    return f"{label(name)} (deg, {SIGNS[name.rpartition('_')[2]]})"
 
 
 def joint_angles(positions_m: np.ndarray, point_names: Sequence[str] = POINT_NAMES,

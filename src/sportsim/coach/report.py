@@ -19,8 +19,10 @@ from typing import Any
 
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 
-from sportsim.coach.angles import SIDES, label
+from sportsim.coach.angles import SIDES, axis_label, label
+from sportsim.coach.events import MARKERS, Event
 from sportsim.video import DPI
 
 A_COLOUR, B_COLOUR = "#1f5fbf", "#e07b00"  # A and B in every plot
@@ -85,26 +87,45 @@ def peak_pair(a: np.ndarray, b: np.ndarray, top_fraction: float = PEAK_TOP_FRACT
     return int(peaks_a[i]), int(peaks_b[j])
 
 
+def mark_events(ax: Any, times: np.ndarray, values: np.ndarray, found: Sequence[Event], foot: str, colour: str,
+                size_pt: float) -> None:
+    """``foot``'s events (and take-offs, landings) as markers on a curve: one plot call per kind; strikes
+    and landings filled, toe-offs and take-offs open."""
+    for kind, marker in MARKERS.items():
+        when = [e.time_s for e in found if e.kind == kind and e.foot in (foot, "both") and times[0] <= e.time_s <= times[-1]]
+        if when:
+            filled = kind in ("foot strike", "landing")
+            ax.plot(when, np.interp(when, times, values), linestyle="none", marker=marker, markersize=size_pt,
+                    color=colour, markerfacecolor=colour if filled else "white", markeredgewidth=1.2, zorder=5)
+
+
 def write_sheet(path: Path, header: Sequence[str], names: Sequence[str], times: np.ndarray, a_deg: np.ndarray,
                 b_deg: np.ndarray, differences: Sequence[JointDifference],
-                key_frames: Sequence[tuple[float, np.ndarray]]) -> None:
-    """The summary PNG: ``header`` (A's line, B's line, a note), key frames ``(time s, image)``, the curves
-    of ``names`` (both sides of each group) over ``times``, and the table of ``differences``."""
+                key_frames: Sequence[tuple[float, np.ndarray]],
+                events: tuple[Sequence[Any], Sequence[Any]] = ((), ()), event_rows: Sequence[Any] = ()) -> None:
+    """The summary PNG: ``header`` (A's line, B's line, then notes: the alignment and what of each side is
+    compared), key frames ``(time s, image)``, the curves of ``names`` (both sides of each group) over
+    ``times`` with each foot's events (:class:`sportsim.coach.events.Event`) marked, the table of
+    ``differences`` and the table of event timings (:class:`sportsim.coach.events.EventSummary`)."""
     groups = list(dict.fromkeys(n.rpartition("_")[2] for n in names))
     width_px, row_px = 1600, 40
-    frames_top, frames_px = 150, 400  # key frames (px from the top)
-    curves_top, curves_px = frames_top + frames_px + 50, 200 * len(groups)
+    notes = list(header[2:])
+    frames_top, frames_px = 90 + 26 * len(notes), 400  # key frames (px from the top)
+    curves_top, curves_px = frames_top + frames_px + 60, 220 * len(groups)
     table_top, table_px = curves_top + curves_px + 70, row_px * (len(names) + 1)
-    height_px = table_top + table_px + 60
+    events_top = table_top + table_px + 70
+    events_px = row_px * (len(event_rows) + 1) if event_rows else 0
+    height_px = events_top + events_px + 40
     figure = Figure(figsize=(width_px / DPI, height_px / DPI), dpi=DPI, facecolor="white")
 
     def box(left: float, top_px: float, width: float, box_px: float) -> tuple[float, float, float, float]:
         return left, 1 - (top_px + box_px) / height_px, width, box_px / height_px
 
     for row, (text, colour) in enumerate(zip(header[:2], (A_COLOUR, B_COLOUR))):
-        figure.text(0.02, 1 - (30 + 32 * row) / height_px, text, color=colour, fontsize=16, fontweight="bold",
+        figure.text(0.02, 1 - (26 + 30 * row) / height_px, text, color=colour, fontsize=16, fontweight="bold",
                     va="center")
-    figure.text(0.02, 1 - 94 / height_px, header[2], fontsize=12, va="center")
+    for row, text in enumerate(notes):
+        figure.text(0.02, 1 - (92 + 26 * row) / height_px, text, fontsize=12, va="center")
     n_key = max(1, len(key_frames))
     for i, (time_s, image) in enumerate(key_frames):
         ax = figure.add_axes(box(0.02 + i * 0.96 / n_key, frames_top, 0.96 / n_key - 0.01, frames_px))
@@ -113,7 +134,7 @@ def write_sheet(path: Path, header: Sequence[str], names: Sequence[str], times: 
         ax.set_title(f"t = {time_s:.2f} s", fontsize=12)
     left, bottom, width, height = box(0.06, curves_top, 0.92, curves_px)
     grid = figure.add_gridspec(len(groups), 2, left=left, right=left + width, bottom=bottom, top=bottom + height,
-                               hspace=0.4, wspace=0.12)
+                               hspace=0.55, wspace=0.12)
     for row, group in enumerate(groups):
         for col, side in enumerate(SIDES):
             if group == "trunk" and col == 1:
@@ -121,24 +142,55 @@ def write_sheet(path: Path, header: Sequence[str], names: Sequence[str], times: 
             name = "trunk" if group == "trunk" else f"{side}_{group}"
             ax = figure.add_subplot(grid[row, :] if group == "trunk" else grid[row, col])
             c = list(names).index(name)
-            ax.plot(times, a_deg[:, c], color=A_COLOUR, linewidth=1.6, label="A")
-            ax.plot(times, b_deg[:, c], color=B_COLOUR, linewidth=1.6, linestyle="--", label="B")
-            ax.set_title(f"{label(name)} (deg)", fontsize=12, loc="left")
+            ax.plot(times, a_deg[:, c], color=A_COLOUR, linewidth=1.6)
+            ax.plot(times, b_deg[:, c], color=B_COLOUR, linewidth=1.6, linestyle="--")
+            foot = "right" if group == "trunk" else side
+            for values, found, colour in ((a_deg[:, c], events[0], A_COLOUR), (b_deg[:, c], events[1], B_COLOUR)):
+                mark_events(ax, times, values, found, foot, colour, 7.0)
+            ax.set_title(axis_label(name) + (" - right foot's events" if group == "trunk" else ""), fontsize=12,
+                         loc="left")
             ax.grid(True, color="#e6e6e6")
             ax.tick_params(labelsize=10)
             ax.set_xlim(times[0], max(times[-1], times[0] + 1e-3))
             if row == len(groups) - 1:
-                ax.set_xlabel("time (s)", fontsize=11)
-            if row == 0 and col == 0:
-                ax.legend(fontsize=10, loc="upper right")
+                ax.set_xlabel("time on the comparison's clock (s)", fontsize=11)
+    handles = [Line2D([], [], color=A_COLOUR, linewidth=1.6), Line2D([], [], color=B_COLOUR, linewidth=1.6,
+                                                                      linestyle="--")]
+    labels = [header[0].split(":")[0].strip(), header[1].split(":")[0].strip()]
+    for kind, marker in MARKERS.items():
+        if any(e.kind == kind for side in events for e in side):
+            filled = kind in ("foot strike", "landing")
+            handles.append(Line2D([], [], linestyle="none", marker=marker, color="#444444",
+                                  markerfacecolor="#444444" if filled else "white", markersize=7))
+            labels.append(kind)
+    figure.legend(handles, labels, loc="center", ncol=len(handles), frameon=False, fontsize=11,
+                  bbox_to_anchor=(0.5, 1 - (curves_top - 28) / height_px))
     ax = figure.add_axes(box(0.02, table_top, 0.96, table_px))
     ax.set_axis_off()
     _draw_table(ax, differences)
-    figure.text(0.02, 1 - (table_top + table_px + 28) / height_px,
+    figure.text(0.02, 1 - (table_top + table_px + 22) / height_px,
                 f"Highlighted: the {min(HIGHLIGHT_ROWS, len(differences))} angles with the largest mean difference "
                 "(rows), the largest peak and timing differences (cells). Times on the comparison's clock; B-A is "
                 "positive when B is larger / later.", fontsize=11, va="center")
+    if event_rows:
+        ax = figure.add_axes(box(0.02, events_top, 0.96, events_px))
+        ax.set_axis_off()
+        _draw_event_table(ax, event_rows)
     figure.savefig(path, dpi=DPI, facecolor="white")
+
+
+def _draw_event_table(ax: Any, rows: Sequence[Any]) -> None:
+    header = ["event", "count A", "count B", "pairs", "mean timing B-A", "largest |B-A|"]
+    cells = [[f"{r.kind} ({r.foot} foot)" if r.foot != "both" else r.kind, str(r.n_a), str(r.n_b), str(r.n_pairs),
+              f"{r.mean_offset_s:+.3f} s" if r.n_pairs else "-", f"{r.max_abs_offset_s:.3f} s" if r.n_pairs else "-"]
+             for r in rows]
+    table = ax.table(cellText=cells, colLabels=header, bbox=(0.0, 0.0, 1.0, 1.0), cellLoc="center",
+                     colWidths=[0.3] + [0.7 / 5] * 5)
+    table.auto_set_font_size(False)
+    table.set_fontsize(12)
+    for col in range(len(header)):
+        table[0, col].set_facecolor("#e8ebef")
+        table[0, col].set_text_props(fontweight="bold")
 
 
 def _draw_table(ax: Any, differences: Sequence[JointDifference]) -> None:
