@@ -1,4 +1,4 @@
-"""``sportsim/Imitation-v0``: the sportsim humanoid tracks a motion capture, DeepMimic style (MuJoCo).
+"""``sportsim/Imitation-v1`` (and ``-v0``): the sportsim humanoid tracks a motion capture, DeepMimic style (MuJoCo).
 
 Model: ``envs/humanoid.xml`` sized by :func:`sportsim.humanoid.build_humanoid_spec` (its header and
 :mod:`sportsim.humanoid` document masses, proportions, joint limits and PD gains). Reference motions,
@@ -75,16 +75,30 @@ class ImitationEnv(gym.Env):
 
     Out-of-range values are clipped, NaN counts as 0.
 
-    ## PD control
-    One position servo per actuated dof: torque = clip(Kp (target - q), -limit, limit) - Kd qdot, with
-    DeepMimic's humanoid3d gains and torque limits scaled by weight and stature
-    (:func:`sportsim.humanoid.pd_gains`; the table in ``envs/humanoid.xml``; ``pd_gain_scale`` scales
-    Kp and Kd). For ball joints q is the rotation vector of the joint quaternion per child-frame axis
-    (MuJoCo's ball-joint actuator length): the servo pulls each component of the rotation vector to its
-    target. Kd is the joint damping, integrated implicitly (``implicitfast``); DeepMimic's Kd = Kp/10 on
-    a forearm's small twist inertia needs a 0.25 ms step when evaluated explicitly
-    (tests/test_humanoid_model.py), implicitly it is stable at 1/120 s. Targets change only at the
-    control rate; the servos run at the physics rate.
+    ## PD control and the body (``body``)
+    One position servo per actuated dof with DeepMimic's humanoid3d gains scaled by weight and stature
+    (:func:`sportsim.humanoid.pd_gains`; ``pd_gain_scale`` scales Kp and Kd). For ball joints q is the
+    rotation vector of the joint quaternion per child-frame axis (MuJoCo's ball-joint actuator length):
+    the servo pulls each component to its target. Targets change at the control rate; the servos run at
+    the physics rate; ``implicitfast`` integrates the damping implicitly (DeepMimic's Kd = Kp/10 on a
+    forearm's small twist inertia needs a 0.25 ms step explicitly, tests/test_humanoid_model.py).
+
+    * ``body="human"`` (v1, default): torque = clip(Kp (target - q) - Kd qdot, -S_-(qdot), S_+(qdot)) -
+      the damping is part of the servo, so the whole joint torque is bounded. S_+ and S_- are the
+      direction-dependent isometric strengths of :mod:`sportsim.humanoid_limits` (elite-gymnast knee
+      flexion 1.42 / extension 4.10 N m/kg, ankle plantarflexion 1.83 / dorsiflexion 0.64, hip extension
+      2.53 / flexion 2.26, ...; Jackson 2010 via Millard et al. 2019, and cited values for the other
+      axes) x body mass x a torque-velocity factor (Hill's hyperbola through Millard's torque at half
+      the maximal velocity; 0 beyond it; up to 1.1-1.4x when lengthening), updated at every physics
+      step from the joint velocity. Ball joints are limited per anatomical axis (flexion/extension about
+      y, ab/adduction about x, rotation about z, in the child body's frame). Targets are clamped to the
+      anatomical ranges per axis (``ctrlrange``; hips flexion 120 / extension 30, ankles dorsiflexion 20 /
+      plantarflexion 50 deg, ...); the ball joints' cones sit at the largest excursion. de Leva's
+      radii of gyration on their own axes (:func:`sportsim.humanoid._limb_inertia`). The reference is
+      retargeted with planted feet and clamped to the same ranges (:mod:`sportsim.mocap.retarget`).
+    * ``body="deepmimic"`` (v0): torque = clip(Kp (target - q), -limit, limit) - Kd qdot with DeepMimic's
+      symmetric limits scaled by weight and stature, Kd a passive joint damper outside the limit, one
+      cone per ball joint, the swapped inertia axes; the reference as the source gives it.
 
     ## Observation Space
     ``Box(-inf, inf, (263 + n_clips if n_clips > 1 else 263,), float32)``, DeepMimic-style [R28, R29]:
@@ -163,6 +177,19 @@ class ImitationEnv(gym.Env):
     if the physics produced a non-finite state (``info["fall"] == "physics_error"``). Truncated after
     ``episode_time_s``.
 
+    ## Kinetics (``kinetics=True``)
+    ``info["kinetics"]`` holds the control step's physics steps (:class:`sportsim.kinetics.KineticsProbe`):
+    ``grf_bw`` (n, 2, 3) ground reaction force of the right and left foot in body weights (world frame,
+    the floor's force on the foot), ``cop_m`` (n, 2, 3) centre of pressure (NaN off the floor),
+    ``foot_contact`` (n, 2), ``moment_nm_per_kg`` (n, 28) net joint moment per actuated dof (servo +
+    passive + joint-limit torque) and ``power_w_per_kg`` (n, 28) = moment x joint velocity; and episode
+    figures for TensorBoard and ``enjoy`` (``metadata["tb_metrics"]``): ``kinetics_peak_grf_bw`` (largest
+    control-step mean vertical force of a foot), ``kinetics_peak_{hip,knee,ankle}_moment_nm_per_kg``
+    (sagittal, control-step means) and ``kinetics_positive_work_j_per_kg``. Filtering and gait figures:
+    :mod:`sportsim.kinetics`, ``scripts/imitation_kinetics.py`` (CSV per physics step, walking norms, the
+    same episode at a 4x smaller step). Off by default: the probe costs a Python loop over the contacts
+    at every physics step.
+
     ## Simulation
     MuJoCo, ``implicitfast`` integrator, ``physics_dt_s`` = 1/120 s (4 steps per 1/30 s control step):
     the servos' stiffness (the fastest joint mode, the foot about the ankle, ~225 rad/s) and the soft
@@ -185,6 +212,8 @@ class ImitationEnv(gym.Env):
     | control_hz | 30.0 | policy rate |
     | physics_dt_s | 1/120 | MuJoCo step; the control period must be a multiple; at most 1/120 s |
     | pd_gain_scale | 1.0 | multiplies Kp and Kd |
+    | body | "human" | "human" (v1: human strength, ranges, planted-feet reference) or "deepmimic" (v0) |
+    | kinetics | False | ground reaction forces, joint moments and power in ``info`` (Kinetics above) |
     | action_mode | "residual" | "residual" (targets = reference + offset) or "absolute" |
     | action_scale_rad | 0.5 | residual: target offset at action +-1 |
     | pose_weight, velocity_weight, end_effector_weight, root_weight, com_weight | 0.5, 0.05, 0.15, 0.2, 0.1 | reward weights (normalised to sum 1) |
@@ -198,7 +227,10 @@ class ImitationEnv(gym.Env):
     | render_mode, render_width, render_height | None, 640, 360 | "rgb_array" renders the tracking camera |
 
     ## Version History
-    * v0: first version.
+    * v1: the human body (``body="human"``): strength per direction with a torque-velocity limit, damping
+      inside the torque limit, anatomical ranges per axis, de Leva's radii on their own axes, a
+      planted-feet reference clamped to the ranges; ``kinetics``. The v0 zoo walk keeps running on v0.
+    * v0: first version (``body="deepmimic"``).
     """
 
     metadata = {
@@ -301,6 +333,9 @@ class ImitationEnv(gym.Env):
         self._index_model()
         self._strength = _StrengthLimits(self.model, self.humanoid_mass_kg) if body == "human" else None
         self._kinetics = kin.KineticsProbe(self.model, self.humanoid_mass_kg) if kinetics else None
+        self._sagittal_cols = {joint: [humanoid.ACTUATOR_NAMES.index(f"{side}_{dof}") for side in ("right", "left")]
+                               for joint, dof in (("hip", "hip_y"), ("knee", "knee"), ("ankle", "ankle_y"))}
+        self._kinetics_episode = dict.fromkeys(KINETICS_TB_METRICS, 0.0)
 
         n_act = self.model.nu
         self.action_space = spaces.Box(-1.0, 1.0, (n_act,), np.float32)
@@ -309,6 +344,8 @@ class ImitationEnv(gym.Env):
         self.observation_space = spaces.Box(-np.inf, np.inf, (n_obs,), np.float32)
         self._obs_buffer = np.zeros(n_obs)
         self.metadata = {**type(self).metadata, "render_fps": self.control_hz}
+        if self._kinetics is not None:
+            self.metadata["tb_metrics"] = {**self.metadata["tb_metrics"], **KINETICS_TB_METRICS}
         self.render_mode = render_mode
         self._renderer = _GhostRenderer(self, render_height, render_width) if render_mode == "rgb_array" else None
 
@@ -453,6 +490,7 @@ class ImitationEnv(gym.Env):
         self._track, self._clip, self._k0, self._k = track, int(clip), k0, k0
         self._k_end = k0 + self.episode_steps if track.cyclic else min(track.period, k0 + self.episode_steps)
         self._fraction = 0.0
+        self._kinetics_episode = dict.fromkeys(KINETICS_TB_METRICS, 0.0)
 
         m, d = self.model, self.data
         mujoco.mj_resetData(m, d)
@@ -515,7 +553,21 @@ class ImitationEnv(gym.Env):
         info = self._info(terms, errors, metrics, fall, motion_ended)
         if self._kinetics is not None:
             info["kinetics"] = self._kinetics.result()
+            info.update(self._kinetics_figures(info["kinetics"]))
         return obs, reward, terminated, truncated, info
+
+    def _kinetics_figures(self, sample: dict[str, np.ndarray]) -> dict[str, float]:
+        """Episode figures for TensorBoard and ``enjoy`` (class docstring, Kinetics): running peaks of the
+        control-step means and the positive joint work so far."""
+        fig = self._kinetics_episode
+        grf = sample["grf_bw"][:, :, 2].mean(axis=0)
+        moment = np.abs(sample["moment_nm_per_kg"].mean(axis=0))
+        fig["kinetics_peak_grf_bw"] = max(fig["kinetics_peak_grf_bw"], float(grf.max()))
+        for joint, cols in self._sagittal_cols.items():
+            key = f"kinetics_peak_{joint}_moment_nm_per_kg"
+            fig[key] = max(fig[key], float(moment[cols].max()))
+        fig["kinetics_positive_work_j_per_kg"] += kin.positive_work_j_per_kg(sample["power_w_per_kg"], 1.0 / self.physics_dt_s)
+        return dict(fig)
 
     def render(self):
         if self._renderer is None:
@@ -690,6 +742,10 @@ def _quat_to_xy_axes(q: np.ndarray) -> np.ndarray:
 
 
 BODIES = ("human", "deepmimic")
+# episode figures logged with kinetics=True (info keys; "last": running peaks / sums over the episode)
+KINETICS_TB_METRICS = {"kinetics_peak_grf_bw": "last", "kinetics_peak_hip_moment_nm_per_kg": "last",
+                       "kinetics_peak_knee_moment_nm_per_kg": "last", "kinetics_peak_ankle_moment_nm_per_kg": "last",
+                       "kinetics_positive_work_j_per_kg": "last"}
 
 
 class _StrengthLimits:
