@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from functools import lru_cache
 from pathlib import Path
 
 from sportsim.mocap.clip import Clip
@@ -43,16 +42,19 @@ def video_fit(path: str | os.PathLike[str], *, person: tuple[float, float] | Non
     except OSError:
         stamp = (0, 0)  # the reader reports the missing file
     person = None if person is None else (float(person[0]), float(person[1]))
-    return _cached(str(path), stamp, person, fps, float(cutoff_hz), float(fov_deg), progress)
+    key = (str(path), stamp, person, fps, float(cutoff_hz), float(fov_deg))  # progress changes nothing
+    if key not in _CACHE:
+        marks = read_landmarks(path, person=person, fps=fps, progress=progress)
+        clip, fit = landmarks_to_clip(marks, cutoff_hz=cutoff_hz, fov_deg=fov_deg)
+        clip = dataclasses.replace(clip, meta={**clip.meta, "video_report": "\n".join(video_report(marks, fit))})
+        while len(_CACHE) >= _CACHE_SIZE:
+            _CACHE.pop(next(iter(_CACHE)))  # the oldest entry
+        _CACHE[key] = (marks, clip, fit)
+    return _CACHE[key]
 
 
-@lru_cache(maxsize=4)
-def _cached(path: str, stamp: tuple[int, int], person: tuple[float, float] | None, fps: float | None,
-            cutoff_hz: float, fov_deg: float, progress: bool | None) -> tuple[Landmarks, Clip, VideoFit]:
-    marks = read_landmarks(path, person=person, fps=fps, progress=progress)
-    clip, fit = landmarks_to_clip(marks, cutoff_hz=cutoff_hz, fov_deg=fov_deg)
-    clip = dataclasses.replace(clip, meta={**clip.meta, "video_report": "\n".join(video_report(marks, fit))})
-    return marks, clip, fit
+_CACHE: dict[tuple, tuple[Landmarks, Clip, VideoFit]] = {}
+_CACHE_SIZE = 4
 
 
 def video_report(marks: Landmarks, fit: VideoFit) -> list[str]:
