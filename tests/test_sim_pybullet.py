@@ -30,9 +30,20 @@ from sportsim.sim import bullet  # noqa: E402
 DT = 1.0 / 120.0
 
 
+def _build(body: str) -> mujoco.MjModel:
+    return build_model(humanoid.REFERENCE_HEIGHT_M, humanoid.REFERENCE_MASS_KG, "male", DT, body=body)
+
+
 @pytest.fixture(scope="module")
 def model() -> mujoco.MjModel:
-    return build_model(humanoid.REFERENCE_HEIGHT_M, humanoid.REFERENCE_MASS_KG, "male", DT)
+    """Imitation-v0's humanoid (DeepMimic's body: the zoo walk's)."""
+    return _build("deepmimic")
+
+
+@pytest.fixture(scope="module")
+def human() -> mujoco.MjModel:
+    """Imitation-v1's humanoid: damping inside the servo, direction-dependent force limits."""
+    return _build("human")
 
 
 def _random_state(m: mujoco.MjModel, d: mujoco.MjData, seed: int) -> None:
@@ -156,10 +167,13 @@ def test_pd_hold_standing_matches_mujoco(model):
     assert w_pb == pytest.approx(body_weight, rel=0.02) and w_mj == pytest.approx(body_weight, rel=0.02)
 
 
-def test_pd_pulls_joints_back_like_mujoco(model):
+@pytest.mark.parametrize("body", ["deepmimic", "human"])
+def test_pd_pulls_joints_back_like_mujoco(model, human, body):
     """In the air without gravity a bent knee and a plantarflexed ankle return to the zero target on
-    the same time course in both engines (within 0.015 rad over 0.5 s)."""
-    m = model.__copy__()
+    the same time course in both engines (within 0.015 rad over 0.5 s) - also v1's knee servo, which
+    swings between its asymmetric force limits on the way (v1's weak ankle servos do so chaotically in
+    both engines, so their courses cannot be compared step by step)."""
+    m = (model if body == "deepmimic" else human).__copy__()
     m.opt.gravity[:] = 0.0
     datas = {name: mujoco.MjData(m) for name in ("mujoco", "pybullet")}
     knee = m.jnt_qposadr[m.joint("right_knee").id]
@@ -167,7 +181,8 @@ def test_pd_pulls_joints_back_like_mujoco(model):
     for d in datas.values():
         d.qpos[2] += 1.0
         d.qpos[knee] = 0.5
-        d.qpos[ankle:ankle + 4] = (math.cos(0.1), 0.0, math.sin(0.1), 0.0)
+        if body == "deepmimic":
+            d.qpos[ankle:ankle + 4] = (math.cos(0.1), 0.0, math.sin(0.1), 0.0)
         mujoco.mj_forward(m, d)
     engines = {name: make_engine(name, m, d) for name, d in datas.items()}
     for e in engines.values():
@@ -183,8 +198,8 @@ def test_pd_pulls_joints_back_like_mujoco(model):
         e.close()
 
 
-def test_asymmetric_force_limits_are_read_at_each_step(model):
-    m = model.__copy__()
+def test_asymmetric_force_limits_are_read_at_each_step(human):
+    m = human.__copy__()
     d = mujoco.MjData(m)
     mujoco.mj_forward(m, d)
     engine = make_engine("pybullet", m, d)

@@ -10,16 +10,19 @@ is written back into the ``MjData`` (``qpos``, ``qvel``, ``time``), MuJoCo's kin
 run on it, and everything an env reads by name (body positions, sites, velocities, contacts for the
 fall test) describes the PyBullet state.
 
-Servos (:meth:`PyBulletEngine._servo_torques`): MuJoCo's position servo, force = clip(Kp (target - q) -
-Kv qdot, forcerange), plus the passive joint damping, with the damping integrated implicitly as MuJoCo's
-``implicitfast`` does - applied to the velocity at the end of the step, predicted from the equations
-of motion of the same model (MuJoCo's mass matrix and bias forces) with the contact points of the last
-step that push held still (an active set) and saturated servos as constant forces. Without the contacts
-in the prediction the stance ankle would lose its stiffness (its damping would act on a free foot); a
-plain explicit PD needs a 0.25 ms step (see ``envs/humanoid.xml``). Bullet has no joint armature: the
-prediction includes it and the torque adds ``-armature x qddot``, so the limbs respond with MuJoCo's
-inertia. (PyBullet's own ``STABLE_PD_CONTROL`` is no substitute: it rebuilds each link's inertia from
-its collision shape, and on this humanoid its damping diverges at any step.)
+Servos (:meth:`PyBulletEngine._servo_torques`): MuJoCo's ``implicitfast`` step emulated. The servo
+force clip(Kp (target - q) - Kv qdot, forcerange) and the passive damping are computed as MuJoCo does;
+MuJoCo then integrates the velocity-dependent forces implicitly, (M + dt (Kv + D)) qddot = forces (Kv of
+servos inside their force range only: a clamped servo is a constant force), which
+is what makes DeepMimic-strength servos stable at 1/120 s (a plain explicit PD needs 0.25 ms, see
+``envs/humanoid.xml``). Bullet integrates explicitly, so the adapter predicts qddot from the same
+equations of motion (MuJoCo's mass matrix and bias forces of the model, its armature included, the
+contact points of the last step that push held still - an active set) and adds MuJoCo's implicit
+correction -dt (Kv + D) qddot and the armature's -armature qddot (Bullet has no armature) to the
+torques. Without the contacts in the prediction the stance ankle loses its stiffness (its damping acts
+on a free foot) and the standing humanoid tips over. (PyBullet's own ``STABLE_PD_CONTROL`` is no
+substitute: it rebuilds each link's inertia from its collision shape, and on this humanoid its damping
+diverges at any step.)
 
 Contact: Bullet's (rigid, with its own ERP/CFM), friction = MuJoCo's sliding friction of each geom
 (Bullet multiplies the two bodies' coefficients; the floor gets 1, so the product is MuJoCo's maximum).
@@ -49,7 +52,7 @@ _J = mujoco.mjtJoint
 # servo prediction: added to the diagonal of J A^-1 J^T of the contact points held still (several
 # points on one rigid foot are redundant constraints); 1/kg-scale, far below any body's inverse mass
 _CONTACT_REGULARISATION = 1e-6
-_PREDICTION_ITERATIONS = 6  # re-solves for servos reaching their limits and contact points letting go
+_PREDICTION_ITERATIONS = 4  # solves: contact points that would pull are let go
 
 
 def require_pybullet():
@@ -226,11 +229,12 @@ class PyBulletEngine:
 
     # -- actuation and stepping ------------------------------------------------------------------------
     def _servo_torques(self, dt: float) -> np.ndarray:
-        """Joint torques per dof for the state in ``data`` (module docstring): servo force Kp (target - q)
-        - Kv qdot_next, clipped to ``forcerange``, passive damping -D qdot_next, and -armature x qddot,
-        with qdot_next = qdot + dt qddot from M qddot = tau - bias + J^T lambda, the contact points of the
-        last step held still. Re-solved (at most ``_PREDICTION_ITERATIONS`` times) until the set of
-        saturated servos (constant forces in the prediction) and of pushing contacts settles."""
+        """Joint torques per dof for the state in ``data``, MuJoCo's ``implicitfast`` step emulated: the
+        servo force clip(Kp (target - q) - Kv qdot, forcerange) and the passive damping -D qdot as MuJoCo
+        computes them, plus MuJoCo's implicit correction -dt (Kv + D) qddot (Kv of servos inside their
+        range only) and the armature's -armature qddot, where qddot solves (M + dt (Kv + D)) qddot = force - D qdot - bias + J^T lambda with the
+        contact points of the last step held still (points that would pull are let go, at most
+        ``_PREDICTION_ITERATIONS`` solves)."""
         m, d = self.model, self.data
         mujoco.mj_kinematics(m, d)
         mujoco.mj_comPos(m, d)
@@ -243,48 +247,35 @@ class PyBulletEngine:
         act, v = self._act_dof, d.qvel
         kp, kv = m.actuator_gainprm[:, 0], -m.actuator_biasprm[:, 2]
         damping = m.dof_damping
-        v_act = v[act]
-        err = d.ctrl - d.actuator_length
+        servo = kp * (d.ctrl - d.actuator_length) - kv * v[act]
         limited = m.actuator_forcelimited.astype(bool)
-        low = np.where(limited, m.actuator_forcerange[:, 0], -np.inf)
-        high = np.where(limited, m.actuator_forcerange[:, 1], np.inf)
-        mass[self._diag] += dt * damping
-        base_rhs = -self._bias - damping * v
+        force = np.where(limited, np.minimum(np.maximum(servo, m.actuator_forcerange[:, 0]),
+                                             m.actuator_forcerange[:, 1]), servo)
+        implicit = damping.copy()
+        implicit[act] += np.where(force == servo, kv, 0.0)  # a clamped servo is a constant force, as in MuJoCo
+        mass[self._diag] += dt * implicit
+        explicit = -damping * v
+        explicit[act] += force
+        rhs = explicit - self._bias
         jac = self._contact_jacobian()  # 3 rows per contact point: normal, two tangents
         active = np.ones(0 if jac is None else len(jac) // 3, dtype=bool)
-        saturated = np.zeros(m.nu, dtype=bool)
-        bound = np.zeros(m.nu)
         for _ in range(_PREDICTION_ITERATIONS):
-            free = ~saturated
-            matrix = mass.copy()
-            matrix[act[free], act[free]] += dt * kv[free]
-            rhs = base_rhs.copy()
-            rhs[act] += np.where(free, kp * err - kv * v_act, bound)
             if not active.any():
-                acc = np.linalg.solve(matrix, rhs)
-            else:  # contact points that push hold still: a = A^-1 (rhs + J^T lam), J (v + dt a) = 0
-                rows = jac[np.repeat(active, 3)]
-                sol = np.linalg.solve(matrix, np.column_stack([rhs, rows.T]))
-                schur = rows @ sol[:, 1:]
-                schur[np.diag_indices_from(schur)] += _CONTACT_REGULARISATION
-                lam = np.linalg.solve(schur, -rows @ (v / dt + sol[:, 0]))
-                acc = sol[:, 0] + sol[:, 1:] @ lam
-            v_next = v + dt * acc
-            servo = kp * err - kv * v_next[act]
-            clipped = np.minimum(np.maximum(servo, low), high)
-            now = servo != clipped
-            pulling = np.zeros_like(active)
-            if active.any():
-                pulling[np.flatnonzero(active)] = lam[0::3] < 0.0
-            if np.array_equal(now, saturated) and not pulling.any():
+                acc = np.linalg.solve(mass, rhs)
                 break
-            saturated, bound = now, clipped
-            active &= ~pulling
-        force = np.where(saturated, bound, servo)
-        tau = -damping * v_next - m.dof_armature * acc
-        tau[act] += force
+            # contact points that push hold still: acc = A^-1 (rhs + J^T lam), J (v + dt acc) = 0
+            rows = jac[np.repeat(active, 3)]
+            sol = np.linalg.solve(mass, np.column_stack([rhs, rows.T]))
+            schur = rows @ sol[:, 1:]
+            schur[np.diag_indices_from(schur)] += _CONTACT_REGULARISATION
+            lam = np.linalg.solve(schur, -rows @ (v / dt + sol[:, 0]))
+            acc = sol[:, 0] + sol[:, 1:] @ lam
+            pulling = lam[0::3] < 0.0
+            if not pulling.any():
+                break
+            active[np.flatnonzero(active)[pulling]] = False
         d.actuator_force[:] = force
-        return tau
+        return explicit - (dt * implicit + m.dof_armature) * acc
 
     def step(self, nstep: int = 1) -> None:
         """Advance ``nstep`` physics steps of ``model.opt.timestep`` with the servo targets in
