@@ -56,6 +56,12 @@ class ImitationEnv(gym.Env):
     the shipped CMU walk; a clip without one is played once. ``env.unwrapped.track_notes`` says what
     was done with each clip.
 
+    Skills (a jump, a cartwheel, a kick) are clips played once (``loop=False``), and a skill has a start
+    and an end: ``stand_before_s`` holds the clip's first pose still before it and ``stand_after_s``
+    its last pose after it (zero reference velocity), so the humanoid starts from a stand and must land
+    and stay up. ``configs/env/imitation.yaml`` names the skills (``task=<skill>``) with their clips and
+    stands.
+
     ## Action Space
     ``Box(-1, 1, (28,), float32)``: one value per actuated degree of freedom, in the humanoid's actuator
     order (:data:`sportsim.humanoid.ACTUATOR_NAMES`: chest x y z, neck x y z, right shoulder x y z, right
@@ -108,7 +114,7 @@ class ImitationEnv(gym.Env):
 
     | idx | observation | unit |
     |-----|-------------|------|
-    | 0 | phase: fraction of the cycle (looping) or of the clip (played once) done | - |
+    | 0 | phase: fraction of the cycle (looping) or of the clip with its stands (played once) done | - |
     | 1-2 | sin, cos of 2 pi phase | - |
     | 3 | root height above the floor | m |
     | 4-45 | positions of the 14 other bodies' origins (joint centres) relative to the root, heading frame | m |
@@ -163,8 +169,9 @@ class ImitationEnv(gym.Env):
 
     ## Starting State
     Reference state initialisation (``rsi=True``, DeepMimic's [R30]): a clip chosen uniformly, a start
-    step drawn uniformly over its cycle (looping) or over the clip but its last frame, and the humanoid
-    set to the reference's pose and velocities there (joint, root, everything). ``rsi=False`` starts at
+    step drawn uniformly over its cycle (looping) or over the whole clip played once - the stands
+    before and after it included - but its last step, and the humanoid set to the reference's pose and
+    velocities there (joint, root, everything). ``rsi=False`` starts at
     frame 0 (a random clip among several). ``reset(options={"start_phase": p, "clip": i})`` starts at
     phase ``p`` in [0, 1] of clip ``i``; either key may be left out. The phase is quantised to the
     control steps (1/30 s).
@@ -173,9 +180,14 @@ class ImitationEnv(gym.Env):
     Terminated when a body other than the feet touches the floor (``terminate_on_fall``;
     ``info["fall"] == "contact"``), when the mean joint position error ``mpjpe_mm`` exceeds
     ``max_tracking_error_m`` (``terminate_on_tracking_error``; ``info["fall"] == "tracking"``), when a
-    clip played once reaches its last frame (``info["motion_ended"]``; nothing is left to imitate), or
-    if the physics produced a non-finite state (``info["fall"] == "physics_error"``). Truncated after
-    ``episode_time_s``.
+    clip played once reaches its last step (its stand after included), or if the physics produced a
+    non-finite state (``info["fall"] == "physics_error"``). Truncated after ``episode_time_s``.
+
+    The end of a clip played once is a success, not a failure and not a truncation: ``terminated`` (the
+    task is over - nothing is left to imitate, so nothing is bootstrapped beyond it), ``info["fall"]``
+    None, ``info["motion_ended"]`` and ``info["is_success"]`` True, ``clip_fraction_completed`` 1. A fall
+    ends the episode the same way but without the rewards still to come - which the stand after makes
+    worth keeping: a humanoid that falls on landing loses them.
 
     ## Kinetics (``kinetics=True``)
     ``info["kinetics"]`` holds the control step's physics steps (:class:`sportsim.kinetics.KineticsProbe`):
@@ -203,6 +215,7 @@ class ImitationEnv(gym.Env):
     |---|---|---|
     | motion | "mocap/cmu_02_01_walk.bvh" | a motion file or a list of them; relative paths: the working directory, then the shipped ``mocap/`` |
     | loop | "auto" | "auto" (see Description), True (loop the whole clip), False (play once) |
+    | stand_before_s, stand_after_s | 0.0, 0.0 | a clip played once: its first pose held this long before it, its last pose after it (s) |
     | motion_start_frame | None | first source frame kept; None drops a leading calibration pose (CMU's T-pose frame) |
     | motion_end_frame | None | source frame to stop before (None: the end) |
     | motion_cache_dir | None | retargeted-motion cache folder; None = ``~/.cache/sportsim/motions`` (``$XDG_CACHE_HOME``) |
@@ -230,6 +243,7 @@ class ImitationEnv(gym.Env):
     * v1: the human body (``body="human"``): strength per direction with a torque-velocity limit, damping
       inside the torque limit, anatomical ranges per axis, de Leva's radii on their own axes, a
       planted-feet reference clamped to the ranges; ``kinetics``. The v0 zoo walk keeps running on v0.
+      Later, in both versions (defaults unchanged): ``stand_before_s`` / ``stand_after_s``.
     * v0: first version (``body="deepmimic"``).
     """
 
@@ -246,6 +260,8 @@ class ImitationEnv(gym.Env):
         self,
         motion: str | Sequence[str] = "mocap/cmu_02_01_walk.bvh",
         loop: bool | str = "auto",
+        stand_before_s: float = 0.0,
+        stand_after_s: float = 0.0,
         motion_start_frame: int | None = None,
         motion_end_frame: int | None = None,
         motion_cache_dir: str | None = None,
@@ -282,6 +298,9 @@ class ImitationEnv(gym.Env):
     ) -> None:
         self._check_arguments(loop, humanoid_sex, control_hz, physics_dt_s, pd_gain_scale, action_mode,
                               action_scale_rad, max_tracking_error_m, episode_time_s, render_mode)
+        for name, value in (("stand_before_s", stand_before_s), ("stand_after_s", stand_after_s)):
+            if isinstance(value, bool) or not (isinstance(value, (int, float)) and 0.0 <= value < math.inf):
+                raise ConfigError(f"{name} must be a number >= 0 (seconds), got {value!r}")
         self.control_hz = float(control_hz)
         self.control_dt_s = 1.0 / self.control_hz
         self.n_substeps = round(self.control_dt_s / physics_dt_s)
@@ -327,8 +346,9 @@ class ImitationEnv(gym.Env):
         self.model = build_model(self.humanoid_height_m, self.humanoid_mass_kg, humanoid_sex, self.physics_dt_s,
                                  pd_gain_scale, body)
         self.data = mujoco.MjData(self.model)
+        stands = (round(stand_before_s * self.control_hz), round(stand_after_s * self.control_hz))
         self.tracks = tuple(ip.build_track(m, self.model, os.path.basename(name), self.control_hz, loop,
-                                           self.episode_steps) for name, m in motions)
+                                           self.episode_steps, *stands) for name, m in motions)
         self.track_notes = tuple(f"{t.name}: {t.notes}" for t in self.tracks)
         self._index_model()
         self._strength = _StrengthLimits(self.model, self.humanoid_mass_kg) if body == "human" else None

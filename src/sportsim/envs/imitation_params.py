@@ -277,10 +277,14 @@ def rotation_vectors(quats: np.ndarray) -> np.ndarray:
 
 
 def build_track(motion: ReferenceMotion, model: mujoco.MjModel, name: str, control_hz: float, loop: bool | str,
-                episode_steps: int) -> ReferenceTrack:
+                episode_steps: int, stand_before_steps: int = 0, stand_after_steps: int = 0) -> ReferenceTrack:
     """Resample ``motion`` to ``control_hz``, decide the loop (``loop``: True = the whole clip,
     False = play once, "auto" = :func:`find_cycle`), unroll it over ``episode_steps`` from any start and
-    compute everything the env compares against (forward kinematics on ``model``)."""
+    compute everything the env compares against (forward kinematics on ``model``).
+
+    A clip played once can be framed by stands (:func:`with_stands`): its first pose held still for
+    ``stand_before_steps`` control steps before it and its last pose for ``stand_after_steps`` after it,
+    so that a skill starts and ends standing; a looping clip has neither (the notes say so)."""
     low = resample(motion, control_hz)
     if low.n_frames < 3:
         raise ConfigError(f"motion {name}: {motion.duration_s:.2f} s is too short for a {control_hz:g} Hz policy "
@@ -304,9 +308,14 @@ def build_track(motion: ReferenceMotion, model: mujoco.MjModel, name: str, contr
         cycle, notes = None, "played once (loop=False)"
 
     if cycle is None:
-        qpos, qvel = low.qpos.copy(), low.qvel.copy()
-        cyclic, period, starts = False, low.n_frames - 1, low.n_frames - 1
+        qpos, qvel = with_stands(low.qpos, low.qvel, stand_before_steps, stand_after_steps)
+        cyclic, period, starts = False, len(qpos) - 1, len(qpos) - 1
+        if stand_before_steps or stand_after_steps:
+            notes += (f"; first pose held {stand_before_steps / control_hz:.2f} s before it, last pose "
+                      f"{stand_after_steps / control_hz:.2f} s after it")
     else:
+        if stand_before_steps or stand_after_steps:
+            notes += "; no stands (stand_before_s / stand_after_s apply to clips played once)"
         first, end, _ = cycle
         period = end - first
         qpos, qvel = _unroll(low, first, end, period + episode_steps + 1)
@@ -333,6 +342,17 @@ def build_track(motion: ReferenceMotion, model: mujoco.MjModel, name: str, contr
                           qvel=_frozen(qvel), joint_coords=_frozen(coords), points_m=_frozen(points),
                           end_effectors_m=_frozen(ee), root_omega_world=_frozen(omega),
                           com_velocity=_frozen(com_vel), travel_dir=_frozen(travel), notes=notes)
+
+
+def with_stands(qpos: np.ndarray, qvel: np.ndarray, before: int, after: int) -> tuple[np.ndarray, np.ndarray]:
+    """``qpos`` / ``qvel`` (K, n) with the first pose repeated ``before`` times in front and the last pose
+    ``after`` times behind, at rest (zero velocity): K + before + after frames."""
+    if before < 0 or after < 0:
+        raise ValueError(f"stand lengths must be >= 0, got {before} and {after}")
+    rest = np.zeros_like(qvel[:1])
+    q = np.concatenate([np.repeat(qpos[:1], before, axis=0), qpos, np.repeat(qpos[-1:], after, axis=0)])
+    v = np.concatenate([np.repeat(rest, before, axis=0), qvel, np.repeat(rest, after, axis=0)])
+    return q, v
 
 
 def _unroll(motion: ReferenceMotion, first: int, end: int, n_frames: int) -> tuple[np.ndarray, np.ndarray]:

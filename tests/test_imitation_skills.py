@@ -1,0 +1,121 @@
+"""Imitation skills - clips played once: stands before and after, starts over the whole clip, the clip's
+end as a success (tests/test_imitation.py has the rest of the env)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from sportsim import humanoid
+from sportsim.envs import imitation_params as ip
+from sportsim.envs.imitation import ImitationEnv
+from sportsim.errors import ConfigError
+from sportsim.mocap.retarget import POINT_NAMES, ReferenceMotion
+
+ZERO = np.zeros(28, dtype=np.float32)
+
+
+@pytest.fixture(scope="module")
+def bending(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A 1 s reference motion .npz at 30 Hz: standing in the zero pose, the right elbow bending 0 -> 0.6 rad
+    (first and last frames differ, so the stands are visible), reference male."""
+    model = humanoid.build_humanoid_model()
+    n = 31
+    qpos = np.tile(model.qpos0, (n, 1))
+    ramp = np.linspace(0.0, 1.0, n)
+    qpos[:, humanoid.qpos_address("right_elbow")] = 0.6 * ramp
+    qvel = np.zeros((n, model.nv))
+    qvel[:, model.joint("right_elbow").dofadr[0]] = 0.6
+    positions = humanoid.kinematic_positions(model, model.qpos0)
+    motion = ReferenceMotion(
+        fps=30.0, qpos=qpos, qvel=qvel, positions_m=np.tile(np.array([positions[p] for p in POINT_NAMES]), (n, 1, 1)),
+        foot_contacts=np.ones((n, 2), dtype=bool), target_names=(), target_positions_m=np.zeros((n, 0, 3)),
+        height_m=humanoid.REFERENCE_HEIGHT_M, mass_kg=humanoid.REFERENCE_MASS_KG)
+    return motion.save_npz(tmp_path_factory.mktemp("bending") / "bending.npz")
+
+
+@pytest.fixture(scope="module")
+def framed(bending: Path) -> ImitationEnv:
+    """The bending clip played once with 0.5 s of stand before and 1 s after it."""
+    return ImitationEnv(motion=str(bending), loop=False, stand_before_s=0.5, stand_after_s=1.0)
+
+
+def test_stands_hold_the_first_and_last_pose_still(framed, bending):
+    plain = ImitationEnv(motion=str(bending), loop=False)
+    track, clip = framed.tracks[0], plain.tracks[0]
+    assert not track.cyclic and clip.period == 30
+    assert track.period == 15 + 30 + 30 and len(track.qpos) == track.period + 1
+    np.testing.assert_array_equal(track.qpos[:16], np.repeat(clip.qpos[:1], 16, axis=0))
+    np.testing.assert_array_equal(track.qpos[15:46], clip.qpos)
+    np.testing.assert_array_equal(track.qpos[45:], np.repeat(clip.qpos[-1:], 31, axis=0))
+    assert not track.qvel[:15].any() and not track.qvel[46:].any()  # at rest while standing
+    np.testing.assert_array_equal(track.qvel[15:46], clip.qvel)
+    assert "first pose held 0.50 s before it, last pose 1.00 s after it" in framed.track_notes[0]
+    # the phase runs over the whole framed clip
+    _, info = framed.reset(seed=0, options={"start_phase": 0.2})
+    assert info["phase"] == pytest.approx(15 / 75)
+
+
+def test_without_stands_the_track_is_the_clip_as_before():
+    q = np.arange(12.0).reshape(4, 3)
+    v = np.ones((4, 3))
+    q2, v2 = ip.with_stands(q, v, 0, 0)
+    np.testing.assert_array_equal(q2, q)
+    np.testing.assert_array_equal(v2, v)
+    q3, v3 = ip.with_stands(q, v, 2, 1)
+    assert q3.shape == (7, 3) and (q3[:3] == q[0]).all() and (q3[-2:] == q[-1]).all()
+    assert not v3[:2].any() and not v3[-1].any()
+
+
+def test_random_phase_starts_cover_the_whole_clip_and_its_stands(framed):
+    track = framed.tracks[0]
+    starts = set()
+    for seed in range(400):
+        framed.reset(seed=seed)
+        starts.add(framed.step_index)
+    assert min(starts) == 0 and max(starts) == track.period - 1  # stand before ... stand after, but the last step
+    assert len(starts) >= 0.9 * track.period
+    assert any(k < 15 for k in starts) and any(15 <= k < 45 for k in starts) and any(k >= 45 for k in starts)
+
+
+def test_the_end_of_a_clip_played_once_is_a_success(framed):
+    track = framed.tracks[0]
+    framed.reset(seed=0, options={"start_phase": 0.0})
+    steps = 0
+    while True:
+        _, reward, terminated, truncated, info = framed.step(ZERO)
+        steps += 1
+        assert np.isfinite(reward)
+        if terminated or truncated:
+            break
+        assert not info["is_success"] and not info["motion_ended"]
+    assert steps == track.period  # the stand after is part of the episode
+    assert terminated and not truncated  # the task is over: not a time-limit truncation
+    assert info["is_success"] and info["motion_ended"] and info["fall"] is None
+    assert info["clip_fraction_completed"] == 1.0 and info["time_s"] == pytest.approx(track.period / 30)
+
+
+def test_a_fall_before_the_end_is_not_a_success(framed):
+    framed.reset(seed=0, options={"start_phase": 0.9})
+    qpos, qvel = framed.reference_state()
+    qpos[2] = 0.15  # lying on the floor
+    qpos[3:7] = [np.cos(np.pi / 4), 0.0, np.sin(np.pi / 4), 0.0]
+    framed.evaluate_state(qpos, np.zeros_like(qvel))
+    _, _, terminated, truncated, info = framed.step(ZERO)
+    assert terminated and not truncated and info["fall"] == "contact"
+    assert not info["is_success"] and not info["motion_ended"] and info["clip_fraction_completed"] < 1.0
+
+
+def test_a_looping_clip_has_no_stands(bending):
+    env = ImitationEnv(motion=str(bending), loop=True, stand_before_s=0.5, stand_after_s=0.5)
+    assert env.tracks[0].cyclic and env.tracks[0].period == 30
+    assert "no stands" in env.track_notes[0]
+
+
+@pytest.mark.parametrize("kwargs", [{"stand_before_s": -1.0}, {"stand_after_s": float("nan")},
+                                    {"stand_after_s": True}, {"stand_before_s": "1"}])
+def test_bad_stands_raise_config_error(bending, kwargs):
+    with pytest.raises(ConfigError, match="must be a number >= 0"):
+        ImitationEnv(motion=str(bending), loop=False, **kwargs)
