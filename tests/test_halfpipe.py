@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import sportsim  # noqa: F401  (registers the envs)
-from sportsim.envs.halfpipe import HalfPipeEnv
+from sportsim.envs.halfpipe_v0 import HalfPipeEnv
 from sportsim.errors import ConfigError
 
 ENV_ID = "sportsim/HalfPipe-v0"

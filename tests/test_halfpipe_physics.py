@@ -14,7 +14,7 @@ import pytest
 
 import sportsim  # noqa: F401
 from sportsim.controllers import HalfPipePumpController
-from sportsim.envs.halfpipe import HalfPipeEnv
+from sportsim.envs.halfpipe_v0 import HalfPipeEnv
 
 ENV_ID = "sportsim/HalfPipe-v0"
 CONTROL_HZ = 25

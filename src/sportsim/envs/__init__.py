@@ -6,7 +6,8 @@ import gymnasium as gym
 
 # env id -> (entry point, default max episode steps[, default kwargs])
 ENV_SPECS = {
-    "sportsim/HalfPipe-v0": ("sportsim.envs.halfpipe:HalfPipeEnv", None),
+    "sportsim/HalfPipe-v0": ("sportsim.envs.halfpipe_v0:HalfPipeEnv", None),
+    "sportsim/HalfPipe-v1": ("sportsim.envs.halfpipe:HalfPipeEnv", None),
     "sportsim/HighBar-v0": ("sportsim.envs.highbar_v0:HighBarEnv", None),
     "sportsim/HighBar-v1": ("sportsim.envs.highbar:HighBarEnv", None),
     # v0: DeepMimic's body (symmetric torque limits, passive damping, cones, swapped inertia axes) - kept

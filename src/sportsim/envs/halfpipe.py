@@ -1,7 +1,8 @@
-"""``sportsim/HalfPipe-v0``: pump a skateboard or snowboard up a half-pipe (MuJoCo).
+"""``sportsim/HalfPipe-v1``: pump a skateboard or snowboard up a half-pipe (MuJoCo) - a rider with a body.
 
 Model file: ``envs/halfpipe.xml`` (its header explains how the exact pipe surface is built from
-joint limits). Parameters and their sources: :mod:`sportsim.envs.halfpipe_params`.
+joint limits). Parameters and their sources: :mod:`sportsim.envs.halfpipe_params`. ``HalfPipe-v0`` (a
+point-mass rider, no power limit) lives on, frozen, in :mod:`sportsim.envs.halfpipe_v0` for its zoo entries.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import numpy as np
 from gymnasium import spaces
 
 from sportsim.envs import halfpipe_params as hp
-from sportsim.envs.rewards import HalfPipeRewardWeights, halfpipe_reward
+from sportsim.envs.rewards import HalfPipeRewardWeights, halfpipe_v1_reward
 from sportsim.envs.rendering import MirrorRenderer
 from sportsim.errors import ConfigError
 from sportsim.paths import model_path
@@ -24,8 +25,16 @@ RIDE_WIDTH_M = 2.4  # extent of the rendered pipe along y
 _SENSORS_OFF = int(mujoco.mjtDisableBit.mjDSBL_SENSOR)
 # how hard the legs brake the stroke before its ends (assumption: 1 g)
 LEG_DECELERATION_MPS2 = 9.81
+# v1: an extension is stopped no harder than the load pressing the body onto the board allows (the feet do
+# not pull; near a wall gravity no longer does it), but at least this hard (the servo then leaves the stroke
+# end a little late instead of never)
+MIN_EXTENSION_DECELERATION_MPS2 = 2.0
 # sport panel: a pump (extension) is marked while the legs lengthen faster than this
 PUMP_STANCE_RATE_MPS = 0.05
+# rider pitch inertia of the point-mass model (kg m^2): it only regularises the spoke's free turn in the air
+POINT_MASS_INERTIA_KGM2 = 0.01
+# the leg force-velocity limit is re-read from the leg's rate at least this often
+FORCE_VELOCITY_UPDATE_S = 0.01
 
 
 def sport_panel_values(obs: np.ndarray, info: dict[str, Any]) -> dict[str, float]:
@@ -60,7 +69,14 @@ class HalfPipeEnv(gym.Env):
     [Kogelbauer et al. 2024, REFERENCES A3]. Gravity and the rider's legs are the only energy sources;
     rolling resistance / snow friction and air drag take energy out. The rider is a point mass at the
     whole-body CoM on a massless board; the legs set the CoM's distance from the board along the surface
-    normal, with force, speed and stroke limits.
+    normal, with force, speed, stroke and power limits.
+
+    v1 (issue 16): the body's moment of inertia about its CoM is computed from de Leva's segments
+    (``body_inertia_kgm2``: standing, mid-stroke, crouched = 11.4, 9.2, 7.4 kg m^2 for the reference male,
+    :func:`halfpipe_params.body_pitch_inertia_kgm2`) but NOT put into the dynamics by default: see Model
+    limits. The legs have a linear force-velocity limit,
+    F <= F0 (1 - v / v0) while extending (v0 = ``leg_max_velocity_mps``, 4 m/s: at most F0 v0 / 4 =
+    30 W/kg), and a servo 10x stiffer than v0's, which holds the legs without draining energy.
 
     ## Action Space
     ``Box(-1, 1, (1,), float32)``: commanded leg extension speed as a fraction of ``max_leg_speed_mps``
@@ -89,8 +105,10 @@ class HalfPipeEnv(gym.Env):
     ## Rewards
     ``reward = progress + effort + success + fall`` (each also in ``info["reward_<term>"]``):
     ``progress = w_progress * delta(energy height) / coping height`` (potential-based: sums to the net
-    energy gain); ``effort = -w_effort * action^2``; ``success = +w_success`` once when the board reaches
-    the coping; ``fall = -w_fall`` once when the rider falls. Weights: constructor arguments.
+    energy gain); ``effort = -w_effort * (P / 30 W/kg)^2``, P the legs' positive mechanical power per kg
+    of body mass over the step (``info["leg_power_w_per_kg"]``; the episode's peak in
+    ``info["peak_leg_power_w_per_kg"]``); ``success = +w_success`` once when the board reaches the coping;
+    ``fall = -w_fall`` once when the rider falls. Weights: constructor arguments.
 
     ## Starting State
     Board on the flat bottom, uniformly within its middle half, rider at mid-stroke, rolling in a random
@@ -106,10 +124,18 @@ class HalfPipeEnv(gym.Env):
     (``info["physics_error"]``; never seen in tests). Truncated after ``episode_time_s``.
 
     ## Model limits
-    * The rider is a point mass: body rotation, arms and balance are not modelled, and the board is
+    * The rider is still a point mass for the dynamics. Giving it the body's inertia
+      (``rider_inertia_kgm2=9.2``) makes it turn with the board, and the exact point-contact profile's
+      curvature steps at every flat/transition junction then force the turning rate to jump (0 <-> v/r):
+      MuJoCo's constraint absorbs 1/2 I (v/r)^2 at each crossing - with the legs held, friction and drag
+      off, the mini ramp loses half its energy in 30 s (tests/test_halfpipe_v1.py measures it). A board's
+      wheelbase spreads that change over ~0.2 s without loss; modelling it (a two-wheel contact, or a
+      body turning on a compliant ankle with a board inertia) is left open. Arms and balance are not modelled, and the board is
       massless (it cannot be lifted: the legs only push). This is the pumping model of the literature
       [REFERENCES A3]; it also keeps the flat/transition junctions free of the impulsive pitch jolt a
       single rigid contact point would give.
+    * The force-velocity limit is re-read from the leg's rate every 10 ms (``FORCE_VELOCITY_UPDATE_S``),
+      not every physics step; no eccentric force enhancement (the legs yield at F0 while shortening).
     * Above a vertical lip the board flies along the wall's line (the guide keeps following it): a
       take-off from a vertical wall is vertical, so the flight lands back on the wall as in reality, but
       the rider cannot fly out over the deck. Past a sub-vertical coping (mini ramps) the episode ends.
@@ -128,6 +154,8 @@ class HalfPipeEnv(gym.Env):
     | along_pipe_speed_mps | 0.0 | steady speed down the pipe (snow pipes slope 16-18.5 deg [R2]); friction and drag act on the total sliding velocity, so only its cross-section share resists pumping |
     | rider_mass_kg, rider_height_m, rider_sex | 73.0, 1.741, "male" | de Leva reference subject |
     | stroke_m, max_push_bw, max_leg_speed_mps | None, None, 2.0 | leg limits (see halfpipe_params) |
+    | leg_max_velocity_mps | 4.0 | unloaded leg extension velocity v0 of the force-velocity limit |
+    | rider_inertia_kgm2 | 0.01 | rider's pitch inertia about the CoM in the model (see Model limits: the body's own, ``body_inertia_kgm2``, loses energy at every flat/transition junction) |
     | control_hz | 25 | policy rate |
     | physics_dt_s | 0.0025 | MuJoCo time step (control period must be a multiple) |
     | episode_time_s | 30.0 | time limit |
@@ -142,10 +170,14 @@ class HalfPipeEnv(gym.Env):
     pump (legs extending) shaded.
 
     ## Version History
+    * v1 (issue 16): the rider's body inertia, the legs' force-velocity (power) limit, a stiffer leg
+      servo, effort as leg power (W/kg), ``info`` leg power. v0 zoo entries run on the frozen v0 env.
     * v0: first version.
     """
 
-    metadata = {"render_modes": ["rgb_array"], "render_fps": 25, "sport_panel": SPORT_PANEL}
+    metadata = {"render_modes": ["rgb_array"], "render_fps": 25, "sport_panel": SPORT_PANEL,
+                "tb_metrics": {"max_board_height_m": "last", "peak_leg_power_w_per_kg": "last",
+                               "leg_power_w_per_kg": "mean"}}
 
     def __init__(
         self,
@@ -163,6 +195,8 @@ class HalfPipeEnv(gym.Env):
         stroke_m: float | None = None,
         max_push_bw: float | None = None,
         max_leg_speed_mps: float = 2.0,
+        leg_max_velocity_mps: float = hp.LEG_MAX_VELOCITY_MPS,
+        rider_inertia_kgm2: float = POINT_MASS_INERTIA_KGM2,
         control_hz: float = 25.0,
         physics_dt_s: float = 0.0025,
         episode_time_s: float = 30.0,
@@ -188,6 +222,15 @@ class HalfPipeEnv(gym.Env):
             raise ConfigError(f"along_pipe_speed_mps={along_pipe_speed_mps} must be in [0, 40] m/s")
         self.along_pipe_speed_mps = float(along_pipe_speed_mps)
         self.rider = hp.make_rider(rider_mass_kg, rider_height_m, rider_sex, stroke_m, max_push_bw, max_leg_speed_mps)
+        if not 0.5 <= leg_max_velocity_mps <= 10.0:
+            raise ConfigError(f"leg_max_velocity_mps={leg_max_velocity_mps} must be in [0.5, 10] m/s")
+        self.leg_max_velocity_mps = float(leg_max_velocity_mps)
+        # the body's own inertia (de Leva squat), reported: standing, mid-stroke, crouched (kg m^2)
+        self.body_inertia_kgm2 = tuple(hp.body_pitch_inertia_kgm2(rider_height_m, rider_mass_kg, rider_sex,  # type: ignore[arg-type]
+                                                                  f * self.rider.stroke_m) for f in (0.0, 0.5, 1.0))
+        if not 0.0 < rider_inertia_kgm2 <= 50.0:
+            raise ConfigError(f"rider_inertia_kgm2={rider_inertia_kgm2} must be in (0, 50] kg m^2")
+        self.rider_inertia_kgm2 = float(rider_inertia_kgm2)
         self.weights = HalfPipeRewardWeights(progress_weight, effort_weight, success_reward, fall_penalty)
         if not (control_hz > 0 and physics_dt_s > 0 and episode_time_s > 0):
             raise ConfigError(f"control_hz={control_hz}, physics_dt_s={physics_dt_s} and episode_time_s="
@@ -217,7 +260,7 @@ class HalfPipeEnv(gym.Env):
         self.render_mode = render_mode
         self.metadata = {**self.metadata, "render_fps": control_hz}
 
-        self.model = build_model(self.pipe, self.surface, self.rider, physics_dt_s)
+        self.model = build_model(self.pipe, self.surface, self.rider, physics_dt_s, self.rider_inertia_kgm2)
         self.data = mujoco.MjData(self.model)
         self._index_model()
         self.body_weight_n = self.total_mass_kg * hp.GRAVITY_MPS2
@@ -226,11 +269,15 @@ class HalfPipeEnv(gym.Env):
         self.action_space = spaces.Box(-1.0, 1.0, shape=(1,), dtype=np.float32)
         self.observation_space = spaces.Box(-np.inf, np.inf, shape=(12,), dtype=np.float32)
         self._renderer = MirrorRenderer(
-            lambda: build_model(self.pipe, self.surface, self.rider, physics_dt_s, visuals=True),
+            lambda: build_model(self.pipe, self.surface, self.rider, physics_dt_s, self.rider_inertia_kgm2, visuals=True),
             render_height, render_width)
         self._energy_height = 0.0
         self._reached = False
         self._max_height = 0.0
+        self._power = 0.0
+        self._peak_power = 0.0
+        # physics steps between force-velocity updates
+        self._fv_chunk = max(1, min(n_sub, int(FORCE_VELOCITY_UPDATE_S / physics_dt_s + 1e-9)))
 
     # -- model bookkeeping -----------------------------------------------------------------------
     def _index_model(self) -> None:
@@ -254,6 +301,8 @@ class HalfPipeEnv(gym.Env):
         self._drag_coef = 0.5 * hp.AIR_DENSITY_KGPM3 * self.drag_area_m2
         lo, hi = m.actuator_actrange[0]
         self._stroke = (float(lo), float(hi))
+        self._leg_dof = self._v["leg"]
+        self._forcerange = m.actuator_forcerange
 
     # -- gymnasium API ---------------------------------------------------------------------------
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
@@ -280,12 +329,20 @@ class HalfPipeEnv(gym.Env):
         self._energy_height = self._com_energy_height()
         self._reached = False
         self._max_height = float(d.sensordata[self._s_board_pos + 2])
+        self._power = self._peak_power = 0.0
+        self._forcerange[0, 1] = self.rider.max_push_n
         return self._obs(), self._info(reward_terms=None, fall=None)
 
     def step(self, action):
         m, d = self.model, self.data
         a = float(action[0])
         a = min(1.0, max(-1.0, a)) if math.isfinite(a) else 0.0
+        # the servo target never leads the legs by more than the servo's sag under 2 body weights: a target
+        # far ahead of force-limited legs would let them arrive at the stroke end at full speed and throw
+        # the body off the board (the feet cannot pull)
+        leg_q = float(d.qpos[self._q["leg"]])
+        lead = 1.6 * hp.SERVO_SAG_M  # kp x lead = 3.2 BW: above the force limit, so the legs can push their hardest
+        d.act[0] = min(max(float(d.act[0]), leg_q - lead), leg_q + lead)
         d.ctrl[0] = self._leg_speed(a)
         sd = d.sensordata
         u2 = self.along_pipe_speed_mps**2
@@ -295,12 +352,27 @@ class HalfPipeEnv(gym.Env):
         vx, vy, vz = float(sd[i]), float(sd[i + 1]), float(sd[i + 2])
         k = -self._drag_coef * math.sqrt(vx * vx + vy * vy + vz * vz + u2)
         d.xfrc_applied[self._rider_body, :3] = (k * vx, k * vy, k * vz)
-        # sensors (about half the cost of a substep) are only read after the control step
-        opt = self._opt
+        # sensors (about half the cost of a substep) are only read after the control step; the leg force
+        # limit follows the legs' extension rate (linear force-velocity relation) every _fv_chunk steps
+        opt, qvel, fr, f0 = self._opt, d.qvel, self._forcerange, self.rider.max_push_n
+        v0, leg, act_force = self.leg_max_velocity_mps, self._leg_dof, d.actuator_force
+        work, left = 0.0, self.n_substeps
         opt.disableflags |= _SENSORS_OFF
-        mujoco.mj_step(m, d, nstep=self.n_substeps - 1)
-        opt.disableflags &= ~_SENSORS_OFF
-        mujoco.mj_step(m, d)
+        while left > 0:
+            n = min(self._fv_chunk, left)
+            left -= n
+            v = float(qvel[leg])
+            fr[0, 1] = f0 * max(0.0, 1.0 - v / v0) if v > 0.0 else f0
+            if left == 0:
+                if n > 1:
+                    mujoco.mj_step(m, d, nstep=n - 1)
+                opt.disableflags &= ~_SENSORS_OFF
+                mujoco.mj_step(m, d)
+            else:
+                mujoco.mj_step(m, d, nstep=n)
+            work += max(0.0, float(act_force[0]) * float(qvel[leg])) * n
+        self._power = work / (self.n_substeps * self.rider.mass_kg)  # W/kg, mean of the chunk-end rates
+        self._peak_power = max(self._peak_power, self._power)
 
         load = float(sd[self._s_load])
         # Rolling resistance / snow friction: Coulomb friction mu*N on the guide joints (and mu*N*R on
@@ -324,8 +396,8 @@ class HalfPipeEnv(gym.Env):
         reached_now = not self._reached and board_z >= self.coping_height_m
         self._reached = self._reached or reached_now
         fall = self._fall(load)
-        reward, terms = halfpipe_reward(self._energy_height, energy_height, self.coping_height_m, a,
-                                        reached_now, fall is not None, self.weights)
+        reward, terms = halfpipe_v1_reward(self._energy_height, energy_height, self.coping_height_m, self._power,
+                                           reached_now, fall is not None, self.weights)
         self._energy_height = energy_height
         terminated = fall is not None or (self._reached and self.terminate_on_success)
         truncated = d.time >= self.episode_time_s - 1e-9
@@ -345,7 +417,11 @@ class HalfPipeEnv(gym.Env):
         end of the stroke with the rider's deceleration limit (no knee lock-out at full speed)."""
         lo, hi = self._stroke
         room = (hi - self.data.act[0]) if a > 0 else (self.data.act[0] - lo)
-        stoppable = math.sqrt(2.0 * LEG_DECELERATION_MPS2 * max(room, 0.0))
+        decel = LEG_DECELERATION_MPS2
+        if a > 0:  # the feet cannot pull: an extension can only be stopped by what presses the body onto the board
+            load = float(self.data.sensordata[self._s_load]) / self.total_mass_kg
+            decel = min(decel, max(MIN_EXTENSION_DECELERATION_MPS2, load))
+        stoppable = math.sqrt(2.0 * decel * max(room, 0.0))
         return math.copysign(min(abs(a) * self.rider.max_speed_mps, stoppable), a)
 
     def _com_energy_height(self) -> float:
@@ -386,6 +462,8 @@ class HalfPipeEnv(gym.Env):
             "max_board_height_m": self._max_height,
             "coping_height_m": self.coping_height_m,
             "time_s": float(self.data.time),
+            "leg_power_w_per_kg": self._power,
+            "peak_leg_power_w_per_kg": self._peak_power,
         }
         for name in ("progress", "effort", "success", "fall"):
             info[f"reward_{name}"] = 0.0 if reward_terms is None else reward_terms[name]
@@ -399,7 +477,7 @@ class HalfPipeEnv(gym.Env):
 
 
 def build_model(pipe: hp.PipeGeometry, surface: hp.Surface, rider: hp.Rider, physics_dt_s: float,
-                visuals: bool = False) -> mujoco.MjModel:
+                rider_inertia_kgm2: float, visuals: bool = False) -> mujoco.MjModel:
     """Size ``envs/halfpipe.xml`` to the configuration; with ``visuals`` also add the pipe, board and
     rider geometry. The visuals change no dynamics; the physics model leaves them out because MuJoCo
     updates every geom and tendon on every step (a quarter of the step's cost here)."""
@@ -417,6 +495,8 @@ def build_model(pipe: hp.PipeGeometry, surface: hp.Surface, rider: hp.Rider, phy
     mass = rider.mass_kg + surface.board_mass_kg
     rider_body = spec.body("rider")
     rider_body.mass = mass
+    # the rider's pitch inertia about its CoM (y: the pitch axis; x, z unused in the plane, set alike)
+    rider_body.inertia = [rider_inertia_kgm2] * 3
     stand = surface.deck_height_m + rider.standing_com_m()
     crouch = stand - rider.stroke_m
     spec.joint("stance").range = [0.3, stand + 2.0]
@@ -425,9 +505,9 @@ def build_model(pipe: hp.PipeGeometry, surface: hp.Surface, rider: hp.Rider, phy
     legs.ctrlrange = [-rider.max_speed_mps, rider.max_speed_mps]
     legs.actrange = [crouch, stand]
     legs.forcerange = [-rider.max_pull_n, rider.max_push_n]
-    # servo: sags 2.5 cm under 2 body weights, critically damped with the body on the legs. Its output
+    # servo: sags SERVO_SAG_M under 2 body weights, critically damped with the body on the legs. Its output
     # (stiffness and damping terms together) is clipped to [0, max push]: relaxed legs fold freely.
-    kp = 2.0 * mass * hp.GRAVITY_MPS2 / 0.025
+    kp = 2.0 * mass * hp.GRAVITY_MPS2 / hp.SERVO_SAG_M
     kv = 2.0 * math.sqrt(kp * mass)
     legs.gainprm[0] = kp
     legs.biasprm[1] = -kp

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, replace
 
-from sportsim.anthropometry import Sex, mass_fraction, segments, standing_com_height
+from sportsim.anthropometry import ANKLE_HEIGHT_FRACTION, Sex, mass_fraction, segments, standing_com_height
 from sportsim.errors import ConfigError
 
 GRAVITY_MPS2 = 9.81
@@ -178,3 +178,81 @@ def resolve_surface(surface: str) -> Surface:
     if surface not in SURFACES:
         raise ConfigError(f"unknown surface {surface!r} (choose from: {', '.join(SURFACES)})")
     return SURFACES[surface]
+
+
+# == HalfPipe-v1 (issue 16) ==========================================================================
+
+# -- leg force-velocity (power) limit ------------------------------------------------------------
+# Multi-joint leg extension has an approximately linear force-velocity relation, F = F0 (1 - v / v0)
+# (Jaric 2015, "Force-velocity relationship of muscles performing multi-joint maximum performance tasks",
+# Int J Sports Med 36:699; loaded squat and countermovement jumps of 30 men: linear fits, r 0.77-0.92,
+# PMC4986698 [cited, abstract]). F0 is the leg force limit above (3.1 BW for the reference male); v0, the
+# unloaded extension velocity, is taken as 4.0 m/s (assumption: the order of squat-jump profiles, e.g. the
+# Samozino-method example of vjsim, 3000 N and 4 m/s for 75 kg [secondary]). Maximal power F0 v0 / 4 =
+# 30 W/kg for the reference male, below countermovement-jump peaks (~45-55 W/kg, which add the stretch-
+# shortening cycle a pumping stroke barely has).
+LEG_MAX_VELOCITY_MPS = 4.0
+# The leg servo: v0 sagged 2.5 cm under 2 body weights, critically damped; its damping took energy out of
+# a rider holding the legs still (0.21 m of energy height over 30 s, issue 16) because the centripetal
+# load on the transitions squeezes the legs in and out. v1 sags 2.5 mm (10x stiffer), which shrinks that
+# motion tenfold; the remaining loss is measured in tests/test_halfpipe_v1.py.
+SERVO_SAG_M = 0.0025
+
+
+def body_pitch_inertia_kgm2(height_m: float, mass_kg: float, sex: Sex, crouch_m: float) -> float:
+    """Whole-body moment of inertia about the centre of mass, for rotation in the sagittal plane (kg m^2),
+    standing on a board (``crouch_m`` = 0) or crouched so that the CoM is ``crouch_m`` lower.
+
+    de Leva segments (:func:`sportsim.anthropometry.segments`, transverse radii of gyration: the
+    medio-lateral axis, the lead's reading in issue 15) in a planar squat: shanks tilted forward and thighs
+    back by the same angle phi, the trunk (and head) leaning forward by phi / 2, arms hanging from the
+    shoulder; phi is solved so that the CoM drops by ``crouch_m`` (posture: assumption). Feet flat, their
+    CoM at half the ankle height.
+    """
+    seg = segments(height_m, mass_kg, sex)
+    count = {"head": 1, "trunk": 1, "upper_arm": 2, "forearm": 2, "hand": 2, "thigh": 2, "shank": 2, "foot": 2}
+
+    def parts(phi: float) -> list[tuple[float, float, float, float]]:
+        """(mass, x, z, own inertia) of every segment kind, both sides lumped."""
+        s, c = math.sin(phi), math.cos(phi)
+        sh, ch = math.sin(phi / 2), math.cos(phi / 2)
+        ankle = (0.0, ANKLE_HEIGHT_FRACTION * height_m)
+        knee = (ankle[0] + seg["shank"].length_m * s, ankle[1] + seg["shank"].length_m * c)
+        hip = (knee[0] - seg["thigh"].length_m * s, knee[1] + seg["thigh"].length_m * c)
+        supr = (hip[0] + seg["trunk"].length_m * sh, hip[1] + seg["trunk"].length_m * ch)
+        out = []
+
+        def add(name: str, start: tuple[float, float], end: tuple[float, float], frac: float) -> None:
+            sg, n = seg[name], count[name]
+            x, z = start[0] + frac * (end[0] - start[0]), start[1] + frac * (end[1] - start[1])
+            out.append((n * sg.mass_kg, x, z, n * sg.mass_kg * sg.gyration_transverse_m**2))
+
+        add("foot", ankle, (ankle[0], 0.0), 0.5)
+        add("shank", knee, ankle, seg["shank"].com_fraction)  # de Leva: KJC -> LMAL
+        add("thigh", hip, knee, seg["thigh"].com_fraction)
+        add("trunk", supr, hip, seg["trunk"].com_fraction)  # SUPR -> MIDH
+        vertex = (supr[0] + seg["head"].length_m * sh, supr[1] + seg["head"].length_m * ch)
+        add("head", vertex, supr, seg["head"].com_fraction)  # VERT -> CERV
+        elbow = (supr[0], supr[1] - seg["upper_arm"].length_m)
+        wrist = (elbow[0], elbow[1] - seg["forearm"].length_m)
+        add("upper_arm", supr, elbow, seg["upper_arm"].com_fraction)
+        add("forearm", elbow, wrist, seg["forearm"].com_fraction)
+        add("hand", wrist, (wrist[0], wrist[1] - seg["hand"].length_m), seg["hand"].com_fraction)
+        return out
+
+    def com(phi: float) -> tuple[float, float, float]:
+        p = parts(phi)
+        m = sum(q[0] for q in p)
+        return m, sum(q[0] * q[1] for q in p) / m, sum(q[0] * q[2] for q in p) / m
+
+    _, _, z_stand = com(0.0)
+    lo, hi = 0.0, math.radians(80.0)
+    if crouch_m > 0.0:
+        if z_stand - com(hi)[2] < crouch_m:
+            raise ConfigError(f"a crouch of {crouch_m} m is deeper than the squat posture allows")
+        for _ in range(60):  # bisection on the squat angle
+            mid = 0.5 * (lo + hi)
+            lo, hi = (mid, hi) if z_stand - com(mid)[2] < crouch_m else (lo, mid)
+    phi = 0.5 * (lo + hi) if crouch_m > 0.0 else 0.0
+    _, cx, cz = com(phi)
+    return sum(m * ((x - cx) ** 2 + (z - cz) ** 2) + i for m, x, z, i in parts(phi))

@@ -45,6 +45,24 @@ def halfpipe_reward(
     return sum(terms.values()), terms
 
 
+LEG_POWER_REFERENCE_W_PER_KG = 30.0  # HalfPipe-v1 effort scale: the legs' maximal power (halfpipe_params)
+
+
+def halfpipe_v1_reward(energy_height_before_m: float, energy_height_after_m: float, coping_height_m: float,
+                       leg_power_w_per_kg: float, reached_coping: bool, fell: bool,
+                       weights: HalfPipeRewardWeights) -> tuple[float, dict[str, float]]:
+    """Reward of one HalfPipe-v1 step: as :func:`halfpipe_reward`, with the effort measured as the legs'
+    positive mechanical power per kg of body mass (mean over the step), ``effort = -w (P / 30 W/kg)^2``."""
+    p = max(0.0, leg_power_w_per_kg) / LEG_POWER_REFERENCE_W_PER_KG
+    terms = {
+        "progress": weights.progress * (energy_height_after_m - energy_height_before_m) / coping_height_m,
+        "effort": -weights.effort * p * p,
+        "success": weights.success if reached_coping else 0.0,
+        "fall": -weights.fall if fell else 0.0,
+    }
+    return sum(terms.values()), terms
+
+
 @dataclass(frozen=True)
 class HighBarRewardWeights:
     """Weights of the high-bar reward terms (0 switches a term off). Each task uses its own terms:
