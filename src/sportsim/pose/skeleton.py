@@ -12,7 +12,8 @@ Steps (:func:`landmarks_to_clip`):
    the camera-frame translation of the hips per frame is the least-squares solution that projects the
    metric landmarks onto their image positions (pinhole camera, principal point at the centre). Depth
    is the least certain part, so its horizontal path is corrected by the feet: while a foot is in
-   stance (within 10 cm of its floor level and moving slower than 0.8 m/s in the picture) the root moves by minus the foot's
+   stance (within 10 cm of its floor level and moving slower than 0.8 m/s in the picture; breaks in
+   one foot's stance shorter than 0.25 s, too short for a swing, are filled) the root moves by minus the foot's
    motion relative to the root (the stance foot held fixed); between stances the estimate's own
    velocity is used; and the integrated path is pulled towards the projection estimate below 0.5 Hz
    (complementary filter), so it cannot drift. The absolute scale is MediaPipe's body-size estimate:
@@ -47,6 +48,7 @@ DEFAULT_FOV_DEG = 79.0  # diagonal field of view of a phone's main camera (26 mm
 ROOT_BLEND_HZ = 0.5  # complementary filter: projection estimate below, foot-held motion above
 STANCE_HEIGHT_M = 0.10  # MediaPipe's foot heights scatter by several cm; the speed test does most of the work
 STANCE_SPEED_MPS = 0.8
+MIN_SWING_S = 0.25  # shorter breaks in one foot's stance are noise (a sprinter's swing lasts ~0.3 s or more)
 MIN_FIT_VISIBILITY = 0.5  # landmarks used for the root projection fit
 SKELETON = "mediapipe_pose"
 # joint, parent, the landmark point it sits on (computed in _points)
@@ -148,7 +150,11 @@ def _stance(points: np.ndarray, image: np.ndarray, depth_m: np.ndarray, focal_px
         heel_toe = [LM[f"{side}_heel"], LM[f"{side}_foot_index"]]
         low = points[:, heel_toe, 2].min(axis=1)
         speed = np.linalg.norm(np.gradient(image[:, heel_toe].mean(axis=1), axis=0), axis=-1) * fps * depth_m / focal_px
-        flags.append((low - np.percentile(low, 5.0) < STANCE_HEIGHT_M) & (speed < STANCE_SPEED_MPS))
+        stance = (low - np.percentile(low, 5.0) < STANCE_HEIGHT_M) & (speed < STANCE_SPEED_MPS)
+        for start, stop in gap_runs(stance):  # a foot cannot swing and land again this fast: one stance
+            if start > 0 and stop < len(stance) and stop - start < MIN_SWING_S * fps:
+                stance[start:stop] = True
+        flags.append(stance)
     return np.stack(flags, axis=1)
 
 
