@@ -86,6 +86,7 @@ ROOT_SMOOTH_S = 0.04  # Gaussian sigma of the root height shift
 BEND_SIN = (math.sin(math.radians(5.0)), math.sin(math.radians(20.0)))  # hinge-plane twist: none .. full
 UPRIGHT_REST_DEG = 30.0  # a rest trunk axis this close to vertical is an upright rest pose ...
 MAX_FOOT_REST_DEG = 45.0  # ... whose feet are trusted over a stance average further off than this
+REST_DEGENERATE_COS = math.cos(math.radians(45.0))  # rest trunk axis this close to the hip line: no pose
 MIN_MEAN_BEND = 0.02  # mean |sin(bend)| below which a limb's flexion axis is not measurable
 FOOT_GEOMS = ("right_foot", "left_foot")
 CONTACT_NAMES = ("right_foot", "left_foot")
@@ -435,9 +436,18 @@ def _body_orientations(idx: dict[str, int], rot: np.ndarray, pos: np.ndarray, re
     mid = {part: 0.5 * (rest[idx[f"l_{part}"]] + rest[idx[f"r_{part}"]]) for part in ("hip", "shoulder")}
     trunk_axis = mid["shoulder"] - mid["hip"]
     hip_line = rest[idx["l_hip"]] - rest[idx["r_hip"]]
-    world["pelvis"] = quat.multiply(rot[:, idx["pelvis"]], _frame(z=trunk_axis, y=hip_line, first="y"))
     shoulder_line = rest[idx["l_shoulder"]] - rest[idx["r_shoulder"]]
-    world["chest"] = quat.multiply(rot[:, idx["chest"]], _frame(z=trunk_axis, y=shoulder_line, first="z"))
+    pelvis_up = chest_up = trunk_axis
+    if abs(np.dot(_unit(trunk_axis), _unit(hip_line))) > REST_DEGENERATE_COS:
+        # a rest pose that is no pose (every bone along X: Rokoko): trunk and side axes from the motion
+        trunk_w = 0.5 * (pos[:, idx["l_shoulder"]] + pos[:, idx["r_shoulder"]]
+                         - pos[:, idx["l_hip"]] - pos[:, idx["r_hip"]])
+        pelvis_up, chest_up = (_local_mean(rot[:, idx[b]], trunk_w) for b in ("pelvis", "chest"))
+        hip_line = _local_mean(rot[:, idx["pelvis"]], pos[:, idx["l_hip"]] - pos[:, idx["r_hip"]])
+        shoulder_line = _local_mean(rot[:, idx["chest"]], pos[:, idx["l_shoulder"]] - pos[:, idx["r_shoulder"]])
+        notes["rest_pose"] = "degenerate (trunk along the hip line): trunk and side axes measured in the motion"
+    world["pelvis"] = quat.multiply(rot[:, idx["pelvis"]], _frame(z=pelvis_up, y=hip_line, first="y"))
+    world["chest"] = quat.multiply(rot[:, idx["chest"]], _frame(z=chest_up, y=shoulder_line, first="z"))
 
     # head: the source head joint's twist, swung onto the source neck-to-head direction
     head = idx.get("head", idx["neck"])

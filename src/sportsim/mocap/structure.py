@@ -16,7 +16,8 @@ makes unknown exporters work: it reads the hierarchy, not a list of names.
    ankle, the wrist the first named hand / wrist (fallback: the last joints of the chain, or the joint
    where the fingers branch); knee / elbow and hip / shoulder are the joints above, skipping twist
    bones and taking the proximal one of a split bone (``upperleg01`` / ``upperleg02``). The toe is the
-   next joint after the ankle.
+   toe-named joint after the ankle, else the next one that lies ahead of it (not along the shank) in
+   the rest pose.
 4. **Trunk**: pelvis = where the legs branch, chest = the spine joint where the arms branch, spine = the
    middle joint between them, neck and head = the chain leaving the chest that is neither arm
    (a joint named head wins; else the last joint of that chain).
@@ -53,6 +54,7 @@ _FOOT_WORDS = {"foot", "ankle", "talus"}
 _TOE_WORDS = {"toe", "toes", "toebase", "ball", "toe0", "metatarsal"}
 _HAND_WORDS = {"hand", "wrist"}
 _HEAD_WORDS = {"head", "skull"}
+TOE_OFF_SHANK_DEG = 35.0  # a "toe" this close to the shank direction (rest pose) is not ahead of the ankle
 _TOKEN = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")
 
 # naming families the result is said to resemble (lower-case names, namespace stripped)
@@ -189,8 +191,10 @@ def recognise(names: Sequence[str], parents: Sequence[int], offsets: np.ndarray,
         reach[parents[j]] = max(reach[parents[j]], length[j] + reach[j])
     branch = length + reach
     depth_m = np.zeros(n)
+    rest = np.zeros((n, 3))
     for j in range(1, n):
         depth_m[j] = depth_m[parents[j]] + length[j]
+        rest[j] = rest[parents[j]] + np.asarray(offsets, dtype=float).reshape(n, 3)[j]
 
     # 2. limb roots: sided joints under an unsided parent, two per side
     roots: dict[str, list[int]] = {"l": [], "r": []}
@@ -218,7 +222,7 @@ def recognise(names: Sequence[str], parents: Sequence[int], offsets: np.ndarray,
                                            f"({names[leg_root if leg is None else arm_root]}) has fewer than 3 joints")
         canonical.update({f"{side}_hip": leg[0], f"{side}_knee": leg[1], f"{side}_ankle": leg[2],
                           f"{side}_shoulder": arm[0], f"{side}_elbow": arm[1], f"{side}_wrist": arm[2]})
-        toe = _toe(leg[2], children, branch, info)
+        toe = _toe(leg[2], leg[1], children, branch, info, rest)
         if toe is not None:
             canonical[f"{side}_toe"] = toe
 
@@ -331,15 +335,32 @@ def _proximal_of_run(j: int | None, parents: list[int], info: list[JointName], r
     return j
 
 
-def _toe(ankle: int, children: list[list[int]], branch: np.ndarray, info: list[JointName]) -> int | None:
+def _toe(ankle: int, knee: int, children: list[list[int]], branch: np.ndarray, info: list[JointName],
+         rest: np.ndarray) -> int | None:
+    """The joint ahead of the ankle: a toe-named child, else the longest child followed down while it lies
+    along the shank in the rest pose (a 'fore foot' joint straight below the ankle); None if no joint
+    points forward. (Toe names are trusted: some rigs - Rokoko, Bandai - rest with every bone along X.)"""
     options = [c for c in children[ankle] if info[c].kind in ("body", "finger", "twist")]
     if not options:
         return None
     named = [c for c in options if set(info[c].words) & _TOE_WORDS or info[c].stem.startswith("toe")]
-    pick = max(named or options, key=lambda c: branch[c])
-    while info[pick].kind == "twist" and [c for c in children[pick] if info[c].kind != "end"]:
-        pick = max((c for c in children[pick] if info[c].kind != "end"), key=lambda c: branch[c])
+    if named:
+        return max(named, key=lambda c: branch[c])
+    pick = max(options, key=lambda c: branch[c])
+    shank = rest[ankle] - rest[knee]
+    while _angle_deg(rest[pick] - rest[ankle], shank) < TOE_OFF_SHANK_DEG:
+        deeper = [c for c in children[pick] if info[c].kind != "end"]
+        if not deeper:
+            return None
+        pick = max(deeper, key=lambda c: branch[c])
     return pick
+
+
+def _angle_deg(a: np.ndarray, b: np.ndarray) -> float:
+    na, nb = float(np.linalg.norm(a)), float(np.linalg.norm(b))
+    if na < 1e-12 or nb < 1e-12:
+        return 0.0
+    return float(np.degrees(np.arccos(np.clip(np.dot(a, b) / (na * nb), -1.0, 1.0))))
 
 
 def _spine(pelvis: int, chest: int, parents: list[int], depth_m: np.ndarray) -> int | None:

@@ -1,0 +1,96 @@
+"""Third-party humanoid BVH files from many exporters convert with no mapping: upright, facing the way
+the source faces, left and right kept; a quadruped on a humanoid-named rig is refused in one line.
+
+The files live outside the repository (data is not committed): ``shared/mocap/external`` (its
+SOURCES.md) and ``shared/mocap/corpus/{developed,heldout}`` (its SOURCES.md: repository, commit, path,
+exporter and licence of each file; ``heldout`` holds the files only run once the code was written).
+Tests skip, saying so, where the folders are absent.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from sportsim.errors import MocapError
+from sportsim.mocap import axes, load_clip, quat
+from sportsim.mocap.retarget import POINT_NAMES, retarget
+from sportsim.mocap.skeletons import clip_canonical_indices
+from sportsim.mocap.validate import validate
+
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "mocap"
+NOT_HUMANOID = {"truebones_elephant_idle1_6ch.bvh"}
+FILES = sorted([*SHARED.glob("external/*.bvh"), *SHARED.glob("corpus/developed/*.bvh"),
+                *SHARED.glob("corpus/heldout/*.bvh")])
+HUMANOIDS = [f for f in FILES if f.name not in NOT_HUMANOID]
+MAX_FRAMES = 600  # enough of each clip to judge it, and a test file that runs in under a minute
+UPRIGHT_DEG = 30.0  # median body tilt (ankles -> pelvis -> neck) of the clip once read: Z up
+FACING_DEG = 45.0  # median angle between the humanoid's forward axis and the source's feet
+IMPORT_CHECKS = ("NaN/inf", "retargeting", "upright start", "rest pose")  # the rest is retargeting quality
+needs_files = pytest.mark.skipif(not HUMANOIDS, reason=f"third-party capture files not found under {SHARED}")
+
+
+def _horizontal(v: np.ndarray) -> np.ndarray:
+    v = v.copy()
+    v[..., 2] = 0.0
+    return v / np.maximum(np.linalg.norm(v, axis=-1, keepdims=True), 1e-9)
+
+
+def _foot_tips(clip, ankle: int) -> np.ndarray:
+    """``(T, 3)`` the point of the ankle's subtree (joints and end sites) farthest from it: the tip of the
+    foot, whatever the exporter calls its joints."""
+    below = {ankle}
+    for j in range(ankle + 1, clip.n_joints):
+        if clip.parents[j] in below:
+            below.add(j)
+    pos = clip.world_positions()
+    sites = clip.end_site_positions()
+    candidates = [pos[:, j] for j in sorted(below - {ankle})]
+    candidates += [sites[:, k] for k, p in enumerate(clip.end_site_parents) if p in below]
+    if not candidates:
+        return pos[:, ankle]
+    return max(candidates, key=lambda c: float(np.median(np.linalg.norm(c - pos[:, ankle], axis=-1))))
+
+
+@needs_files
+@pytest.mark.parametrize("path", HUMANOIDS, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_humanoid_converts_upright_facing_with_sides_kept(path: Path) -> None:
+    clip = load_clip(path)  # no mapping
+    clip = clip.frames(0, min(clip.n_frames, MAX_FRAMES))
+    assert clip.skeleton != "unknown", clip.meta.get("skeleton_problem")
+    idx = clip_canonical_indices(clip)
+    motion = retarget(clip)
+    report = validate(clip, motion=motion)
+    import_errors = [r for r in report.errors if r.check in IMPORT_CHECKS]
+    assert not import_errors, report.table()
+
+    pos = clip.world_positions()
+    assert float(np.median(axes.tilt_deg(pos, idx))) < UPRIGHT_DEG  # the file's up axis became +Z
+
+    if "l_toe" in idx and "r_toe" in idx:  # feet with toes show where the source faces (files without: n/a)
+        feet = [_foot_tips(clip, idx[f"{s}_ankle"]) - pos[:, idx[f"{s}_ankle"]] for s in "lr"]
+        ahead = _horizontal(sum(_horizontal(f) for f in feet))
+        forward = _horizontal(quat.rotate(motion.qpos[:, 3:7], np.array([1.0, 0.0, 0.0])))
+        facing = np.degrees(np.arccos(np.clip(np.sum(ahead * forward, axis=-1), -1.0, 1.0)))
+        assert float(np.median(facing)) < FACING_DEG
+        left_of_feet = np.cross(np.array([0.0, 0.0, 1.0]), ahead)
+        hip_line = pos[:, idx["l_hip"]] - pos[:, idx["r_hip"]]
+        assert float(np.mean(np.sum(hip_line * left_of_feet, axis=-1) > 0)) > 0.8  # the file's left is on the left
+    # the humanoid's left ankle follows the source's left ankle, not its right one
+    names = list(motion.target_names)
+    human = motion.positions_m[:, [POINT_NAMES.index("left_ankle"), POINT_NAMES.index("right_ankle")]]
+    source = motion.target_positions_m[:, [names.index("left_ankle"), names.index("right_ankle")]]
+    same = np.linalg.norm(human - source, axis=-1).sum(axis=-1)
+    crossed = np.linalg.norm(human - source[:, ::-1], axis=-1).sum(axis=-1)
+    assert float(np.mean(same <= crossed)) > 0.8
+
+
+@pytest.mark.skipif(not (SHARED / "external" / "truebones_elephant_idle1_6ch.bvh").is_file(),
+                    reason="the quadruped test file is not in shared/mocap/external")
+def test_quadruped_on_a_biped_rig_is_refused_in_one_line() -> None:
+    with pytest.raises(MocapError) as info:
+        load_clip(SHARED / "external" / "truebones_elephant_idle1_6ch.bvh")
+    message = str(info.value)
+    assert "not a humanoid" in message and "\n" not in message
