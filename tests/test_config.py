@@ -202,7 +202,7 @@ def test_unknown_task_and_task_for_an_env_without_tasks_are_one_line_errors(tmp_
     assert not list(tmp_path.iterdir()), "a rejected config must not create a run directory"
     with pytest.raises(ConfigError) as info:
         config.compose_train_config(["env=fake", "task=giant"])
-    assert str(info.value) == "task=giant: env 'fake' has no tasks (envs with tasks: highbar)"
+    assert str(info.value) == "task=giant: env 'fake' has no tasks (envs with tasks: highbar, imitation)"
     with pytest.raises(ConfigError, match=r"unknown task 'flip' for env highbar \(choose from: giant, handstand"):
         config.compose_train_config(["env=highbar", "env.kwargs.task=flip"])
 

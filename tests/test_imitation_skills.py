@@ -119,3 +119,47 @@ def test_a_looping_clip_has_no_stands(bending):
 def test_bad_stands_raise_config_error(bending, kwargs):
     with pytest.raises(ConfigError, match="must be a number >= 0"):
         ImitationEnv(motion=str(bending), loop=False, **kwargs)
+
+
+# -- skills: task=<skill> ---------------------------------------------------------------------------------
+def test_task_selects_the_skills_clip_window_loop_and_stands(tmp_path):
+    jump = ImitationEnv(task="jump", motion_cache_dir=str(tmp_path))
+    skill = ip.SKILLS["jump"]
+    assert jump.task == "jump" and not jump.tracks[0].cyclic
+    assert "cmu_01_01_forward_jumps.bvh: played once" in jump.track_notes[0]
+    clip_steps = round((skill.end_frame - 1 - skill.start_frame) / 120 * 30 - 0.5)  # resampled source intervals
+    framed = round(skill.stand_before_s * 30) + round(skill.stand_after_s * 30)
+    assert abs(jump.tracks[0].period - (clip_steps + framed)) <= 1
+    # what is given explicitly wins over the skill's settings
+    once = ImitationEnv(task="jump", stand_before_s=0.0, stand_after_s=0.0, motion_cache_dir=str(tmp_path))
+    assert once.tracks[0].period == jump.tracks[0].period - framed
+    with pytest.raises(ConfigError, match=r"unknown task 'flip' for Imitation \(choose from: walk, jump"):
+        ImitationEnv(task="flip")
+
+
+def test_no_task_and_no_motion_is_the_walk_as_before(tmp_path):
+    """Imitation-v0's zoo walk names its motion and loop; the defaults give the same track."""
+    default = ImitationEnv(body="deepmimic", motion_cache_dir=str(tmp_path))
+    named = ImitationEnv(body="deepmimic", motion="mocap/cmu_02_01_walk.bvh", loop="auto", motion_cache_dir=str(tmp_path))
+    assert default.task is None and default.track_notes == named.track_notes
+    np.testing.assert_array_equal(default.tracks[0].qpos, named.tracks[0].qpos)
+
+
+def test_task_on_the_command_line_reaches_the_env():
+    from sportsim import config
+
+    cfg = config.compose_train_config(["env=imitation", "task=kick"])
+    assert cfg.task == "kick" and cfg.env.kwargs.task == "kick" and cfg.env.kwargs.motion is None
+    assert config.compose_train_config(["env=imitation"]).task == "walk"
+    with pytest.raises(ConfigError, match="unknown task 'flip' for env imitation"):
+        config.compose_train_config(["env=imitation", "task=flip"])
+
+
+def test_deepmimic_motions_resolve_to_pybullets_files():
+    pybullet_data = pytest.importorskip("pybullet_data", reason="pybullet_data (pip install pybullet) has the "
+                                        "DeepMimic motions")
+    folder = Path(pybullet_data.getDataPath()) / "data" / "motions"
+    assert ip.resolve_motion_path("deepmimic:spinkick") == (folder / "humanoid3d_spinkick.txt").resolve()
+    assert ip.deepmimic_motion_path("humanoid3d_run.txt") == (folder / "humanoid3d_run.txt").resolve()
+    with pytest.raises(ConfigError, match="no such DeepMimic motion .*backflip"):
+        ip.resolve_motion_path("deepmimic:triple_axel")

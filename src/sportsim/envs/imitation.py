@@ -59,8 +59,9 @@ class ImitationEnv(gym.Env):
     Skills (a jump, a cartwheel, a kick) are clips played once (``loop=False``), and a skill has a start
     and an end: ``stand_before_s`` holds the clip's first pose still before it and ``stand_after_s``
     its last pose after it (zero reference velocity), so the humanoid starts from a stand and must land
-    and stay up. ``configs/env/imitation.yaml`` names the skills (``task=<skill>``) with their clips and
-    stands.
+    and stay up. ``task`` names a skill (:data:`sportsim.envs.imitation_params.SKILLS`: its clip, frame
+    window, loop and stands, each with its source): ``task="jump"`` is the shipped CMU forward jump, played
+    once between a 0.5 s and a 1 s stand; on the command line ``task=<skill>`` (``configs/env/imitation.yaml``).
 
     ## Action Space
     ``Box(-1, 1, (28,), float32)``: one value per actuated degree of freedom, in the humanoid's actuator
@@ -213,9 +214,10 @@ class ImitationEnv(gym.Env):
     ## Arguments
     | argument | default | meaning |
     |---|---|---|
-    | motion | "mocap/cmu_02_01_walk.bvh" | a motion file or a list of them; relative paths: the working directory, then the shipped ``mocap/`` |
-    | loop | "auto" | "auto" (see Description), True (loop the whole clip), False (play once) |
-    | stand_before_s, stand_after_s | 0.0, 0.0 | a clip played once: its first pose held this long before it, its last pose after it (s) |
+    | motion | None | a motion file or a list of them; relative paths: the working directory, then the shipped ``mocap/``; ``deepmimic:<name>`` a DeepMimic motion pybullet ships; None = the task's clip |
+    | task | None | a skill (:data:`~sportsim.envs.imitation_params.SKILLS`: walk, jump, run, cartwheel, kick, backflip): its clip and frame window when ``motion`` is None, its ``loop`` and stands where those are None; None = walk when ``motion`` is None |
+    | loop | None | "auto" (see Description), True (loop the whole clip), False (play once); None = the task's, else "auto" |
+    | stand_before_s, stand_after_s | None, None | a clip played once: its first pose held this long before it, its last pose after it (s); None = the task's, else 0 |
     | motion_start_frame | None | first source frame kept; None drops a leading calibration pose (CMU's T-pose frame) |
     | motion_end_frame | None | source frame to stop before (None: the end) |
     | motion_cache_dir | None | retargeted-motion cache folder; None = ``~/.cache/sportsim/motions`` (``$XDG_CACHE_HOME``) |
@@ -258,10 +260,11 @@ class ImitationEnv(gym.Env):
 
     def __init__(
         self,
-        motion: str | Sequence[str] = "mocap/cmu_02_01_walk.bvh",
-        loop: bool | str = "auto",
-        stand_before_s: float = 0.0,
-        stand_after_s: float = 0.0,
+        motion: str | Sequence[str] | None = None,
+        task: str | None = None,
+        loop: bool | str | None = None,
+        stand_before_s: float | None = None,
+        stand_after_s: float | None = None,
         motion_start_frame: int | None = None,
         motion_end_frame: int | None = None,
         motion_cache_dir: str | None = None,
@@ -296,6 +299,17 @@ class ImitationEnv(gym.Env):
         render_width: int = 640,
         render_height: int = 360,
     ) -> None:
+        # the skill (task) fills what is left at None: its clip and frames (only when motion is None), loop, stands
+        chosen = ip.skill(task)
+        base = chosen if chosen is not None else (ip.SKILLS[ip.DEFAULT_SKILL] if motion is None else None)
+        if motion is None:
+            motion = base.motion
+            if motion_start_frame is None and motion_end_frame is None:
+                motion_start_frame, motion_end_frame = base.start_frame, base.end_frame
+        loop = loop if loop is not None else (base.loop if base is not None else "auto")
+        stand_before_s = stand_before_s if stand_before_s is not None else (base.stand_before_s if base else 0.0)
+        stand_after_s = stand_after_s if stand_after_s is not None else (base.stand_after_s if base else 0.0)
+        self.task = task
         self._check_arguments(loop, humanoid_sex, control_hz, physics_dt_s, pd_gain_scale, action_mode,
                               action_scale_rad, max_tracking_error_m, episode_time_s, render_mode)
         for name, value in (("stand_before_s", stand_before_s), ("stand_after_s", stand_after_s)):

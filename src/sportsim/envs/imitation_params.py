@@ -56,6 +56,52 @@ OBS_BODIES = ("pelvis", "chest", "neck", "right_shoulder", "right_elbow", "right
 # Points of the tracking metrics: the 13 joint centres (pelvis = mid-hip point) and 5 end-effector sites.
 METRIC_POINTS = humanoid.JOINT_NAMES + humanoid.END_EFFECTOR_NAMES
 
+# -- skills (task=<skill>) -----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Skill:
+    """A skill's reference clip and how it is played: ``motion`` (a file as :func:`resolve_motion_path`
+    finds it; ``deepmimic:<name>`` names a DeepMimic humanoid3d motion shipped with pybullet), the source
+    frames ``[start_frame, end_frame)`` (None: calibration frames dropped / to the end), ``loop`` and the
+    stands (s) before and after a clip played once. ``source`` says where the clip comes from."""
+
+    motion: str
+    loop: bool | str
+    start_frame: int | None = None
+    end_frame: int | None = None
+    stand_before_s: float = 0.0
+    stand_after_s: float = 0.0
+    source: str = ""
+
+
+# The skills ``task=<skill>`` selects (the env's ``motion``, ``loop`` and stands left at None take the
+# skill's). Frame windows were read from the clips' root height (scripts/imitation_skill_clips.py prints
+# each clip's retargeting figures and a zero-action check on Imitation-v1).
+SKILLS = {
+    "walk": Skill("mocap/cmu_02_01_walk.bvh", "auto",
+                  source="CMU subject 02 trial 01 (shipped); one gait cycle, looped"),
+    "jump": Skill("mocap/cmu_01_01_forward_jumps.bvh", False, 108, 336, 0.5, 1.0,
+                  source="CMU subject 01 trial 01 (shipped), its first two-feet forward jump: 0.9-2.8 s "
+                         "(stand, counter-movement, flight, landing, stand)"),
+    "run": Skill("deepmimic:run", "auto", source="DeepMimic humanoid3d_run (pybullet_data); one cycle, looped"),
+    "cartwheel": Skill("deepmimic:cartwheel", False, stand_before_s=0.5, stand_after_s=1.0,
+                       source="DeepMimic humanoid3d_cartwheel (pybullet_data), played once"),
+    "kick": Skill("deepmimic:spinkick", False, stand_before_s=0.5, stand_after_s=1.0,
+                  source="DeepMimic humanoid3d_spinkick (pybullet_data), played once"),
+    "backflip": Skill("deepmimic:backflip", False, stand_before_s=0.5, stand_after_s=1.0,
+                      source="DeepMimic humanoid3d_backflip (pybullet_data), played once"),
+}
+DEFAULT_SKILL = "walk"  # the motion when neither ``motion`` nor ``task`` is given
+
+
+def skill(task: str | None) -> Skill | None:
+    """The skill named ``task`` (None for None); an unknown name is a ConfigError listing the skills."""
+    if task is None:
+        return None
+    if task not in SKILLS:
+        raise ConfigError(f"unknown task {task!r} for Imitation (choose from: {', '.join(SKILLS)})")
+    return SKILLS[task]
+
+
 # -- motion preparation ------------------------------------------------------------------------------
 CALIBRATION_WINDOW_S = 0.5  # leading calibration frames are looked for in the first 0.5 s
 MIN_CYCLE_S = 0.5  # shortest cycle find_cycle accepts (a standing pose matches itself after any time)
@@ -65,11 +111,35 @@ CACHE_FORMAT = 2  # bump when the cached motion would change for the same file a
 
 
 def resolve_motion_path(entry: str | os.PathLike[str]) -> Path:
-    """A motion file, found as :func:`sportsim.mocap.find_capture` finds it (``mocap/<clip>`` works anywhere)."""
+    """A motion file, found as :func:`sportsim.mocap.find_capture` finds it (``mocap/<clip>`` works anywhere);
+    ``deepmimic:<name>`` is a DeepMimic humanoid3d motion that pybullet ships (:func:`deepmimic_motion_path`)."""
     try:
         return find_capture(entry).resolve()
     except MocapError as exc:
+        if isinstance(entry, str) and entry.startswith(DEEPMIMIC_PREFIX):
+            return deepmimic_motion_path(entry[len(DEEPMIMIC_PREFIX):])
         raise ConfigError(f"motion {exc}") from None
+
+
+DEEPMIMIC_PREFIX = "deepmimic:"
+
+
+def deepmimic_motion_path(name: str) -> Path:
+    """``pybullet_data/data/motions/humanoid3d_<name>.txt`` (``name`` with or without the prefix and the
+    suffix): DeepMimic's motions as the pybullet package ships them (the pybullet extra)."""
+    try:
+        import pybullet_data  # noqa: PLC0415 - optional (the pybullet extra)
+    except ImportError:
+        raise ConfigError(f"motion deepmimic:{name} needs the DeepMimic motions that pybullet ships: "
+                          f"pip install 'sportsim[pybullet]'") from None
+    folder = Path(pybullet_data.getDataPath()) / "data" / "motions"
+    stem = name.removesuffix(".txt")
+    path = folder / (stem if stem.startswith("humanoid3d_") else f"humanoid3d_{stem}")
+    path = path.with_suffix(".txt")
+    if not path.is_file():
+        have = sorted(p.stem.removeprefix("humanoid3d_") for p in folder.glob("humanoid3d_*.txt"))
+        raise ConfigError(f"motion deepmimic:{name}: no such DeepMimic motion (pybullet ships: {', '.join(have)})")
+    return path.resolve()
 
 
 def default_cache_dir() -> Path:
