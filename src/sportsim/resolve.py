@@ -23,7 +23,7 @@ Outputs made from a policy go to the working directory unless the user chose a p
     from sportsim import resolve
     ref = resolve.policy("zoo:highbar/giant/ppo")      # -> PolicyRef (location, zoo entry, label)
     clip = resolve.capture("mocap/cmu_02_01_walk.bvh")  # -> Path
-    thing = resolve.policy_or_capture("imitation/ppo")  # -> PolicyRef | Path
+    thing = resolve.policy_or_capture("imitation/walk/ppo")  # -> PolicyRef | Path
 
 Every failure is one :class:`~sportsim.errors.ConfigError` / :class:`~sportsim.errors.ModelFileError`
 line naming what was looked for and where.
