@@ -1,21 +1,21 @@
-"""How well can the HighBar-v0 gymnast balance a handstand at all? A linear-quadratic regulator check.
+"""How well can the HighBar-v1 gymnast balance a handstand? A linear-quadratic regulator check.
 
-    python scripts/highbar_handstand_balance.py [--grip-moment-nm 0 20 40] [--shoulder-deg 11.5]
+    python scripts/highbar_handstand_balance.py [--grip-moment-nm 0 14 30 80] [--shoulder-deg 0]
 
-The hands of HighBar-v0 carry no torque but Coulomb friction (about 3 N m in a handstand), so the
-gymnast balances on the bar only by changing shape, like an acrobot on a springy pivot. This script
-measures how large a disturbance that control can recover from, as context for what a learned policy
-can reach:
+HighBar-v1 gives the hands a grip (wrist) moment, +-0.41 N m per kg (+-30 N m at 73 kg; issue 16's
+decision, sensitivity range 14-80 N m), on top of the friction (about 3 N m in a handstand), and limits
+shoulder and hip by the gymnast strength curves (sportsim.strength). This script measures how large a
+disturbance a regulator recovers from at each grip moment - 0 is HighBar-v0's friction-only grip:
 
-1. the equilibrium: a handstand with the shoulders closed by ``--shoulder-deg`` (a straight body sits
-   on the shoulder's opening stop, where a linear model does not hold) and the CoM straight above the
-   bar, with the joint torques that hold it (inverse dynamics);
-2. the discrete-time linear model of one control step (central differences of the MuJoCo step, hand
-   friction off), optionally with a torque at the hands (``--grip-moment-nm``: a grip moment the model
-   does not have, to show what forearm strength would add);
-3. a discrete LQR (Riccati iteration), its torques clipped to the env's limits, run in the real env
-   (friction on) from handstands leaning 0.5-10 deg, at rest, and from the upright with 0.2-1 rad/s;
-   the table gives the longest continuous handstand hold (capped at ``success_hold_s``).
+1. the equilibrium: a handstand with the shoulders at ``--shoulder-deg`` (v1 has no stops: 0 = straight)
+   and the CoM straight above the bar, with the joint torques that hold it (inverse dynamics, net of the
+   passive joint torques);
+2. the discrete-time linear model of one control step (central differences of the env's physics steps,
+   passive torques included, hand friction off), inputs shoulder, hip and grip torque;
+3. a discrete LQR (Riccati iteration), run in the real env (friction on) through its actions - joint
+   torques clipped to the strength curves at the current angle and rate, the grip to the env's grip
+   moment - from handstands leaning 0.5-10 deg, at rest, and from the upright with 0.2-1 rad/s; the table
+   gives the longest continuous hold within 2 x ``success_hold_s`` (HighBar-v1 ``handstand_hold``).
 
 Only numpy and MuJoCo; a few seconds per configuration.
 """
@@ -28,7 +28,7 @@ import math
 import mujoco
 import numpy as np
 
-from sportsim.envs.highbar_v0 import HighBarEnv
+from sportsim.envs.highbar import HighBarEnv
 
 LEANS_DEG = (0.5, 1.0, 2.0, 3.0, 5.0, 10.0)
 RATES_RADPS = (0.2, 0.5, 1.0)
@@ -45,15 +45,22 @@ class Plant:
         self.q = env._q
         self.hand_dof = env._v["hand"]
         self.friction = self.m.dof_frictionloss.copy()
+        self.act = env._act
+
+    def passive(self) -> tuple[float, float]:
+        d, q, v, s = self.d, self.q, self.env._v, self.env.strength
+        return (s.shoulder(d.qpos[q["shoulder"]], d.qvel[v["shoulder"]])[2], s.hip(d.qpos[q["hip"]], d.qvel[v["hip"]])[2])
 
     def step(self, x: np.ndarray, tau: np.ndarray) -> np.ndarray:
         m, d = self.m, self.d
         d.qpos[:], d.qvel[:] = x[:m.nv], x[m.nv:]
-        d.ctrl[:] = tau[:2]
-        d.qfrc_applied[:] = 0.0
-        d.qfrc_applied[self.hand_dof] = tau[2]
         d.time = 0.0
-        mujoco.mj_step(m, d, nstep=self.env.n_substeps)
+        for _ in range(self.env.n_substeps):  # the env's motors: active torque + passive, grip moment
+            ps, ph = self.passive()
+            d.ctrl[self.act["shoulder"]], d.ctrl[self.act["hip"]] = tau[0] + ps, tau[1] + ph
+            d.qfrc_applied[:] = 0.0
+            d.qfrc_applied[self.hand_dof] = tau[2]  # unclipped, for the linearisation
+            mujoco.mj_step(m, d)
         d.qfrc_applied[:] = 0.0
         return np.concatenate([d.qpos, d.qvel])
 
@@ -82,7 +89,8 @@ class Plant:
         com_ahead(0.5 * (lo + hi))
         d.qacc[:] = 0.0  # at rest: the torques that hold the shape against gravity
         mujoco.mj_inverse(m, d)
-        tau = np.array([d.qfrc_inverse[self.env._v["shoulder"]], d.qfrc_inverse[self.env._v["hip"]], 0.0])
+        ps, ph = self.passive()
+        tau = np.array([d.qfrc_inverse[self.env._v["shoulder"]] - ps, d.qfrc_inverse[self.env._v["hip"]] - ph, 0.0])
         x = np.concatenate([d.qpos, np.zeros(m.nv)])
         for _ in range(50):  # let the bar settle statically under the held body
             x[:2] += 0.5 * (self.step(x, tau)[:2] - x[:2])
@@ -122,27 +130,27 @@ def longest_hold(env: HighBarEnv, plant: Plant, x0, tau0, k, scale, grip_nm, lea
     d.qpos[plant.q["hand"]] += math.radians(lean_deg)
     d.qvel[plant.hand_dof] = rate
     mujoco.mj_forward(env.model, d)
-    lo, hi = env._torque_lo, env._torque_hi
     best = 0.0
+    q, v, s = plant.q, env._v, env.strength
     for _ in range(int(2 * env.success_hold_s / env.control_dt_s)):
         u = -k @ (np.concatenate([d.qpos, d.qvel]) - x0) * scale
         tau = tau0 + u
-        action = [t / hi[i] if t > 0 else -t / lo[i] for i, t in enumerate(tau[:2])]
-        d.qfrc_applied[plant.hand_dof] = float(np.clip(tau[2], -grip_nm, grip_nm))
+        limits = (s.shoulder(d.qpos[q["shoulder"]], d.qvel[v["shoulder"]]), s.hip(d.qpos[q["hip"]], d.qvel[v["hip"]]))
+        action = [t / max(lim[1], 1e-9) if t > 0 else t / max(lim[0], 1e-9) for t, lim in zip(tau[:2], limits)]
+        action.append(tau[2] / grip_nm if grip_nm > 0 else 0.0)
         _, _, terminated, truncated, info = env.step(np.clip(action, -1, 1).astype(np.float32))
         best = max(best, info["hold_time_s"])
         if terminated or truncated:
             break
-    d.qfrc_applied[:] = 0.0
     return best
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--grip-moment-nm", type=float, nargs="+", default=[0.0, 20.0, 40.0])
-    parser.add_argument("--shoulder-deg", type=float, default=11.5)
+    parser.add_argument("--grip-moment-nm", type=float, nargs="+", default=[0.0, 14.0, 0.41 * 73.0, 80.0])
+    parser.add_argument("--shoulder-deg", type=float, default=0.0)
     args = parser.parse_args()
-    env = HighBarEnv(task="handstand")
+    env = HighBarEnv(task="handstand_hold")
     plant = Plant(env)
     x0, tau0 = plant.equilibrium(math.radians(args.shoulder_deg))
     a, b = plant.linearise(x0, tau0)
@@ -150,11 +158,13 @@ def main() -> None:
     print(f"handstand equilibrium: shoulder {args.shoulder_deg:.1f} deg, holding torques shoulder "
           f"{tau0[0]:.1f} N m, hip {tau0[1]:.1f} N m; open-loop instability: x{growth:.3f} per "
           f"{env.control_dt_s * 1e3:.0f} ms step (time constant {env.control_dt_s / math.log(growth):.3f} s)")
-    print(f"longest handstand hold (s, capped at {env.success_hold_s:g}) under a clipped LQR:")
+    print(f"longest handstand hold (s, in {2 * env.success_hold_s:g} s; success needs {env.success_hold_s:g}) under a clipped LQR:")
     header = " ".join(f"{v:>5g}deg" for v in LEANS_DEG) + " | " + " ".join(f"{v:>4g}rad/s" for v in RATES_RADPS)
     print(f"{'grip moment':>12} | lean at rest: {header}")
     torque_scale = np.array([250.0, 250.0, 1.0])  # LQR in units of 250 N m per joint, N m at the grip
     for grip in args.grip_moment_nm:
+        env = HighBarEnv(task="handstand_hold", grip_moment_nm=grip)
+        plant = Plant(env)
         scale = torque_scale * np.array([1.0, 1.0, max(grip, 1e-9)])
         k = dlqr(a, b * scale, np.diag(Q_DIAG), np.diag([R_JOINT, R_JOINT, R_GRIP]))
         leans = [longest_hold(env, plant, x0, tau0, k, scale, grip, lean_deg=v) for v in LEANS_DEG]

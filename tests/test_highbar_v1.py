@@ -202,3 +202,19 @@ def test_divergence_is_a_physics_error_not_a_release():
     obs, reward, term, trunc, info = env.step(np.zeros(3, dtype=np.float32))
     assert term and info["fall"] == "physics_error" and info["physics_error"] is True
     assert np.all(np.isfinite(obs)) and reward == 0.0
+
+
+def test_balance_script_shows_what_the_grip_moment_adds():
+    """scripts/highbar_handstand_balance.py (LQR on the linearised v1 model): with the decided 30 N m grip a
+    handstand leaning 2 deg at rest is held 2 s; with friction only (0 N m, v0's hands) not even 1 deg."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[1] / "scripts" / "highbar_handstand_balance.py"
+    out = subprocess.run([sys.executable, str(script), "--grip-moment-nm", "0", "29.93"], capture_output=True,
+                         text=True, timeout=300, check=True).stdout
+    rows = {line.split("Nm")[0].strip(): [float(x) for x in line.split("|")[1].split()]
+            for line in out.splitlines() if " Nm |" in line}
+    # columns: lean 0.5, 1, 2, 3, 5, 10 deg at rest
+    assert rows["0"][1] < 2.0 and rows["29.93"][2] >= 2.0
