@@ -1,5 +1,6 @@
-"""Environment steps per second of HalfPipe-v0 next to Gymnasium's MountainCarContinuous-v0 and
-Acrobot-v1, measured side by side in one process and reported as ratios.
+"""Environment steps per second of HalfPipe-v1 (and v0, HighBar-v1/v0) next to Gymnasium's
+MountainCarContinuous-v0 and Acrobot-v1, measured side by side in one process and reported as ratios
+(issue 16's target: HalfPipe-v1 >= 1.0x Acrobot-v1).
 
 Each env is created with ``gymnasium.make`` (so every env pays the same wrapper overhead) and stepped
 with actions drawn in advance; the envs take turns in several short rounds so that load changes on a
@@ -20,9 +21,10 @@ import gymnasium as gym
 import mujoco
 import numpy as np
 
-import sportsim  # noqa: F401  (registers sportsim/HalfPipe-v0)
+import sportsim  # noqa: F401  (registers the sportsim envs)
 
-ENVS = ("sportsim/HalfPipe-v0", "sportsim/HighBar-v0", "MountainCarContinuous-v0", "Acrobot-v1")
+ENVS = ("sportsim/HalfPipe-v1", "sportsim/HalfPipe-v0", "sportsim/HighBar-v1", "sportsim/HighBar-v0",
+        "MountainCarContinuous-v0", "Acrobot-v1")
 REFERENCE = "Acrobot-v1"
 
 
@@ -58,8 +60,8 @@ def main() -> None:
     for env_id in ENVS:
         v = rates[env_id]
         print(f"{env_id:28s} {median[env_id]:16.0f} {min(v):10.0f} {max(v):10.0f} {median[env_id] / median[REFERENCE]:18.2f}")
-    halfpipe = gym.make("sportsim/HalfPipe-v0").unwrapped
-    print(f"HalfPipe-v0 step = {halfpipe.n_substeps} MuJoCo steps of {halfpipe.model.opt.timestep * 1e3:.1f} ms "
+    halfpipe = gym.make("sportsim/HalfPipe-v1").unwrapped
+    print(f"HalfPipe-v1 step = {halfpipe.n_substeps} MuJoCo steps of {halfpipe.model.opt.timestep * 1e3:.1f} ms "
           f"(control {1 / halfpipe.control_dt_s:.0f} Hz); MuJoCo {mujoco.__version__}, numpy {np.__version__}, "
           f"{platform.processor() or platform.machine()}")
     if args.json:

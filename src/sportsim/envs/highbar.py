@@ -128,7 +128,9 @@ class HighBarEnv(gym.Env):
 
     * handstand tasks: ``upright = w (1 - cos angle)/2`` per step; ``hold = w_hold`` per step in the
       handstand, times ``1 - min(1, |rate| / 2 rad/s)`` for the arrival; ``effort = -w_effort effort``;
-      ``success``; ``fall = -w_fall`` on release or physics error.
+      ``success`` (when the arrival ends the episode, plus ``(w_upright + w_hold)`` x the steps left, so
+      that arriving is never worth less than circling on near the top); ``fall = -w_fall`` on release
+      or physics error.
     * giant: ``progress = w (angle change)/2pi`` (potential-based); ``giant = w_giant`` per step while the
       streak is alive (every top since its start passed straight, the last less than
       ``max_circle_period_s`` ago); ``top = w_top s`` at each top passage, s = 1 - (larger of |shoulder|,
@@ -464,6 +466,13 @@ class HighBarEnv(gym.Env):
             if not self._succeeded and done:
                 self._succeeded = succeeded_now = True
             reward, terms = highbar_v1_handstand_reward(wrapped, hold, effort, succeeded_now, released, self.weights)
+            if succeeded_now and self.terminate_on_success:
+                # the episode ends at the arrival: pay the upright and hold reward of the steps it cuts off,
+                # so that arriving is never worth less than circling on near the top
+                steps_left = max(0.0, (self.episode_time_s - d.time) / self.control_dt_s)
+                bonus = (self.weights.upright + self.weights.hold) * steps_left
+                terms["success"] += bonus
+                reward += bonus
         terminated = released or (self._succeeded and self.terminate_on_success)
         truncated = d.time >= self.episode_time_s - 1e-9
         return self._obs(sd), reward, terminated, truncated, self._info(terms, "released" if released else None)
