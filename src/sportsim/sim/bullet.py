@@ -33,6 +33,7 @@ friction cone.
 
 from __future__ import annotations
 
+import copy
 import tempfile
 from pathlib import Path
 
@@ -150,8 +151,10 @@ class PyBulletEngine:
         ends = np.cumsum(sizes)
         self._force_splits = list(zip((ends - sizes).tolist(), ends.tolist()))
         self._bias = np.zeros(m.nv)
-        self._mass = np.zeros((m.nv, m.nv))
-        self._diag = np.diag_indices(m.nv)
+        self._acc = np.zeros((1, m.nv))
+        # the servo prediction's own model and data (see _servo_torques)
+        self._pmodel = copy.copy(m)
+        self._pdata = mujoco.MjData(self._pmodel)
         self._dt = float(m.opt.timestep)
         self._contact_points: list = []  # (body, point on it, normal, friction directions) after the last step
         self._jacp = np.zeros((3, m.nv))
@@ -232,28 +235,31 @@ class PyBulletEngine:
         """Joint torques per dof for the state in ``data``, MuJoCo's ``implicitfast`` step emulated: the
         servo force clip(Kp (target - q) - Kv qdot, forcerange) and the passive damping -D qdot as MuJoCo
         computes them, plus MuJoCo's implicit correction -dt (Kv + D) qddot (Kv of servos inside their
-        range only) and the armature's -armature qddot, where qddot solves (M + dt (Kv + D)) qddot = force - D qdot - bias + J^T lambda with the
-        contact points of the last step held still (points that would pull are let go, at most
-        ``_PREDICTION_ITERATIONS`` solves)."""
-        m, d = self.model, self.data
-        mujoco.mj_kinematics(m, d)
-        mujoco.mj_comPos(m, d)
-        mujoco.mj_crb(m, d)
-        mujoco.mj_comVel(m, d)
-        mujoco.mj_transmission(m, d)
-        mujoco.mj_rne(m, d, 0, self._bias)
-        mass = self._mass
-        mujoco.mj_fullM(m, d, mass)
+        range only) and the armature's -armature qddot, where qddot solves
+        (M + dt (Kv + D)) qddot = force - D qdot - bias + J^T lambda with the contact points of the last
+        step held still (points that would pull are let go, at most ``_PREDICTION_ITERATIONS`` solves).
+
+        Computed on a private copy of the model whose armature carries dt (Kv + D), so that MuJoCo's own
+        sparse factorisation (``mj_factorM`` / ``mj_solveM``) solves with M + dt (Kv + D)."""
+        m, d, pm, pd = self.model, self.data, self._pmodel, self._pdata
+        pd.qpos[:] = d.qpos
+        pd.qvel[:] = d.qvel
+        mujoco.mj_kinematics(pm, pd)
+        mujoco.mj_comPos(pm, pd)
+        mujoco.mj_transmission(pm, pd)
         act, v = self._act_dof, d.qvel
         kp, kv = m.actuator_gainprm[:, 0], -m.actuator_biasprm[:, 2]
         damping = m.dof_damping
-        servo = kp * (d.ctrl - d.actuator_length) - kv * v[act]
-        limited = m.actuator_forcelimited.astype(bool)
-        force = np.where(limited, np.minimum(np.maximum(servo, m.actuator_forcerange[:, 0]),
-                                             m.actuator_forcerange[:, 1]), servo)
+        servo = kp * (d.ctrl - pd.actuator_length) - kv * v[act]
+        low, high = self._force_bounds(m)
+        force = np.minimum(np.maximum(servo, low), high)
         implicit = damping.copy()
         implicit[act] += np.where(force == servo, kv, 0.0)  # a clamped servo is a constant force, as in MuJoCo
-        mass[self._diag] += dt * implicit
+        pm.dof_armature[:] = m.dof_armature + dt * implicit
+        mujoco.mj_crb(pm, pd)  # M + dt (Kv + D)
+        mujoco.mj_factorM(pm, pd)
+        mujoco.mj_comVel(pm, pd)
+        mujoco.mj_rne(pm, pd, 0, self._bias)
         explicit = -damping * v
         explicit[act] += force
         rhs = explicit - self._bias
@@ -261,21 +267,32 @@ class PyBulletEngine:
         active = np.ones(0 if jac is None else len(jac) // 3, dtype=bool)
         for _ in range(_PREDICTION_ITERATIONS):
             if not active.any():
-                acc = np.linalg.solve(mass, rhs)
+                mujoco.mj_solveM(pm, pd, self._acc, rhs.reshape(1, -1))
+                acc = self._acc[0]
                 break
             # contact points that push hold still: acc = A^-1 (rhs + J^T lam), J (v + dt acc) = 0
-            rows = jac[np.repeat(active, 3)]
-            sol = np.linalg.solve(mass, np.column_stack([rhs, rows.T]))
-            schur = rows @ sol[:, 1:]
-            schur[np.diag_indices_from(schur)] += _CONTACT_REGULARISATION
-            lam = np.linalg.solve(schur, -rows @ (v / dt + sol[:, 0]))
-            acc = sol[:, 0] + sol[:, 1:] @ lam
+            stacked = np.empty((3 * int(active.sum()) + 1, m.nv))
+            stacked[0] = rhs
+            rows = stacked[1:]
+            rows[:] = jac[np.repeat(active, 3)]
+            sol = np.empty_like(stacked)
+            mujoco.mj_solveM(pm, pd, sol, stacked)
+            schur = rows @ sol[1:].T
+            schur.flat[::len(schur) + 1] += _CONTACT_REGULARISATION
+            lam = np.linalg.solve(schur, -rows @ (v / dt + sol[0]))
+            acc = sol[0] + lam @ sol[1:]
             pulling = lam[0::3] < 0.0
             if not pulling.any():
                 break
             active[np.flatnonzero(active)[pulling]] = False
         d.actuator_force[:] = force
         return explicit - (dt * implicit + m.dof_armature) * acc
+
+    @staticmethod
+    def _force_bounds(m: mujoco.MjModel) -> tuple[np.ndarray, np.ndarray]:
+        limited = m.actuator_forcelimited.astype(bool)
+        return (np.where(limited, m.actuator_forcerange[:, 0], -np.inf),
+                np.where(limited, m.actuator_forcerange[:, 1], np.inf))
 
     def step(self, nstep: int = 1) -> None:
         """Advance ``nstep`` physics steps of ``model.opt.timestep`` with the servo targets in
@@ -309,7 +326,7 @@ class PyBulletEngine:
         directions - or None without contacts."""
         if not self._contact_points:
             return None
-        m, d = self.model, self.data
+        m, d = self._pmodel, self._pdata
         jacp = self._jacp
         rows = []
         for body, point, normal, t1, t2 in self._contact_points:
