@@ -1,14 +1,19 @@
-"""Evaluate an Imitation-v0 policy the way issue 5 states its target: from frame 0 and from random phases.
+"""Evaluate an Imitation policy the way issues 5 and 20 state their targets: from frame 0 and from random
+phases, per clip.
 
-    python scripts/evaluate_imitation.py <run dir | model .zip> [--which best] [--episodes 100] [--seed 3000000]
+    python scripts/evaluate_imitation.py <run dir | model .zip | zoo entry> [--which best] [--episodes 100]
+                                         [--seed 3000000] [--json out.json]
 
-Runs the deterministic policy once from frame 0 (the episode is the same every time: no random start)
-and ``--episodes`` times from a random phase of the reference (reference state initialisation, seeds
-``--seed, --seed+1, ...``), each at most the env's episode length (10 s for the looping walk), through
-``sportsim.evaluation.evaluate_policy`` (what ``enjoy`` uses). Prints, per start, the fraction of
-episodes that complete without a fall, the mean episode length and the tracking metrics averaged over
-each episode's steps and then over episodes: joint position error in mm (global and root-relative) and
-joint angle error in degrees; the last line is the same as one JSON object.
+For every clip the policy was trained on (one, or each of a multi-clip policy's list), runs the
+deterministic policy once from frame 0 (the episode is the same every time: no random start) and
+``--episodes`` times from a random phase of that clip (reference state initialisation, seeds ``--seed,
+--seed+1, ...``), each at most the env's episode length (10 s for the looping walk; a clip played once
+ends at its end), through ``sportsim.evaluation.evaluate_policy`` (what ``enjoy`` uses). Prints, per clip
+and start, the fraction of episodes that complete without a fall, the mean episode length and the
+tracking metrics averaged over each episode's steps and then over episodes: joint position error in mm
+(global and root-relative) and joint angle error in degrees; the last line is the same as one JSON object
+(``clips``: one entry per clip; a single-clip policy also keeps the top-level ``frame0`` / ``random_phase``
+of earlier versions).
 """
 
 from __future__ import annotations
@@ -17,35 +22,63 @@ import argparse
 import json
 from pathlib import Path
 
-from sportsim import runs
+from sportsim import resolve, runs
+from sportsim.cli import run_cli
 from sportsim.evaluation import evaluate_policy
+from sportsim.errors import ConfigError
 
 METRICS = ("mpjpe_mm", "mpjpe_root_relative_mm", "joint_angle_error_deg")
+STARTS = (("frame0", False), ("random_phase", True))
 
 
-def main() -> None:
+def evaluate_clips(location: runs.ModelLocation, episodes: int, seed: int) -> dict:
+    """Per clip of the policy's env: the figures of one frame-0 episode and ``episodes`` random-phase ones."""
+    clips: list[dict] = []
+    for start, rsi in STARTS:
+        policy = runs.open_policy(location, rsi=rsi)
+        try:
+            tracks = policy.env.unwrapped.tracks
+            while len(clips) < len(tracks):
+                track = tracks[len(clips)]
+                clips.append({"clip": len(clips), "name": track.name, "cyclic": bool(track.cyclic),
+                              "notes": track.notes})
+            for i, entry in enumerate(clips):
+                n = 1 if start == "frame0" else episodes
+                figures = evaluate_policy(policy, n, seed, reset_options={"clip": i})
+                entry[start] = {"episodes": n, "success_rate": figures["success_rate"], "falls": figures["falls"],
+                                "mean_episode_steps": figures["mean_episode_steps"],
+                                **{m: figures[f"{m}_mean"] for m in METRICS}}
+        finally:
+            policy.close()
+    return {"model": str(location.model_file), "clips": clips}
+
+
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("model", type=Path, help="run directory or model .zip")
+    parser.add_argument("model", help="run directory, model .zip or zoo entry (zoo:imitation/walk/ppo)")
     parser.add_argument("--which", default="best", choices=runs.MODEL_CHOICES)
     parser.add_argument("--episodes", type=int, default=100)
     parser.add_argument("--seed", type=int, default=3_000_000)
-    args = parser.parse_args()
-    location = runs.locate_model(args.model, args.which)
-    result = {"model": str(location.model_file)}
-    for start, rsi, episodes in (("frame0", False, 1), ("random_phase", True, args.episodes)):
-        policy = runs.open_policy(location, rsi=rsi)
-        try:
-            figures = evaluate_policy(policy, episodes, args.seed)
-        finally:
-            policy.close()
-        r = result[start] = {"episodes": episodes, "success_rate": figures["success_rate"],
-                             "falls": figures["falls"], "mean_episode_steps": figures["mean_episode_steps"],
-                             **{m: figures[f"{m}_mean"] for m in METRICS}}
-        print(f"{start:>13}: {episodes} episode(s), {100 * r['success_rate']:.0f} % complete without a fall "
-              f"({r['falls']} falls), {r['mean_episode_steps']:.1f} steps, MPJPE {r['mpjpe_mm']:.1f} mm "
-              f"(root-relative {r['mpjpe_root_relative_mm']:.1f} mm), joint angles {r['joint_angle_error_deg']:.2f} deg")
-    print(json.dumps(result))
+    parser.add_argument("--json", type=Path, default=None, help="also write the JSON here (not overwritten)")
+    args = parser.parse_args(argv)
+    if args.json is not None and args.json.exists():
+        raise ConfigError(f"--json {args.json}: the file exists (not overwritten); choose another name")
+    result = evaluate_clips(resolve.policy(args.model, args.which).location, args.episodes, args.seed)
+    for entry in result["clips"]:
+        for start, _ in STARTS:
+            r = entry[start]
+            print(f"{entry['name']} {start:>13}: {r['episodes']} episode(s), {100 * r['success_rate']:.0f} % complete "
+                  f"without a fall ({r['falls']} falls), {r['mean_episode_steps']:.1f} steps, MPJPE "
+                  f"{r['mpjpe_mm']:.1f} mm (root-relative {r['mpjpe_root_relative_mm']:.1f} mm), joint angles "
+                  f"{r['joint_angle_error_deg']:.2f} deg")
+    if len(result["clips"]) == 1:
+        result.update({start: result["clips"][0][start] for start, _ in STARTS})
+    text = json.dumps(result)
+    if args.json is not None:
+        runs.atomic_write(args.json, lambda f: f.write((text + "\n").encode()))
+    print(text)
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    run_cli(main)

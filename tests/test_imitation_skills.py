@@ -5,8 +5,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import json
+import runpy
+
 import numpy as np
 import pytest
+
+from helpers import run_module
 
 from sportsim import humanoid
 from sportsim.envs import imitation_params as ip
@@ -17,23 +22,28 @@ from sportsim.mocap.retarget import POINT_NAMES, ReferenceMotion
 ZERO = np.zeros(28, dtype=np.float32)
 
 
-@pytest.fixture(scope="module")
-def bending(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A 1 s reference motion .npz at 30 Hz: standing in the zero pose, the right elbow bending 0 -> 0.6 rad
-    (first and last frames differ, so the stands are visible), reference male."""
+def elbow_bend(path: Path, elbow: str = "right_elbow", seconds: float = 1.0) -> Path:
+    """A reference motion .npz at 30 Hz: standing in the zero pose while ``elbow`` bends 0 -> 0.6 rad
+    over ``seconds`` (first and last frames differ, so stands are visible), reference male."""
     model = humanoid.build_humanoid_model()
-    n = 31
+    n = round(30 * seconds) + 1
     qpos = np.tile(model.qpos0, (n, 1))
     ramp = np.linspace(0.0, 1.0, n)
-    qpos[:, humanoid.qpos_address("right_elbow")] = 0.6 * ramp
+    qpos[:, humanoid.qpos_address(elbow)] = 0.6 * ramp
     qvel = np.zeros((n, model.nv))
-    qvel[:, model.joint("right_elbow").dofadr[0]] = 0.6
+    qvel[:, model.joint(elbow).dofadr[0]] = 0.6 / seconds
     positions = humanoid.kinematic_positions(model, model.qpos0)
     motion = ReferenceMotion(
         fps=30.0, qpos=qpos, qvel=qvel, positions_m=np.tile(np.array([positions[p] for p in POINT_NAMES]), (n, 1, 1)),
         foot_contacts=np.ones((n, 2), dtype=bool), target_names=(), target_positions_m=np.zeros((n, 0, 3)),
         height_m=humanoid.REFERENCE_HEIGHT_M, mass_kg=humanoid.REFERENCE_MASS_KG)
-    return motion.save_npz(tmp_path_factory.mktemp("bending") / "bending.npz")
+    return motion.save_npz(path)
+
+
+@pytest.fixture(scope="module")
+def bending(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The right elbow bending over 1 s (:func:`elbow_bend`)."""
+    return elbow_bend(tmp_path_factory.mktemp("bending") / "bending.npz")
 
 
 @pytest.fixture(scope="module")
@@ -163,3 +173,31 @@ def test_deepmimic_motions_resolve_to_pybullets_files():
     assert ip.deepmimic_motion_path("humanoid3d_run.txt") == (folder / "humanoid3d_run.txt").resolve()
     with pytest.raises(ConfigError, match="no such DeepMimic motion .*backflip"):
         ip.resolve_motion_path("deepmimic:triple_axel")
+
+
+# -- several clips, evaluated per clip ---------------------------------------------------------------------
+def test_one_policy_on_two_clips_is_evaluated_per_clip(tmp_path, capsys):
+    """scripts/evaluate_imitation.py: every clip of a multi-clip policy gets its own frame-0 and random-phase
+    figures (each reset is told the clip)."""
+    right = elbow_bend(tmp_path / "right.npz")  # 30 control steps
+    left = elbow_bend(tmp_path / "left.npz", "left_elbow", seconds=2.0)  # 60
+    result = run_module(
+        "sportsim.train", "env=imitation", f"env.motion=[{right},{left}]", "env.kwargs.loop=false", "algo=ppo",
+        "total_timesteps=128", "n_envs=1", "progress_bar=false", "eval_freq=0", "checkpoint_freq=128", "verbose=0",
+        "algo.n_steps=64", "algo.batch_size=64", "algo.n_epochs=1", "algo.policy_kwargs.net_arch=[16,16]", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    (run_dir,) = (tmp_path / "runs" / "imitation" / "ppo").iterdir()
+    script = runpy.run_path(str(Path(__file__).resolve().parents[1] / "scripts" / "evaluate_imitation.py"))
+    out = tmp_path / "eval.json"
+    assert script["main"]([str(run_dir), "--which", "final", "--episodes", "3", "--json", str(out)]) == 0
+    figures = json.loads(capsys.readouterr().out.splitlines()[-1])
+    assert figures == json.loads(out.read_text())
+    assert [c["name"] for c in figures["clips"]] == ["right.npz", "left.npz"]
+    for clip, steps in zip(figures["clips"], (30, 60)):
+        assert clip["frame0"]["episodes"] == 1 and clip["random_phase"]["episodes"] == 3
+        if clip["frame0"]["falls"] == 0:  # standing still with a bent elbow: the whole clip, to its end
+            assert clip["frame0"]["mean_episode_steps"] == steps and clip["frame0"]["success_rate"] == 1.0
+        assert clip["random_phase"]["mean_episode_steps"] < steps
+        assert np.isfinite(clip["random_phase"]["mpjpe_mm"])
+    with pytest.raises(ConfigError, match="exists \\(not overwritten\\)"):
+        script["main"]([str(run_dir), "--json", str(out)])

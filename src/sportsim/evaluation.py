@@ -24,14 +24,16 @@ EPISODE_FIGURES = ("max_hold_s", "circles", "max_hand_force_bw")
 
 def evaluate_policy(loaded: runs.LoadedPolicy, episodes: int = 100, seed: int = EVALUATION_SEED,
                     deterministic: bool = True,
-                    on_step: Callable[[int, dict[str, Any]], None] | None = None) -> dict[str, Any]:
-    """Roll out ``loaded`` for ``episodes`` episodes; ``on_step(episode, info)`` sees every step."""
+                    on_step: Callable[[int, dict[str, Any]], None] | None = None,
+                    reset_options: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Roll out ``loaded`` for ``episodes`` episodes; ``on_step(episode, info)`` sees every step;
+    ``reset_options`` go to every ``env.reset`` (e.g. Imitation's ``{"clip": i}``)."""
     returns, successes, lengths, times_to_success, falls = [], [], [], [], 0
     metrics = {name: "last" for name in EPISODE_FIGURES}
     metrics.update((loaded.env.metadata or {}).get("tb_metrics") or {})
     figures: dict[str, list[float]] = {name: [] for name in metrics}
     for episode in range(episodes):
-        obs, info = loaded.env.reset(seed=seed + episode)
+        obs, info = loaded.env.reset(seed=seed + episode, options=reset_options)
         total, steps, success_time = 0.0, 0, None
         sums: dict[str, float] = dict.fromkeys(metrics, 0.0)
         while True:
