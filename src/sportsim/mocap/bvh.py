@@ -9,8 +9,10 @@ Semantics (the ones bvhio, Blender and most exporters share):
   carries the motion (Bandai's ``joint_Root`` above ``Hips``) is folded into that child, which then
   becomes the clip's root (recorded in ``meta["folded_root"]``).
 - Skeleton: a built-in layout or a user map (``skeletons=``) by joint names, else the humanoid found by
-  structure (:mod:`sportsim.mocap.structure`), kept in ``meta["canonical_map"]``; a rig that is not a
-  humanoid keeps the reason in ``meta["skeleton_problem"]`` (retargeting then refuses it in one line).
+  structure (:mod:`sportsim.mocap.structure`), kept in ``meta["canonical_map"]``. Why the structure was
+  not found goes to ``meta["skeleton_unrecognised"]`` (the unknown-skeleton error quotes it); a
+  humanoid-named rig that is no humanoid (a quadruped) to ``meta["skeleton_problem"]`` (retargeting
+  then refuses it in one line).
 - Up axis: BVH says Y up, but exporters write Z up (MakeHuman, Blender scenes) or anything else. With
   ``up="auto"`` the axis the body stands along in the motion (:func:`sportsim.mocap.axes.detect_up_axis`;
   the rest pose where the motion is unclear, Y where both are) is taken as up; a signed axis ("+Z")
@@ -123,8 +125,9 @@ def _read(path: Path, handle: BinaryIO, units: str | float, skeletons: tuple[Ske
     index = {name: i for i, name in enumerate(parts["joint_names"])}
     idx = {c: index[n] for c, n in canonical.items() if n in index}
     up_axis, meta["up_axis"] = _up_axis(up, parts, idx, hierarchy)
-    problem = recognition.problem if recognition is not None else ""
-    if idx and not problem and layout is None:
+    unrecognised = recognition.problem if recognition is not None else ""
+    problem = ""  # a rig that is not a humanoid (retargeting refuses it in one line)
+    if idx and not unrecognised and layout is None:
         problem = axes.quadruped_problem(_sampled_positions(parts), idx)
         if problem and "translation_error" in meta:
             raise MocapError(f"{path}: {problem}")
@@ -135,13 +138,15 @@ def _read(path: Path, handle: BinaryIO, units: str | float, skeletons: tuple[Ske
         meta["extra_rows"] = extra
     if layout is not None:
         skeleton, meta["skeleton_layout"] = layout.family, layout.name
-    elif recognition is not None and not problem:
+    elif recognition is not None and not problem and not unrecognised:
         skeleton, meta["skeleton_layout"] = recognition.name, "structural"
         meta["canonical_map"] = json.dumps(canonical)
     else:
         skeleton, meta["skeleton_layout"] = "unknown", "unknown"
         if problem:
             meta["skeleton_problem"] = problem
+        if unrecognised:
+            meta["skeleton_unrecognised"] = unrecognised
     return Clip(fps=nominal_fps(frame_time_s), source=str(path), skeleton=skeleton, meta=meta, **parts)
 
 

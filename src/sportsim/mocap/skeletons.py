@@ -126,7 +126,7 @@ def clip_canonical_indices(clip: Any, extra: Iterable[SkeletonMap] = ()) -> dict
     if problem:
         raise MocapError(f"{source}: {problem}; sportsim retargets humanoids only (a humanoid with other joint "
                          f"names: describe it with `python -m sportsim.mocap map {source} my.yaml` and --mapping)")
-    raise MocapError(unknown_skeleton_message(names, source))
+    raise MocapError(unknown_skeleton_message(names, source, clip.meta.get("skeleton_unrecognised", "")))
 
 
 def load_mapping(path: str | os.PathLike[str]) -> SkeletonMap:
@@ -187,14 +187,15 @@ def _parse_entry(data: Any, where: str, canonical: Sequence[str]) -> SkeletonMap
     return SkeletonMap(name, family, tuple(joints), MappingProxyType(ordered), unit)
 
 
-def unknown_skeleton_message(joint_names: Sequence[str], source: str = "") -> str:
-    """The unknown-skeleton error: what was found, the command that writes a mapping template, and the
-    template itself as valid multi-line YAML (see :func:`mapping_template`)."""
+def unknown_skeleton_message(joint_names: Sequence[str], source: str = "", why: str = "") -> str:
+    """The unknown-skeleton error: what was found (and ``why`` the structure was not recognised), the
+    command that writes a mapping template, and the template itself as valid multi-line YAML (see
+    :func:`mapping_template`)."""
     names = list(joint_names)
     where = source or "<file>"
     return (f"{where}: unknown skeleton ({len(names)} joints: {', '.join(names[:8])}"
             f"{', ...' if len(names) > 8 else ''}): neither a built-in layout nor a humanoid sportsim can "
-            f"recognise by structure. Write a mapping with `python -m sportsim.mocap map {where} my_skeleton.yaml`, "
+            f"recognise by structure{f' ({why})' if why else ''}. Write a mapping with `python -m sportsim.mocap map {where} my_skeleton.yaml`, "
             "fill in the joints it could not place, and pass `--mapping my_skeleton.yaml` (mapping=... for "
             f"replay, compare and train's env.motion). The template:\n{mapping_template(names)}")
 

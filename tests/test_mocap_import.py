@@ -1,0 +1,259 @@
+"""Capture import without a mapping (issue 14): name normalisation, skeletons recognised by structure,
+up axis and units from the data, lying clips, MVNX version 3, the ``map`` command, ``--mapping`` and
+``key=value`` options. Real files from shared/mocap (skipped, saying so, where absent)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+from sportsim.errors import ConfigError, MocapError
+from sportsim.mocap import load_clip, load_mapping, read_bvh, read_mvnx
+from sportsim.mocap.__main__ import main
+from sportsim.mocap.retarget import retarget
+from sportsim.mocap.skeletons import builtin_skeletons, clip_canonical_indices
+from sportsim.mocap.structure import normalise
+from sportsim.mocap.validate import validate
+
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "mocap"
+CMU_WALK = SHARED / "cmu_02_01_walk.bvh"
+XSENS_MVNX = SHARED / "xsens_upperbody_test_mocap.mvnx"
+needs_cmu = pytest.mark.skipif(not CMU_WALK.is_file(), reason=f"{CMU_WALK} not found")
+needs_mvnx = pytest.mark.skipif(not XSENS_MVNX.is_file(), reason=f"{XSENS_MVNX} not found")
+
+
+@pytest.mark.parametrize(("name", "side", "base", "kind"), [
+    ("mixamorig:LeftUpLeg", "l", "upleg", "body"), ("mixamorig7:RightHand", "r", "hand", "body"),
+    ("Beta:Hips", None, "hips", "body"), ("thigh.L", "l", "thigh", "body"), ("Bip01 L Thigh", "l", "thigh", "body"),
+    ("Bip01_R_Calf", "r", "calf", "body"), ("lShldr", "l", "shldr", "body"), ("rForeArm", "r", "forearm", "body"),
+    ("lfemur", "l", "femur", "body"), ("UpLeg_L", "l", "upleg", "body"), ("L_Hip", "l", "hip", "body"),
+    ("left_knee", "l", "knee", "body"), ("LHipJoint", "l", "hipjoint", "body"), ("LowerBack", None, "lowerback", "body"),
+    ("lowerback", None, "lowerback", "body"), ("LeftHandIndex1", "l", "handindex1", "finger"),
+    ("LeftEye", "l", "eye", "face"), ("HeadTop_End", None, "headtopend", "end"), ("LeftArmTwist", "l", "armtwist", "twist"),
+    ("__Clavicle_L", "l", "clavicle", "twist"), ("RightInHandRing", "r", "inhandring", "finger"),
+])
+def test_names_normalise(name: str, side: str | None, base: str, kind: str) -> None:
+    joint = normalise(name)
+    assert (joint.side, joint.base, joint.kind) == (side, base, kind)
+
+
+# ---- structure: the CMU walk under other exporters' names -------------------------------------------
+CMU_NAMES = {layout.name: layout for layout in builtin_skeletons()}["cmu"]
+RENAMES = {
+    "blender": {"Hips": "hips", "LHipJoint": "pelvis.L", "LeftUpLeg": "thigh.L", "LeftLeg": "shin.L", "LeftFoot": "foot.L",
+                "LeftToeBase": "toe.L", "LowerBack": "spine", "Spine": "spine.001", "Spine1": "chest",
+                "Neck": "neck", "Neck1": "neck.001", "Head": "head", "LeftShoulder": "shoulder.L",
+                "LeftArm": "upper_arm.L", "LeftForeArm": "forearm.L", "LeftHand": "hand.L",
+                "LeftFingerBase": "palm.L", "LeftHandIndex1": "f_index.01.L", "LThumb": "thumb.01.L"},
+    "smpl": {"Hips": "Pelvis", "LHipJoint": "L_Buttock", "LeftUpLeg": "L_Hip", "LeftLeg": "L_Knee", "LeftFoot": "L_Ankle",
+             "LeftToeBase": "L_Foot", "LowerBack": "Spine1", "Spine": "Spine2", "Spine1": "Spine3", "Neck": "Neck",
+             "Neck1": "Neck_Twist", "Head": "Head", "LeftShoulder": "L_Collar", "LeftArm": "L_Shoulder",
+             "LeftForeArm": "L_Elbow", "LeftHand": "L_Wrist", "LeftFingerBase": "L_Hand",
+             "LeftHandIndex1": "L_Index1", "LThumb": "L_Thumb1"},
+    "namespaced": {},  # every name gets a "Beta:" namespace below
+}
+
+
+def _renamed(scheme: str, name: str) -> str:
+    if scheme == "namespaced":
+        return f"Beta:{name}"
+    table = RENAMES[scheme]
+    if name in table:
+        return table[name]
+    mirrored = name.replace("Left", "Right", 1).replace("LHip", "RHip").replace("LThumb", "RThumb")
+    if mirrored != name:
+        raise AssertionError(name)
+    left = next((k for k in table if k.replace("Left", "Right", 1).replace("LHip", "RHip").replace("LThumb", "RThumb")
+                 == name), None)
+    assert left is not None, name
+    return table[left].replace(".L", ".R").replace("L_", "R_")
+
+
+@needs_cmu
+@pytest.mark.parametrize("scheme", sorted(RENAMES))
+def test_structure_finds_the_cmu_joints_under_other_names_and_retargets_identically(scheme: str,
+                                                                                     tmp_path: Path) -> None:
+    text = re.sub(r"(ROOT|JOINT) (\S+)\n", lambda m: f"{m[1]} {_renamed(scheme, m[2])}\n", CMU_WALK.read_text())
+    path = tmp_path / f"{scheme}.bvh"
+    path.write_text(text)
+    renamed, original = load_clip(path), load_clip(CMU_WALK)
+    assert renamed.skeleton.startswith("generic humanoid") and renamed.meta["skeleton_layout"] == "structural"
+    assert renamed.meta["unit"].startswith("cmu") and renamed.meta["up_axis"].startswith("+Y")
+    found = clip_canonical_indices(renamed)
+    for canonical, name in CMU_NAMES.canonical.items():
+        if canonical == "spine":
+            continue  # the middle of the lower back is a choice, not a fact
+        assert renamed.joint_names[found[canonical]] == _renamed(scheme, name), canonical
+    a, b = retarget(renamed.frames(0, 60)), retarget(original.frames(0, 60))
+    np.testing.assert_allclose(a.qpos, b.qpos, atol=1e-9)
+
+
+# ---- up axis -----------------------------------------------------------------------------------------
+def _wrapped(text: str, order: str, angles: str) -> str:
+    """The BVH turned as a whole: a new static root above the old one, rotated by ``angles`` (deg)."""
+    head, motion = text.split("MOTION", 1)
+    body = head.split("\n", 1)[1]
+    wrapped = f"HIERARCHY\nROOT Scene\n{{\nOFFSET 0 0 0\nCHANNELS 3 {order}\n" + body.replace("ROOT ", "JOINT ", 1) + "}\n"
+    lines = motion.strip("\n").split("\n")
+    rows = [f"{angles} {row}" for row in lines[2:] if row.strip()]
+    return wrapped + "MOTION\n" + "\n".join(lines[:2] + rows) + "\n"
+
+
+@needs_cmu
+@pytest.mark.parametrize(("turn", "expected"), [("90 0 0", "+Z"), ("0 0 -90", "+X"), ("180 0 0", "-Y")])
+def test_up_axis_is_detected_and_the_body_stands(turn: str, expected: str, tmp_path: Path) -> None:
+    original = load_clip(CMU_WALK)
+    path = tmp_path / "turned.bvh"
+    path.write_text(_wrapped(CMU_WALK.read_text(), "Xrotation Yrotation Zrotation", turn))
+    clip = load_clip(path)
+    assert clip.meta["up_axis"].startswith(expected) and clip.meta["folded_root"] == "Scene"
+    height = clip.world_positions()[..., 2]
+    np.testing.assert_allclose(np.sort(height[0]), np.sort(original.world_positions()[0, :, 2]), atol=1e-6)
+    if expected == "+Z":  # the same rotation sportsim applies to a Y-up file: the very same clip
+        np.testing.assert_allclose(clip.world_positions(), original.world_positions(), atol=1e-6)
+
+
+@needs_cmu
+def test_a_clip_lying_down_is_an_error_unless_allowed() -> None:
+    lying = read_bvh(CMU_WALK, up="+Z")  # a Y-up file read as Z-up: the walker lies on the floor
+    assert lying.meta["up_axis"] == "+Z (given)"
+    clip = lying.frames(0, 150)
+    motion = retarget(clip)
+    row = {r.check: r for r in validate(clip, motion=motion).rows}["upright start"]
+    assert row.status == "error" and "lying down" in row.value
+    assert {r.check: r for r in validate(clip, motion=motion, allow_lying=True).rows}["upright start"].status == "ok"
+    upright = load_clip(CMU_WALK).frames(0, 150)
+    assert {r.check: r for r in validate(upright).rows}["upright start"].status == "ok"
+
+
+def test_units_come_from_the_leg_length(tmp_path: Path) -> None:
+    from sportsim.mocap.axes import guess_unit
+
+    assert [guess_unit(leg)[0] for leg in (0.85, 8.2, 85.0, 850.0, 33.0, 15.0)] == ["m", "dm", "cm", "mm", "inch", "cmu"]
+
+
+# ---- MVNX version 3 as Xsens writes it ------------------------------------------------------------------
+def _as_version_3(text: str) -> str:
+    """The v4 file rewritten the way MVN Studio 3 writes it: <pos_s> points, no foot contacts, sensor
+    blocks in the header and in every frame, 240 Hz."""
+    text = text.replace(' version="4">', ' version="3">', 1).replace("pos_b>", "pos_s>")
+    text = re.sub(r"<footContactDefinition>.*?</footContactDefinition>", "", text, flags=re.S)
+    text = re.sub(r"<footContacts>.*?</footContacts>", "", text, flags=re.S)
+    text = re.sub(r'frameRate="[0-9.]+"', 'frameRate="240"', text, count=1)
+    text = text.replace("<segments>", '<sensors><sensor label="Pelvis"/><sensor label="T8"/></sensors><segments>', 1)
+    return re.sub(r"(<frame [^>]*type=\"normal\"[^>]*>)", r"\1<sensorOrientation>1 0 0 0 1 0 0 0</sensorOrientation>",
+                  text)
+
+
+@needs_mvnx
+def test_mvnx_version_3_reads_like_version_4(tmp_path: Path) -> None:
+    v4 = read_mvnx(XSENS_MVNX)
+    path = tmp_path / "v3.mvnx"
+    path.write_text(_as_version_3(XSENS_MVNX.read_text()))
+    assert "<pos_b>" not in path.read_text() and "<footContacts>" not in path.read_text()
+    v3 = read_mvnx(path)
+    assert v3.meta["mvnx_version"] == "3" and v3.fps == 240 and v3.contacts is None
+    assert v3.joint_names == v4.joint_names
+    np.testing.assert_allclose(v3.offsets_m, v4.offsets_m)
+    np.testing.assert_allclose(v3.rotations, v4.rotations)
+    assert retarget(v3).n_frames == v4.n_frames
+
+
+def chain_mvnx(path: Path, n_segments: int) -> Path:
+    """An MVNX file whose segments form one chain, 1 cm apart, with one normal frame."""
+    segments = "".join(f'<segment label="s{i}"><points><point label="p"><pos_b>0 0 0</pos_b></point>'
+                       f'<point label="q"><pos_b>0 0 0.01</pos_b></point></points></segment>' for i in range(n_segments))
+    joints = "".join(f'<joint label="j{i}"><connector1>s{i - 1}/q</connector1><connector2>s{i}/p</connector2></joint>'
+                     for i in range(1, n_segments))
+    frame = (f'<frame time="0" index="0" type="normal"><orientation>{" 1 0 0 0" * n_segments}</orientation>'
+             f'<position>{"".join(f" 0 0 {0.01 * i:.2f}" for i in range(n_segments))}</position></frame>')
+    path.write_text(f'<?xml version="1.0"?>\n<mvnx version="4"><subject label="s" frameRate="60"><segments>{segments}'
+                    f"</segments><joints>{joints}</joints><frames>{frame}</frames></subject></mvnx>\n")
+    return path
+
+
+def test_mvnx_hierarchy_of_thousands_of_segments(tmp_path: Path) -> None:
+    """A long chain builds (the hierarchy is linear in the segments; 20,000 in scripts/bench_mocap.py)."""
+    clip = read_mvnx(chain_mvnx(tmp_path / "chain.mvnx", 2000))
+    assert clip.n_joints == 2000 and list(clip.parents[:4]) == [-1, 0, 1, 2]
+
+
+# ---- the map command, --mapping and key=value ------------------------------------------------------------
+TINY = """HIERARCHY
+ROOT root
+{
+  OFFSET 0 0 0
+  CHANNELS 6 Xposition Yposition Zposition Zrotation Xrotation Yrotation
+  JOINT torso
+  {
+    OFFSET 0 0.5 0
+    CHANNELS 3 Zrotation Xrotation Yrotation
+    End Site
+    {
+      OFFSET 0 0.5 0
+    }
+  }
+}
+MOTION
+Frames: 2
+Frame Time: 0.0333333
+0 1 0 0 0 0 0 0 0
+0 1 0 0 0 0 0 0 0
+"""
+
+
+def test_unknown_skeleton_cli_prints_pasteable_yaml_and_names_the_map_command(tmp_path: Path, capsys) -> None:
+    path = tmp_path / "rig.bvh"
+    path.write_text(TINY)
+    assert main(["convert", str(path), str(tmp_path / "out.npz")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"sportsim: {path}: unknown skeleton") and f"python -m sportsim.mocap map {path}" in err
+    template = yaml.safe_load(err.split("The template:\n", 1)[1])
+    assert template["joints"] == ["root", "torso"] and template["map"]["pelvis"] == "<joint name>"
+    assert not (tmp_path / "out.npz").exists()
+
+
+@needs_cmu
+def test_map_command_writes_a_template_that_loads_and_converts(tmp_path: Path, capsys) -> None:
+    out = tmp_path / "cmu.yaml"
+    assert main(["map", str(CMU_WALK), str(out)]) == 0
+    text = out.read_text()
+    assert "bvh_unit: cmu" in text and "# required" in text
+    mapping = load_mapping(out)
+    assert mapping.canonical["l_knee"] == "LeftLeg"
+    with pytest.raises(ConfigError, match="file exists; pass --overwrite"):
+        main(["map", str(CMU_WALK), str(out)])  # never replaced unless asked
+    assert out.read_text() == text
+    capsys.readouterr()
+    motion = tmp_path / "walk.npz"
+    assert main(["convert", str(CMU_WALK), str(motion), f"mapping={out}", "end_frame=120", "overwrite=true"]) == 0
+    assert motion.is_file() and "wrote" in capsys.readouterr().out
+    assert main(["info", str(CMU_WALK), f"--mapping={out}", "allow_lying=true"]) == 0
+    assert "up axis" in capsys.readouterr().out
+
+
+def test_map_command_leaves_out_a_guessed_unit_and_prints_to_stdout(tmp_path: Path, capsys) -> None:
+    path = tmp_path / "rig.bvh"
+    path.write_text(TINY)
+    assert main(["map", str(path)]) == 0
+    template = yaml.safe_load(capsys.readouterr().out)
+    assert "bvh_unit" not in template and template["joints"] == ["root", "torso"]
+
+
+def test_load_clip_applies_a_user_mapping_to_any_format(tmp_path: Path) -> None:
+    path = tmp_path / "rig.bvh"
+    path.write_text(TINY)
+    mapping = tmp_path / "rig.yaml"
+    mapping.write_text("name: rig\njoints: [root, torso]\nmap: {pelvis: root, chest: torso}\n")
+    clip = load_clip(path, mapping=mapping)
+    assert clip.skeleton == "rig" and clip_canonical_indices(clip) == {"pelvis": 0, "chest": 1}
+    again = load_clip(clip.save_npz(tmp_path / "rig.npz"))  # the map travels with the clip
+    assert clip_canonical_indices(again) == {"pelvis": 0, "chest": 1}
+    wrong = tmp_path / "wrong.yaml"
+    wrong.write_text("name: wrong\njoints: [pelvis_bone]\nmap: {pelvis: pelvis_bone}\n")
+    with pytest.raises(MocapError, match="places pelvis on 'pelvis_bone', joints this file does not have"):
+        load_clip(path, mapping=wrong)
