@@ -20,7 +20,7 @@ from sportsim.errors import ConfigError
 from sportsim.export import check_outputs, export
 from sportsim.export.formats import ExportMotion, point_names, write_bvh, write_mot, write_trc
 
-ZOO_WALK = "zoo:imitation/ppo"
+ZOO_WALK = "zoo:imitation/walk/ppo"
 BVH_TOL_M = 1e-3
 
 

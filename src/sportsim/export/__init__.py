@@ -6,7 +6,7 @@ Sources (named as every command names them, :mod:`sportsim.resolve`):
 * a capture file (BVH, MVNX, DeepMimic ``.txt``/``.json``, a clip ``.npz``) - retargeted onto the sportsim
   humanoid at the performer's size, as ``sportsim/Imitation`` does (the motion cache included);
 * a reference motion ``.npz`` (``python -m sportsim.mocap convert``) - exported as it is;
-* a policy - a run directory, a model ``.zip`` or a zoo entry (``zoo:imitation/ppo``): an
+* a policy - a run directory, a model ``.zip`` or a zoo entry (``zoo:imitation/walk/ppo``): an
   ``Imitation`` policy is first rolled out once on its reference clip (deterministic actions, from the
   clip's start, ``episode_time_s`` long or until a fall) and the simulated humanoid is exported, with
   per-frame ground reaction forces where the env measures them (``kinetics``).
@@ -15,7 +15,7 @@ Outputs (:mod:`sportsim.export.formats`): ``.bvh`` (Y up, cm, through bvhio), ``
 joint centres), ``.mot`` (OpenSim coordinates; ground reaction forces when available), ``.csv``
 (per-frame angles and kinetics) and ``.onnx`` (a policy's network with the observation normalisation
 baked in, :mod:`sportsim.export.onnx`; needs a policy source). Several outputs from one source share
-one rollout: ``python -m sportsim.export zoo:imitation/ppo walk.bvh walk.trc walk.mot walk.csv walk.onnx``.
+one rollout: ``python -m sportsim.export zoo:imitation/walk/ppo walk.bvh walk.trc walk.mot walk.csv walk.onnx``.
 
 An existing output is never replaced unless ``overwrite=true``; every file is written to a temporary
 name and renamed. Failures are one line naming the source or file.
