@@ -49,7 +49,8 @@ ROOT_BLEND_HZ = 0.5  # complementary filter: projection estimate below, foot-hel
 STANCE_HEIGHT_M = 0.10  # MediaPipe's foot heights scatter by several cm; the speed test does most of the work
 STANCE_SPEED_MPS = 0.8
 MIN_SWING_S = 0.25  # shorter breaks in one foot's stance are noise (a sprinter's swing lasts ~0.3 s or more)
-MIN_FIT_VISIBILITY = 0.5  # landmarks used for the root projection fit
+MIN_FIT_VISIBILITY = 0.5
+MIN_THIGH_M = 0.1  # shorter (median) thighs mean degenerate landmarks  # landmarks used for the root projection fit
 SKELETON = "mediapipe_pose"
 # joint, parent, the landmark point it sits on (computed in _points)
 JOINTS = (("Pelvis", None), ("LeftHip", "Pelvis"), ("LeftKnee", "LeftHip"), ("LeftAnkle", "LeftKnee"),
@@ -94,6 +95,11 @@ def landmarks_to_clip(marks: Landmarks, *, cutoff_hz: float = DEFAULT_CUTOFF_HZ,
     if not 10.0 <= fov_deg <= 170.0:
         raise MocapError(f"{marks.source}: fov_deg={fov_deg} must lie in [10, 170] degrees")
     first, last = int(found[0]), int(found[-1]) + 1
+    legs = [np.nanmedian(np.linalg.norm(marks.world_m[:, LM[f"{s}_knee"]] - marks.world_m[:, LM[f"{s}_hip"]], axis=-1))
+            for s in ("left", "right")]
+    if not min(legs) > MIN_THIGH_M:
+        raise MocapError(f"{marks.source}: the landmarks make a thigh {min(legs) * 100:.1f} cm long; not a body "
+                         "MediaPipe measured")
     ok = marks.found[first:last]
     world_raw = marks.world_m[first:last]
     world = lowpass(fill_gaps(world_raw, ok), marks.fps, cutoff_hz)
@@ -264,7 +270,8 @@ def _bone_spread(world: np.ndarray) -> dict[str, float]:
         lengths = np.concatenate([np.linalg.norm(world[:, LM[f"{s}_{b}"]] - world[:, LM[f"{s}_{a}"]], axis=-1)
                                   for s in ("left", "right")])
         lengths = lengths[np.isfinite(lengths)]
-        out[bone] = float(100.0 * lengths.std() / lengths.mean()) if len(lengths) > 1 else float("nan")
+        mean = lengths.mean() if len(lengths) > 1 else 0.0
+        out[bone] = float(100.0 * lengths.std() / mean) if mean > 0 else float("nan")
     return out
 
 
