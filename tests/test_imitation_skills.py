@@ -201,3 +201,18 @@ def test_one_policy_on_two_clips_is_evaluated_per_clip(tmp_path, capsys):
         assert np.isfinite(clip["random_phase"]["mpjpe_mm"])
     with pytest.raises(ConfigError, match="exists \\(not overwritten\\)"):
         script["main"]([str(run_dir), "--json", str(out)])
+
+
+def test_skill_clip_check_reports_validation_and_zero_action_episodes(tmp_path, monkeypatch, capsys):
+    """scripts/imitation_skill_clips.py on the jump: its track, the retargeted reference's validation and
+    zero-action episodes (finite throughout; from random phases some reach the clip's end)."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    script = runpy.run_path(str(Path(__file__).resolve().parents[1] / "scripts" / "imitation_skill_clips.py"))
+    assert script["main"](["jump", "--episodes", "6", "--json", str(tmp_path / "clips.json")]) == 0
+    (jump,) = json.loads((tmp_path / "clips.json").read_text())["skills"]
+    assert jump["skill"] == "jump" and jump["body"] == "human" and "played once" in jump["notes"]
+    assert jump["validation"]["foot penetration"]["status"] == "ok"  # the chosen window (see SKILLS)
+    assert jump["validation"]["NaN/inf"]["status"] == "ok"
+    zero = jump["zero_action"]
+    assert zero["all_finite"] and zero["episodes"] == 6 and sum(zero["ends"].values()) == 6
+    assert "frame 0:" in capsys.readouterr().out

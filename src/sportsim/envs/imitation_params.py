@@ -79,9 +79,10 @@ class Skill:
 SKILLS = {
     "walk": Skill("mocap/cmu_02_01_walk.bvh", "auto",
                   source="CMU subject 02 trial 01 (shipped); one gait cycle, looped"),
-    "jump": Skill("mocap/cmu_01_01_forward_jumps.bvh", False, 108, 336, 0.5, 1.0,
-                  source="CMU subject 01 trial 01 (shipped), its first two-feet forward jump: 0.9-2.8 s "
-                         "(stand, counter-movement, flight, landing, stand)"),
+    "jump": Skill("mocap/cmu_01_01_forward_jumps.bvh", False, 60, 336, 0.5, 1.0,
+                  source="CMU subject 01 trial 01 (shipped), its first two-feet forward jump: 0.5-2.8 s "
+                         "(stand, counter-movement, flight, landing, stand); frames 108-336 retarget with "
+                         "a foot 8 cm in the floor at the bottom of the counter-movement, these with none"),
     "run": Skill("deepmimic:run", "auto", source="DeepMimic humanoid3d_run (pybullet_data); one cycle, looped"),
     "cartwheel": Skill("deepmimic:cartwheel", False, stand_before_s=0.5, stand_after_s=1.0,
                        source="DeepMimic humanoid3d_cartwheel (pybullet_data), played once"),
