@@ -15,31 +15,39 @@ from sportsim.coach import video as coach_video
 from sportsim.coach.align import Coverage, by_policy_phase
 from sportsim.coach.angles import motion_angles
 from sportsim.coach.rollout import ClipPhase
-from sportsim.compare import compare, main
+from sportsim.compare import compare, load_movement, main
 from sportsim.errors import ConfigError
 from sportsim.paths import resource_dir
 
 WALK = resource_dir("mocap") / "cmu_02_01_walk.bvh"
-ZOO_WALK = "imitation/ppo"
+ZOO_WALK = "imitation/walk/ppo"
 
 
 # ---- the pairing and the statements, on made-up clocks ------------------------------------------------------
 def test_a_looped_clip_is_paired_over_whole_cycles() -> None:
     """A 10-frame cycle starting at clip frame 30 (1.0 s on a clip whose excerpt starts at 0 s), a
     policy of 35 frames: 3 whole cycles (30 frames) are kept, clip frames 30..39 three times."""
-    phase = ClipPhase(Path("walk.bvh"), hz=30.0, offset_s=0.0, first=30, period=10, cyclic=True)
-    clip_times = phase.clip_time_s(np.arange(35) / 30.0)
-    result = by_policy_phase(clip_times, 0.0, 86, 30.0, phase.period_s, True, phase.cycle_s)
+    clip_times = (30 + np.arange(35) % 10) / 30.0
+    result = by_policy_phase(clip_times, 0.0, 86, 30.0, 10 / 30.0, True, (1.0, 40 / 30.0))
     assert result.method == "policy" and result.n_frames == 30
     assert np.array_equal(result.a_frames, np.arange(30))
     assert np.array_equal(result.b_frames, np.tile(np.arange(30, 40), 3))
     assert "cycle 1.00-1.33 s, 3 whole cycles" in result.description
-    swapped = by_policy_phase(clip_times, 0.0, 86, 30.0, phase.period_s, False, phase.cycle_s)
+    swapped = by_policy_phase(clip_times, 0.0, 86, 30.0, 10 / 30.0, False, (1.0, 40 / 30.0))
     assert np.array_equal(swapped.a_frames, result.b_frames) and np.array_equal(swapped.b_frames, result.a_frames)
     cover = Coverage.of("B", result.b_frames / 30.0, (0.0, 85 / 30.0), 30.0)
     assert cover.repeats == 3 and cover.text() == "B 1.00-1.30 s x3 of 0.00-2.83 s (left out 0.00-1.00 s, 1.30-2.83 s)"
     with pytest.raises(ConfigError, match=r"lacks part of what the policy imitated \(1.00-1.30 s\)"):
-        by_policy_phase(clip_times, 1.1, 40, 30.0, phase.period_s, True, phase.cycle_s)
+        by_policy_phase(clip_times, 1.1, 40, 30.0, 10 / 30.0, True, (1.0, 40 / 30.0))
+
+
+def test_the_env_reference_is_found_frame_by_frame_in_the_clip() -> None:
+    """ClipPhase.clip_frames on a made-up reference: the clip's frames 5..9 looped twice, then held."""
+    motion = load_movement("b", WALK).motion
+    steps = np.concatenate([np.arange(5, 10), np.arange(5, 10), [9, 9]])
+    phase = ClipPhase(WALK, hz=30.0, cyclic=True, period=5, qpos=motion.qpos[steps])
+    frames, worst = phase.clip_frames(motion, np.arange(len(steps)) / 30.0)
+    assert np.array_equal(frames, steps) and worst == pytest.approx(0.0, abs=1e-6)
 
 
 def test_coverage_of_a_whole_source_says_so() -> None:
@@ -93,7 +101,13 @@ def test_the_zoo_walk_against_its_clip_tells_the_truth(tmp_path: Path, capsys: p
     assert [line for line in header[2:]] == [line.removeprefix("sportsim: ") for line in stdout.splitlines()[1:4]]
     first_a, first_b = clocks[0]
     assert f"{first_a:.2f}" == stated[0][1] == "0.00" and f"{first_b:.2f}" == stated[1][1]
-    assert len(clocks) == len((tmp_path / "walk" / "frames.csv").read_text().splitlines()) - 1
+    frames = (tmp_path / "walk" / "frames.csv").read_text().splitlines()
+    assert len(clocks) == len(frames) - 1
+    # the policy side's kinetics: per frame in frames.csv, peaks in the terminal
+    columns = frames[0].split(",")
+    assert "a_right_vertical_grf_bw" in columns and "a_right_knee_moment_nm_per_kg" in columns
+    assert not any(c.startswith("b_") and c.endswith(("_bw", "_per_kg")) for c in columns)
+    assert "A kinetics (filtered at 15 Hz): right vertical GRF (BW)" in stdout
 
 
 def test_a_tiny_policy_is_paired_with_its_clip_from_the_same_pose(tmp_path: Path) -> None:

@@ -16,7 +16,8 @@ clip>`` to see how well it imitates. Captures are retargeted onto the sportsim h
 performer's stature; ``mapping_a``/``mapping_b`` for skeletons sportsim does not know); both are
 resampled to ``fps`` (default 30 Hz) and cut to the excerpts starting at ``start_a`` / ``start_b``
 seconds, each at most ``seconds`` long (a policy's own reference clip is not cut by ``seconds``: the
-policy is paired with whatever of it the policy imitated). A capture system's calibration frame at the very start (a
+policy is paired with whatever of it the policy imitated). Captures are measured as the source gave
+them (no planted feet, no clamped joint ranges); a policy's own clip is retargeted as its env did. A capture system's calibration frame at the very start (a
 joint jumping faster than 15 m/s into the second frame, as in the CMU files) is dropped.
 
 Time alignment (:mod:`sportsim.coach.align`): ``auto`` (default) pairs a policy with its own reference
@@ -52,7 +53,13 @@ Written into a new folder (``out``, or ``./compare-<a stem>-vs-<b stem>[-n]``; n
   foot, time_a_s, time_b_s, timing_b_minus_a_s`` on the comparison's clock.
 * ``frames.csv`` - everything plotted, per frame: ``time_s`` (comparison clock), ``source_time_a_s``,
   ``source_time_b_s``, every angle of A and of B (``a_right_knee_deg``, ...), the foot contacts and the
-  events of each side at that frame.
+  events of each side at that frame, and a policy side's kinetics (``a_right_vertical_grf_bw``, ...,
+  ``a_right_hip_moment_nm_per_kg``, ...).
+
+A policy side also shows what capture cannot (:mod:`sportsim.coach.forces`): its vertical ground
+reaction force per foot (BW) and the hip, knee and ankle moments of the ``side`` leg (N m/kg; hip and
+knee + extension, ankle + plantarflexion), filtered at 15 Hz, as two more rows of curves with the same
+cursor, their peaks in the summary's table and the terminal.
 
 Angles (:mod:`sportsim.coach.angles`) are measured on the retargeted humanoids' joint positions, so
 both movements are measured on one skeleton.
@@ -79,6 +86,7 @@ from sportsim.coach.align import align as align_movements
 from sportsim.coach.angles import GROUPS, SIDES, angle_names, label, motion_angles, parse_groups
 from sportsim.coach.events import Event, EventPair, EventSummary, events, foot_contacts, pair_events, summarise, \
     write_events
+from sportsim.coach.forces import FILTER_NOTE, TimelineKinetics, on_timeline
 from sportsim.coach.movement import Movement, interpolate_rows, load_movement
 from sportsim.coach.report import HIGHLIGHT_ROWS, JointDifference, joint_differences, match_turns, write_sheet, \
     write_table
@@ -89,6 +97,7 @@ from sportsim.video import Recording
 USAGE = __doc__.split("\n\n")[1].strip("\n")
 FILES = ("comparison.mp4", "summary.png", "joint_differences.csv", "events.csv", "frames.csv")
 ALIGNMENTS = ("auto", "policy", *METHODS)
+MAX_PAIRING_DEG = 10.0  # a policy's reference pose farther than this from every clip frame: not its clip
 __all__ = ["Comparison", "FILES", "compare", "load_movement", "main"]
 
 
@@ -168,6 +177,7 @@ class Comparison:
     event_pairs: tuple[EventPair, ...]
     event_summary: tuple[EventSummary, ...]
     notes: tuple[str, ...]  # the alignment and what of each side is compared, as the video and sheet state them
+    kinetics: tuple[TimelineKinetics | None, TimelineKinetics | None]  # of a policy side, on the timeline
 
     def lines(self) -> list[str]:
         """What the terminal prints after the file list: the notes, the largest angle differences, the
@@ -181,6 +191,10 @@ class Comparison:
                 if row.n_pairs else "no pairs"
             what = row.kind if row.foot == "both" else f"{row.foot} {row.kind}"
             out.append(f"{what}: A {row.n_a}, B {row.n_b}, {timing}")
+        for which, found in zip("AB", self.kinetics):
+            if found is not None:
+                peaks = "; ".join(f"{what} {low:+.2f} to {high:+.2f}" for what, low, high in found.peaks())
+                out.append(f"{which} kinetics ({FILTER_NOTE}): {peaks}")
         return out
 
 
@@ -202,11 +216,13 @@ def compare(a: str | os.PathLike[str], b: str | os.PathLike[str], *, out: str | 
         _check_folder(folder)
     movement_a = load_movement("a", a, fps=fps, start_s=start_a, seconds=seconds, mapping=mapping_a)
     movement_b = load_movement("b", b, fps=fps, start_s=start_b, seconds=seconds, mapping=mapping_b)
-    if seconds is not None and align in ("auto", "policy"):  # seconds= cuts a policy, not the clip it imitates
+    if align in ("auto", "policy"):  # a policy's own clip: as its env retargeted it, and not cut by seconds=
         if movement_b.is_reference_of(movement_a):
-            movement_b = load_movement("b", b, fps=fps, start_s=start_b, mapping=mapping_b)
+            movement_b = load_movement("b", b, fps=fps, start_s=start_b, mapping=mapping_b,
+                                       as_reference_of=movement_a.rollout)
         elif movement_a.is_reference_of(movement_b):
-            movement_a = load_movement("a", a, fps=fps, start_s=start_a, mapping=mapping_a)
+            movement_a = load_movement("a", a, fps=fps, start_s=start_a, mapping=mapping_a,
+                                       as_reference_of=movement_b.rollout)
 
     # 1. one timeline, what of each side it shows
     every = motion_angles(movement_a.motion), motion_angles(movement_b.motion)
@@ -223,6 +239,9 @@ def compare(a: str | os.PathLike[str], b: str | os.PathLike[str], *, out: str | 
     contacts = (_timeline_contacts(movement_a, alignment.a_frames), _timeline_contacts(movement_b, alignment.b_frames))
     found = (tuple(events(contacts[0], fps)), tuple(events(contacts[1], fps)))
     pairs = pair_events(*found)
+    # 4. what only a simulation shows: a policy side's kinetics on it
+    kinetics = (_timeline_kinetics(movement_a, alignment.a_frames, side),
+                _timeline_kinetics(movement_b, alignment.b_frames, side))
 
     folder.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=".compare-", dir=folder.parent) as tmp_name:
@@ -232,17 +251,17 @@ def compare(a: str | os.PathLike[str], b: str | os.PathLike[str], *, out: str | 
         notes = (_statement(alignment, anchor), *(f"compared: {c.text()}" for c in coverage))
         video, key_frames = render_video(tmp / FILES[0], movement_a, movement_b, alignment, shown,
                                          all_a[:, shown_columns], all_b[:, shown_columns], fps, anchor, width, view,
-                                         notes, found, side)
+                                         notes, found, side, kinetics)
         header = (f"A  {movement_a.describe()}", f"B  {movement_b.describe()}", *notes)
         write_sheet(tmp / FILES[1], header, names, np.arange(alignment.n_frames) / fps, all_a[:, columns],
-                    all_b[:, columns], differences, key_frames, found, summarise(pairs))
+                    all_b[:, columns], differences, key_frames, found, summarise(pairs), kinetics)
         write_table(tmp / FILES[2], differences)
         write_events(tmp / FILES[3], pairs)
         _write_frames(tmp / FILES[4], movement_a, movement_b, alignment, every[0].names, all_a, all_b, contacts,
-                      found, fps)
+                      found, kinetics, fps)
         folder = _publish_folder(tmp, folder, explicit)
     return Comparison(folder, dataclasses.replace(video, path=folder / FILES[0]), folder / FILES[1], folder / FILES[2], alignment, tuple(differences), movement_a, movement_b,
-                      coverage, found, tuple(pairs), tuple(summarise(pairs)), notes)
+                      coverage, found, tuple(pairs), tuple(summarise(pairs)), notes, kinetics)
 
 
 def _align(a: Movement, b: Movement, a_deg: np.ndarray, b_deg: np.ndarray, method: str, fps: float) -> Alignment:
@@ -252,10 +271,17 @@ def _align(a: Movement, b: Movement, a_deg: np.ndarray, b_deg: np.ndarray, metho
         for policy, clip, policy_is_a in ((a, b, True), (b, a, False)):
             if policy.rollout is not None and clip.is_reference_of(policy):
                 phase = policy.rollout.phase
-                clip_times = phase.clip_time_s(policy.source_time_s(np.arange(policy.motion.n_frames)))
-                return by_policy_phase(clip_times, clip.start_s, clip.motion.n_frames, fps,
+                frames, worst_deg = phase.clip_frames(clip.motion,
+                                                      policy.source_time_s(np.arange(policy.motion.n_frames)))
+                if worst_deg > MAX_PAIRING_DEG:
+                    raise ConfigError(f"align=policy: {clip.name} does not hold every pose {policy.name} imitated "
+                                      f"(one is {worst_deg:.0f} deg from the closest frame); use align=dtw")
+                period = round(phase.period_s * fps) if phase.cyclic else None
+                cycle = clip.source_time_s(np.array([frames[:period].min(), frames[:period].max() + 1])) \
+                    if period else None
+                return by_policy_phase(clip.source_time_s(frames), clip.start_s, clip.motion.n_frames, fps,
                                        phase.period_s if phase.cyclic else None, policy_is_a,
-                                       phase.cycle_s if phase.cyclic else None)
+                                       None if cycle is None else (float(cycle[0]), float(cycle[1])))
         if method == "policy":
             raise ConfigError("align=policy: neither side is a policy compared with the clip it imitates; "
                               "use align=auto or dtw")
@@ -270,13 +296,21 @@ def _timeline_contacts(movement: Movement, frames: np.ndarray) -> np.ndarray:
     return contacts[nearest]
 
 
+def _timeline_kinetics(movement: Movement, frames: np.ndarray, side: str) -> TimelineKinetics | None:
+    """A policy side's kinetics at its timeline frames (None for a capture or an env without them)."""
+    if movement.rollout is None or not movement.rollout.kinetics:
+        return None
+    return on_timeline(movement.rollout.kinetics, movement.source_time_s(frames), side)
+
+
 def _statement(alignment: Alignment, anchor: str) -> str:
     return alignment.description + ("" if anchor == "root" else "; B placed at A's start")
 
 
 def _write_frames(path: Path, a: Movement, b: Movement, alignment: Alignment, names: Sequence[str], a_deg: np.ndarray,
                   b_deg: np.ndarray, contacts: tuple[np.ndarray, np.ndarray],
-                  found: tuple[Sequence[Event], Sequence[Event]], fps: float) -> None:
+                  found: tuple[Sequence[Event], Sequence[Event]],
+                  kinetics: tuple[TimelineKinetics | None, TimelineKinetics | None], fps: float) -> None:
     """``frames.csv``: one row per frame of the comparison (module docstring)."""
     marks: tuple[dict[int, list[str]], dict[int, list[str]]] = ({}, {})
     for side, side_events in zip(marks, found):
@@ -285,6 +319,11 @@ def _write_frames(path: Path, a: Movement, b: Movement, alignment: Alignment, na
     header = ["time_s", "source_time_a_s", "source_time_b_s"]
     header += [f"{s}_{n}_deg" for s in "ab" for n in names]
     header += [f"{s}_{foot}_foot_contact" for s in "ab" for foot in ("right", "left")] + ["events_a", "events_b"]
+    forces: dict[str, np.ndarray] = {}
+    for prefix, found_kinetics in zip("ab", kinetics):
+        if found_kinetics is not None:
+            forces |= found_kinetics.columns(prefix)
+    header += list(forces)
     time_a, time_b = a.source_time_s(alignment.a_frames), b.source_time_s(alignment.b_frames)
     with path.open("w", newline="", encoding="utf-8") as f:
         writer = csv.writer(f)
@@ -293,7 +332,8 @@ def _write_frames(path: Path, a: Movement, b: Movement, alignment: Alignment, na
             writer.writerow([f"{k / fps:.4f}", f"{time_a[k]:.4f}", f"{time_b[k]:.4f}",
                              *(f"{v:.3f}" for v in a_deg[k]), *(f"{v:.3f}" for v in b_deg[k]),
                              *(int(v) for v in contacts[0][k]), *(int(v) for v in contacts[1][k]),
-                             "; ".join(marks[0].get(k, [])), "; ".join(marks[1].get(k, []))])
+                             "; ".join(marks[0].get(k, [])), "; ".join(marks[1].get(k, [])),
+                             *(f"{v[k]:.4f}" for v in forces.values())])
 
 
 def _check_folder(folder: Path) -> None:

@@ -28,6 +28,9 @@ from sportsim.mocap.validate import SPIKE_SPEED_MPS
 from sportsim.paths import zoo_dir
 
 
+AS_CAPTURED = {"plant_feet": False, "anatomical_ranges": False}  # retarget options for a capture as measured
+
+
 @dataclass(frozen=True)
 class Movement:
     """One side of a comparison (module docstring for the clocks).
@@ -50,9 +53,9 @@ class Movement:
 
     def describe(self) -> str:
         """What this side is, for titles and legends: 'cmu_02_01_walk.bvh: capture, cmu skeleton,
-        1.70 m' or 'imitation/ppo: policy (zoo entry), Imitation-v0, 1.70 m' (the env the policy was trained on)."""
+        1.70 m' or 'imitation/walk/ppo: policy (zoo entry), Imitation-v0, 1.70 m' (the env the policy was trained on)."""
         height = f"{self.motion.height_m:.2f} m"
-        if self.rollout is not None:  # "zoo entry imitation/ppo" -> "imitation/ppo: policy (zoo entry), ..."
+        if self.rollout is not None:  # "zoo entry imitation/walk/ppo" -> "imitation/walk/ppo: policy (zoo entry), ..."
             env = self.rollout.env_id.removeprefix("sportsim/")
             return f"{self.name}: policy ({self.rollout.label.rsplit(' ', 1)[0]}), {env}, {height}"
         return f"{self.name}: capture, {self.skeleton} skeleton, {height}"
@@ -78,8 +81,13 @@ def is_policy_spec(spec: str | os.PathLike[str]) -> bool:
 
 
 def load_movement(which: str, spec: str | os.PathLike[str], *, fps: float = 30.0, start_s: float = 0.0,
-                  seconds: float | None = None, mapping: str | os.PathLike[str] | None = None) -> Movement:
-    """Read, retarget (or roll out), resample and cut one side (``which`` is "a" or "b", for messages)."""
+                  seconds: float | None = None, mapping: str | os.PathLike[str] | None = None,
+                  as_reference_of: PolicyRollout | None = None) -> Movement:
+    """Read, retarget (or roll out), resample and cut one side (``which`` is "a" or "b", for messages).
+
+    A capture is retargeted as the source gave it (no planted feet, no clamped joint ranges: a coach
+    measures the athlete, not a cleaned-up reference), or - ``as_reference_of`` a policy - exactly as
+    that policy's env retargeted it (:attr:`PolicyRollout.reference_options`)."""
     path = Path(spec).expanduser()
     if not path.exists() and not _is_zoo_entry(str(spec)):
         try:  # a shipped clip (mocap/<clip>) from any working directory
@@ -115,7 +123,11 @@ def load_movement(which: str, spec: str | os.PathLike[str], *, fps: float = 30.0
             if dropped:
                 notes.append("calibration frame dropped")
                 skipped_s = 1.0 / clip.fps
-            motion = retarget(clip, fps=fps, skeletons=[skeleton_map] if skeleton_map else [])
+            options = AS_CAPTURED if as_reference_of is None else as_reference_of.reference_options
+            if options != AS_CAPTURED:
+                notes.append(f"retargeted as {as_reference_of.env_id.removeprefix('sportsim/')} retargets its "  # type: ignore[union-attr]
+                             "reference (feet planted, joint ranges clamped)")
+            motion = retarget(clip, fps=fps, skeletons=[skeleton_map] if skeleton_map else [], **options)
     except SportsimError as exc:
         raise type(exc)(f"{which}: {exc}") from exc
     start = int(round(start_s * fps))

@@ -23,6 +23,7 @@ from matplotlib.lines import Line2D
 
 from sportsim.coach.angles import SIDES, axis_label, label
 from sportsim.coach.events import MARKERS, Event
+from sportsim.coach.forces import FILTER_NOTE, TimelineKinetics, kinetics_rows
 from sportsim.video import DPI
 
 A_COLOUR, B_COLOUR = "#1f5fbf", "#e07b00"  # A and B in every plot
@@ -102,20 +103,26 @@ def mark_events(ax: Any, times: np.ndarray, values: np.ndarray, found: Sequence[
 def write_sheet(path: Path, header: Sequence[str], names: Sequence[str], times: np.ndarray, a_deg: np.ndarray,
                 b_deg: np.ndarray, differences: Sequence[JointDifference],
                 key_frames: Sequence[tuple[float, np.ndarray]],
-                events: tuple[Sequence[Any], Sequence[Any]] = ((), ()), event_rows: Sequence[Any] = ()) -> None:
+                events: tuple[Sequence[Any], Sequence[Any]] = ((), ()), event_rows: Sequence[Any] = (),
+                kinetics: tuple[TimelineKinetics | None, TimelineKinetics | None] = (None, None)) -> None:
     """The summary PNG: ``header`` (A's line, B's line, then notes: the alignment and what of each side is
     compared), key frames ``(time s, image)``, the curves of ``names`` (both sides of each group) over
     ``times`` with each foot's events (:class:`sportsim.coach.events.Event`) marked, the table of
-    ``differences`` and the table of event timings (:class:`sportsim.coach.events.EventSummary`)."""
+    ``differences``, the table of event timings (:class:`sportsim.coach.events.EventSummary`); for a
+    policy side its kinetics (:mod:`sportsim.coach.forces`) as two more rows and a table of their peaks."""
     groups = list(dict.fromkeys(n.rpartition("_")[2] for n in names))
     width_px, row_px = 1600, 40
     notes = list(header[2:])
     frames_top, frames_px = 90 + 26 * len(notes), 400  # key frames (px from the top)
-    curves_top, curves_px = frames_top + frames_px + 60, 220 * len(groups)
+    extra = kinetics_rows(kinetics)
+    peaks = [(which, *p) for which, k in zip("AB", kinetics) if k is not None for p in k.peaks()]
+    curves_top, curves_px = frames_top + frames_px + 60, 220 * (len(groups) + len(extra))
     table_top, table_px = curves_top + curves_px + 70, row_px * (len(names) + 1)
     events_top = table_top + table_px + 70
     events_px = row_px * (len(event_rows) + 1) if event_rows else 0
-    height_px = events_top + events_px + 40
+    peaks_top = events_top + events_px + (60 if events_px else 0)
+    peaks_px = row_px * (len(peaks) + 1) if peaks else 0
+    height_px = peaks_top + peaks_px + 40
     figure = Figure(figsize=(width_px / DPI, height_px / DPI), dpi=DPI, facecolor="white")
 
     def box(left: float, top_px: float, width: float, box_px: float) -> tuple[float, float, float, float]:
@@ -133,7 +140,7 @@ def write_sheet(path: Path, header: Sequence[str], names: Sequence[str], times: 
         ax.set_axis_off()
         ax.set_title(f"t = {time_s:.2f} s", fontsize=12)
     left, bottom, width, height = box(0.06, curves_top, 0.92, curves_px)
-    grid = figure.add_gridspec(len(groups), 2, left=left, right=left + width, bottom=bottom, top=bottom + height,
+    grid = figure.add_gridspec(len(groups) + len(extra), 2, left=left, right=left + width, bottom=bottom, top=bottom + height,
                                hspace=0.55, wspace=0.12)
     for row, group in enumerate(groups):
         for col, side in enumerate(SIDES):
@@ -152,8 +159,22 @@ def write_sheet(path: Path, header: Sequence[str], names: Sequence[str], times: 
             ax.grid(True, color="#e6e6e6")
             ax.tick_params(labelsize=10)
             ax.set_xlim(times[0], max(times[-1], times[0] + 1e-3))
-            if row == len(groups) - 1:
+            if row == len(groups) - 1 and not extra:
                 ax.set_xlabel("time on the comparison's clock (s)", fontsize=11)
+    for row, kinetics_row in enumerate(extra):
+        ax = figure.add_subplot(grid[len(groups) + row, :])
+        for values, colour, style, name in kinetics_row.lines:
+            ax.plot(times, values, color=colour, linestyle=style, linewidth=1.4, label=name)
+        seen = dict.fromkeys(n for *_, n in kinetics_row.lines)
+        handles = [Line2D([], [], color=next(c for _, c, _, n in kinetics_row.lines if n == name)) for name in seen]
+        ax.legend(handles, list(seen), loc="lower right", bbox_to_anchor=(1.0, 1.0), ncol=len(seen), frameon=False,
+                  fontsize=10, borderaxespad=0.1)
+        ax.set_title(kinetics_row.title, fontsize=12, loc="left")
+        ax.grid(True, color="#e6e6e6")
+        ax.tick_params(labelsize=10)
+        ax.set_xlim(times[0], max(times[-1], times[0] + 1e-3))
+        if row == len(extra) - 1:
+            ax.set_xlabel("time on the comparison's clock (s)", fontsize=11)
     handles = [Line2D([], [], color=A_COLOUR, linewidth=1.6), Line2D([], [], color=B_COLOUR, linewidth=1.6,
                                                                       linestyle="--")]
     labels = [header[0].split(":")[0].strip(), header[1].split(":")[0].strip()]
@@ -176,6 +197,17 @@ def write_sheet(path: Path, header: Sequence[str], names: Sequence[str], times: 
         ax = figure.add_axes(box(0.02, events_top, 0.96, events_px))
         ax.set_axis_off()
         _draw_event_table(ax, event_rows)
+    if peaks:
+        ax = figure.add_axes(box(0.02, peaks_top, 0.96, peaks_px))
+        ax.set_axis_off()
+        table = ax.table(cellText=[[which, what, f"{low:+.2f}", f"{high:+.2f}"] for which, what, low, high in peaks],
+                         colLabels=["side", f"kinetics ({FILTER_NOTE})", "lowest", "highest (peak)"],
+                         bbox=(0.0, 0.0, 1.0, 1.0), cellLoc="center", colWidths=[0.08, 0.56, 0.18, 0.18])
+        table.auto_set_font_size(False)
+        table.set_fontsize(12)
+        for col in range(4):
+            table[0, col].set_facecolor("#e8ebef")
+            table[0, col].set_text_props(fontweight="bold")
     figure.savefig(path, dpi=DPI, facecolor="white")
 
 

@@ -1,23 +1,24 @@
 """A trained imitation policy as a movement: roll it out once on its reference clip and keep, per control
 step, the simulated humanoid's pose (a :class:`~sportsim.mocap.retarget.ReferenceMotion`), where in its
 reference clip the policy was (its phase, as a time on the clip's own clock), which feet touched the
-floor.
+floor, and its kinetics (the env's ``kinetics=True`` probe, :mod:`sportsim.kinetics`).
 
 Only policies of ``sportsim/Imitation`` (any version) move the sportsim humanoid; their env is made from the run's
 own config (its ``motion`` is the reference clip), reset to the start of its first clip, and stepped with
 deterministic actions until the episode ends (a fall, the clip's end or the time limit).
 
-The clip time of step k: the env unrolls the clip's looped cycle (frames ``first .. end-1`` at the
-control rate, :func:`sportsim.envs.imitation_params.build_track`) or plays it once, so step k shows the
-clip at ``offset + (first + k mod period) / control_hz`` (cyclic) or ``offset + k / control_hz``, where
-``offset`` is the leading part of the file the env dropped (a calibration frame; ``motion_start_frame``).
-``first`` is found as the frame of the resampled clip whose pose equals the track's step 0.
+Pairing with the clip: the env tracks, at each step, a reference pose from its clip (a looped cycle,
+a window, stands held before and after); :meth:`ClipPhase.clip_frames` finds, for each step, the frame
+of the capture (retargeted as the env retargets it) with that pose - the clip frame the policy was
+imitating - without re-implementing how the env builds its track.
 """
 
 from __future__ import annotations
 
+import inspect
 import math
-from dataclasses import dataclass
+import os
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -25,8 +26,9 @@ import mujoco
 import numpy as np
 
 from sportsim import humanoid
+from sportsim import kinetics as kin
 from sportsim.errors import ConfigError
-from sportsim.mocap.retarget import POINT_NAMES, ReferenceMotion, is_reference_motion, resample
+from sportsim.mocap.retarget import POINT_NAMES, ReferenceMotion
 
 IMITATION_ID = "sportsim/Imitation"  # any version: v0, v1, ...
 FEET = ("right", "left")  # column order of contact flags (as ReferenceMotion.foot_contacts)
@@ -34,31 +36,46 @@ FEET = ("right", "left")  # column order of contact flags (as ReferenceMotion.fo
 
 @dataclass(frozen=True)
 class ClipPhase:
-    """Where a policy is in its reference clip: the clip's clock at rollout time ``t`` (s) is
-    ``offset_s + (first + (t * hz) mod period) / hz`` (``cyclic``) or ``offset_s + t`` (played once).
-    ``reference`` is the clip file (resolved), ``cycle_s`` the looped stretch on the clip's clock."""
+    """Where a policy is in its reference clip: ``reference`` (the clip file, resolved), the env's
+    reference pose at every rollout step (``qpos`` ``(T, nq)``: what the policy was imitating at that
+    step, stands and loops included), ``hz`` (the control rate), and whether the env loops a cycle of
+    ``period`` steps (``cyclic``)."""
 
     reference: Path
     hz: float
-    offset_s: float
-    first: int
-    period: int
     cyclic: bool
-
-    @property
-    def cycle_s(self) -> tuple[float, float]:
-        return self.offset_s + self.first / self.hz, self.offset_s + (self.first + self.period) / self.hz
+    period: int
+    qpos: np.ndarray
 
     @property
     def period_s(self) -> float:
         return self.period / self.hz
 
-    def clip_time_s(self, t_s: np.ndarray) -> np.ndarray:
-        """The clip's clock (s) at rollout times ``t_s``."""
-        steps = np.asarray(t_s, dtype=float) * self.hz
-        if self.cyclic:
-            steps = np.mod(steps, self.period)
-        return self.offset_s + (self.first + steps) / self.hz
+    def clip_frames(self, clip: ReferenceMotion, rollout_times_s: np.ndarray) -> tuple[np.ndarray, float]:
+        """For each rollout time, the frame of ``clip`` (the same capture, retargeted as the env did) whose
+        pose is the env's reference at that step: the nearest by the largest joint rotation difference
+        (every ball joint and hinge; root excluded: a loop carries position and heading on). Returns the
+        frames and the worst of those differences (deg) - a frame's worth of motion at most when ``clip``
+        is the clip the policy imitated."""
+        steps = np.clip(np.round(np.asarray(rollout_times_s) * self.hz).astype(int), 0, len(self.qpos) - 1)
+        distance = _pose_distance_rad(self.qpos[steps], clip.qpos)  # (K, F)
+        frames = np.argmin(distance, axis=1)
+        return frames, float(np.degrees(distance[np.arange(len(frames)), frames].max()))
+
+
+def _pose_distance_rad(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``(len(a), len(b))``: the largest rotation difference over the joints (balls and hinges) between
+    humanoid poses ``a`` and ``b`` (qpos rows)."""
+    out = np.zeros((len(a), len(b)))
+    for joint in humanoid.JOINTS[1:]:
+        adr = humanoid.qpos_address(joint.name)
+        if joint.type == "ball":
+            dot = np.abs(a[:, adr:adr + 4] @ b[:, adr:adr + 4].T)
+            diff = 2.0 * np.arccos(np.clip(dot, 0.0, 1.0))
+        else:
+            diff = np.abs(a[:, adr][:, None] - b[:, adr][None, :])
+        out = np.maximum(out, diff)
+    return out
 
 
 @dataclass(frozen=True)
@@ -66,7 +83,12 @@ class PolicyRollout:
     """One deterministic episode: ``motion`` (the simulated humanoid per control step), ``phase`` (its
     reference clip and where in it each step was), ``contacts`` ``(T, 2)`` (right, left foot on the floor
     at the end of each step), ``notes`` (the env's notes on its clip), ``label`` (what the policy is:
-    "zoo entry imitation/ppo", "run <folder>", "model <file>"), ``env_id`` (the env it was trained on)."""
+    "zoo entry imitation/walk/ppo", "run <folder>", "model <file>"), ``env_id`` (the env it was trained on),
+    ``kinetics`` (:func:`sportsim.kinetics.stack` of the env's ``info["kinetics"]`` - ground reaction
+    forces, joint moments and powers at every physics step, unfiltered - plus ``rate_hz``, that rate; the
+    sample i is the end of physics step i + 1 of the rollout), ``reference_options`` (how its env retargets
+    a capture into its reference: :func:`sportsim.mocap.retarget.retarget`'s ``plant_feet`` and
+    ``anatomical_ranges``, both on for the v1 "human" body, off for v0's DeepMimic body)."""
 
     motion: ReferenceMotion
     phase: ClipPhase
@@ -74,6 +96,8 @@ class PolicyRollout:
     label: str
     env_id: str
     notes: tuple[str, ...] = ()
+    kinetics: dict[str, np.ndarray] = field(default_factory=dict)
+    reference_options: dict[str, bool] = field(default_factory=lambda: {"plant_feet": False, "anatomical_ranges": False})
 
 
 def policy_label(spec: str) -> tuple[str, Path | None]:
@@ -86,7 +110,7 @@ def policy_label(spec: str) -> tuple[str, Path | None]:
 
 def roll_out(spec: str, which: str = "final") -> PolicyRollout:
     """Roll out the policy ``spec`` (a run directory - its ``which`` weights -, a model ``.zip`` or a zoo
-    entry name such as ``imitation/ppo``) from the start of its first clip."""
+    entry name such as ``imitation/walk/ppo``) from the start of its first clip."""
     from sportsim import runs, zoo  # torch and SB3: imported only for policies
 
     label, path = policy_label(spec)
@@ -97,26 +121,30 @@ def roll_out(spec: str, which: str = "final") -> PolicyRollout:
         if entry is None:
             raise ConfigError(f"{spec}: no such file, run directory or zoo entry")
         location = zoo.locate(entry)
-    loaded = runs.open_policy(location, "cpu")
+    env_id = str(runs.load_config(location.run_dir).env.id)
+    if env_id.rpartition("-")[0] != IMITATION_ID:
+        raise ConfigError(f"{spec} is a policy for {env_id}; only {IMITATION_ID} policies move the humanoid")
+    loaded = runs.open_policy(location, "cpu", kinetics=True)
     try:
-        env_id = str(loaded.cfg.env.id)
-        if env_id.rpartition("-")[0] != IMITATION_ID:
-            raise ConfigError(f"{spec} is a policy for {env_id}; only {IMITATION_ID} policies move the humanoid")
         env = loaded.env
         sim = env.unwrapped
         obs, _ = env.reset(seed=0, options={"start_phase": 0.0, "clip": 0})
         feet = [sim.model.geom(f"{side}_foot").id for side in FEET]
-        frames, contacts = [sim.data.qpos.copy()], [_foot_contacts(sim, feet)]
+        frames, contacts, forces = [sim.data.qpos.copy()], [_foot_contacts(sim, feet)], []
         for _ in range(sim.episode_steps):
-            obs, _, terminated, truncated, _ = env.step(loaded.act(obs, True))
+            obs, _, terminated, truncated, info = env.step(loaded.act(obs, True))
             frames.append(sim.data.qpos.copy())
             contacts.append(_foot_contacts(sim, feet))
+            forces.append(info["kinetics"])
             if terminated or truncated:
                 break
         motion = motion_from_qpos(np.array(frames), sim.control_hz, sim.humanoid_height_m, sim.humanoid_mass_kg,
                                   sim.humanoid_sex, source=str(spec))
-        phase = clip_phase(sim, loaded.cfg.env.get("kwargs", {}))
-        return PolicyRollout(motion, phase, np.array(contacts), label, env_id, tuple(sim.track_notes))
+        phase = clip_phase(sim, loaded.cfg.env.get("kwargs", {}), len(frames))
+        kinetics = {**kin.stack(forces), "rate_hz": np.array(1.0 / sim.physics_dt_s)} if forces else {}
+        human = getattr(sim, "body", "deepmimic") == "human"
+        return PolicyRollout(motion, phase, np.array(contacts), label, env_id, tuple(sim.track_notes), kinetics,
+                             {"plant_feet": human, "anatomical_ranges": human})
     finally:
         loaded.close()
 
@@ -126,35 +154,21 @@ def _foot_contacts(sim: Any, feet: list[int]) -> list[bool]:
     return [bool(np.any(pairs == g)) for g in feet]
 
 
-def clip_phase(sim: Any, env_kwargs: Any) -> ClipPhase:
-    """Where each step of ``sim``'s first track is on its clip's clock (module docstring)."""
+def clip_phase(sim: Any, env_kwargs: Any, steps: int) -> ClipPhase:
+    """The env's reference clip (the ``motion`` argument, else its task's clip, else the default skill's)
+    and its reference pose for rollout steps ``0 .. steps - 1`` (the episode started at step 0)."""
     from sportsim.envs import imitation_params as ip
-    from sportsim.mocap import load_clip
 
-    motion_arg = env_kwargs.get("motion", "mocap/cmu_02_01_walk.bvh")
-    entry = motion_arg if isinstance(motion_arg, str) else list(motion_arg)[0]
-    reference = ip.resolve_motion_path(entry)
+    motion_arg = env_kwargs.get("motion")
+    if motion_arg is None:
+        skill = getattr(ip, "skill", lambda _: None)(env_kwargs.get("task"))
+        skills = getattr(ip, "SKILLS", {})
+        motion_arg = skill.motion if skill is not None else (skills[ip.DEFAULT_SKILL].motion if skills else
+                                                             inspect.signature(type(sim).__init__).parameters["motion"].default)
+    entry = motion_arg if isinstance(motion_arg, (str, os.PathLike)) else list(motion_arg)[0]
     track = sim.tracks[0]
-    if reference.suffix.lower() == ".npz" and is_reference_motion(reference):
-        offset_s = 0.0
-    else:
-        clip = load_clip(reference)
-        start = env_kwargs.get("motion_start_frame")
-        offset_s = (ip.calibration_frames(clip) if start is None else int(start)) / clip.fps
-    first = 0
-    if track.cyclic:
-        loaded = ip.load_reference(reference, height_m=sim.humanoid_height_m, mass_kg=sim.humanoid_mass_kg,
-                                   sex=sim.humanoid_sex, start_frame=env_kwargs.get("motion_start_frame"),
-                                   end_frame=env_kwargs.get("motion_end_frame"),
-                                   cache_dir=ip.default_cache_dir() if env_kwargs.get("motion_cache", True) else None,
-                                   **({"body": sim.body} if hasattr(sim, "body") else {}))
-        low = resample(loaded, sim.control_hz)
-        distance = np.abs(low.qpos[:, 7:] - track.qpos[0, 7:]).max(axis=1)
-        first = int(np.argmin(distance))
-        if distance[first] > 1e-6:
-            raise ConfigError(f"{reference.name}: could not find the env's looped cycle in the clip "
-                              f"(closest pose {math.degrees(distance[first]):.1f} deg away)")
-    return ClipPhase(reference, float(sim.control_hz), float(offset_s), first, int(track.period), bool(track.cyclic))
+    return ClipPhase(ip.resolve_motion_path(entry), float(sim.control_hz), bool(track.cyclic), int(track.period),
+                     np.array(track.qpos[:steps]))
 
 
 def policy_motion(spec: str, which: str = "final") -> tuple[ReferenceMotion, tuple[str, ...]]:

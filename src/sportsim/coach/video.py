@@ -9,7 +9,8 @@ visible against it; A is blue and B orange, as in the curves (right limbs lighte
 Rendering: per frame and view, A with the floor and sky (one full render) and B alone on black (cheap:
 only B's pixels are drawn), whose non-black pixels are B's silhouette and colours; the ghost is B's
 pixels blended over A's picture (B always in front, as a ghost should be). The B-alone panel of a
-single view is one more full render.
+single view is one more full render. A side read from a video shows the athlete's own frames in its
+single-view panel instead (:func:`sportsim.pose.footage.show_footage`).
 """
 
 from __future__ import annotations
@@ -30,10 +31,13 @@ from sportsim import humanoid
 from sportsim.coach.align import Alignment
 from sportsim.coach.angles import axis_label
 from sportsim.coach.events import MARKERS, Event
+from sportsim.coach.forces import KineticsRow, TimelineKinetics, kinetics_rows
 from sportsim.coach.movement import Movement, qpos_at
 from sportsim.coach.report import A_COLOUR, B_COLOUR, mark_events
 from sportsim.mocap import quat
 from sportsim.mocap.retarget import ReferenceMotion
+from sportsim.pose.footage import show_footage
+from sportsim.pose.reader import is_video_path
 from sportsim.video import (DPI, PT_PER_PX, TITLE_BG, VIEW_HEIGHT, CurvePanel, GlyphText, Mp4Writer, Recording,
                             figure_image, offscreen_renderer, paste, text_image)
 
@@ -230,28 +234,43 @@ class Title:
 
 def curves(layout: Layout, times: np.ndarray, names: Sequence[str], a_deg: np.ndarray, b_deg: np.ndarray,
            a_name: str, b_name: str, events: tuple[Sequence[Event], Sequence[Event]] = ((), ()),
-           foot: str = "right") -> CurvePanel:
+           foot: str = "right", extra: Sequence[KineticsRow] = ()) -> CurvePanel:
     """The bottom panel: one axes per angle (its label with unit and sign above it, outside the plot),
-    A solid and B dashed, ``foot``'s events marked on both curves, a legend naming A and B."""
+    A solid and B dashed, ``foot``'s events marked on both curves, a legend naming A and B; then the
+    ``extra`` kinetics rows."""
     width, height, font_px = layout.width, layout.curves, layout.font_px
     figure = Figure(figsize=(width / DPI, height / DPI), dpi=DPI, facecolor="white")
     top_px, bottom_px, left_px = 3.4 * font_px, 2.5 * font_px, 3.2 * font_px
     figure.subplots_adjust(left=left_px / width, right=1 - 0.6 * font_px / width, top=1 - top_px / height,
-                           bottom=bottom_px / height, hspace=0.55)
-    axes = figure.subplots(len(names), 1, sharex=True, squeeze=False)[:, 0]
+                           bottom=bottom_px / height, hspace=0.55 if not extra else 0.75)
+    axes = figure.subplots(len(names) + len(extra), 1, sharex=True, squeeze=False)[:, 0]
     line_w = max(1.5, width / 400)
     mark_px = max(4.0, width / 150)
-    for ax, name, a, b in zip(axes, names, a_deg.T, b_deg.T):
-        ax.plot(times, a, color=A_COLOUR, linewidth=line_w)
-        ax.plot(times, b, color=B_COLOUR, linewidth=line_w, linestyle=(0, (3, 1.5)))
-        for values, found, colour in ((a, events[0], A_COLOUR), (b, events[1], B_COLOUR)):
-            mark_events(ax, times, values, found, foot, colour, mark_px * PT_PER_PX * 2)
-        ax.set_title(axis_label(name), fontsize=0.85 * font_px * PT_PER_PX, loc="left", pad=2)
-        ax.yaxis.set_major_locator(MaxNLocator(nbins=3, integer=True))
+    rows: list[tuple[str, list[tuple[np.ndarray, str, Any, str | None]]]] = [
+        (axis_label(name), [(a, A_COLOUR, "-", None), (b, B_COLOUR, (0, (3, 1.5)), None)])
+        for name, a, b in zip(names, a_deg.T, b_deg.T)]
+    rows += [(row.title, list(row.lines)) for row in extra]
+    for index, (ax, (title, lines)) in enumerate(zip(axes, rows)):
+        for values, colour, style, name in lines:
+            ax.plot(times, values, color=colour, linewidth=line_w if name is None else 0.8 * line_w, linestyle=style,
+                    label=name)
+        if index < len(names):
+            for (values, _, _, _), found, colour in zip(lines, events, (A_COLOUR, B_COLOUR)):
+                mark_events(ax, times, values, found, foot, colour, mark_px * PT_PER_PX * 2)
+        else:
+            seen = dict.fromkeys(n for _, _, _, n in lines)
+            handles = [Line2D([], [], color=next(c for _, c, _, n in lines if n == name), linewidth=line_w)
+                       for name in seen]
+            ax.legend(handles, list(seen), loc="lower right", bbox_to_anchor=(1.0, 0.98), ncol=len(seen),
+                      frameon=False, fontsize=0.7 * font_px * PT_PER_PX, handlelength=1.2, borderaxespad=0.0,
+                      columnspacing=0.8)
+        ax.set_title(title, fontsize=(0.85 if index < len(names) else 0.75) * font_px * PT_PER_PX, loc="left", pad=2)
+        ax.yaxis.set_major_locator(MaxNLocator(nbins=3, integer=index < len(names)))
         ax.tick_params(labelsize=0.8 * font_px * PT_PER_PX, length=3, pad=2)
         ax.grid(True, color="#e6e6e6", linewidth=0.8)
-        low, high = min(a.min(), b.min()), max(a.max(), b.max())
-        pad = max(3.0, 0.12 * (high - low))
+        low = min(float(np.min(v)) for v, *_ in lines)
+        high = max(float(np.max(v)) for v, *_ in lines)
+        pad = max(3.0 if index < len(names) else 0.1, 0.12 * (high - low))
         ax.set_ylim(low - pad, high + pad)
         ax.set_xlim(times[0], max(times[-1], times[0] + 1e-3))
     axes[-1].set_xlabel("time on the comparison's clock (s)", fontsize=0.85 * font_px * PT_PER_PX, labelpad=1)
@@ -287,7 +306,8 @@ def panel_tags(layout: Layout, view: str) -> list[np.ndarray]:
 def render_video(target: Path, a: Movement, b: Movement, alignment: Alignment, shown: Sequence[str],
                  a_deg: np.ndarray, b_deg: np.ndarray, fps: float, anchor: str, width: int, view: str,
                  notes: Sequence[str], events: tuple[Sequence[Event], Sequence[Event]] = ((), ()),
-                 foot: str = "right") -> tuple[Recording, list[tuple[float, np.ndarray]]]:
+                 foot: str = "right", kinetics: tuple[TimelineKinetics | None, TimelineKinetics | None] = (None, None)
+                 ) -> tuple[Recording, list[tuple[float, np.ndarray]]]:
     """Write the MP4 (``a_deg``/``b_deg``: the aligned angles of ``shown``; ``notes``: the title's lines
     under the names); return it and the key frames (time, overlay panel of the first view) for the
     summary sheet."""
@@ -298,7 +318,9 @@ def render_video(target: Path, a: Movement, b: Movement, alignment: Alignment, s
     scene = PairScene(a.motion, b.motion, alignment, cameras(view, a.motion, max(a.motion.height_m, b.motion.height_m)),
                       panel_h, panel_w, anchor)
     title = Title(width, layout.title, a, b, notes)
-    panel = curves(layout, times, shown, a_deg, b_deg, a.name, b.name, events, foot)
+    extra = kinetics_rows(kinetics)
+    panel = curves(layout, times, shown, a_deg, b_deg, a.name, b.name, events, foot, extra)
+    extra_dots = [(len(shown) + r, values, _rgb(colour)) for r, row in enumerate(extra) for values, colour, _, _ in row.lines]
     a_rgb, b_rgb = _rgb(A_COLOUR), _rgb(B_COLOUR)
     tags = panel_tags(layout, view)
     margin = max(2, width // 200)
@@ -306,11 +328,14 @@ def render_video(target: Path, a: Movement, b: Movement, alignment: Alignment, s
     key_panel = 1 if view != "all" else 0
     key_frames: list[tuple[float, np.ndarray]] = []
     time_a, time_b = a.source_time_s(alignment.a_frames), b.source_time_s(alignment.b_frames)
+    footage = any(m.kind == "capture" and is_video_path(m.path) for m in (a, b))
     frame = np.empty((layout.height, width, 3), dtype=np.uint8)
     try:
         with Mp4Writer(target, fps, explicit=True) as video:
             for k in range(n_frames):
                 panels = scene.render(k)
+                if footage:  # a side read from a video shows the athlete's own frames (sportsim.pose.footage)
+                    show_footage(panels, a, b, float(time_a[k]), float(time_b[k]), view)
                 if k in key_indices:
                     key_frames.append((float(times[k]), panels[key_panel].copy()))
                 frame[:layout.title] = title.render(float(time_a[k]), float(time_b[k]))
@@ -321,6 +346,7 @@ def render_video(target: Path, a: Movement, b: Movement, alignment: Alignment, s
                 frame[layout.title:layout.title + panel_h, 2 * panel_w - 1:2 * panel_w + 1] = 255
                 dots = [(i, float(a_deg[k, i]), a_rgb) for i in range(len(shown))]
                 dots += [(i, float(b_deg[k, i]), b_rgb) for i in range(len(shown))]
+                dots += [(i, float(values[k]), rgb) for i, values, rgb in extra_dots]
                 frame[layout.title + panel_h:] = panel.render(float(times[k]), dots)
                 video.append(frame)
     finally:
