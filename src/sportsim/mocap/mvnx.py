@@ -251,15 +251,17 @@ def _hierarchy(header: _Header, path: Path) -> tuple[list[int], list[int], np.nd
         raise MocapError(f"{path}: <joints>: segments {unreachable[:10]} are not connected to {roots[0]!r}")
     new_index = {s: i for i, s in enumerate(order)}
     parents = [-1] + [new_index[parent_of[s][1]] for s in order[1:]]
+    child_points = np.array([header.points[s][parent_of[s][3]] for s in order[1:]]).reshape(-1, 3)
+    parent_points = np.array([header.points[parent_of[s][1]][parent_of[s][2]] for s in order[1:]]).reshape(-1, 3)
+    distance = np.linalg.norm(child_points, axis=1)
+    if np.any(distance > CHILD_POINT_TOL_M):
+        k = int(np.argmax(distance > CHILD_POINT_TOL_M))
+        label, _, _, child_point = parent_of[order[k + 1]]
+        raise MocapError(f"{path}: <joint label={label!r}>: point {order[k + 1]}/{child_point} lies "
+                         f"{distance[k]:.4f} m from the segment origin; sportsim needs segment origins at the "
+                         "proximal joint")
     offsets = np.zeros((len(order), 3))
-    for i, segment in enumerate(order[1:], start=1):
-        label, parent, parent_point, child_point = parent_of[segment]
-        child_offset = header.points[segment][child_point]
-        if np.linalg.norm(child_offset) > CHILD_POINT_TOL_M:
-            raise MocapError(f"{path}: <joint label={label!r}>: point {segment}/{child_point} lies "
-                             f"{np.linalg.norm(child_offset):.4f} m from the segment origin; sportsim needs "
-                             "segment origins at the proximal joint")
-        offsets[i] = header.points[parent][parent_point] - child_offset
+    offsets[1:] = parent_points - child_points
     position = {s: i for i, s in enumerate(segments)}
     file_index = [position[s] for s in order]
     return file_index, parents, offsets
