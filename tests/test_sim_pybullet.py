@@ -201,16 +201,17 @@ def test_pd_pulls_joints_back_like_mujoco(model, human, body):
 def test_asymmetric_force_limits_are_read_at_each_step(human):
     m = human.__copy__()
     d = mujoco.MjData(m)
+    knee = m.actuator("right_knee").id
+    d.qpos[m.jnt_qposadr[m.joint("right_knee").id]] = 1.0
     mujoco.mj_forward(m, d)
     engine = make_engine("pybullet", m, d)
     try:
         engine.reset()
-        knee = m.actuator("right_knee").id
         m.actuator_forcerange[knee] = (-5.0, 40.0)
-        d.ctrl[knee] = -1.0  # pull hard towards hyperextension
+        d.ctrl[knee] = 0.0  # pull hard towards extension
         engine.step(1)
         assert d.actuator_force[knee] == pytest.approx(-5.0)
-        d.ctrl[knee] = 2.0
+        d.ctrl[knee] = 2.0  # and towards flexion
         engine.step(1)
         assert d.actuator_force[knee] == pytest.approx(40.0)
     finally:

@@ -11,7 +11,9 @@ run on it, and everything an env reads by name (body positions, sites, velocitie
 fall test) describes the PyBullet state.
 
 Servos (:meth:`PyBulletEngine._servo_torques`): MuJoCo's ``implicitfast`` step emulated. The servo
-force clip(Kp (target - q) - Kv qdot, forcerange) and the passive damping are computed as MuJoCo does;
+force clip(Kp (target - q) - Kv qdot, forcerange) and the passive damping are computed by MuJoCo itself
+(``mj_fwdVelocity`` and ``mj_fwdActuation`` on a private copy of the model, so ``ctrlrange`` clamping and
+any actuator detail carry over);
 MuJoCo then integrates the velocity-dependent forces implicitly, (M + dt (Kv + D)) qddot = forces (Kv of
 servos inside their force range only: a clamped servo is a constant force), which
 is what makes DeepMimic-strength servos stable at 1/120 s (a plain explicit PD needs 0.25 ms, see
@@ -53,6 +55,9 @@ _J = mujoco.mjtJoint
 # servo prediction: added to the diagonal of J A^-1 J^T of the contact points held still (several
 # points on one rigid foot are redundant constraints); 1/kg-scale, far below any body's inverse mass
 _CONTACT_REGULARISATION = 1e-6
+# model fields the env may rewrite between steps (gains, force limits, damping), copied into the prediction's model
+_SERVO_FIELDS = ("actuator_gainprm", "actuator_biasprm", "actuator_forcerange", "actuator_forcelimited",
+                 "dof_damping", "actuator_gear")
 _PREDICTION_ITERATIONS = 4  # solves: contact points that would pull are let go
 
 
@@ -150,7 +155,6 @@ class PyBulletEngine:
         sizes = [3] * len(self._ball_links) + [1] * len(self._hinge_links)
         ends = np.cumsum(sizes)
         self._force_splits = list(zip((ends - sizes).tolist(), ends.tolist()))
-        self._bias = np.zeros(m.nv)
         self._acc = np.zeros((1, m.nv))
         # the servo prediction's own model and data (see _servo_torques)
         self._pmodel = copy.copy(m)
@@ -242,27 +246,27 @@ class PyBulletEngine:
         Computed on a private copy of the model whose armature carries dt (Kv + D), so that MuJoCo's own
         sparse factorisation (``mj_factorM`` / ``mj_solveM``) solves with M + dt (Kv + D)."""
         m, d, pm, pd = self.model, self.data, self._pmodel, self._pdata
+        for name in _SERVO_FIELDS:  # what the env may have changed since the last step
+            getattr(pm, name)[:] = getattr(m, name)
         pd.qpos[:] = d.qpos
         pd.qvel[:] = d.qvel
+        pd.ctrl[:] = d.ctrl
         mujoco.mj_kinematics(pm, pd)
         mujoco.mj_comPos(pm, pd)
         mujoco.mj_transmission(pm, pd)
-        act, v = self._act_dof, d.qvel
-        kp, kv = m.actuator_gainprm[:, 0], -m.actuator_biasprm[:, 2]
-        damping = m.dof_damping
-        servo = kp * (d.ctrl - pd.actuator_length) - kv * v[act]
-        low, high = self._force_bounds(m)
-        force = np.minimum(np.maximum(servo, low), high)
-        implicit = damping.copy()
-        implicit[act] += np.where(force == servo, kv, 0.0)  # a clamped servo is a constant force, as in MuJoCo
+        mujoco.mj_fwdVelocity(pm, pd)  # actuator velocities, passive and bias forces
+        mujoco.mj_fwdActuation(pm, pd)  # the servo forces, clipped to forcerange
+        force = pd.actuator_force
+        clamped = m.actuator_forcelimited.astype(bool) & ((force <= m.actuator_forcerange[:, 0]) |
+                                                          (force >= m.actuator_forcerange[:, 1]))
+        implicit = m.dof_damping.copy()
+        implicit[self._act_dof] -= np.where(clamped, 0.0, m.actuator_biasprm[:, 2])  # a clamped servo is constant
         pm.dof_armature[:] = m.dof_armature + dt * implicit
         mujoco.mj_crb(pm, pd)  # M + dt (Kv + D)
         mujoco.mj_factorM(pm, pd)
-        mujoco.mj_comVel(pm, pd)
-        mujoco.mj_rne(pm, pd, 0, self._bias)
-        explicit = -damping * v
-        explicit[act] += force
-        rhs = explicit - self._bias
+        explicit = pd.qfrc_passive + pd.qfrc_actuator
+        rhs = explicit - pd.qfrc_bias
+        v = d.qvel
         jac = self._contact_jacobian()  # 3 rows per contact point: normal, two tangents
         active = np.ones(0 if jac is None else len(jac) // 3, dtype=bool)
         for _ in range(_PREDICTION_ITERATIONS):
@@ -287,12 +291,6 @@ class PyBulletEngine:
             active[np.flatnonzero(active)[pulling]] = False
         d.actuator_force[:] = force
         return explicit - (dt * implicit + m.dof_armature) * acc
-
-    @staticmethod
-    def _force_bounds(m: mujoco.MjModel) -> tuple[np.ndarray, np.ndarray]:
-        limited = m.actuator_forcelimited.astype(bool)
-        return (np.where(limited, m.actuator_forcerange[:, 0], -np.inf),
-                np.where(limited, m.actuator_forcerange[:, 1], np.inf))
 
     def step(self, nstep: int = 1) -> None:
         """Advance ``nstep`` physics steps of ``model.opt.timestep`` with the servo targets in
