@@ -75,7 +75,10 @@ class ExportMotion:
 
     def kinematics(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Per frame: body positions (T, nbody, 3), body quaternions (T, nbody, 4) and the metric points
-        (T, 18, 3: the joint centres, then the end-effector sites), world frame."""
+        (T, 18, 3: the joint centres, then the end-effector sites), world frame. Computed once."""
+        cached = self.__dict__.get("_kinematics")
+        if cached is not None and cached[0] is self.qpos:
+            return cached[1]
         m = self.model
         d = mujoco.MjData(m)
         joints = [m.body(name).id for name in humanoid.JOINT_NAMES]
@@ -89,6 +92,7 @@ class ExportMotion:
             pos[k], quat[k] = d.xpos, d.xquat
             points[k, :len(joints)] = d.xanchor[[m.body_jntadr[b] for b in joints]]
             points[k, len(joints):] = d.site_xpos[sites]
+        self.__dict__["_kinematics"] = (self.qpos, (pos, quat, points))
         return pos, quat, points
 
 
