@@ -147,6 +147,20 @@ def test_task_selects_the_skills_clip_window_loop_and_stands(tmp_path):
         ImitationEnv(task="flip")
 
 
+def test_a_cartwheels_hands_may_touch_the_floor(bending):
+    model_geoms = lambda env, body: [g for g in range(env.model.ngeom)  # noqa: E731
+                                     if env.model.geom_bodyid[g] == env.model.body(body).id]
+    feet_only = ImitationEnv(motion=str(bending), loop=False)
+    hands = ImitationEnv(motion=str(bending), loop=False, support_bodies=ip.SKILLS["cartwheel"].support_bodies)
+    assert feet_only.support_bodies == ("right_ankle", "left_ankle")
+    for body in ("right_wrist", "left_wrist"):
+        assert feet_only._fall_geom[model_geoms(feet_only, body)].all()
+        assert not hands._fall_geom[model_geoms(hands, body)].any()
+    assert hands._fall_geom[model_geoms(hands, "right_elbow")].all()
+    with pytest.raises(ConfigError, match="support_bodies .*must be one of"):
+        ImitationEnv(motion=str(bending), support_bodies=["right_hand"])
+
+
 def test_no_task_and_no_motion_is_the_walk_as_before(tmp_path):
     """Imitation-v0's zoo walk names its motion and loop; the defaults give the same track."""
     default = ImitationEnv(body="deepmimic", motion_cache_dir=str(tmp_path))

@@ -178,7 +178,7 @@ class ImitationEnv(gym.Env):
     control steps (1/30 s).
 
     ## Episode End
-    Terminated when a body other than the feet touches the floor (``terminate_on_fall``;
+    Terminated when a body other than the feet (``support_bodies``) touches the floor (``terminate_on_fall``;
     ``info["fall"] == "contact"``), when the mean joint position error ``mpjpe_mm`` exceeds
     ``max_tracking_error_m`` (``terminate_on_tracking_error``; ``info["fall"] == "tracking"``), when a
     clip played once reaches its last step (its stand after included), or if the physics produced a
@@ -218,6 +218,7 @@ class ImitationEnv(gym.Env):
     | task | None | a skill (:data:`~sportsim.envs.imitation_params.SKILLS`: walk, jump, run, cartwheel, kick, backflip): its clip and frame window when ``motion`` is None, its ``loop`` and stands where those are None; None = walk when ``motion`` is None |
     | loop | None | "auto" (see Description), True (loop the whole clip), False (play once); None = the task's, else "auto" |
     | stand_before_s, stand_after_s | None, None | a clip played once: its first pose held this long before it, its last pose after it (s); None = the task's, else 0 |
+    | support_bodies | None | bodies that may touch the floor without a fall; None = the task's (a cartwheel: feet and hands), else the feet |
     | motion_start_frame | None | first source frame kept; None drops a leading calibration pose (CMU's T-pose frame) |
     | motion_end_frame | None | source frame to stop before (None: the end) |
     | motion_cache_dir | None | retargeted-motion cache folder; None = ``~/.cache/sportsim/motions`` (``$XDG_CACHE_HOME``) |
@@ -265,6 +266,7 @@ class ImitationEnv(gym.Env):
         loop: bool | str | None = None,
         stand_before_s: float | None = None,
         stand_after_s: float | None = None,
+        support_bodies: Sequence[str] | None = None,
         motion_start_frame: int | None = None,
         motion_end_frame: int | None = None,
         motion_cache_dir: str | None = None,
@@ -309,6 +311,9 @@ class ImitationEnv(gym.Env):
         loop = loop if loop is not None else (base.loop if base is not None else "auto")
         stand_before_s = stand_before_s if stand_before_s is not None else (base.stand_before_s if base else 0.0)
         stand_after_s = stand_after_s if stand_after_s is not None else (base.stand_after_s if base else 0.0)
+        if support_bodies is None:
+            support_bodies = base.support_bodies if base is not None else ip.FOOT_BODIES
+        self.support_bodies = tuple(support_bodies)
         self.task = task
         self._check_arguments(loop, humanoid_sex, control_hz, physics_dt_s, pd_gain_scale, action_mode,
                               action_scale_rad, max_tracking_error_m, episode_time_s, render_mode)
@@ -465,7 +470,11 @@ class ImitationEnv(gym.Env):
         self._obs_vectors = np.zeros((5 * len(ip.OBS_BODIES) + 3, 3))
         self._heading = np.eye(3)  # world -> heading frame of the simulated humanoid
         self._yzx, self._zxy = np.array([1, 2, 0]), np.array([2, 0, 1])
-        feet = {m.body(n).id for n in ip.FOOT_BODIES}
+        try:
+            feet = {m.body(n).id for n in self.support_bodies}
+        except KeyError:
+            raise ConfigError(f"support_bodies {list(self.support_bodies)}: each must be one of "
+                              f"{', '.join(ip.OBS_BODIES)}") from None
         floor = m.geom("floor").id
         self._fall_geom = np.array([g != floor and m.geom_bodyid[g] not in feet for g in range(m.ngeom)])
         # absolute actions: the middle and half width of each dof's range

@@ -61,8 +61,9 @@ METRIC_POINTS = humanoid.JOINT_NAMES + humanoid.END_EFFECTOR_NAMES
 class Skill:
     """A skill's reference clip and how it is played: ``motion`` (a file as :func:`resolve_motion_path`
     finds it; ``deepmimic:<name>`` names a DeepMimic humanoid3d motion shipped with pybullet), the source
-    frames ``[start_frame, end_frame)`` (None: calibration frames dropped / to the end), ``loop`` and the
-    stands (s) before and after a clip played once. ``source`` says where the clip comes from."""
+    frames ``[start_frame, end_frame)`` (None: calibration frames dropped / to the end), ``loop``, the
+    stands (s) before and after a clip played once, and the bodies that may touch the floor without it
+    counting as a fall (the feet; a cartwheel's hands too). ``source`` says where the clip comes from."""
 
     motion: str
     loop: bool | str
@@ -71,6 +72,7 @@ class Skill:
     stand_before_s: float = 0.0
     stand_after_s: float = 0.0
     source: str = ""
+    support_bodies: tuple[str, ...] = ("right_ankle", "left_ankle")  # may touch the floor (no fall)
 
 
 # The skills ``task=<skill>`` selects (the env's ``motion``, ``loop`` and stands left at None take the
@@ -85,7 +87,9 @@ SKILLS = {
                          "a foot 8 cm in the floor at the bottom of the counter-movement, these with none"),
     "run": Skill("deepmimic:run", "auto", source="DeepMimic humanoid3d_run (pybullet_data); one cycle, looped"),
     "cartwheel": Skill("deepmimic:cartwheel", False, stand_before_s=0.5, stand_after_s=1.0,
-                       source="DeepMimic humanoid3d_cartwheel (pybullet_data), played once"),
+                       source="DeepMimic humanoid3d_cartwheel (pybullet_data), played once; the hands support "
+                              "the body, so they may touch the floor",
+                       support_bodies=("right_ankle", "left_ankle", "right_wrist", "left_wrist")),
     "kick": Skill("deepmimic:spinkick", False, stand_before_s=0.5, stand_after_s=1.0,
                   source="DeepMimic humanoid3d_spinkick (pybullet_data), played once"),
     "backflip": Skill("deepmimic:backflip", False, stand_before_s=0.5, stand_after_s=1.0,
