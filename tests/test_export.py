@@ -199,3 +199,11 @@ def test_cli_errors_are_one_line(tmp_path):
     result = subprocess.run([sys.executable, "-m", "sportsim.export", capture, str(tmp_path / "x.fbx")],
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 2 and "unknown export format '.fbx'" in result.stderr
+
+
+@pytest.mark.skipif(importlib.util.find_spec("pybullet_data") is None, reason="the pybullet extra is not installed")
+def test_deepmimic_library_motion_exports(tmp_path):
+    done = export("deepmimic:walk", [tmp_path / "walk.trc"])
+    header, markers, rows = parse_trc(tmp_path / "walk.trc")
+    assert int(header["NumFrames"]) == done.n_frames == len(rows) > 10
+    assert "humanoid3d_walk.txt" in done.notes[0]
