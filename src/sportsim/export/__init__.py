@@ -5,7 +5,7 @@ Sources (named as every command names them, :mod:`sportsim.resolve`):
 
 * a capture file (BVH, MVNX, DeepMimic ``.txt``/``.json``, a clip ``.npz``) - retargeted onto the sportsim
   humanoid at the performer's size, as ``sportsim/Imitation`` does (the motion cache included);
-* ``deepmimic:<name>`` - a motion of the DeepMimic library (:mod:`sportsim.deepmimic_motions`);
+* ``deepmimic:<name>`` - a DeepMimic motion as pybullet ships it (:func:`sportsim.envs.imitation_params.deepmimic_motion_path`);
 * a reference motion ``.npz`` (``python -m sportsim.mocap convert``) - exported as it is;
 * a policy - a run directory, a model ``.zip`` or a zoo entry (``zoo:imitation/walk/ppo``): an
   ``Imitation`` policy is first rolled out once on its reference clip (deterministic actions, from the

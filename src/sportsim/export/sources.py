@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from sportsim import deepmimic_motions, resolve
+from sportsim import resolve
 from sportsim.errors import ConfigError, MocapError
 from sportsim.export.formats import ExportMotion
 
@@ -34,8 +34,10 @@ def load(spec: str | os.PathLike[str], *, which: str | None, episode_time_s: flo
          seed: int, keep_policy: bool) -> Loaded:
     """The motion named by ``spec``: a reference ``.npz``, a capture file or a policy."""
     text = os.fspath(spec)
-    if deepmimic_motions.is_library_name(text):  # deepmimic:<name>, pybullet_data's humanoid3d files
-        return Loaded(_from_capture(deepmimic_motions.resolve(text)))
+    if text.startswith("deepmimic:"):  # DeepMimic's motions as pybullet ships them
+        from sportsim.envs import imitation_params as ip  # noqa: PLC0415
+
+        return Loaded(_from_capture(ip.resolve_motion_path(text)))
     path = Path(text).expanduser()
     if path.suffix.lower() == ".npz" and path.is_file():
         reference = _reference_npz(path)
