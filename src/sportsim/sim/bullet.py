@@ -161,6 +161,7 @@ class PyBulletEngine:
         self._pdata = mujoco.MjData(self._pmodel)
         self._dt = float(m.opt.timestep)
         self._contact_points: list = []  # (body, point on it, normal, friction directions) after the last step
+        self._fresh = False  # data mirrors PyBullet's state (after a step or reset; the env writes no state between)
         self._jacp = np.zeros((3, m.nv))
         # actuators -> dofs (each actuated dof: its actuator index; -1 unactuated)
         dof_act = np.full(m.nv, -1)
@@ -194,7 +195,8 @@ class PyBulletEngine:
 
     # -- state ---------------------------------------------------------------------------------------
     def reset(self) -> None:
-        """Put the PyBullet humanoid in the state of ``data`` (qpos, qvel)."""
+        """Put the PyBullet humanoid in the state of ``data`` (qpos, qvel); call it after writing a state
+        into ``data`` (between steps ``data`` is taken to mirror PyBullet)."""
         pb, c, d = self._pb, self._client, self.data
         q, v = d.qpos, d.qvel
         rot = np.zeros(9)
@@ -205,6 +207,7 @@ class PyBulletEngine:
         omega_world = rot @ v[3:6]
         pb.resetBasePositionAndOrientation(self.body, (q[0:3] + arm).tolist(), _xyzw(com_quat), physicsClientId=c)
         self._contact_points = []
+        self._fresh = True
         pb.resetBaseVelocity(self.body, (v[0:3] + np.cross(omega_world, arm)).tolist(), omega_world.tolist(),
                              physicsClientId=c)
         for link, qa, va in zip(self._ball_links, self._ball_q, self._ball_v):
@@ -302,8 +305,9 @@ class PyBulletEngine:
             pb.setTimeStep(dt, physicsClientId=c)
             self._dt = dt
         body, links, splits, order = self.body, self._joint_links, self._force_splits, self._v_index
-        for _ in range(nstep):
-            self._read_state()
+        for i in range(nstep):
+            if i or not self._fresh:  # data already mirrors PyBullet after the last step or reset()
+                self._read_state()
             flat = self._servo_torques(dt)[order].tolist()
             forces = [flat[a:b] for a, b in splits]
             pb.setJointMotorControlMultiDofArray(body, links, pb.TORQUE_CONTROL, forces=forces, physicsClientId=c)
@@ -311,6 +315,7 @@ class PyBulletEngine:
             self._contact_points = [(self._body_of_link(pt[3]), np.array(pt[5]), pt[7], pt[11], pt[13])
                                     for pt in pb.getContactPoints(body, self.floor, physicsClientId=c)]
         self._read_state()
+        self._fresh = True
         d.time += nstep * dt
         mujoco.mj_kinematics(m, d)
         mujoco.mj_collision(m, d)
