@@ -164,7 +164,7 @@ def info(path: Path, mapping: SkeletonMap | None, up: str | None = None, allow_l
         clip = read_clip(path, mapping, up)
         lines = _summary(clip, mapping)
         try:
-            motion = retarget(clip)
+            motion = retarget(clip, plant_feet=True, anatomical_ranges=True)  # Imitation-v1's reference
             lines += _motion_summary(motion)
         except MocapError:
             motion = None  # validate() reports the retargeting error as a row
@@ -217,7 +217,8 @@ def convert(args: argparse.Namespace, mapping: SkeletonMap | None) -> str:
     if args.fps is not None and not 0 < args.fps <= MAX_FPS:
         raise ConfigError(f"--fps {args.fps:g}: must lie in (0, {MAX_FPS:g}] Hz")
     clip = trim(read_clip(args.input, mapping, args.up), args.start_frame, args.end_frame)
-    motion = retarget(clip, height_m=args.height, mass_kg=args.mass, fps=args.fps)
+    motion = retarget(clip, height_m=args.height, mass_kg=args.mass, fps=args.fps, plant_feet=True,
+                      anatomical_ranges=True)  # what Imitation-v1 trains on
     report = validate(clip, motion=motion, allow_lying=args.allow_lying)
     lines = [*_summary(clip, mapping), *_motion_summary(motion)]
     text = "\n".join([*lines, "", report.table(), "", f"validation: {report.summary()}"])

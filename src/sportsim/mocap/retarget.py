@@ -259,7 +259,8 @@ def retarget(clip: Clip, height_m: float | None = None, mass_kg: float | None = 
     ``plant_feet``: hold every stance foot still on the floor (:func:`_plant_feet`, step 6 of the
     method). ``anatomical_ranges``: clamp every joint coordinate to :mod:`sportsim.humanoid_limits`'
     ranges (step 7); ``meta`` then says how often and by how much. Both are what ``sportsim/Imitation-v1``
-    trains on; v0 kept the reference as the source gave it.
+    trains on and what ``python -m sportsim.mocap info|convert`` show and write; off by default (the
+    source as faithfully as the humanoid allows, as Imitation-v0 and the coach views use it).
     """
     idx = _canonical(clip, tuple(skeletons))
     rot, pos = clip.global_transforms()
@@ -306,6 +307,14 @@ def retarget(clip: Clip, height_m: float | None = None, mass_kg: float | None = 
             notes["planted_feet"] += f"; root lowered up to {100 * lower.max():.1f} cm for the legs to reach"
         if np.any(disp != 0):
             _leg_ik(world, hinge_rad, points, disp, bones_m)
+            qpos[:, 7:] = _assemble_qpos(world, hinge_rad)[:, 7:]
+    if plant_feet or anatomical_ranges:  # clamped ankles and moved legs: lift any foot corner out of the floor
+        points, foot_low = _forward(model, qpos)
+        lift = np.maximum(-foot_low, 0.0)
+        if np.any(lift > 0):
+            if not plant_feet:
+                world, hinge_rad = _world_from_qpos(model, qpos)
+            _leg_ik(world, hinge_rad, points, lift[..., None] * _UP, bones_m)
             qpos[:, 7:] = _assemble_qpos(world, hinge_rad)[:, 7:]
 
     names = [h for h, c in TRACKED if c in idx]

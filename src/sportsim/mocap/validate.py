@@ -41,13 +41,14 @@ import numpy as np
 from sportsim.errors import MocapError
 from sportsim.mocap import axes
 from sportsim.mocap.clip import Clip
-from sportsim.mocap.retarget import POINT_NAMES, ReferenceMotion, foot_lowest_m, retarget
+from sportsim.mocap.retarget import POINT_NAMES, ReferenceMotion, foot_lowest_m, retarget, stance_slip_hover
 from sportsim.mocap.skeletons import SkeletonMap, clip_canonical_indices
 
 MIN_FPS_ERROR, MIN_FPS_WARNING = 10.0, 25.0
 MIN_FRAMES, MIN_DURATION_S = 2, 1.0
 PENETRATION_M = 0.01
 FLOATING_M = 0.02
+SLIP_MM = 10.0  # stance pivot slip per stance, warning beyond (issue 15: <= 10 mm per step)
 ROOT_VERTICAL_SPEED_MPS = 6.0
 SPIKE_SPEED_MPS = 15.0
 RETARGET_ERROR_M = 0.25
@@ -110,7 +111,7 @@ def validate(item: Clip | ReferenceMotion, motion: ReferenceMotion | None = None
             rows.append(Row("frame count", item.meta["extra_rows"], "rows = Frames:", "warning"))
         if motion is None:
             try:
-                motion = retarget(item, skeletons=skeletons)
+                motion = retarget(item, skeletons=skeletons, plant_feet=True, anatomical_ranges=True)
             except MocapError as exc:
                 rows.append(Row("retargeting", str(exc).splitlines()[0], "succeeds", "error"))
         points, names, fps = item.world_positions(), item.joint_names, item.fps
@@ -137,7 +138,10 @@ def validate(item: Clip | ReferenceMotion, motion: ReferenceMotion | None = None
         else:
             rows.append(_non_finite([motion.qpos, motion.qvel, motion.positions_m, motion.target_positions_m]))
         rows += _feet(motion)
+        rows.append(_stance_slip(motion))
         rows.append(_joint_limits(motion))
+        if motion.meta.get("range_clamps", "none") != "none":
+            rows.append(Row("range clamps", motion.meta["range_clamps"], "reported (Imitation-v1's ranges)", "ok"))
         rows.append(_rest_pose(motion))
         rows.append(_retarget_error(motion))
     return Report(source, tuple(_ordered(rows)))
@@ -145,7 +149,8 @@ def validate(item: Clip | ReferenceMotion, motion: ReferenceMotion | None = None
 
 # ---- checks ----------------------------------------------------------------------------------------
 _ORDER = ("frame rate", "duration", "short clip", "frame count", "NaN/inf", "NaN/inf (retargeted)", "retargeting",
-          "upright start", "rest pose", "foot penetration", "stance floating", "root drift", "joint limits",
+          "upright start", "rest pose", "foot penetration", "stance floating", "stance slip", "root drift",
+          "joint limits", "range clamps",
           "velocity spikes", "retarget error")
 
 
@@ -183,6 +188,20 @@ def _feet(motion: ReferenceMotion) -> list[Row]:
         value, status = "no stance frames", "warning"
     rows.append(Row("stance floating", value, f"<= {100 * FLOATING_M:g} cm", status))
     return rows
+
+
+def _stance_slip(motion: ReferenceMotion) -> Row:
+    """Median slip of the stance pivots per stance and hover per foot (:func:`retarget.stance_slip_hover`)."""
+    figures = stance_slip_hover(motion.build_model(), motion.qpos, motion.foot_contacts)
+    parts, worst = [], 0.0
+    for side in ("right", "left"):
+        slip, hover = figures[f"{side}_slip_mm"], figures[f"{side}_hover_mm"]
+        if math.isnan(slip):
+            parts.append(f"{side}: no complete stance")
+            continue
+        worst = max(worst, slip)
+        parts.append(f"{side} {slip:.1f} mm/stance, hover {hover:.1f} mm")
+    return Row("stance slip", "; ".join(parts), f"<= {SLIP_MM:g} mm per stance", "warning" if worst > SLIP_MM else "ok")
 
 
 def _root_drift(root_m: np.ndarray, fps: float) -> Row:
