@@ -125,6 +125,7 @@ class PyBulletEngine:
         root = links[0]
         self._root_body = root.body
         self._link_body = [link.body for link in links[1:]]  # PyBullet link i -> MuJoCo body
+        self._link_to_body = {-1: root.body, **dict(enumerate(self._link_body))}
         self._root_ipos = m.body_ipos[root.body].copy()
         self._root_iquat = m.body_iquat[root.body].copy()
         self._ball_links, self._hinge_links, self._controlled = [], [], []
@@ -162,7 +163,6 @@ class PyBulletEngine:
         self._dt = float(m.opt.timestep)
         self._contact_points: list = []  # (body, point on it, normal, friction directions) after the last step
         self._fresh = False  # data mirrors PyBullet's state (after a step or reset; the env writes no state between)
-        self._jacp = np.zeros((3, m.nv))
         # actuators -> dofs (each actuated dof: its actuator index; -1 unactuated)
         dof_act = np.full(m.nv, -1)
         for a in range(m.nu):
@@ -312,7 +312,7 @@ class PyBulletEngine:
             forces = [flat[a:b] for a, b in splits]
             pb.setJointMotorControlMultiDofArray(body, links, pb.TORQUE_CONTROL, forces=forces, physicsClientId=c)
             pb.stepSimulation(physicsClientId=c)
-            self._contact_points = [(self._body_of_link(pt[3]), np.array(pt[5]), pt[7], pt[11], pt[13])
+            self._contact_points = [(self._link_to_body[pt[3]], np.array(pt[5]), pt[7], pt[11], pt[13])
                                     for pt in pb.getContactPoints(body, self.floor, physicsClientId=c)]
         self._read_state()
         self._fresh = True
@@ -327,15 +327,15 @@ class PyBulletEngine:
         """Three rows per contact point of PyBullet's last step - the point's velocity Jacobian (MuJoCo's
         ``mj_jac`` at the point on the humanoid) along the contact normal and the two friction
         directions - or None without contacts."""
-        if not self._contact_points:
+        points = self._contact_points
+        if not points:
             return None
         m, d = self._pmodel, self._pdata
-        jacp = self._jacp
-        rows = []
-        for body, point, normal, t1, t2 in self._contact_points:
-            mujoco.mj_jac(m, d, jacp, None, point, body)
-            rows.append(np.array((normal, t1, t2)) @ jacp)
-        return np.vstack(rows)
+        jacs = np.empty((len(points), 3, m.nv))
+        for jac, (body, point, *_) in zip(jacs, points):
+            mujoco.mj_jac(m, d, jac, None, point, body)
+        frames = np.array([p[2:] for p in points])  # (n, 3 directions, 3)
+        return np.matmul(frames, jacs).reshape(-1, m.nv)
 
     # -- contacts ---------------------------------------------------------------------------------------
     def contact_forces(self) -> list[tuple[int, np.ndarray, np.ndarray]]:
