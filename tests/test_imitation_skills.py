@@ -215,6 +215,18 @@ def test_one_policy_on_two_clips_is_evaluated_per_clip(tmp_path, capsys):
         assert np.isfinite(clip["random_phase"]["mpjpe_mm"])
     with pytest.raises(ConfigError, match="exists \\(not overwritten\\)"):
         script["main"]([str(run_dir), "--json", str(out)])
+    # enjoy's figures (sportsim.evaluation) split a multi-clip policy's episodes by clip
+    from sportsim import runs
+    from sportsim.evaluation import evaluate_policy
+
+    policy = runs.open_policy(runs.locate_model(run_dir, "final"), rsi=True)
+    try:
+        summary = evaluate_policy(policy, episodes=6, seed=0)
+    finally:
+        policy.close()
+    per_clip = summary["per_clip"]
+    assert set(per_clip) == {"0", "1"} and sum(c["episodes"] for c in per_clip.values()) == 6
+    assert all(np.isfinite(c["mpjpe_mm_mean"]) for c in per_clip.values())
 
 
 def test_skill_clip_check_reports_validation_and_zero_action_episodes(tmp_path, monkeypatch, capsys):

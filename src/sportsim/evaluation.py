@@ -27,8 +27,9 @@ def evaluate_policy(loaded: runs.LoadedPolicy, episodes: int = 100, seed: int = 
                     on_step: Callable[[int, dict[str, Any]], None] | None = None,
                     reset_options: dict[str, Any] | None = None) -> dict[str, Any]:
     """Roll out ``loaded`` for ``episodes`` episodes; ``on_step(episode, info)`` sees every step;
-    ``reset_options`` go to every ``env.reset`` (e.g. Imitation's ``{"clip": i}``)."""
-    returns, successes, lengths, times_to_success, falls = [], [], [], [], 0
+    ``reset_options`` go to every ``env.reset`` (e.g. Imitation's ``{"clip": i}``). Episodes of an env
+    whose ``info["clip"]`` takes several values are also summarised per clip (``per_clip``)."""
+    returns, successes, lengths, times_to_success, falls, clips = [], [], [], [], 0, []
     metrics = {name: "last" for name in EPISODE_FIGURES}
     metrics.update((loaded.env.metadata or {}).get("tb_metrics") or {})
     figures: dict[str, list[float]] = {name: [] for name in metrics}
@@ -52,6 +53,7 @@ def evaluate_policy(loaded: runs.LoadedPolicy, episodes: int = 100, seed: int = 
         returns.append(total)
         lengths.append(steps)
         successes.append(bool(info.get("is_success", False)))
+        clips.append(info.get("clip"))
         falls += info.get("fall") not in (None, False)
         if success_time is not None:
             times_to_success.append(success_time)
@@ -81,6 +83,15 @@ def evaluate_policy(loaded: runs.LoadedPolicy, episodes: int = 100, seed: int = 
             result[f"{name}_median"] = statistics.median(values)
             result[f"{name}_min"] = min(values)
             result[f"{name}_max"] = max(values)
+    if len(set(clips)) > 1:  # a multi-clip env (Imitation's info["clip"]): the same figures per clip
+        result["per_clip"] = {}
+        for clip in sorted(set(clips), key=str):
+            rows = [i for i, c in enumerate(clips) if c == clip]
+            entry = {"episodes": len(rows), "success_rate": float(np.mean([successes[i] for i in rows])),
+                     "mean_return": float(np.mean([returns[i] for i in rows]))}
+            entry.update({f"{name}_mean": float(np.mean([values[i] for i in rows]))
+                          for name, values in figures.items() if len(values) == episodes})
+            result["per_clip"][str(clip)] = entry
     return result
 
 
