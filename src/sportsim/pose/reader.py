@@ -47,7 +47,6 @@ MODEL_COMPLEXITY = 1  # "full": the landmark model shipped in the mediapipe whee
 MIN_DETECTION_CONFIDENCE = 0.5
 MIN_TRACKING_CONFIDENCE = 0.5
 CROP_MARGIN = 0.6  # person=: the crop window extends the body's box by this fraction on every side
-POSE_NPZ_FORMAT = "sportsim.pose_landmarks"
 
 
 @dataclass(frozen=True, eq=False)
@@ -304,15 +303,3 @@ def _clamp(x0: float, y0: float, x1: float, y1: float, width: int, height: int) 
     if x1 - x0 < 32 or y1 - y0 < 32:
         return 0, 0, width, height
     return x0, y0, x1, y1
-
-
-# ---- landmark files (.npz, no pickle) --------------------------------------------------------------
-def save_landmarks(marks: Landmarks, path: Path) -> Path:
-    """Write ``marks`` as an .npz (atomic; an existing file is kept)."""
-    from sportsim.mocap.clip import write_npz  # noqa: PLC0415
-
-    arrays = {"format": np.array(POSE_NPZ_FORMAT), "fps": np.array(marks.fps), "world_m": marks.world_m,
-              "image": marks.image, "visibility": marks.visibility, "found": marks.found,
-              "size_px": np.array([marks.width_px, marks.height_px]), "source": np.array(marks.source),
-              "reason": marks.reason}
-    return write_npz(path, arrays, overwrite=False, what="pose landmarks")
