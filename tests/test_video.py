@@ -163,6 +163,12 @@ def test_person_picks_the_athlete_at_that_spot(tmp_path):
         assert (hips_x < 600) == left_half, (spot, hips_x)
     with pytest.raises(MocapError, match="person="):
         read_landmarks(path, person=(1.5, 0.5), progress=False)
+    from sportsim.errors import ConfigError
+    from sportsim.mocap.__main__ import main
+
+    assert main(["convert", str(path), str(tmp_path / "right.npz"), "--person", "0.75,0.5"]) == 0
+    with pytest.raises(ConfigError, match="not a video"):
+        main(["convert", "mocap/cmu_02_01_walk.bvh", str(tmp_path / "walk.npz"), "--person", "0.5,0.5"])
 
 
 # ---- the footage in the coach views ------------------------------------------------------------------------

@@ -67,6 +67,8 @@ def _parser() -> argparse.ArgumentParser:
     convert.add_argument("--end-frame", type=int, help="source frame to stop before (default: the end)")
     convert.add_argument("--overwrite", action="store_true", help="replace an existing output file")
     convert.add_argument("--force", action="store_true", help="write even when validation reports errors")
+    convert.add_argument("--person", type=_person, metavar="X,Y",
+                         help="video: the athlete at this spot (fractions of the frame width and height)")
     info = commands.add_parser("info", help="print a file summary and the validation table")
     info.add_argument("input", type=Path)
     mapper = commands.add_parser("map", help="write a skeleton mapping template for --mapping")
@@ -107,10 +109,22 @@ def key_value_args(argv: Sequence[str], parser: argparse.ArgumentParser) -> list
     return out
 
 
-def read_clip(path: Path, mapping: SkeletonMap | None, up: str | None = None) -> Clip:
-    """Load ``path`` (a user skeleton map applies to every format; ``up`` to BVH files)."""
+def _person(text: str) -> tuple[float, float]:
+    x, _, y = text.partition(",")
+    return float(x), float(y)
+
+
+def read_clip(path: Path, mapping: SkeletonMap | None, up: str | None = None,
+              person: tuple[float, float] | None = None) -> Clip:
+    """Load ``path`` (a user skeleton map applies to every format; ``up`` to BVH files; ``person`` to videos)."""
     path = find_capture(path)  # as given, or a shipped clip (mocap/<clip>) from any working directory
     kwargs = {"up": up} if up and path.suffix.lower() == ".bvh" else {}
+    if person is not None:
+        from sportsim.pose.reader import is_video_path  # noqa: PLC0415 - light: no video extra needed here
+
+        if not is_video_path(path):
+            raise ConfigError(f"--person: {path} is not a video; the option picks the athlete in a video")
+        kwargs["person"] = person
     return load_clip(path, mapping=mapping, **kwargs)
 
 
@@ -216,7 +230,7 @@ def convert(args: argparse.Namespace, mapping: SkeletonMap | None) -> str:
         raise ConfigError(f"{args.output}: file exists; pass --overwrite to replace it")
     if args.fps is not None and not 0 < args.fps <= MAX_FPS:
         raise ConfigError(f"--fps {args.fps:g}: must lie in (0, {MAX_FPS:g}] Hz")
-    clip = trim(read_clip(args.input, mapping, args.up), args.start_frame, args.end_frame)
+    clip = trim(read_clip(args.input, mapping, args.up, args.person), args.start_frame, args.end_frame)
     motion = retarget(clip, height_m=args.height, mass_kg=args.mass, fps=args.fps, plant_feet=True,
                       anatomical_ranges=True)  # what Imitation-v1 trains on
     report = validate(clip, motion=motion, allow_lying=args.allow_lying)
