@@ -6,11 +6,13 @@ up the picture) each show three panels, A | A with B as a translucent ghost | B;
 ghost overlay from the side, the front and above. The floor is a light grid so that both feet stay
 visible against it; A is blue and B orange, as in the curves (right limbs lighter, left limbs darker).
 
-Rendering: per frame and view, A with the floor and sky (one full render) and B alone on black (cheap:
-only B's pixels are drawn), whose non-black pixels are B's silhouette and colours; the ghost is B's
-pixels blended over A's picture (B always in front, as a ghost should be). The B-alone panel of a
-single view is one more full render. A side read from a video shows the athlete's own frames in its
-single-view panel instead (:func:`sportsim.pose.footage.show_footage`).
+Rendering: the floor of each view is rendered once, larger than the panel, and every frame takes the
+crop under its camera (:class:`FloorPlate`: an orthographic camera over a periodic floor sees the same
+picture shifted); per frame and view only the humanoids are rendered, A alone and B alone on black
+(cheap: only their pixels are drawn), and pasted on it; the ghost is B's pixels blended over A's
+picture (B always in front, as a ghost should be). Nothing hides a foot: the floor is drawn behind the
+humanoids. A side read from a video shows the athlete's own frames in its single-view panel instead
+(:func:`sportsim.pose.footage.show_footage`).
 """
 
 from __future__ import annotations
@@ -50,6 +52,7 @@ FLOOR_RGB = ((0.88, 0.89, 0.87), (0.83, 0.84, 0.82), (0.62, 0.64, 0.66))  # chec
 GHOST_ALPHA = 0.55  # opacity of B's ghost over A
 GROUP_FLOOR, GROUP_A, GROUP_B = 0, 1, 3  # MuJoCo geom groups, switched per panel
 N_KEY_FRAMES = 5
+QUALITY_SLICES, QUALITY_STACKS = 14, 8  # MuJoCo's defaults: 28, 16
 TOP_ELEVATION_DEG = -89.0  # straight down (MuJoCo's free camera needs it just off -90)
 
 
@@ -108,6 +111,56 @@ def cameras(view: str, a: ReferenceMotion, height_m: float) -> list[tuple[str, V
     return [(v, found[v]) for v in (("side", "front", "top") if view == "all" else (view,))]
 
 
+class FloorPlate:
+    """The floor as one orthographic view sees it, rendered once: larger than the panel by a texture period
+    (and a half) on every side, so that the view from any lookat is a crop of it - an orthographic camera
+    moved along a floor whose texture repeats every period sees the same picture shifted (lighting is
+    the same everywhere: a headlight and a directional light). The crop is rounded to whole pixels."""
+
+    def __init__(self, image: np.ndarray, view: ViewCamera, height: int, width: int, margin: int,
+                 period_m: np.ndarray) -> None:
+        self.image, self.height, self.width, self.margin, self.period_m = image, height, width, margin, period_m
+        self.px_per_m = height / view.view_height_m
+        az, el = math.radians(view.azimuth_deg), math.radians(view.elevation_deg)
+        forward = np.array([math.cos(el) * math.cos(az), math.cos(el) * math.sin(az), math.sin(el)])
+        self.up = np.array([-math.sin(el) * math.cos(az), -math.sin(el) * math.sin(az), math.cos(el)])
+        self.right = np.cross(forward, self.up)
+
+    @classmethod
+    def for_views(cls, model: mujoco.MjModel, data: mujoco.MjData, views: Sequence[ViewCamera], height: int,
+                  width: int, option: mujoco.MjvOption) -> list["FloorPlate"]:
+        """One plate per view (``option`` shows the floor only), through one renderer of the largest size."""
+        material = model.mat("grid").id
+        period_m = 1.0 / np.maximum(model.mat_texrepeat[material], 1e-9)  # texuniform: repeats per metre
+        margin = max(int(math.ceil(1.5 * float(period_m.max()) * height / v.view_height_m)) + 2 for v in views)
+        big_h, big_w = height + 2 * margin, width + 2 * margin
+        vis = model.vis.global_
+        vis.offwidth, vis.offheight = max(vis.offwidth, big_w), max(vis.offheight, big_h)
+        fovy = vis.fovy
+        renderer = mujoco.Renderer(model, big_h, big_w)
+        plates = []
+        try:
+            for flag in (mujoco.mjtRndFlag.mjRND_SHADOW, mujoco.mjtRndFlag.mjRND_REFLECTION):
+                renderer.scene.flags[flag] = False
+            for view in views:
+                vis.fovy = view.view_height_m * big_h / height
+                camera = view.mjv_camera()
+                camera.lookat[:] = (0.0, 0.0, view.lookat_z_m)
+                renderer.update_scene(data, camera=camera, scene_option=option)
+                plates.append(cls(renderer.render().copy(), view, height, width, margin, period_m))
+        finally:
+            renderer.close()
+            vis.fovy = fovy
+        return plates
+
+    def at(self, x_m: float, y_m: float) -> np.ndarray:
+        """The floor seen with the camera's lookat over (x, y) (a view of the panel's size)."""
+        shift = np.array([x_m % self.period_m[0], y_m % self.period_m[1], 0.0])
+        col = self.margin + int(round(float(shift @ self.right) * self.px_per_m))
+        row = self.margin - int(round(float(shift @ self.up) * self.px_per_m))
+        return self.image[row:row + self.height, col:col + self.width]
+
+
 class PairScene:
     """One MuJoCo model holding both humanoids (B's bodies prefixed ``b_``, coloured orange)."""
 
@@ -126,15 +179,20 @@ class PairScene:
         for name, rgb in (A_MATERIALS | B_MATERIALS).items():
             model.mat_rgba[model.mat(name).id] = (*rgb, 1.0)
         _lighten_floor(model)
+        # capsules and ellipsoids with half MuJoCo's default facets: the same picture at these sizes, and the
+        # humanoids' triangles are most of the software-rendering time (a third less per frame)
+        model.vis.quality.numslices, model.vis.quality.numstacks = QUALITY_SLICES, QUALITY_STACKS
         self._adr_b = int(model.joint("b_pelvis").qposadr[0])
-        self.renderer = offscreen_renderer(model, views[0][1], width, height, antialias=False)  # type: ignore[arg-type]
-        self.views = [(name, camera, camera.mjv_camera()) for name, camera in views]
         self.options = {}
-        for key, groups in (("a", (GROUP_FLOOR, GROUP_A)), ("b", (GROUP_FLOOR, GROUP_B)), ("b_only", (GROUP_B,))):
+        for key, groups in (("floor", (GROUP_FLOOR,)), ("a_only", (GROUP_A,)), ("b_only", (GROUP_B,))):
             option = mujoco.MjvOption()
             option.geomgroup[:] = [int(g in groups) for g in range(len(option.geomgroup))]
             self.options[key] = option
         mujoco.mj_forward(model, self.data)  # lights and everything else once; per frame kinematics only
+        self.plates = FloorPlate.for_views(model, self.data, [v for _, v in views], height, width, self.options["floor"])
+        self.renderer = offscreen_renderer(model, views[0][1], width, height, antialias=False)  # type: ignore[arg-type]
+        self.renderer.scene.flags[mujoco.mjtRndFlag.mjRND_SKYBOX] = False  # humanoids on black
+        self.views = [(name, camera, camera.mjv_camera()) for name, camera in views]
 
         # B's placement: turned to A's mean heading, pelvis pinned to A's (every frame, or the first)
         self.qpos_a = qpos_at(a, alignment.a_frames)
@@ -155,21 +213,15 @@ class PairScene:
         mujoco.mj_kinematics(self.model, self.data)
         single = len(self.views) == 1
         out = []
-        for _, view, camera in self.views:
-            camera.lookat[:] = (*self.qpos_a[k, :2], view.lookat_z_m)
+        for (_, view, camera), plate in zip(self.views, self.plates):
+            x, y = self.qpos_a[k, :2]
+            camera.lookat[:] = (x, y, view.lookat_z_m)
             self.model.vis.global_.fovy = view.view_height_m  # orthographic: the visible height (m)
-            view_a = self._render(camera, "a")
-            flags = self.renderer.scene.flags
-            flags[mujoco.mjtRndFlag.mjRND_SKYBOX] = False
-            try:
-                b_only = self._render(camera, "b_only")  # on black: only B's pixels are drawn
-            finally:
-                flags[mujoco.mjtRndFlag.mjRND_SKYBOX] = True
-            silhouette = b_only.any(axis=-1)
-            ghost = view_a.copy()
-            blend = GHOST_ALPHA * b_only[silhouette] + (1.0 - GHOST_ALPHA) * view_a[silhouette]
-            ghost[silhouette] = blend.astype(np.uint8)
-            out += [view_a, ghost, self._render(camera, "b")] if single else [ghost]
+            floor = plate.at(x, y)
+            a_only, b_only = self._render(camera, "a_only"), self._render(camera, "b_only")  # on black
+            view_a = _paste_over(floor, a_only)
+            ghost = _paste_over(view_a, b_only, GHOST_ALPHA)
+            out += [view_a, ghost, _paste_over(floor, b_only)] if single else [ghost]
         return out
 
     def _render(self, camera: mujoco.MjvCamera, key: str) -> np.ndarray:
@@ -178,6 +230,23 @@ class PairScene:
 
     def close(self) -> None:
         self.renderer.close()
+
+
+def _paste_over(background: np.ndarray, layer: np.ndarray, alpha: float = 1.0) -> np.ndarray:
+    """``background`` with the non-black pixels of ``layer`` (rendered on black) over it, at opacity
+    ``alpha``; the work is limited to the box around those pixels (a humanoid fills a small part)."""
+    out = background.copy()
+    drawn = (layer[..., 0] | layer[..., 1] | layer[..., 2]) != 0  # (a reduction over the last axis is slow)
+    rows, cols = np.flatnonzero(drawn.any(axis=1)), np.flatnonzero(drawn.any(axis=0))
+    if rows.size == 0:
+        return out
+    box = (slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1))
+    mask = drawn[box][..., None]
+    top = layer[box]
+    if alpha < 1.0:
+        top = (alpha * top + (1.0 - alpha) * out[box]).astype(np.uint8)
+    np.copyto(out[box], top, where=mask)
+    return out
 
 
 def _lighten_floor(model: mujoco.MjModel) -> None:
