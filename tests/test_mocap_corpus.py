@@ -61,7 +61,7 @@ def test_humanoid_converts_upright_facing_with_sides_kept(path: Path) -> None:
     clip = clip.frames(0, min(clip.n_frames, MAX_FRAMES))
     assert clip.skeleton != "unknown", clip.meta.get("skeleton_problem")
     idx = clip_canonical_indices(clip)
-    motion = retarget(clip)
+    motion = retarget(clip, plant_feet=True, anatomical_ranges=True)  # as `python -m sportsim.mocap convert`
     report = validate(clip, motion=motion)
     import_errors = [r for r in report.errors if r.check in IMPORT_CHECKS]
     assert not import_errors, report.table()

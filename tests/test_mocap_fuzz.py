@@ -1,7 +1,10 @@
 """Fuzzing the readers: mutated real files must give a valid Clip or a MocapError, never anything else.
 
 Seeds are small excerpts of the real captures in shared/mocap (hierarchy + first 5 frames; MVNX header
-+ calibration frames + 3 normal frames) plus the synthetic files of test_mocap_readers. Mutations:
++ calibration frames + 3 normal frames; third-party exporters from shared/mocap/external, so mutations
+reach the structural skeleton recognition and the up-axis detection) plus the synthetic files of
+test_mocap_readers. Structural recognition is also fuzzed directly on random hierarchies of humanoid
+joint names. Mutations:
 truncation, token replacement by random text or bytes, raw byte insertion, duplicated, deleted and
 swapped lines, and for XML a DOCTYPE with entities. Budget: 1500 BVH + 500 MVNX + 300 DeepMimic examples.
 """
@@ -20,6 +23,9 @@ from test_mocap_readers import MOCAP_DIR, _deepmimic_frame, _tiny_bvh, _tiny_mvn
 
 from sportsim.errors import MocapError
 from sportsim.mocap import Clip, read_bvh, read_deepmimic, read_mvnx
+from sportsim.mocap.retarget import REQUIRED_CANONICAL
+from sportsim.mocap.skeletons import clip_canonical_indices
+from sportsim.mocap.structure import normalise, recognise
 
 BVH_EXAMPLES, MVNX_EXAMPLES, DEEPMIMIC_EXAMPLES = 1500, 500, 300
 SEED_FRAMES = 5
@@ -47,6 +53,10 @@ def _seeds() -> tuple[list[bytes], list[bytes]]:
                      "xsens_upperbody_test_mocap.bvh"):
             bvh.append(_bvh_excerpt(MOCAP_DIR / name))
         mvnx.append(_mvnx_excerpt(MOCAP_DIR / "xsens_upperbody_test_mocap.mvnx"))
+    for name in ("mixamo_prefixed_test_freebvh.bvh", "makehuman_gamerig_walk1_24fps.bvh",
+                 "asf_names_cartwheel_11988hz.bvh", "noitom_emotion_walk_120fps.bvh"):
+        if (MOCAP_DIR / "external" / name).is_file():
+            bvh.append(_bvh_excerpt(MOCAP_DIR / "external" / name))
     return bvh, mvnx
 
 
@@ -123,6 +133,12 @@ def _check(reader, path: Path, data: bytes) -> None:
         return
     assert isinstance(clip, Clip)
     assert np.all(np.isfinite(clip.world_positions()))
+    try:
+        idx = clip_canonical_indices(clip)
+    except MocapError as exc:
+        assert "\n" not in str(exc).split("The template:")[0]  # one line, then the template block
+        return
+    assert all(0 <= i < clip.n_joints for i in idx.values())
 
 
 @settings(max_examples=BVH_EXAMPLES, **FUZZ_SETTINGS)
@@ -150,6 +166,39 @@ def test_fuzz_deepmimic(fuzz_dir: Path, ops: list[tuple]) -> None:
     for op in ops:
         data = mutate(data, op)
     _check(read_deepmimic, fuzz_dir / "fuzz.txt", data)
+
+
+NAME_WORDS = ["Hips", "Spine", "Spine1", "Chest", "Neck", "Head", "UpLeg", "Leg", "Foot", "ToeBase", "Shoulder", "Arm",
+              "ForeArm", "Hand", "Thumb1", "Index2", "Eye", "Jaw", "Twist", "End", "Collar", "Thigh", "Shin", "femur",
+              "x", "", "__", "mixamorig:", ":", ".", "_", "1"]
+SIDES = ["", "Left", "Right", "L_", "R_", "_l", "_r", ".L", ".R", "l", "r"]
+
+
+@settings(max_examples=600, deadline=None)
+@given(data=st.data(), n=st.integers(1, 40))
+def test_fuzz_structural_recognition(data: st.DataObject, n: int) -> None:
+    """Random hierarchies with humanoid-ish names: recognise() returns a map of distinct, valid joints with
+    every required one, or a reason - never an exception."""
+    parents = [-1] + [data.draw(st.integers(0, j - 1)) for j in range(1, n)]
+    names, seen = [], set()
+    for j in range(n):
+        side, word, other = (data.draw(st.sampled_from(SIDES)), data.draw(st.sampled_from(NAME_WORDS)),
+                             data.draw(st.text(max_size=3)))
+        name = f"{side}{word}{other}" if side in ("Left", "Right", "L_", "R_", "l", "r") else f"{word}{other}{side}"
+        name = name or "j"
+        while name in seen:
+            name += "_"
+        seen.add(name)
+        names.append(name)
+        normalise(name)
+    offsets = np.array(data.draw(st.lists(st.tuples(*[st.floats(-100, 100)] * 3), min_size=n, max_size=n)))
+    found = recognise(names, parents, offsets)
+    if found.problem:
+        assert not found.canonical
+    else:
+        assert set(REQUIRED_CANONICAL) <= set(found.canonical)
+        limbs = [found.canonical[f"{s}_{p}"] for s in "lr" for p in ("hip", "knee", "ankle", "shoulder", "elbow", "wrist")]
+        assert len(set(limbs)) == len(limbs) and all(0 <= i < n for i in found.canonical.values())
 
 
 def test_seeds_are_valid(fuzz_dir: Path) -> None:

@@ -63,7 +63,7 @@ MAX_EXTRA_ROWS_COUNTED = 100_000
 _AUTO_UNITS = ("m", "cm", "mm", "inch")
 _CHANNELS = {f"{axis}{kind}": (kind, axis) for axis in "XYZ" for kind in ("position", "rotation")}
 _CHANNELS_LOWER = {name.lower(): name for name in _CHANNELS}
-_ROW_CHUNK_VALUES = 1 << 20
+_ROW_CHUNK_VALUES = 1 << 17  # values converted at a time (and the first row at once)
 
 
 @dataclass
@@ -374,7 +374,7 @@ def _parse_rows(lines: _Lines, n_frames: int, frames_line: int, n_channels: int,
         words.extend(row)
         row_lines.append(lines.number)
         rows, last = rows + 1, lines.number
-        if len(words) >= _ROW_CHUNK_VALUES:
+        if len(words) >= _ROW_CHUNK_VALUES or rows == 1:  # the first row at once: garbage fails early
             blocks.append(_to_numbers(words, row_lines, n_channels, path))
             words, row_lines = [], []
     if rows < n_frames:

@@ -310,8 +310,10 @@ def _chain(root: int, children: list[list[int]], branch: np.ndarray, info: list[
         else:
             return None
     middle = _proximal_of_run(_up(end, parents, info, root), parents, info, root)
-    upper = _proximal_of_run(_up(middle, parents, info, root), parents, info, root) if middle != root else None
-    if middle is None or upper is None or len({upper, middle, end}) < 3:
+    if middle is None or middle == root:
+        return None
+    upper = _proximal_of_run(_up(middle, parents, info, root), parents, info, root)
+    if upper is None or len({upper, middle, end}) < 3:
         return None
     return upper, middle, end
 
