@@ -147,6 +147,8 @@ def _summary(clip: Clip, mapping: SkeletonMap | None) -> list[str]:
         skeleton += " - recognised by structure"
     if clip.meta.get("skeleton_problem"):
         skeleton += f" - {clip.meta['skeleton_problem']}"
+    elif clip.meta.get("skeleton_unrecognised"):
+        skeleton += f" - not recognised by structure: {clip.meta['skeleton_unrecognised']} (`map` writes a template)"
     rows = [("file", clip.source), ("format", clip.meta.get("format", "?")),
             ("skeleton", skeleton),
             ("joints", f"{clip.n_joints} ({mapped}), {len(clip.end_site_parents)} end sites"),

@@ -113,7 +113,9 @@ def validate(item: Clip | ReferenceMotion, motion: ReferenceMotion | None = None
             try:
                 motion = retarget(item, skeletons=skeletons, plant_feet=True, anatomical_ranges=True)
             except MocapError as exc:
-                rows.append(Row("retargeting", str(exc).splitlines()[0], "succeeds", "error"))
+                first = str(exc).splitlines()[0]
+                rows.append(Row("retargeting", first if len(first) <= 160 else first[:157] + "...", "succeeds",
+                                "error"))
         points, names, fps = item.world_positions(), item.joint_names, item.fps
         rows.append(_root_drift(item.root_pos_m, fps))
         try:
