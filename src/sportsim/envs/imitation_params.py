@@ -32,6 +32,7 @@ from sportsim import humanoid
 from sportsim.errors import ConfigError, MocapError
 from sportsim.fileio import sha256_file
 from sportsim.mocap import Clip, find_capture, load_clip
+from sportsim.mocap.retarget import METHOD_VERSION as RETARGET_METHOD_VERSION
 from sportsim.mocap.retarget import ReferenceMotion, is_reference_motion, resample, retarget
 from sportsim.mocap.validate import SPIKE_SPEED_MPS
 
@@ -203,8 +204,7 @@ def load_reference(path: Path, *, height_m: float | None, mass_kg: float | None,
 
         settings = {"cache_format": CACHE_FORMAT, "sportsim": sportsim.__version__, "height_m": height_m,
                     "mass_kg": mass_kg, "sex": sex, "start_frame": start_frame, "end_frame": end_frame}
-        if body != "deepmimic":  # (v0's cache keys stay as they were)
-            settings["body"] = body
+        settings["body"], settings["retarget"] = body, RETARGET_METHOD_VERSION
         settings_hash = hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:12]
         cached = cache_dir / f"{path.stem}-{sha256_file(path)[:16]}-{settings_hash}.npz"
         if cached.is_file():

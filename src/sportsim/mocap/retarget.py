@@ -77,6 +77,10 @@ FORMAT_VERSION = 1
 REQUIRED_CANONICAL = ("pelvis", "chest", "neck", "l_shoulder", "l_elbow", "l_wrist", "r_shoulder", "r_elbow",
                       "r_wrist", "l_hip", "l_knee", "l_ankle", "r_hip", "r_knee", "r_ankle")
 PLAUSIBLE_HEIGHT_M = (1.0, 2.5)  # an estimated stature outside this means wrong units or a wrong mapping
+# Bump when retarget() gives a different motion for the same clip and arguments: cached references
+# (sportsim.envs.imitation_params.load_reference) are keyed by it. v1: the first method; v2: planted
+# feet (heel / flat / toe pivots, root lowered for reach), anatomical range clamps, floor lift.
+METHOD_VERSION = "v2"
 FLOOR_PERCENTILE = 5.0  # source floor level: this percentile of a foot point's height over the clip
 STANCE_HEIGHT_M = 0.05  # a source foot point within this of its floor level ...
 STANCE_SPEED_MPS = 1.0  # ... and slower than this is in stance
@@ -319,7 +323,7 @@ def retarget(clip: Clip, height_m: float | None = None, mass_kg: float | None = 
 
     names = [h for h, c in TRACKED if c in idx]
     targets = np.stack([qpos[:, 0:3] + scale * (pos[:, idx[c]] - mid_hip) for h, c in TRACKED if c in idx], axis=1)
-    meta = {"method": "sportsim bone-direction retargeting v1", "source_fps": f"{clip.fps:g}",
+    meta = {"method": f"sportsim bone-direction retargeting {METHOD_VERSION}", "source_fps": f"{clip.fps:g}",
             "source_frames": str(clip.n_frames), "stance_from": stance_from,
             "height": "estimated from the source leg length" if estimated else "given",
             "source_floor_m": f"{floor_src_m:.4f}", **notes}
