@@ -113,7 +113,7 @@ def write_sheet(path: Path, header: Sequence[str], names: Sequence[str], times: 
     groups = list(dict.fromkeys(n.rpartition("_")[2] for n in names))
     width_px, row_px = 1600, 40
     notes = list(header[2:])
-    frames_top, frames_px = 90 + 26 * len(notes), 400  # key frames (px from the top)
+    frames_top, frames_px = 120 + 26 * len(notes), 400  # key frames (px from the top), under the notes
     extra = kinetics_rows(kinetics)
     peaks = [(which, *p) for which, k in zip("AB", kinetics) if k is not None for p in k.peaks()]
     curves_top, curves_px = frames_top + frames_px + 60, 220 * (len(groups) + len(extra))
