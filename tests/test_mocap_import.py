@@ -257,3 +257,12 @@ def test_load_clip_applies_a_user_mapping_to_any_format(tmp_path: Path) -> None:
     wrong.write_text("name: wrong\njoints: [pelvis_bone]\nmap: {pelvis: pelvis_bone}\n")
     with pytest.raises(MocapError, match="places pelvis on 'pelvis_bone', joints this file does not have"):
         load_clip(path, mapping=wrong)
+
+
+@needs_mvnx
+@pytest.mark.parametrize("rate", ["1e300", "1e-300"])
+def test_an_absurd_frame_rate_is_one_line_not_a_blow_up(rate: str, tmp_path: Path) -> None:
+    path = tmp_path / "rate.mvnx"
+    path.write_text(re.sub(r'frameRate="[0-9.]+"', f'frameRate="{rate}"', XSENS_MVNX.read_text(), count=1))
+    with pytest.raises(MocapError, match=r"Hz is not a capture rate"):
+        read_mvnx(path)

@@ -25,6 +25,7 @@ NPZ_FORMAT_VERSION = 1
 QUAT_NORM_EXACT_TOL = 1e-6  # norms this close to 1 are kept bit for bit
 QUAT_NORM_FIX_TOL = 1e-3  # norms this close to 1 are renormalised; anything further is an error
 NOMINAL_RATE_TOL = 5e-5  # relative: a rate this close to a whole number of Hz is taken as that number
+FPS_RANGE_HZ = (0.1, 1e5)  # a capture rate outside this is a broken header (and would blow up resampling)
 
 
 def nominal_fps(frame_time_s: float) -> float:
@@ -102,6 +103,9 @@ class Clip:
         fps = _float_scalar(self.fps, f"{where} 'fps'")
         if not (np.isfinite(fps) and fps > 0):
             raise MocapError(f"{where} 'fps': must be a finite positive rate in Hz, got {fps}")
+        if not FPS_RANGE_HZ[0] <= fps <= FPS_RANGE_HZ[1]:
+            raise MocapError(f"{where} 'fps': {fps:g} Hz is not a capture rate (allowed {FPS_RANGE_HZ[0]:g} to "
+                             f"{FPS_RANGE_HZ[1]:g} Hz)")
         set_(self, "fps", fps)
 
         names = _names(self.joint_names, f"{where} 'joint_names'")
