@@ -13,8 +13,8 @@ Steps (:func:`landmarks_to_clip`):
    metric landmarks onto their image positions (pinhole camera, principal point at the centre). Depth
    is the least certain part, so its horizontal path is corrected by the feet: while a foot is in
    stance (within 10 cm of its floor level and moving slower than 0.8 m/s in the picture; breaks in
-   one foot's stance shorter than 0.25 s, too short for a swing, are filled) the root moves by minus the foot's
-   motion relative to the root (the stance foot held fixed); between stances the estimate's own
+   one foot's stance shorter than 0.25 s, too short for a swing, are filled) the root moves by minus
+   the foot's motion relative to the root (the stance foot held fixed); between stances the estimate's own
    velocity is used; and the integrated path is pulled towards the projection estimate below 0.5 Hz
    (complementary filter), so it cannot drift. The absolute scale is MediaPipe's body-size estimate:
    ``--height`` (the retargeting stature) rescales body and path together.
@@ -49,8 +49,8 @@ ROOT_BLEND_HZ = 0.5  # complementary filter: projection estimate below, foot-hel
 STANCE_HEIGHT_M = 0.10  # MediaPipe's foot heights scatter by several cm; the speed test does most of the work
 STANCE_SPEED_MPS = 0.8
 MIN_SWING_S = 0.25  # shorter breaks in one foot's stance are noise (a sprinter's swing lasts ~0.3 s or more)
-MIN_FIT_VISIBILITY = 0.5
-MIN_THIGH_M = 0.1  # shorter (median) thighs mean degenerate landmarks  # landmarks used for the root projection fit
+MIN_FIT_VISIBILITY = 0.5  # landmarks used for the root projection fit
+MIN_THIGH_M = 0.1  # shorter (median) thighs mean degenerate landmarks
 SKELETON = "mediapipe_pose"
 # joint, parent, the landmark point it sits on (computed in _points)
 JOINTS = (("Pelvis", None), ("LeftHip", "Pelvis"), ("LeftKnee", "LeftHip"), ("LeftAnkle", "LeftKnee"),
