@@ -28,7 +28,7 @@ import numpy as np
 from sportsim import humanoid, kinetics, runs
 from sportsim.errors import ConfigError, SportsimError
 
-# Walking at ~1.2 m/s (REFERENCES E3 and the bands; sources in sportsim.kinetics / README)
+# The acceptance bands (1.5x walking norms for the moments; norms: sportsim.kinetics.WALKING_NORMS)
 BANDS = {
     "grf_first_peak_bw": (0.95, 1.35), "grf_trough_bw": (0.55, 0.9), "grf_second_peak_bw": (0.95, 1.35),
     "peak_hip_moment_nm_per_kg": (0.0, 2.0), "peak_knee_moment_nm_per_kg": (0.0, 1.3),
@@ -124,7 +124,9 @@ def main() -> int:
           f"{fig['stances']} complete stances, {fig['distance_m']:.2f} m, filtered at {kinetics.GRF_CUTOFF_HZ:g} Hz")
     for key, value in fig.items():
         band = BANDS.get(key)
-        note = f"  (walking band {band[0]:g}-{band[1]:g})" if band else ""
+        norm = kinetics.WALKING_NORMS.get(key)
+        note = (f"  (walking {norm:g}" if norm is not None else "  (") + (f"; band {band[0]:g}-{band[1]:g})" if band else ")")
+        note = "" if note == "  ()" else note
         line = f"  {key:40s} {value:9.3f}{note}"
         if "refined" in result and isinstance(result["refined"]["figures"].get(key), float) and value:
             fine = result["refined"]["figures"][key]

@@ -29,6 +29,20 @@ from typing import Any
 import mujoco
 import numpy as np
 
+# Walking norms to read a simulated walk against (docs/walking_norms.md has how each was obtained).
+# Winter (2009) "Biomechanics and Motor Control of Human Movement", 4th ed., Appendix A (one subject,
+# 1.41 m/s, stride 1.415 m, 56.7 kg), peaks computed from the tables' data; Keller et al. (1996) Clin.
+# Biomech. 11:253 (abstract): vertical GRF peak 1.2 BW at 1.5 m/s.
+WALKING_NORMS = {
+    "grf_first_peak_bw": 1.09,  # Winter Table A.5(a), 22 % of stance
+    "grf_trough_bw": 0.65,  # 44 % of stance
+    "grf_second_peak_bw": 1.10,  # 78 % of stance
+    "peak_hip_moment_nm_per_kg": 0.96,  # extensor at heel contact (0.66 over the rest of stance)
+    "peak_knee_moment_nm_per_kg": 0.67,  # extensor, 13 % of the cycle
+    "peak_ankle_moment_nm_per_kg": 1.58,  # plantarflexor, 48 % of the cycle
+    "ankle_plantarflexion_toe_off_deg": 20.1,  # Table A.4 (excursion from the stance maximum: ~27 deg)
+    "positive_work_j_per_kg_m": 0.97,  # hip + knee + ankle, both legs, Table A.7 integrated per stride
+}
 GRF_CUTOFF_HZ = 15.0
 STANCE_THRESHOLD_BW = 0.05  # a foot is in stance while its filtered vertical force exceeds this
 FOOT_GEOMS = ("right_foot", "left_foot")
