@@ -266,3 +266,32 @@ def test_an_absurd_frame_rate_is_one_line_not_a_blow_up(rate: str, tmp_path: Pat
     path.write_text(re.sub(r'frameRate="[0-9.]+"', f'frameRate="{rate}"', XSENS_MVNX.read_text(), count=1))
     with pytest.raises(MocapError, match=r"Hz is not a capture rate"):
         read_mvnx(path)
+
+
+@needs_cmu
+def test_joint_limit_excess_below_what_the_table_shows_is_no_violation() -> None:
+    import dataclasses
+    import math
+
+    from sportsim.mocap.validate import _joint_limits
+
+    motion = retarget(load_clip(CMU_WALK).frames(0, 30))
+    model = motion.build_model()
+    knee = model.joint("right_knee")
+    adr, high = int(knee.qposadr[0]), float(knee.range[1])
+    for excess_deg, status, text in ((0.05, "ok", "0 violations"), (1.0, "warning", "by 1.0 deg")):
+        qpos = motion.qpos.copy()
+        qpos[:, adr] = high + math.radians(excess_deg)
+        row = _joint_limits(dataclasses.replace(motion, qpos=qpos))
+        assert row.status == status and text in row.value and "by 0.0 deg" not in row.value
+
+
+@needs_cmu
+def test_cli_allow_lying(tmp_path: Path, capsys) -> None:
+    out = tmp_path / "lying.npz"
+    with pytest.raises(MocapError, match="upright start"):
+        main(["convert", str(CMU_WALK), str(out), "up=+Z", "end_frame=150"])
+    assert not out.exists()
+    assert main(["convert", str(CMU_WALK), str(out), "--up", "+Z", "--end-frame", "150", "--allow-lying",
+                 "--force"]) == 0
+    assert out.is_file()
