@@ -43,7 +43,8 @@ def gap_runs(found: np.ndarray) -> list[tuple[int, int]]:
 def lowpass(values: np.ndarray, fps: float, cutoff_hz: float) -> np.ndarray:
     """Zero-lag 4th-order Butterworth low-pass of ``values`` (T, ...) along time (module docstring)."""
     if not 0 < cutoff_hz < 0.5 * fps * TWO_PASS_CORRECTION:
-        raise ValueError(f"cut-off {cutoff_hz} Hz must lie in (0, {0.5 * fps * TWO_PASS_CORRECTION:.3g}) Hz at {fps} Hz")
+        highest = 0.5 * fps * TWO_PASS_CORRECTION
+        raise ValueError(f"cut-off {cutoff_hz} Hz must lie in (0, {highest:.3g}) Hz at {fps} Hz")
     n = values.shape[0]
     if n < 2:
         return values.astype(float)

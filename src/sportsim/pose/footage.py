@@ -93,12 +93,9 @@ class Footage:
         scale = min(width / max(box_w, 1.0), height / max(box_h, 1.0))
         crop_w, crop_h = width / scale, height / scale
         cx, cy = self.centre[j]
-        x0 = float(np.clip(cx - crop_w / 2, min(0.0, self.marks.width_px - crop_w), max(0.0, self.marks.width_px - crop_w)))
-        y0 = float(np.clip(cy - crop_h / 2, min(0.0, self.marks.height_px - crop_h), max(0.0, self.marks.height_px - crop_h)))
-        if crop_w > self.marks.width_px:
-            x0 = (self.marks.width_px - crop_w) / 2
-        if crop_h > self.marks.height_px:
-            y0 = (self.marks.height_px - crop_h) / 2
+        spare_w, spare_h = self.marks.width_px - crop_w, self.marks.height_px - crop_h  # < 0: crop wider than frame
+        x0 = float(np.clip(cx - crop_w / 2, 0.0, spare_w)) if spare_w >= 0 else spare_w / 2
+        y0 = float(np.clip(cy - crop_h / 2, 0.0, spare_h)) if spare_h >= 0 else spare_h / 2
         return x0, y0, scale
 
     def _decoded(self, index: int) -> np.ndarray:
