@@ -21,6 +21,7 @@ from gymnasium import spaces
 from sportsim import humanoid
 from sportsim import kinetics as kin
 from sportsim import humanoid_limits as limits
+from sportsim.coach.forces import RECORD_PANEL
 from sportsim.envs import imitation_params as ip
 from sportsim.envs.rewards import ImitationRewardWeights, imitation_reward, imitation_similarities
 from sportsim.errors import ConfigError, ModelFileError
@@ -246,7 +247,8 @@ class ImitationEnv(gym.Env):
     * v1: the human body (``body="human"``): strength per direction with a torque-velocity limit, damping
       inside the torque limit, anatomical ranges per axis, de Leva's radii on their own axes, a
       planted-feet reference clamped to the ranges; ``kinetics``. The v0 zoo walk keeps running on v0.
-      Later, in both versions (defaults unchanged): ``stand_before_s`` / ``stand_after_s``.
+      Later, in both versions (defaults unchanged: the walk, its loop, no stands, the feet): ``task``,
+      ``stand_before_s`` / ``stand_after_s``, ``support_bodies``; ``deepmimic:<name>`` motions.
     * v0: first version (``body="deepmimic"``).
     """
 
@@ -257,6 +259,8 @@ class ImitationEnv(gym.Env):
         # steps, or the "last" value
         "tb_metrics": {"mpjpe_mm": "mean", "mpjpe_root_relative_mm": "mean", "joint_angle_error_deg": "mean",
                        "clip_fraction_completed": "last"},
+        # python -m sportsim.record: vertical GRF per foot and right-leg moments (built with kinetics=True)
+        "sport_panel": RECORD_PANEL,
     }
 
     def __init__(
