@@ -19,7 +19,7 @@ servos inside their force range only: a clamped servo is a constant force), whic
 is what makes DeepMimic-strength servos stable at 1/120 s (a plain explicit PD needs 0.25 ms, see
 ``envs/humanoid.xml``). Bullet integrates explicitly, so the adapter predicts qddot from the same
 equations of motion (MuJoCo's mass matrix and bias forces of the model, its armature included, the
-contact points of the last step that push held still - an active set) and adds MuJoCo's implicit
+contact points of the last step that push held still along their normals - an active set) and adds MuJoCo's implicit
 correction -dt (Kv + D) qddot and the armature's -armature qddot (Bullet has no armature) to the
 torques. Without the contacts in the prediction the stance ankle loses its stiffness (its damping acts
 on a free foot) and the standing humanoid tips over. (PyBullet's own ``STABLE_PD_CONTROL`` is no
@@ -244,7 +244,7 @@ class PyBulletEngine:
         computes them, plus MuJoCo's implicit correction -dt (Kv + D) qddot (Kv of servos inside their
         range only) and the armature's -armature qddot, where qddot solves
         (M + dt (Kv + D)) qddot = force - D qdot - bias + J^T lambda with the contact points of the last
-        step held still (points that would pull are let go, at most ``_PREDICTION_ITERATIONS`` solves).
+        step held still along their normals (points that would pull are let go, at most ``_PREDICTION_ITERATIONS`` solves).
 
         Computed on a private copy of the model whose armature carries dt (Kv + D), so that MuJoCo's own
         sparse factorisation (``mj_factorM`` / ``mj_solveM``) solves with M + dt (Kv + D)."""
@@ -270,25 +270,25 @@ class PyBulletEngine:
         explicit = pd.qfrc_passive + pd.qfrc_actuator
         rhs = explicit - pd.qfrc_bias
         v = d.qvel
-        jac = self._contact_jacobian()  # 3 rows per contact point: normal, two tangents
-        active = np.ones(0 if jac is None else len(jac) // 3, dtype=bool)
+        jac = self._contact_jacobian()  # one row per contact point: its normal
+        active = np.ones(0 if jac is None else len(jac), dtype=bool)
         for _ in range(_PREDICTION_ITERATIONS):
             if not active.any():
                 mujoco.mj_solveM(pm, pd, self._acc, rhs.reshape(1, -1))
                 acc = self._acc[0]
                 break
             # contact points that push hold still: acc = A^-1 (rhs + J^T lam), J (v + dt acc) = 0
-            stacked = np.empty((3 * int(active.sum()) + 1, m.nv))
+            stacked = np.empty((int(active.sum()) + 1, m.nv))
             stacked[0] = rhs
             rows = stacked[1:]
-            rows[:] = jac[np.repeat(active, 3)]
+            rows[:] = jac[active]
             sol = np.empty_like(stacked)
             mujoco.mj_solveM(pm, pd, sol, stacked)
             schur = rows @ sol[1:].T
             schur.flat[::len(schur) + 1] += _CONTACT_REGULARISATION
             lam = np.linalg.solve(schur, -rows @ (v / dt + sol[0]))
             acc = sol[0] + lam @ sol[1:]
-            pulling = lam[0::3] < 0.0
+            pulling = lam < 0.0
             if not pulling.any():
                 break
             active[np.flatnonzero(active)[pulling]] = False
@@ -324,9 +324,10 @@ class PyBulletEngine:
         return self._root_body if link == -1 else self._link_body[link]
 
     def _contact_jacobian(self) -> np.ndarray | None:
-        """Three rows per contact point of PyBullet's last step - the point's velocity Jacobian (MuJoCo's
-        ``mj_jac`` at the point on the humanoid) along the contact normal and the two friction
-        directions - or None without contacts."""
+        """One row per contact point of PyBullet's last step - the point's velocity Jacobian (MuJoCo's
+        ``mj_jac`` at the point on the humanoid) along the contact normal - or None without contacts.
+        (Holding the points still along the friction directions too changes nothing measurable: the
+        standing hold and the zero-action walk are the same, at 3x the cost.)"""
         points = self._contact_points
         if not points:
             return None
@@ -334,8 +335,8 @@ class PyBulletEngine:
         jacs = np.empty((len(points), 3, m.nv))
         for jac, (body, point, *_) in zip(jacs, points):
             mujoco.mj_jac(m, d, jac, None, point, body)
-        frames = np.array([p[2:] for p in points])  # (n, 3 directions, 3)
-        return np.matmul(frames, jacs).reshape(-1, m.nv)
+        normals = np.array([p[2:3] for p in points])  # (n, 1, 3)
+        return np.matmul(normals, jacs).reshape(-1, m.nv)
 
     # -- contacts ---------------------------------------------------------------------------------------
     def contact_forces(self) -> list[tuple[int, np.ndarray, np.ndarray]]:
