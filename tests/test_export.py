@@ -1,6 +1,7 @@
 """``python -m sportsim.export``: BVH that sportsim's reader and bvhio both read back onto the humanoid's
 bodies within 1 mm; TRC and MOT files read by parsers written here from OpenSim's format description
-(OpenSim documentation, "Marker (.trc) Files" and "Storage (.sto) Files"/".mot"); the ONNX policy's
+(OpenSim documentation, "Marker (.trc) Files" and "Storage (.sto) Files"/".mot") and by OpenSim 4.6
+itself (the ``opensim`` wheel); the ONNX policy's
 actions equal SB3's within 1e-5 (ONNX Runtime); outputs never overwritten unless asked, one-line errors.
 """
 
@@ -157,15 +158,21 @@ def test_mot_is_opensims_storage_format(motion, tmp_path):
 
 
 @pytest.mark.skipif(importlib.util.find_spec("opensim") is None,
-                    reason="the opensim package is not installable from PyPI (conda only); the format parsers "
-                           "above follow its documentation")
-def test_opensim_reads_the_files(motion, tmp_path):  # pragma: no cover - needs conda's opensim
+                    reason="the opensim package (PyPI wheel, in the dev extra) is not installed")
+def test_opensim_reads_the_files(motion, tmp_path):
     import opensim
 
     trc = opensim.TimeSeriesTableVec3(str(write_trc(motion, tmp_path / "walk.trc")))
-    assert trc.getNumRows() == motion.n_frames
-    mot = opensim.Storage(str(write_mot(motion, tmp_path / "walk.mot")))
-    assert mot.getSize() == motion.n_frames
+    assert trc.getNumRows() == motion.n_frames and trc.getNumColumns() == len(point_names())
+    assert list(trc.getColumnLabels()) == list(point_names()) and trc.getTableMetaDataAsString("Units") == "m"
+    _, _, points = motion.kinematics()
+    first = trc.getRowAtIndex(3)[0]
+    assert [first.get(i) for i in range(3)] == pytest.approx([points[3, 0, 0], points[3, 0, 2], -points[3, 0, 1]],
+                                                            abs=2e-6)
+    storage = opensim.Storage(str(write_mot(motion, tmp_path / "walk.mot")))
+    assert storage.getSize() == motion.n_frames and storage.isInDegrees()
+    table = opensim.TimeSeriesTable(str(tmp_path / "walk.mot"))
+    assert "right_knee" in list(table.getColumnLabels())
 
 
 # --- a policy: rollout, every format, ONNX --------------------------------------------------------------
