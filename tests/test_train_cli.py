@@ -7,6 +7,7 @@ import re
 import shutil
 import signal
 import subprocess
+import sys
 import time
 import zipfile
 from dataclasses import dataclass
@@ -261,3 +262,203 @@ def test_signal_mid_run_leaves_a_complete_resumable_checkpoint(sig: signal.Signa
     resumed = run_module("sportsim.train", f"resume={run}", f"total_timesteps={target}", cwd=tmp_path)
     assert resumed.returncode == 0, resumed.stderr
     assert runs.read_manifest(run / "final")["num_timesteps"] == target
+
+
+# --- issue 18: no lost work, trust, console, Hydra ------------------------------------------------
+
+def test_same_second_runs_get_their_own_directories_and_a_locked_run_is_refused(tmp_path: Path) -> None:
+    cfg = OmegaConf.create({"runs_root": str(tmp_path), "run_dir": None, "seed": 0,
+                            "env": {"name": "fake"}, "algo": {"name": "ppo"}})
+    first, lock = runs.create_run_dir(cfg)
+    second, other = runs.create_run_dir(cfg)  # the same second, the same seed: a suffix, never shared
+    assert first != second and second.name in (f"{first.name}-1", second.name) and len({first, second}) == 2
+    with pytest.raises(ConfigError, match=f"run directory {re.escape(str(first))} is in use by process"):
+        runs.RunLock(first)
+    lock.release()
+    runs.RunLock(first).release()  # free again once its holder is done (or dead: the kernel drops flocks)
+    other.release()
+
+
+def test_a_run_cannot_be_resumed_twice_at_once(ppo_run: SmokeRun, tmp_path: Path) -> None:
+    run = Path(shutil.copytree(ppo_run.run_dir, tmp_path / "run"))
+    with runs.RunLock(run), pytest.raises(ConfigError, match=f"run directory {re.escape(str(run))} is in use"):
+        train.main([f"resume={run}", "total_timesteps=512"])
+
+
+def test_concurrent_trains_never_share_a_run_directory(tmp_path: Path) -> None:
+    args = [*tiny_overrides("fake", "ppo"), "total_timesteps=64", "eval_freq=0", "verbose=0", "seed=7"]
+    procs = [subprocess.Popen(module_command("sportsim.train", *args), cwd=tmp_path, env=cli_env(),
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(3)]
+    results = [p.communicate(timeout=120) for p in procs]
+    assert all(p.returncode == 0 for p in procs), [r[1] for r in results]
+    dirs = sorted((tmp_path / "runs" / "fake" / "ppo").iterdir())
+    assert len(dirs) == 3
+    for run in dirs:  # each its own config and its own model
+        assert OmegaConf.load(run / "config.yaml").run_dir == str(run)
+        assert runs.read_manifest(run / "final")["num_timesteps"] == 64
+
+
+def test_best_is_swapped_in_whole_and_a_cut_write_keeps_the_previous(ppo_run: SmokeRun, tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    run = Path(shutil.copytree(ppo_run.run_dir, tmp_path / "run"))
+    before = runs.read_manifest(run / "best")
+    cfg = runs.load_config(run)
+    venv = DummyVecEnv([lambda: builders.make_env(cfg.env)])
+    model = builders.build_algorithm(cfg, VecNormalize(venv), seed=0)
+
+    def full_disk(*args, **kwargs):
+        raise OSError(28, "No space left on device", str(run / "best" / "model.zip"))
+
+    monkeypatch.setattr(runs, "save_norm_stats", full_disk)  # fails after model.zip, before the manifest
+    with pytest.raises(OSError, match="No space left"):
+        runs.publish_model_dir(model, run / "best", extra={"mean_reward": 1.0})
+    assert runs.read_manifest(run / "best") == before  # the previous best, whole
+    assert not list(run.glob(".pending-*"))
+    monkeypatch.undo()
+    model.num_timesteps = 999
+    runs.publish_model_dir(model, run / "best", extra={"mean_reward": 2.0})
+    assert runs.read_manifest(run / "best")["num_timesteps"] == 999 and not list(run.glob(".pending-*"))
+    venv.close()
+
+
+def test_resume_finishes_a_cut_final_write(ppo_run: SmokeRun, tmp_path: Path) -> None:
+    run = Path(shutil.copytree(ppo_run.run_dir, tmp_path / "run"))
+    shutil.rmtree(run / "final")  # killed after the last checkpoint, during the final/ write
+    (run / ".pending-final-x").mkdir()
+    result = run_module("sportsim.train", f"resume={run}", "total_timesteps=256", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "wrote its final model" in result.stdout and not (run / ".pending-final-x").exists()
+    assert runs.read_manifest(run / "final")["num_timesteps"] == 256
+    again = run_module("sportsim.train", f"resume={run}", "total_timesteps=256", cwd=tmp_path)
+    assert again.returncode == 2 and "already >= total_timesteps" in again.stderr
+
+
+def test_evaluations_keep_their_schedule_across_resumes(tmp_path: Path) -> None:
+    run = tmp_path / "run"
+    common = ["checkpoint_freq=96", "eval_freq=128", "n_eval_episodes=1", "verbose=0", "keep_checkpoints=null"]
+    first = run_module("sportsim.train", *tiny_overrides("fake", "ppo"), *common, "algo.n_steps=32",
+                       "total_timesteps=96", f"run_dir={run}", cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    second = run_module("sportsim.train", f"resume={run}", "total_timesteps=320", cwd=tmp_path)
+    assert second.returncode == 0, second.stderr
+    with np.load(run / "evaluations.npz", allow_pickle=False) as evaluations:
+        assert evaluations["timesteps"].tolist() == [128, 256]  # not 96 + 128 = 224 after the resume
+
+
+def test_a_run_directory_cannot_name_a_module_to_import(ppo_run: SmokeRun, tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    run = Path(shutil.copytree(ppo_run.run_dir, tmp_path / "run"))
+    (run / "evil.py").write_text("import pathlib; pathlib.Path('PWNED').write_text('ran')\n")
+    cfg = OmegaConf.load(run / "config.yaml")
+    cfg.env.id = "evil:sportsim/HalfPipe-v1"  # gymnasium would import evil.py from the working directory
+    OmegaConf.save(cfg, run / "config.yaml")
+    monkeypatch.chdir(tmp_path)
+    for args in ((f"model={run}",), ()):
+        module = "sportsim.enjoy" if args else "sportsim.record"
+        result = run_module(module, *(args or (str(run),)), cwd=run)
+        assert result.returncode == 2 and "is not a registered sportsim env id" in result.stderr, result.stderr
+        assert len(result.stderr.splitlines()) == 1
+    retrain = run_module("sportsim.train", f"config_from={run}", cwd=run)
+    assert retrain.returncode == 2 and "is not a registered sportsim env id" in retrain.stderr
+    assert not (run / "PWNED").exists() and not (tmp_path / "PWNED").exists()
+
+
+def test_device_cuda_without_cuda_is_an_error(tmp_path: Path) -> None:
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a CUDA GPU; the check is for machines without one")
+    result = run_module("sportsim.train", *tiny_overrides("fake", "ppo"), "device=cuda", cwd=tmp_path)
+    assert result.returncode == 2 and result.stderr.startswith("sportsim: device=cuda: torch ")
+    assert "sees no CUDA GPU" in result.stderr and not (tmp_path / "runs").exists()
+
+
+def test_console_prints_one_line_per_evaluation_and_a_summary(ppo_run: SmokeRun) -> None:
+    lines = ppo_run.stdout.splitlines()
+    evals = [line for line in lines if line.startswith("eval  step ")]
+    assert [line.split()[2] for line in evals] == ["128/256", "256/256"]
+    assert all(" return " in line and " success " in line for line in evals)
+    assert not any("|" in line for line in lines), "SB3's tables belong to verbose=2"
+    assert any(line.startswith("sportsim: done - 256 steps") for line in lines)
+    assert f"  python -m sportsim.enjoy model={ppo_run.run_dir} which=best    # measure it" in lines
+    assert len(lines) <= 20
+
+
+def test_progress_bar_total_is_the_step_training_stops_at() -> None:
+    cfg = OmegaConf.create({"n_envs": 2})
+    del cfg
+    from stable_baselines3 import PPO, SAC
+
+    import fake_env
+
+    env = DummyVecEnv([lambda: fake_env.FakeSportEnv()] * 2)
+    assert train.planned_timesteps(PPO("MlpPolicy", env, n_steps=64, batch_size=32), 200) == 256  # 2 x 64 rollouts
+    assert train.planned_timesteps(SAC("MlpPolicy", env, train_freq=3, learning_starts=0), 200) == 204
+    env.close()
+
+
+def test_hparams_reach_tensorboard(ppo_run: SmokeRun) -> None:
+    events = [event for path in (ppo_run.run_dir / "tb").iterdir() for event in EventFileLoader(str(path)).Load()]
+    tags = {value.tag for event in events for value in event.summary.value}
+    assert "_hparams_/experiment" in tags and "_hparams_/session_start_info" in tags
+    start = next(v for e in events for v in e.summary.value if v.tag == "_hparams_/session_start_info")
+    assert b"algo.n_steps" in start.metadata.plugin_data.content
+
+
+def test_multirun_with_the_joblib_launcher_runs_two_jobs_into_two_run_directories(tmp_path: Path) -> None:
+    result = run_module("sportsim.train", "-m", *tiny_overrides("fake", "ppo"), "seed=0,1", "total_timesteps=64",
+                        "eval_freq=0", "verbose=0", "hydra/launcher=joblib", "hydra.launcher.n_jobs=2",
+                        cwd=tmp_path, timeout_s=240)
+    assert result.returncode == 0, result.stderr
+    assert "sportsim: multirun: 2 of 2 jobs finished" in result.stdout
+    dirs = sorted((tmp_path / "runs" / "fake" / "ppo").iterdir())
+    assert sorted(OmegaConf.load(d / "config.yaml").seed for d in dirs) == [0, 1]
+    assert all(runs.read_manifest(d / "final")["num_timesteps"] == 64 for d in dirs)
+    assert list((tmp_path / "runs" / "multirun").glob("*/multirun.yaml"))
+    assert not (tmp_path / "outputs").exists() and not list(tmp_path.rglob(".hydra"))
+
+
+def test_multirun_checks_every_job_first_and_hydra_errors_are_one_line(tmp_path: Path) -> None:
+    bad = run_module("sportsim.train", "-m", "env=fake", "seed=0,1", "n_envs=0,1", cwd=tmp_path)
+    assert bad.returncode == 2 and bad.stderr == "sportsim: n_envs must be an integer >= 1, got 0\n"
+    launcher = run_module("sportsim.train", "-m", "env=fake", "hydra/launcher=nope", cwd=tmp_path)
+    assert launcher.returncode == 2 and len(launcher.stderr.splitlines()) == 1
+    assert "hydra/launcher/nope" in launcher.stderr and "joblib" in launcher.stderr
+    assert not (tmp_path / "runs" / "fake").exists()
+
+
+def test_hydra_cfg_job_prints_the_composed_config(tmp_path: Path) -> None:
+    result = run_module("sportsim.train", "--cfg", "job", "env=fake", "seed=5", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    printed = OmegaConf.create(result.stdout)
+    assert printed.seed == 5 and printed.env.name == "fake" and not (tmp_path / "runs").exists()
+
+
+def test_shell_completion_of_keys_and_groups(tmp_path: Path) -> None:
+    env = {**cli_env(), "COMP_LINE": "python -m sportsim.train algo.learning_r"}
+    query = subprocess.run(module_command("sportsim.train", "-sc", "query=bash"), cwd=tmp_path, env=env,
+                           capture_output=True, text=True, timeout=60, check=False)
+    assert query.returncode == 0 and query.stdout.split() == ["algo.learning_rate="], query.stderr
+    env["COMP_LINE"] = "sportsim-train env=half"
+    query = subprocess.run(module_command("sportsim.train", "-sc", "query=bash"), cwd=tmp_path, env=env,
+                           capture_output=True, text=True, timeout=60, check=False)
+    assert "env=halfpipe" in query.stdout.split(), query.stderr
+    script = Path(sys.executable).parent / "sportsim-train"
+    if not script.is_file():
+        pytest.skip(f"no sportsim-train console script beside {sys.executable} (sportsim not pip-installed here)")
+    install = subprocess.run([str(script), "-sc", "install=bash"], cwd=tmp_path, env=cli_env(),
+                             capture_output=True, text=True, timeout=60, check=False)
+    assert install.returncode == 0 and "-F hydra_bash_completion sportsim-train" in install.stdout
+
+
+@pytest.mark.parametrize("launcher", ["joblib", "submitit_slurm", "ray"])
+def test_cluster_launcher_configs_compose(launcher: str, tmp_path: Path) -> None:
+    plugin = {"joblib": "hydra_plugins.hydra_joblib_launcher", "submitit_slurm": "hydra_plugins.hydra_submitit_launcher",
+              "ray": "hydra_plugins.hydra_ray_launcher"}[launcher]
+    import importlib.util
+
+    if importlib.util.find_spec(plugin) is None:
+        pytest.skip(f"the {launcher} launcher is an optional extra (pip install '.[{launcher.split('_')[-1]}]'), "
+                    "not installed here")
+    result = run_module("sportsim.train", "--cfg", "hydra", "env=fake", f"hydra/launcher={launcher}", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    printed = OmegaConf.create(result.stdout)
+    assert launcher.split("_")[0] in printed.hydra.launcher._target_.lower()

@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping, Sequence
+from contextlib import contextmanager
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import torch
 import yaml
 from hydra import compose, initialize_config_dir
+from hydra.core.global_hydra import GlobalHydra
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.core.override_parser.types import Override, OverrideType
 from hydra.errors import HydraException
@@ -82,7 +84,7 @@ def _primary_defaults() -> dict[str, str]:
     return {k: v for entry in entries if isinstance(entry, dict) for k, v in entry.items() if "@" not in k}
 
 
-def _searchpath_overrides() -> list[str]:
+def searchpath_overrides() -> list[str]:
     extras = extra_config_dirs()
     if not extras:
         return []
@@ -142,9 +144,24 @@ def _unknown_key_message(base: DictConfig, key: str) -> str:
 
 def _compose(overrides: Sequence[str], primary: str = PRIMARY_CONFIG) -> DictConfig:
     try:
-        return compose(primary, overrides=[*_searchpath_overrides(), *overrides])
+        return compose(primary, overrides=[*searchpath_overrides(), *overrides])
     except (HydraException, OmegaConfBaseException) as exc:
         raise ConfigError(_one_line(str(exc))) from None
+
+
+@contextmanager
+def _compose_context() -> Iterator[None]:
+    """Hydra's Compose API over ``configs/``; inside a ``@hydra.main`` job (a multirun of train or tune)
+    the job's own Hydra instance is set aside meanwhile and restored afterwards."""
+    global_hydra = GlobalHydra.instance()
+    saved = global_hydra.hydra if global_hydra.is_initialized() else None
+    global_hydra.clear()
+    try:
+        with initialize_config_dir(config_dir=str(paths.config_dir()), version_base=None):
+            yield
+    finally:
+        if saved is not None:
+            GlobalHydra.instance().initialize(saved)
 
 
 def compose_train_config(overrides: Sequence[str], primary: str = PRIMARY_CONFIG) -> DictConfig:
@@ -154,7 +171,7 @@ def compose_train_config(overrides: Sequence[str], primary: str = PRIMARY_CONFIG
     block of its own (``tune`` for :mod:`sportsim.tune`); the train settings are checked the same way.
     """
     parsed = parse_overrides(overrides)
-    with initialize_config_dir(config_dir=str(paths.config_dir()), version_base=None):
+    with _compose_context():
         _check_choices(parsed)
         group_overrides = [o.input_line for o in parsed if _is_group(o.key_or_group)]
         base = _compose(group_overrides, primary)
@@ -346,7 +363,7 @@ def finalize(cfg: DictConfig) -> DictConfig:
 
 def help_text() -> str:
     """``--help`` for ``python -m sportsim.train``: usage, group options and every setting with its comment."""
-    primary = (paths.config_dir() / f"{PRIMARY_CONFIG}.yaml").read_text()
+    primary = (paths.config_dir() / f"{PRIMARY_CONFIG}.yaml").read_text().split("\n# --- Hydra")[0]
     # the settings are everything after the defaults list (a top-level key starts each of them)
     settings = re.split(r"(?m)^(?=[a-z_]+:)", primary.split("defaults:", 1)[-1], maxsplit=1)[-1].strip("\n")
     defaults = _primary_defaults()

@@ -28,7 +28,7 @@ from stable_baselines3.common.logger import configure
 from stable_baselines3.common.utils import set_random_seed
 from stable_baselines3.common.vec_env import VecEnv, VecNormalize
 
-from sportsim import builders, config, resolve, runs, zoo
+from sportsim import builders, config, paths, resolve, runs, zoo
 from sportsim.callbacks import (
     AtomicCheckpointCallback,
     EvaluationLine,
@@ -41,7 +41,7 @@ from sportsim.callbacks import (
     TrainingClock,
     restore_evaluations,
 )
-from sportsim.cli import EXIT_INTERRUPTED, run_cli
+from sportsim.cli import EXIT_INTERRUPTED, run_cli, run_hydra_app, wants_hydra
 from sportsim.errors import ConfigError, ModelFileError
 
 EVAL_SEED_OFFSET = 1_000_000  # evaluation episodes use seeds no training env copy starts from
@@ -153,7 +153,22 @@ def main(argv: Sequence[str]) -> int:
     if {"-h", "--help"} & set(argv):
         print(config.help_text())
         return 0
+    if wants_hydra(argv):  # -m sweeps, hydra/launcher=..., --cfg, --info, -sc: through @hydra.main
+        return run_hydra_app([*argv, *config.searchpath_overrides()], str(paths.config_dir()),
+                             config.PRIMARY_CONFIG, job=hydra_job, precheck=config.load_train_config)
     return train(config.load_train_config(argv))
+
+
+def hydra_job(overrides: list[str]) -> int:
+    """One job of a Hydra multirun (or a run with hydra.* settings): the same checks and run directory
+    as a plain run. Parallel jobs (``hydra/launcher=joblib``) print no progress bars over each other."""
+    from hydra.core.hydra_config import HydraConfig  # noqa: PLC0415
+    from hydra.types import RunMode  # noqa: PLC0415
+
+    cfg = config.load_train_config(overrides)
+    if HydraConfig.get().mode == RunMode.MULTIRUN and not any(o.startswith("progress_bar=") for o in overrides):
+        cfg.progress_bar = False
+    return train(cfg)
 
 
 def train(cfg: DictConfig) -> int:
@@ -254,6 +269,12 @@ def _train(cfg: DictConfig, checkpoint: Path | None, manifest: dict[str, Any] | 
         eval_env.close()
         if lock is not None:
             lock.release()
+
+
+def cli() -> None:
+    """The ``sportsim-train`` console script (same as ``python -m sportsim.train``; Hydra's shell completion
+    installs for it: ``eval "$(sportsim-train -sc install=bash)"``)."""
+    run_cli(main)
 
 
 if __name__ == "__main__":

@@ -52,7 +52,7 @@ from stable_baselines3.common.utils import set_random_seed
 from stable_baselines3.common.vec_env import VecEnv
 
 from sportsim import builders, config, paths, runs, train
-from sportsim.cli import EXIT_INTERRUPTED, run_cli
+from sportsim.cli import EXIT_INTERRUPTED, run_cli, run_hydra_app, wants_hydra
 from sportsim.errors import ConfigError
 
 PRIMARY_CONFIG = "tune"  # configs/tune.yaml: train.yaml + the tune block
@@ -633,6 +633,10 @@ def main(argv: Sequence[str]) -> int:
     if {"-h", "--help"} & set(argv):
         print(help_text())
         return 0
+    if wants_hydra(argv):  # -m (a study per job: env=halfpipe,highbar), hydra/launcher=..., --cfg, -sc
+        return run_hydra_app([*expand_tune_keys(argv), *config.searchpath_overrides()], str(paths.config_dir()),
+                             PRIMARY_CONFIG, job=main,
+                             precheck=lambda o: tune_settings(config.compose_train_config(o, primary=PRIMARY_CONFIG)))
     optuna.logging.set_verbosity(optuna.logging.ERROR)  # sportsim prints one line per trial instead
     warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
 
@@ -673,6 +677,12 @@ def main(argv: Sequence[str]) -> int:
     # 5. Results: summary.md, best_hparams.yaml, the best trials on stdout.
     write_results(study, cfg, s, space)
     return 0
+
+
+def cli() -> None:
+    """The ``sportsim-tune`` console script (same as ``python -m sportsim.tune``; Hydra's shell completion
+    installs for it: ``eval "$(sportsim-tune -sc install=bash)"``)."""
+    run_cli(main)
 
 
 if __name__ == "__main__":
