@@ -109,6 +109,12 @@ def _read(path: Path, handle: BinaryIO, units: str | float, skeletons: tuple[Ske
     tokens.end_of_header()
     values, extra = _parse_rows(lines, n_frames, frames_line, hierarchy.n_channels, path)
 
+    with np.errstate(over="ignore", invalid="ignore"):  # absurd offsets (1e308) give inf lengths, not warnings
+        return _clip(path, hierarchy, values, frame_time_s, extra, units, skeletons, up)
+
+
+def _clip(path: Path, hierarchy: _Hierarchy, values: np.ndarray, frame_time_s: float, extra: str,
+          units: str | float, skeletons: tuple[SkeletonMap, ...], up: str) -> Clip:
     names = [j.name for j in hierarchy.joints]
     layout = match_skeleton(names, skeletons)
     recognition = None
