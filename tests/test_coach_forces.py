@@ -55,3 +55,25 @@ def test_the_zoo_walk_carries_its_weight_on_average() -> None:
     for foot in FEET:
         assert 1.0 < timeline.grf_bw[foot].max() < 2.2
     assert timeline.moment_nm_per_kg["ankle"].max() > 0.5  # push-off: plantarflexion
+
+
+def test_imitation_describes_a_kinetics_panel_for_record() -> None:
+    """``python -m sportsim.record`` of an Imitation policy: the env's sport panel asks for kinetics=True,
+    and with it every step's sample is finite (the reset frame, with no step behind it, is NaN)."""
+    import gymnasium as gym
+
+    from sportsim.video import sport_panel_spec
+
+    env = gym.make("sportsim/Imitation-v1", kinetics=True)
+    try:
+        spec = sport_panel_spec(env)
+        assert spec is not None and spec["env_kwargs"] == {"kinetics": True}
+        obs, info = env.reset(seed=0)
+        assert all(np.isnan(v) for v in spec["values"](obs, info).values())
+        obs, _, _, _, info = env.step(np.zeros(env.action_space.shape, dtype=np.float32))
+        sample = spec["values"](obs, info)
+        keys = {key for row in spec["rows"] for key, _ in row["curves"]}
+        assert set(sample) == keys and all(np.isfinite(v) for v in sample.values())
+        assert 0.0 <= sample["right_grf_bw"] + sample["left_grf_bw"] < 3.0
+    finally:
+        env.close()

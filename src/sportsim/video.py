@@ -369,7 +369,8 @@ def sport_panel_spec(env: Any) -> Mapping[str, Any] | None:
     sequence of ``{"ylabel": str, "curves": [(key, label), ...], "levels": [(key, label), ...],
     "ygrid": (step, offset)}`` (one axes each, top to bottom; a level is a dashed horizontal line at the
     key's first value; ``ygrid`` puts the y ticks at offset + k step; both optional), and
-    optionally ``"spans": (key, label)`` (shaded wherever the key's value is above 0.5, e.g. pumping)}.
+    optionally ``"spans": (key, label)`` (shaded wherever the key's value is above 0.5, e.g. pumping) and
+    ``"env_kwargs"`` (arguments the env needs for the panel's values, e.g. Imitation's ``kinetics=True``)}.
     """
     metadata = getattr(getattr(env, "unwrapped", env), "metadata", None) or {}
     return metadata.get("sport_panel")

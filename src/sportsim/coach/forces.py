@@ -10,6 +10,9 @@ in N m/kg. Sign conventions (Winter 2009's support-moment convention): hip + ext
 extension, ankle + plantarflexion - each the internal moment the muscles produce; the humanoid's hip
 and ankle rotate about +y toward extension and plantarflexion, its knee hinge toward flexion, so the
 knee's sign is turned.
+
+:data:`RECORD_PANEL` is Imitation's sport panel for ``python -m sportsim.record`` (the same quantities,
+each video frame the mean over its 1/30 s control step).
 """
 
 from __future__ import annotations
@@ -97,3 +100,32 @@ class KineticsRow:
 
     title: str
     lines: list[tuple[np.ndarray, str, Any, str]]
+
+
+# ---- the sport panel of `python -m sportsim.record` for Imitation (sportsim.video.sport_panel_spec) ---------
+def _panel_values(obs: Any, info: dict[str, Any]) -> dict[str, float]:
+    """One video frame's sample: the mean over the control step's physics steps (a 1/30 s average) of the
+    vertical GRF per foot and the right leg's sagittal moments (signs: module docstring); NaN at the reset
+    frame, which has no step behind it."""
+    found = info.get("kinetics")
+    keys = ("right_grf_bw", "left_grf_bw", "right_hip", "right_knee", "right_ankle")
+    if not isinstance(found, dict):
+        return dict.fromkeys(keys, float("nan"))
+    grf = np.asarray(found["grf_bw"])[:, :, 2].mean(axis=0)
+    moments = np.asarray(found["moment_nm_per_kg"]).mean(axis=0)
+    out = {"right_grf_bw": float(grf[0]), "left_grf_bw": float(grf[1])}
+    for joint, (dof, sign, _) in MOMENTS.items():
+        out[f"right_{joint}"] = sign * float(moments[humanoid.ACTUATOR_NAMES.index(f"right_{dof}")])
+    return out
+
+
+RECORD_PANEL = {
+    "env_kwargs": {"kinetics": True},  # record builds the env with these for the panel
+    "values": _panel_values,
+    "rows": [
+        {"ylabel": "GRF (BW)", "curves": [("right_grf_bw", "right foot"), ("left_grf_bw", "left foot")],
+         "ygrid": (0.5, 0.0)},
+        {"ylabel": "moment (N m/kg)", "curves": [("right_hip", "right hip, + extension"), ("right_knee", "knee, + extension"),
+                                                    ("right_ankle", "ankle, + plantarflexion")]},
+    ],
+}
