@@ -71,16 +71,21 @@ def check_skill(name: str, body: str, episodes: int, seed: int) -> dict:
     skill = ip.skill(name)
     assert skill is not None
     env = ImitationEnv(task=name, body=body)
-    track = env.tracks[0]
-    motion = ip.load_reference(ip.resolve_motion_path(skill.motion), height_m=None, mass_kg=None, sex="male",
-                               start_frame=skill.start_frame, end_frame=skill.end_frame,
-                               cache_dir=ip.default_cache_dir(), body=body)
-    report = validate(motion, allow_lying=True)
-    return {"skill": name, "motion": skill.motion, "source": skill.source, "body": body,
-            "notes": track.notes, "steps": int(track.period), "duration_s": track.period / env.control_hz,
-            "humanoid_height_m": env.humanoid_height_m,
-            "validation": {row.check: {"value": row.value, "status": row.status} for row in report.rows},
-            "validation_summary": report.summary(), "zero_action": zero_action_episodes(env, episodes, seed)}
+    clips = []
+    files = (skill.motion,) if isinstance(skill.motion, str) else skill.motion
+    for i, (file, track) in enumerate(zip(files, env.tracks)):
+        # as the env: the first clip at its performer's size, the others retargeted to that humanoid
+        motion = ip.load_reference(ip.resolve_motion_path(file), height_m=None if i == 0 else env.humanoid_height_m,
+                                   mass_kg=None if i == 0 else env.humanoid_mass_kg, sex="male",
+                                   start_frame=skill.start_frame, end_frame=skill.end_frame,
+                                   cache_dir=ip.default_cache_dir(), body=body)
+        report = validate(motion, allow_lying=True)
+        clips.append({"motion": file, "notes": track.notes, "steps": int(track.period),
+                      "duration_s": track.period / env.control_hz,
+                      "validation": {row.check: {"value": row.value, "status": row.status} for row in report.rows},
+                      "validation_summary": report.summary()})
+    return {"skill": name, "source": skill.source, "body": body, "humanoid_height_m": env.humanoid_height_m,
+            "clips": clips, "zero_action": zero_action_episodes(env, episodes, seed)}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -98,11 +103,12 @@ def main(argv: list[str] | None = None) -> int:
         r = check_skill(name, args.body, args.episodes, args.seed)
         results.append(r)
         z = r["zero_action"]
-        print(f"== {name}: {r['motion']} - {r['notes']}; {r['steps']} steps ({r['duration_s']:.2f} s), "
-              f"humanoid {r['humanoid_height_m']:.3f} m")
-        for check, row in r["validation"].items():
-            print(f"   {check:<22} {row['value']}  [{row['status']}]")
-        print(f"   validation: {r['validation_summary']}")
+        for clip in r["clips"]:
+            print(f"== {name}: {clip['motion']} - {clip['notes']}; {clip['steps']} steps ({clip['duration_s']:.2f} s), "
+                  f"humanoid {r['humanoid_height_m']:.3f} m")
+            for check, row in clip["validation"].items():
+                print(f"   {check:<22} {row['value']}  [{row['status']}]")
+            print(f"   validation: {clip['validation_summary']}")
         print(f"   zero action, {z['episodes']} random-phase episodes: {z['mean_steps']:.1f} steps, "
               f"{100 * z['mean_clip_fraction_completed']:.0f} % of the stretch, ends {z['ends']}, MPJPE "
               f"{z['mpjpe_mm']:.0f} mm; frame 0: {z['frame0']['steps']} steps ({z['frame0']['end']}); "

@@ -236,9 +236,17 @@ def test_skill_clip_check_reports_validation_and_zero_action_episodes(tmp_path, 
     script = runpy.run_path(str(Path(__file__).resolve().parents[1] / "scripts" / "imitation_skill_clips.py"))
     assert script["main"](["jump", "--episodes", "6", "--json", str(tmp_path / "clips.json")]) == 0
     (jump,) = json.loads((tmp_path / "clips.json").read_text())["skills"]
-    assert jump["skill"] == "jump" and jump["body"] == "human" and "played once" in jump["notes"]
-    assert jump["validation"]["foot penetration"]["status"] == "ok"  # the chosen window (see SKILLS)
-    assert jump["validation"]["NaN/inf"]["status"] == "ok"
+    (clip,) = jump["clips"]
+    assert jump["skill"] == "jump" and jump["body"] == "human" and "played once" in clip["notes"]
+    assert clip["validation"]["foot penetration"]["status"] == "ok"  # the chosen window (see SKILLS)
+    assert clip["validation"]["NaN/inf"]["status"] == "ok"
     zero = jump["zero_action"]
     assert zero["all_finite"] and zero["episodes"] == 6 and sum(zero["ends"].values()) == 6
     assert "frame 0:" in capsys.readouterr().out
+
+
+def test_walk_run_is_one_policy_on_two_clips(tmp_path):
+    pytest.importorskip("pybullet_data", reason="pybullet_data (pip install pybullet) has DeepMimic's run")
+    env = ImitationEnv(task="walk_run", motion_cache_dir=str(tmp_path))
+    assert [t.name for t in env.tracks] == ["cmu_02_01_walk.bvh", "deepmimic:run"]
+    assert all(t.cyclic for t in env.tracks) and env.observation_space.shape == (265,)  # + the clip one-hot

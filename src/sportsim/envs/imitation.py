@@ -216,7 +216,7 @@ class ImitationEnv(gym.Env):
     | argument | default | meaning |
     |---|---|---|
     | motion | None | a motion file or a list of them; relative paths: the working directory, then the shipped ``mocap/``; ``deepmimic:<name>`` a DeepMimic motion pybullet ships; None = the task's clip |
-    | task | None | a skill (:data:`~sportsim.envs.imitation_params.SKILLS`: walk, jump, run, cartwheel, kick, backflip): its clip and frame window when ``motion`` is None, its ``loop`` and stands where those are None; None = walk when ``motion`` is None |
+    | task | None | a skill (:data:`~sportsim.envs.imitation_params.SKILLS`: walk, jump, run, cartwheel, kick, backflip; walk_run = the walk and the run, one policy): its clip(s) and frame window when ``motion`` is None, its ``loop`` and stands where those are None; None = walk when ``motion`` is None |
     | loop | None | "auto" (see Description), True (loop the whole clip), False (play once); None = the task's, else "auto" |
     | stand_before_s, stand_after_s | None, None | a clip played once: its first pose held this long before it, its last pose after it (s); None = the task's, else 0 |
     | support_bodies | None | bodies that may touch the floor without a fall; None = the task's (a cartwheel: feet and hands), else the feet |

@@ -66,7 +66,7 @@ class Skill:
     stands (s) before and after a clip played once, and the bodies that may touch the floor without it
     counting as a fall (the feet; a cartwheel's hands too). ``source`` says where the clip comes from."""
 
-    motion: str
+    motion: str | tuple[str, ...]  # a tuple: several clips, one policy (a one-hot clip index in the observation)
     loop: bool | str
     start_frame: int | None = None
     end_frame: int | None = None
@@ -93,6 +93,8 @@ SKILLS = {
                        support_bodies=("right_ankle", "left_ankle", "right_wrist", "left_wrist")),
     "kick": Skill("deepmimic:spinkick", False, stand_before_s=0.5, stand_after_s=1.0,
                   source="DeepMimic humanoid3d_spinkick (pybullet_data), played once"),
+    "walk_run": Skill(("mocap/cmu_02_01_walk.bvh", "deepmimic:run"), "auto",
+                      source="the walk and the run above, one policy for both (issue 20: multi-clip)"),
     "backflip": Skill("deepmimic:backflip", False, stand_before_s=0.5, stand_after_s=1.0,
                       source="DeepMimic humanoid3d_backflip (pybullet_data), played once"),
 }
