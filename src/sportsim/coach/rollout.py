@@ -16,7 +16,6 @@ imitating - without re-implementing how the env builds its track.
 from __future__ import annotations
 
 import inspect
-import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
