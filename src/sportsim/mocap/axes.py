@@ -9,7 +9,9 @@
   for a Y-up file the one sportsim always used, ``(x, y, z) -> (x, -z, y)``, so a file's forward
   direction maps the same way for every exporter.
 * **Units** (:func:`guess_unit`): from the leg (thigh + shank) length in file units, the unit among
-  :data:`AUTO_UNITS` that makes it closest to :data:`TYPICAL_LEG_M`.
+  :data:`AUTO_UNITS` that makes it closest to :data:`TYPICAL_LEG_M`; where none gives a human leg (a rig
+  exported at an odd scale), the scale that makes the leg typical - reported as such, and the
+  validation warns (``--height`` or ``units=`` fix the size).
 * **Humanoid posture** (:func:`quadruped_problem`): a rig whose trunk stays roughly horizontal over
   its hind legs while its "hands" are as low as its feet (an elephant on a 3ds Max biped) is refused.
 """
@@ -26,6 +28,7 @@ from sportsim.mocap import quat
 MAX_SAMPLES = 400  # frames looked at (evenly spaced) to detect the up axis
 UP_AXIS_MAX_DEG = 50.0  # the body direction must lie this close to an axis for that axis to count as up
 TYPICAL_LEG_M = 0.85  # thigh + shank of a 1.75 m adult (de Leva); units are chosen to come closest
+PLAUSIBLE_LEG_M = (0.45, 1.25)  # thigh + shank of statures ~0.9-2.5 m; no unit giving this: scaled to typical
 AUTO_UNITS = {"m": 1.0, "dm": 0.1, "cm": 0.01, "mm": 0.001, "inch": 0.0254, "cmu": 0.0254 / 0.45}  # = UNITS_M
 QUADRUPED_TRUNK_DEG = 60.0  # trunk this far off the leg axis ...
 QUADRUPED_HAND_HEIGHT = 0.45  # ... and wrists within this fraction of the leg length above the ankles
@@ -82,10 +85,14 @@ def to_z_up(up: str) -> np.ndarray:
 
 
 def guess_unit(leg_file_units: float) -> tuple[str, float]:
-    """(unit name, metres per file unit) that makes a leg of ``leg_file_units`` closest to a typical one."""
+    """(unit name, metres per file unit) that makes a leg of ``leg_file_units`` closest to a typical one;
+    ("", scale) when no unit gives a human leg (:data:`PLAUSIBLE_LEG_M`): then the scale that makes the
+    leg typical (a rig exported at an odd scale)."""
     if not (math.isfinite(leg_file_units) and leg_file_units > 0):
         return "m", 1.0
     name = min(AUTO_UNITS, key=lambda u: abs(math.log(leg_file_units * AUTO_UNITS[u] / TYPICAL_LEG_M)))
+    if not PLAUSIBLE_LEG_M[0] <= leg_file_units * AUTO_UNITS[name] <= PLAUSIBLE_LEG_M[1]:
+        return "", TYPICAL_LEG_M / leg_file_units
     return name, AUTO_UNITS[name]
 
 

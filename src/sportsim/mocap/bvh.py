@@ -60,6 +60,7 @@ MIN_FRAME_TIME_S, MAX_FRAME_TIME_S = 1e-5, 10.0  # 100 kHz .. 0.1 Hz
 MOTION_AXIS_DEG = 30.0  # the motion's body direction this close to an axis decides the up axis ...
 REST_AXIS_DEG = 10.0  # ... else a rest pose standing this close to one
 MAX_EXTRA_ROWS_COUNTED = 100_000
+UNSCALED_UNIT_NOTE = "unknown:"  # meta["unit"] starts with this when the size was scaled to a typical adult
 _AUTO_UNITS = ("m", "cm", "mm", "inch")
 _CHANNELS = {f"{axis}{kind}": (kind, axis) for axis in "XYZ" for kind in ("position", "rotation")}
 _CHANNELS_LOWER = {name.lower(): name for name in _CHANNELS}
@@ -438,6 +439,9 @@ def _resolve_units(units: str | float, layout: SkeletonMap | None, hierarchy: _H
     leg = _leg_length(hierarchy, canonical)
     if leg > 0:
         name, scale = axes.guess_unit(leg)
+        if not name:
+            return scale, (f"{UNSCALED_UNIT_NOTE} legs of {leg:.4g} file units fit no unit, scaled to a "
+                           f"{axes.TYPICAL_LEG_M} m leg; pass units= or --height")
         return scale, f"{name} (guessed from the leg length, {leg:.4g} file units)"
     if extent <= 0:
         return 1.0, "m (degenerate skeleton, assumed)"

@@ -27,6 +27,7 @@ Checks (thresholds are the module constants):
   range is free) more than 90 deg from its parent and outside its range in most frames: an error (the
   source's rest pose does not match its skeleton map, e.g. a head folded backwards).
 * frame count: rows after the announced ``Frames:`` (ignored by the reader): a warning.
+* units: a BVH whose legs fit no length unit was scaled to a typical adult (the reader says so): a warning.
 """
 
 from __future__ import annotations
@@ -109,6 +110,8 @@ def validate(item: Clip | ReferenceMotion, motion: ReferenceMotion | None = None
         rows.append(_non_finite([item.root_pos_m, item.rotations, item.offsets_m]))
         if item.meta.get("extra_rows"):
             rows.append(Row("frame count", item.meta["extra_rows"], "rows = Frames:", "warning"))
+        if item.meta.get("unit", "").startswith("unknown:"):  # bvh.UNSCALED_UNIT_NOTE
+            rows.append(Row("units", item.meta["unit"], "a known unit", "warning"))
         if motion is None:
             try:
                 motion = retarget(item, skeletons=skeletons, plant_feet=True, anatomical_ranges=True)
@@ -150,7 +153,8 @@ def validate(item: Clip | ReferenceMotion, motion: ReferenceMotion | None = None
 
 
 # ---- checks ----------------------------------------------------------------------------------------
-_ORDER = ("frame rate", "duration", "short clip", "frame count", "NaN/inf", "NaN/inf (retargeted)", "retargeting",
+_ORDER = ("frame rate", "duration", "short clip", "frame count", "units", "NaN/inf", "NaN/inf (retargeted)",
+          "retargeting",
           "upright start", "rest pose", "foot penetration", "stance floating", "stance slip", "root drift",
           "joint limits", "range clamps",
           "velocity spikes", "retarget error")
