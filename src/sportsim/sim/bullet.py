@@ -160,6 +160,14 @@ class PyBulletEngine:
         # the servo prediction's own model and data (see _servo_torques)
         self._pmodel = copy.copy(m)
         self._pdata = mujoco.MjData(self._pmodel)
+        # array views, made once (each attribute access of an MjModel/MjData array builds a new view)
+        pm, pd, d = self._pmodel, self._pdata, self.data
+        self._copies = [(getattr(pm, n), getattr(m, n)) for n in _SERVO_FIELDS]
+        self._qpos, self._qvel, self._ctrl = d.qpos, d.qvel, d.ctrl
+        self._p_state = (pd.qpos, pd.qvel, pd.ctrl)
+        self._limited, self._range, self._bias_kv = m.actuator_forcelimited, m.actuator_forcerange, m.actuator_biasprm[:, 2]
+        self._damping, self._armature, self._p_armature = m.dof_damping, m.dof_armature, pm.dof_armature
+        self._p_force = (pd.actuator_force, pd.qfrc_passive, pd.qfrc_actuator, pd.qfrc_bias)
         self._dt = float(m.opt.timestep)
         self._contact_points: list = []  # (body, point on it, normal, friction directions) after the last step
         self._fresh = False  # data mirrors PyBullet's state (after a step or reset; the env writes no state between)
@@ -219,7 +227,8 @@ class PyBulletEngine:
     def _read_state(self) -> None:
         """Copy PyBullet's state into ``data.qpos`` / ``data.qvel`` (written for speed: one fancy-indexed
         assignment per array; the root's inertial offset undone with a fixed 4x4 quaternion product)."""
-        pb, c, d = self._pb, self._client, self.data
+        pb, c = self._pb, self._client
+        qpos, qvel = self._qpos, self._qvel
         pos, orn = pb.getBasePositionAndOrientation(self.body, physicsClientId=c)
         lin, ang = pb.getBaseVelocity(self.body, physicsClientId=c)
         quat = self._from_com_quat @ (orn[3], orn[0], orn[1], orn[2])
@@ -229,13 +238,13 @@ class PyBulletEngine:
         arm = r @ self._root_ipos
         wx, wy, wz = ang
         ax, ay, az = arm
-        d.qpos[0:3] = (pos[0] - ax, pos[1] - ay, pos[2] - az)
-        d.qpos[3:7] = quat
-        d.qvel[0:3] = (lin[0] - (wy * az - wz * ay), lin[1] - (wz * ax - wx * az), lin[2] - (wx * ay - wy * ax))
-        d.qvel[3:6] = r.T @ ang
+        qpos[0:3] = (pos[0] - ax, pos[1] - ay, pos[2] - az)
+        qpos[3:7] = quat
+        qvel[0:3] = (lin[0] - (wy * az - wz * ay), lin[1] - (wz * ax - wx * az), lin[2] - (wx * ay - wy * ax))
+        qvel[3:6] = r.T @ ang
         states = pb.getJointStatesMultiDof(self.body, self._joint_links, physicsClientId=c)
-        d.qpos[self._q_index] = [x for s in states for x in s[0]]
-        d.qvel[self._v_index] = [x for s in states for x in s[1]]
+        qpos[self._q_index] = [x for s in states for x in s[0]]
+        qvel[self._v_index] = [x for s in states for x in s[1]]
 
     # -- actuation and stepping ------------------------------------------------------------------------
     def _servo_torques(self, dt: float) -> np.ndarray:
@@ -249,27 +258,26 @@ class PyBulletEngine:
         Computed on a private copy of the model whose armature carries dt (Kv + D), so that MuJoCo's own
         sparse factorisation (``mj_factorM`` / ``mj_solveM``) solves with M + dt (Kv + D)."""
         m, d, pm, pd = self.model, self.data, self._pmodel, self._pdata
-        for name in _SERVO_FIELDS:  # what the env may have changed since the last step
-            getattr(pm, name)[:] = getattr(m, name)
-        pd.qpos[:] = d.qpos
-        pd.qvel[:] = d.qvel
-        pd.ctrl[:] = d.ctrl
+        for mine, theirs in self._copies:  # what the env may have changed since the last step
+            mine[:] = theirs
+        qpos, qvel, ctrl = self._p_state
+        qpos[:], qvel[:], ctrl[:] = self._qpos, self._qvel, self._ctrl
         mujoco.mj_kinematics(pm, pd)
         mujoco.mj_comPos(pm, pd)
         mujoco.mj_transmission(pm, pd)
         mujoco.mj_fwdVelocity(pm, pd)  # actuator velocities, passive and bias forces
         mujoco.mj_fwdActuation(pm, pd)  # the servo forces, clipped to forcerange
-        force = pd.actuator_force
-        clamped = m.actuator_forcelimited.astype(bool) & ((force <= m.actuator_forcerange[:, 0]) |
-                                                          (force >= m.actuator_forcerange[:, 1]))
-        implicit = m.dof_damping.copy()
-        implicit[self._act_dof] -= np.where(clamped, 0.0, m.actuator_biasprm[:, 2])  # a clamped servo is constant
-        pm.dof_armature[:] = m.dof_armature + dt * implicit
+        force, passive, actuator, bias = self._p_force
+        limits = self._range
+        clamped = (self._limited != 0) & ((force <= limits[:, 0]) | (force >= limits[:, 1]))
+        implicit = self._damping.copy()
+        implicit[self._act_dof] -= np.where(clamped, 0.0, self._bias_kv)  # a clamped servo is a constant force
+        self._p_armature[:] = self._armature + dt * implicit
         mujoco.mj_crb(pm, pd)  # M + dt (Kv + D)
         mujoco.mj_factorM(pm, pd)
-        explicit = pd.qfrc_passive + pd.qfrc_actuator
-        rhs = explicit - pd.qfrc_bias
-        v = d.qvel
+        explicit = passive + actuator
+        rhs = explicit - bias
+        v = self._qvel
         jac = self._contact_jacobian()  # one row per contact point: its normal
         active = np.ones(0 if jac is None else len(jac), dtype=bool)
         for _ in range(_PREDICTION_ITERATIONS):
