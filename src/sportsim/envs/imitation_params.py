@@ -78,7 +78,9 @@ class Skill:
 
 # The skills ``task=<skill>`` selects (the env's ``motion``, ``loop`` and stands left at None take the
 # skill's). Frame windows were read from the clips' root height (scripts/imitation_skill_clips.py prints
-# each clip's retargeting figures and a zero-action check on Imitation-v1).
+# each clip's retargeting figures and a zero-action check on Imitation-v1). A saved run config with
+# ``task: <skill>`` and ``motion: null`` means what this table says, as HighBar's tasks mean what its code
+# says: change a skill's clip or settings under a new name (or a new env version), never in place.
 SKILLS = {
     "walk": Skill("mocap/cmu_02_01_walk.bvh", "auto",
                   source="CMU subject 02 trial 01 (shipped); one gait cycle, looped"),
