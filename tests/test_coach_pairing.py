@@ -108,6 +108,12 @@ def test_the_zoo_walk_against_its_clip_tells_the_truth(tmp_path: Path, capsys: p
     assert "a_right_vertical_grf_bw" in columns and "a_right_knee_moment_nm_per_kg" in columns
     assert not any(c.startswith("b_") and c.endswith(("_bw", "_per_kg")) for c in columns)
     assert "A kinetics (filtered at 15 Hz): right vertical GRF (BW)" in stdout
+    # the policy's feet (simulated contacts) land when the clip's do (foot height): within 3 frames
+    import csv
+    with (tmp_path / "walk" / "events.csv").open(newline="") as f:
+        strikes = [row for row in csv.DictReader(f) if row["event"] == "foot strike"]
+    paired = [float(row["timing_b_minus_a_s"]) for row in strikes if row["timing_b_minus_a_s"]]
+    assert len(paired) >= 16 and max(abs(t) for t in paired) <= 0.1 + 1e-9
 
 
 def test_a_tiny_policy_is_paired_with_its_clip_from_the_same_pose(tmp_path: Path) -> None:
