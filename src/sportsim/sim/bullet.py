@@ -294,7 +294,9 @@ class PyBulletEngine:
             mujoco.mj_solveM(pm, pd, sol, stacked)
             schur = rows @ sol[1:].T
             schur.flat[::len(schur) + 1] += _CONTACT_REGULARISATION
-            lam = np.linalg.solve(schur, -rows @ (v / dt + sol[0]))
+            mujoco.mju_cholFactor(schur, 0.0)  # symmetric positive definite: MuJoCo's small dense Cholesky
+            lam = np.empty(len(schur))
+            mujoco.mju_cholSolve(lam, schur, -rows @ (v / dt + sol[0]))
             acc = sol[0] + lam @ sol[1:]
             pulling = lam < 0.0
             if not pulling.any():
