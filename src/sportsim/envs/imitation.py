@@ -892,7 +892,8 @@ class _GhostRenderer:
     """Renders the simulated humanoid and, translucent, the reference beside it (``ghost_offset_m`` along
     the clip's travel direction), through a visual model built on the first frame - the env's humanoid
     plus a kinematic copy (``ghost_*`` bodies, no contacts) - and a camera that follows the simulated
-    CoM from the right of the travel direction, slightly from above, centred between the two."""
+    CoM from the right of the travel direction, slightly from above, centred between the two; a legend
+    at the top left says which is which."""
 
     def __init__(self, env: ImitationEnv, height_px: int, width_px: int) -> None:
         self._env = env
@@ -900,6 +901,7 @@ class _GhostRenderer:
         self._model: mujoco.MjModel | None = None
         self._data: mujoco.MjData | None = None
         self._renderer: mujoco.Renderer | None = None
+        self._legend_image: np.ndarray | None = None
         self._camera = mujoco.MjvCamera()
         self._camera.type = mujoco.mjtCamera.mjCAMERA_FREE
         self._camera.elevation = -math.degrees(_CAMERA_ELEVATION_RAD)
@@ -938,7 +940,22 @@ class _GhostRenderer:
         camera.lookat[:] = env.data.subtree_com[env.model.body("pelvis").id]
         camera.lookat[0:2] += 0.5 * env.ghost_offset_m * travel
         self._renderer.update_scene(mirror, camera=camera)
-        return self._renderer.render()
+        image = self._renderer.render().copy()
+        legend = self._legend()
+        image[4:4 + legend.shape[0], 4:4 + legend.shape[1]] = legend[:image.shape[0] - 4, :image.shape[1] - 4]
+        return image
+
+    def _legend(self) -> np.ndarray:
+        """Which humanoid is which, drawn once (top left of every frame)."""
+        if self._legend_image is None:
+            from sportsim.video import text_image  # matplotlib: only when rendering
+
+            height, width = self._size
+            line_px = max(14, height // 18)
+            self._legend_image = text_image(min(width - 8, int(line_px * 17)), line_px,
+                                            "blue-grey: the policy  |  orange: the clip it imitates",
+                                            font_px=0.62 * line_px, colour="white", background="#20242a")
+        return self._legend_image
 
     def close(self) -> None:
         if self._renderer is not None:
