@@ -99,5 +99,5 @@ def test_non_humanoid_rigs_are_refused_in_one_line(path: Path) -> None:
     else:
         with pytest.raises(MocapError) as info:
             retarget(clip)
-        message = str(info.value).split("The template:")[0]
-    assert "\n" not in message.strip() and ("not a humanoid" in message or "unknown skeleton" in message)
+        message = str(info.value)
+    assert "\n" not in message.strip() and "not a humanoid" in message

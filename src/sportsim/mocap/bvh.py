@@ -134,6 +134,8 @@ def _clip(path: Path, hierarchy: _Hierarchy, values: np.ndarray, frame_time_s: f
     up_axis, meta["up_axis"] = _up_axis(up, parts, idx, hierarchy)
     unrecognised = recognition.problem if recognition is not None else ""
     problem = ""  # a rig that is not a humanoid (retargeting refuses it in one line)
+    if unrecognised.startswith("not a humanoid"):
+        problem, unrecognised = unrecognised, ""
     if idx and not unrecognised and layout is None:
         problem = axes.quadruped_problem(_sampled_positions(parts), idx)
         if problem and "translation_error" in meta:

@@ -54,6 +54,7 @@ _FOOT_WORDS = {"foot", "ankle", "talus"}
 _TOE_WORDS = {"toe", "toes", "toebase", "ball", "toe0", "metatarsal"}
 _HAND_WORDS = {"hand", "wrist"}
 _HEAD_WORDS = {"head", "skull"}
+EXTRA_LIMB_SHARE = 0.6  # three sided limbs this long (share of the longest) on each side: not a humanoid
 TOE_OFF_SHANK_DEG = 35.0  # a "toe" this close to the shank direction (rest pose) is not ahead of the ankle
 _TOKEN = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")
 
@@ -203,6 +204,10 @@ def recognise(names: Sequence[str], parents: Sequence[int], offsets: np.ndarray,
         if side and info[j].kind not in ("finger", "face", "end") and info[parents[j]].side != side:
             roots[side].append(j)
     longest = max((branch[j] for side in roots.values() for j in side), default=0.0)
+    many = {side: sum(branch[j] >= EXTRA_LIMB_SHARE * longest for j in found) for side, found in roots.items()}
+    if min(many.values()) >= 3:
+        return Recognition({}, problem=f"not a humanoid: {many['l']} long limbs on the left and {many['r']} on the "
+                                       "right (a humanoid has a leg and an arm on each side)")
     for side in roots:
         roots[side] = sorted((j for j in roots[side] if branch[j] >= 0.25 * longest), key=lambda j: -branch[j])[:2]
     if len(roots["l"]) < 2 or len(roots["r"]) < 2:
