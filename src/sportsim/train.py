@@ -92,7 +92,21 @@ def _initialise(model: BaseAlgorithm, train_env: VecEnv, cfg: DictConfig) -> Non
     runs.load_parameters(model, location.model_file)
     if isinstance(train_env, VecNormalize) and cfg.normalize.obs and location.norm_file.is_file():
         runs.load_norm_stats(location.norm_file, train_env)
-    print(f"sportsim: initial weights from {source}")
+    note = ""
+    if cfg.get("init_std", "source") == "config":
+        # a converged policy's action noise is tiny (0.07 rad for the v0 walk): every update then exceeds
+        # PPO's KL target at its first minibatch and learning stalls on a changed env - restart the noise
+        log_std_init = (cfg.algo.get("policy_kwargs") or {}).get("log_std_init")
+        log_std = getattr(model.policy, "log_std", None)
+        if log_std_init is None or log_std is None:
+            raise ConfigError("init_std=config needs a policy with a learned log std (PPO/A2C) and "
+                              "algo.policy_kwargs.log_std_init")
+        with torch.no_grad():
+            log_std.fill_(float(log_std_init))
+        note = f", action noise restarted at log std {float(log_std_init):g}"
+    elif cfg.get("init_std", "source") != "source":
+        raise ConfigError(f"init_std must be source or config, got {cfg.init_std!r}")
+    print(f"sportsim: initial weights from {source}{note}")
 
 
 def _resume_point(run_dir: Path, total_timesteps: int) -> tuple[Path, dict[str, Any], bool]:
