@@ -177,7 +177,8 @@ def bench_garbage(size_mb: float) -> None:
 def chain_mvnx(path: Path, n_segments: int) -> Path:
     """An MVNX file whose segments form one chain, 1 cm apart, with one normal frame."""
     segments = "".join(f'<segment label="s{i}"><points><point label="p"><pos_b>0 0 0</pos_b></point>'
-                       f'<point label="q"><pos_b>0 0 0.01</pos_b></point></points></segment>' for i in range(n_segments))
+                       f'<point label="q"><pos_b>0 0 0.01</pos_b></point></points></segment>'
+                       for i in range(n_segments))
     joints = "".join(f'<joint label="j{i}"><connector1>s{i - 1}/q</connector1><connector2>s{i}/p</connector2></joint>'
                      for i in range(1, n_segments))
     frame = (f'<frame time="0" index="0" type="normal"><orientation>{" 1 0 0 0" * n_segments}</orientation>'

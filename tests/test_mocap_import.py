@@ -31,9 +31,10 @@ needs_mvnx = pytest.mark.skipif(not XSENS_MVNX.is_file(), reason=f"{XSENS_MVNX} 
     ("Beta:Hips", None, "hips", "body"), ("thigh.L", "l", "thigh", "body"), ("Bip01 L Thigh", "l", "thigh", "body"),
     ("Bip01_R_Calf", "r", "calf", "body"), ("lShldr", "l", "shldr", "body"), ("rForeArm", "r", "forearm", "body"),
     ("lfemur", "l", "femur", "body"), ("UpLeg_L", "l", "upleg", "body"), ("L_Hip", "l", "hip", "body"),
-    ("left_knee", "l", "knee", "body"), ("LHipJoint", "l", "hipjoint", "body"), ("LowerBack", None, "lowerback", "body"),
-    ("lowerback", None, "lowerback", "body"), ("LeftHandIndex1", "l", "handindex1", "finger"),
-    ("LeftEye", "l", "eye", "face"), ("HeadTop_End", None, "headtopend", "end"), ("LeftArmTwist", "l", "armtwist", "twist"),
+    ("left_knee", "l", "knee", "body"), ("LHipJoint", "l", "hipjoint", "body"),
+    ("LowerBack", None, "lowerback", "body"), ("lowerback", None, "lowerback", "body"),
+    ("LeftHandIndex1", "l", "handindex1", "finger"), ("LeftEye", "l", "eye", "face"),
+    ("HeadTop_End", None, "headtopend", "end"), ("LeftArmTwist", "l", "armtwist", "twist"),
     ("__Clavicle_L", "l", "clavicle", "twist"), ("RightInHandRing", "r", "inhandring", "finger"),
 ])
 def test_names_normalise(name: str, side: str | None, base: str, kind: str) -> None:
@@ -44,13 +45,15 @@ def test_names_normalise(name: str, side: str | None, base: str, kind: str) -> N
 # ---- structure: the CMU walk under other exporters' names -------------------------------------------
 CMU_NAMES = {layout.name: layout for layout in builtin_skeletons()}["cmu"]
 RENAMES = {
-    "blender": {"Hips": "hips", "LHipJoint": "pelvis.L", "LeftUpLeg": "thigh.L", "LeftLeg": "shin.L", "LeftFoot": "foot.L",
-                "LeftToeBase": "toe.L", "LowerBack": "spine", "Spine": "spine.001", "Spine1": "chest",
+    "blender": {"Hips": "hips", "LHipJoint": "pelvis.L", "LeftUpLeg": "thigh.L", "LeftLeg": "shin.L",
+                "LeftFoot": "foot.L", "LeftToeBase": "toe.L",
+                "LowerBack": "spine", "Spine": "spine.001", "Spine1": "chest",
                 "Neck": "neck", "Neck1": "neck.001", "Head": "head", "LeftShoulder": "shoulder.L",
                 "LeftArm": "upper_arm.L", "LeftForeArm": "forearm.L", "LeftHand": "hand.L",
                 "LeftFingerBase": "palm.L", "LeftHandIndex1": "f_index.01.L", "LThumb": "thumb.01.L"},
-    "smpl": {"Hips": "Pelvis", "LHipJoint": "L_Buttock", "LeftUpLeg": "L_Hip", "LeftLeg": "L_Knee", "LeftFoot": "L_Ankle",
-             "LeftToeBase": "L_Foot", "LowerBack": "Spine1", "Spine": "Spine2", "Spine1": "Spine3", "Neck": "Neck",
+    "smpl": {"Hips": "Pelvis", "LHipJoint": "L_Buttock", "LeftUpLeg": "L_Hip", "LeftLeg": "L_Knee",
+             "LeftFoot": "L_Ankle", "LeftToeBase": "L_Foot", "LowerBack": "Spine1",
+             "Spine": "Spine2", "Spine1": "Spine3", "Neck": "Neck",
              "Neck1": "Neck_Twist", "Head": "Head", "LeftShoulder": "L_Collar", "LeftArm": "L_Shoulder",
              "LeftForeArm": "L_Elbow", "LeftHand": "L_Wrist", "LeftFingerBase": "L_Hand",
              "LeftHandIndex1": "L_Index1", "LThumb": "L_Thumb1"},
@@ -97,7 +100,8 @@ def _wrapped(text: str, order: str, angles: str) -> str:
     """The BVH turned as a whole: a new static root above the old one, rotated by ``angles`` (deg)."""
     head, motion = text.split("MOTION", 1)
     body = head.split("\n", 1)[1]
-    wrapped = f"HIERARCHY\nROOT Scene\n{{\nOFFSET 0 0 0\nCHANNELS 3 {order}\n" + body.replace("ROOT ", "JOINT ", 1) + "}\n"
+    wrapped = (f"HIERARCHY\nROOT Scene\n{{\nOFFSET 0 0 0\nCHANNELS 3 {order}\n" + body.replace("ROOT ", "JOINT ", 1)
+               + "}\n")
     lines = motion.strip("\n").split("\n")
     rows = [f"{angles} {row}" for row in lines[2:] if row.strip()]
     return wrapped + "MOTION\n" + "\n".join(lines[:2] + rows) + "\n"
@@ -133,7 +137,8 @@ def test_a_clip_lying_down_is_an_error_unless_allowed() -> None:
 def test_units_come_from_the_leg_length(tmp_path: Path) -> None:
     from sportsim.mocap.axes import guess_unit
 
-    assert [guess_unit(leg)[0] for leg in (0.85, 8.2, 85.0, 850.0, 33.0, 15.0)] == ["m", "dm", "cm", "mm", "inch", "cmu"]
+    legs = (0.85, 8.2, 85.0, 850.0, 33.0, 15.0)
+    assert [guess_unit(leg)[0] for leg in legs] == ["m", "dm", "cm", "mm", "inch", "cmu"]
     assert guess_unit(164.5) == ("", pytest.approx(0.85 / 164.5))  # no unit gives a human leg: scaled to typical
 
 
@@ -167,7 +172,8 @@ def test_mvnx_version_3_reads_like_version_4(tmp_path: Path) -> None:
 def chain_mvnx(path: Path, n_segments: int) -> Path:
     """An MVNX file whose segments form one chain, 1 cm apart, with one normal frame."""
     segments = "".join(f'<segment label="s{i}"><points><point label="p"><pos_b>0 0 0</pos_b></point>'
-                       f'<point label="q"><pos_b>0 0 0.01</pos_b></point></points></segment>' for i in range(n_segments))
+                       f'<point label="q"><pos_b>0 0 0.01</pos_b></point></points></segment>'
+                       for i in range(n_segments))
     joints = "".join(f'<joint label="j{i}"><connector1>s{i - 1}/q</connector1><connector2>s{i}/p</connector2></joint>'
                      for i in range(1, n_segments))
     frame = (f'<frame time="0" index="0" type="normal"><orientation>{" 1 0 0 0" * n_segments}</orientation>'

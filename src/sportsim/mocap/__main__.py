@@ -193,7 +193,8 @@ def mapping_for(path: Path, mapping: SkeletonMap | None, up: str | None = None) 
     clip = read_clip(path, mapping, up)
     layout = match_skeleton(clip.joint_names, [mapping] if mapping else [])
     try:
-        guesses = {c: clip.joint_names[i] for c, i in clip_canonical_indices(clip, [mapping] if mapping else []).items()}
+        found = clip_canonical_indices(clip, [mapping] if mapping else [])
+        guesses = {c: clip.joint_names[i] for c, i in found.items()}
     except MocapError:
         guesses = {}
     unit = layout.bvh_unit if layout is not None else None  # only a unit that is known, never a guess

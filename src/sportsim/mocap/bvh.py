@@ -1,4 +1,4 @@
-"""BVH reader: a strict tokenizer for the HIERARCHY and a bulk numpy parse of the MOTION block.
+"""BVH reader: the syntax (:mod:`sportsim.mocap.bvh_syntax`) turned into a :class:`Clip` - skeleton, units, up axis.
 
 Semantics (the ones bvhio, Blender and most exporters share):
 - Rotation channels are Euler angles in degrees, composed intrinsically in the order listed, so
@@ -26,9 +26,10 @@ Semantics (the ones bvhio, Blender and most exporters share):
   overrides it. ``meta`` records the unit and the up axis and why.
 - Frames: exactly the announced ``Frames:`` rows are read; rows after them are ignored and counted in
   ``meta["extra_rows"]`` (the validation warns), missing rows are an error. ``Frame Time`` must lie
-  in [:data:`MIN_FRAME_TIME_S`, :data:`MAX_FRAME_TIME_S`].
-- Memory: the file is streamed line by line (lines longer than :data:`MAX_LINE_BYTES` are refused), so
-  a garbage file fails at its first bad line without being read whole.
+  in [:data:`~sportsim.mocap.bvh_syntax.MIN_FRAME_TIME_S`,
+  :data:`~sportsim.mocap.bvh_syntax.MAX_FRAME_TIME_S`].
+- Memory: the file is streamed line by line (:mod:`sportsim.mocap.bvh_syntax`; lines longer than 4 MiB
+  are refused), so a garbage file fails at its first bad line without being read whole.
 
 Every failure is a :class:`MocapError` naming the file and, where it applies, the line.
 """
@@ -38,7 +39,6 @@ from __future__ import annotations
 import json
 import math
 import os
-from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Iterable
 
@@ -46,6 +46,8 @@ import numpy as np
 
 from sportsim.errors import MocapError
 from sportsim.mocap import axes, quat
+from sportsim.mocap.bvh_syntax import CHANNELS, Hierarchy, Joint, LineReader, Tokens, parse_hierarchy, \
+    parse_motion_header, parse_rows
 from sportsim.mocap.clip import Clip, nominal_fps
 from sportsim.mocap.skeletons import UNITS_M, SkeletonMap, match_skeleton
 from sportsim.mocap.structure import recognise
@@ -55,33 +57,10 @@ TRANSLATION_TOL_M = 1e-4  # translation channels varying less than this count as
 STATIC_ROOT_TOL = 1e-9  # a root whose quaternions and positions (m) vary less than this is static
 HUMAN_EXTENT_M = 1.7  # typical rest-pose extent (height or arm span) for unit guessing without legs
 PLAUSIBLE_EXTENT_M = (0.5, 3.0)
-MAX_LINE_BYTES = 4 << 20  # a longer line is not BVH text (the widest real rows are ~100 kB)
-MIN_FRAME_TIME_S, MAX_FRAME_TIME_S = 1e-5, 10.0  # 100 kHz .. 0.1 Hz
 MOTION_AXIS_DEG = 30.0  # the motion's body direction this close to an axis decides the up axis ...
 REST_AXIS_DEG = 10.0  # ... else a rest pose standing this close to one
-MAX_EXTRA_ROWS_COUNTED = 100_000
 UNSCALED_UNIT_NOTE = "unknown:"  # meta["unit"] starts with this when the size was scaled to a typical adult
 _AUTO_UNITS = ("m", "cm", "mm", "inch")
-_CHANNELS = {f"{axis}{kind}": (kind, axis) for axis in "XYZ" for kind in ("position", "rotation")}
-_CHANNELS_LOWER = {name.lower(): name for name in _CHANNELS}
-_ROW_CHUNK_VALUES = 1 << 17  # values converted at a time (and the first row at once)
-
-
-@dataclass
-class _Joint:
-    name: str
-    parent: int
-    line: int
-    offset: np.ndarray  # (3,) file units
-    channels: tuple[str, ...]  # canonical channel names, e.g. "Zrotation"
-    first_column: int = 0
-
-
-@dataclass
-class _Hierarchy:
-    joints: list[_Joint]
-    end_sites: list[tuple[int, np.ndarray]]  # (joint index, offset)
-    n_channels: int
 
 
 def read_bvh(path: str | os.PathLike[str], units: str | float = "auto",
@@ -103,18 +82,18 @@ def read_bvh(path: str | os.PathLike[str], units: str | float = "auto",
 
 
 def _read(path: Path, handle: BinaryIO, units: str | float, skeletons: tuple[SkeletonMap, ...], up: str) -> Clip:
-    lines = _Lines(handle, path)
-    tokens = _Tokens(lines, path)
-    hierarchy = _parse_hierarchy(tokens)
-    n_frames, frames_line, frame_time_s = _parse_motion_header(tokens)
+    lines = LineReader(handle, path)
+    tokens = Tokens(lines, path)
+    hierarchy = parse_hierarchy(tokens)
+    n_frames, frames_line, frame_time_s = parse_motion_header(tokens)
     tokens.end_of_header()
-    values, extra = _parse_rows(lines, n_frames, frames_line, hierarchy.n_channels, path)
+    values, extra = parse_rows(lines, n_frames, frames_line, hierarchy.n_channels, path)
 
     with np.errstate(over="ignore", invalid="ignore"):  # absurd offsets (1e308) give inf lengths, not warnings
         return _clip(path, hierarchy, values, frame_time_s, extra, units, skeletons, up)
 
 
-def _clip(path: Path, hierarchy: _Hierarchy, values: np.ndarray, frame_time_s: float, extra: str,
+def _clip(path: Path, hierarchy: Hierarchy, values: np.ndarray, frame_time_s: float, extra: str,
           units: str | float, skeletons: tuple[SkeletonMap, ...], up: str) -> Clip:
     names = [j.name for j in hierarchy.joints]
     layout = match_skeleton(names, skeletons)
@@ -159,270 +138,9 @@ def _clip(path: Path, hierarchy: _Hierarchy, values: np.ndarray, frame_time_s: f
     return Clip(fps=nominal_fps(frame_time_s), source=str(path), skeleton=skeleton, meta=meta, **parts)
 
 
-# ---- text ---------------------------------------------------------------------------------
-class _Lines:
-    """The file's lines, decoded one at a time (bounded memory), with their 1-based numbers."""
-
-    def __init__(self, handle: BinaryIO, path: Path) -> None:
-        self.handle, self.path = handle, path
-        self.number = 0
-        self.pending: list[str] = []  # further lines of a CR-only line ending
-
-    def readline(self) -> str | None:
-        if self.pending:
-            self.number += 1
-            return self.pending.pop(0)
-        raw = self.handle.readline(MAX_LINE_BYTES + 1)
-        if not raw:
-            return None
-        self.number += 1
-        if len(raw) > MAX_LINE_BYTES:
-            raise MocapError(f"{self.path}: line {self.number}: longer than {MAX_LINE_BYTES >> 20} MiB: not BVH text")
-        if self.number == 1:
-            raw = raw.removeprefix(b"\xef\xbb\xbf")  # UTF-8 byte-order mark
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise MocapError(f"{self.path}: line {self.number}: not UTF-8 text (byte 0x{raw[exc.start]:02x})") from exc
-        text = text.rstrip("\n").rstrip("\r")
-        if "\r" in text:  # old Mac line ends: one physical line holds several
-            first, *rest = text.split("\r")
-            self.pending.extend(rest)
-            return first
-        return text
-
-
-class _Tokens:
-    """Whitespace-separated tokens with their 1-based line numbers, read lazily line by line."""
-
-    def __init__(self, lines: _Lines, path: Path) -> None:
-        self.lines, self.path = lines, path
-        self.tokens: list[str] = []
-        self.k = 0
-        self.seen = False
-
-    @property
-    def line(self) -> int:
-        return self.lines.number
-
-    def next(self, expected: str) -> str:
-        while self.k >= len(self.tokens):
-            text = self.lines.readline()
-            if text is None:
-                if not self.seen:
-                    raise MocapError(f"{self.path}: line 1: empty file, expected a BVH 'HIERARCHY'")
-                raise MocapError(f"{self.path}: line {self.line}: unexpected end of file, expected {expected}")
-            self.tokens, self.k = text.split(), 0
-        self.seen = True
-        self.k += 1
-        return self.tokens[self.k - 1]
-
-    def expect(self, keyword: str, context: str) -> None:
-        token = self.next(f"'{keyword}' {context}")
-        if token.upper() != keyword.upper():
-            raise self.error(f"expected '{keyword}' {context}, got {_show(token)}")
-
-    def rest_of_line(self) -> list[str]:
-        rest = self.tokens[self.k:]
-        self.k = len(self.tokens)
-        return rest
-
-    def number(self, what: str) -> float:
-        token = self.next(what)
-        try:
-            value = float(token)
-        except ValueError:
-            raise self.error(f"expected {what}, got {_show(token)}") from None
-        if not math.isfinite(value):
-            raise self.error(f"{what} is not finite ({token})")
-        return value
-
-    def end_of_header(self) -> None:
-        """The rest of the current line (the Frame Time line) must be empty."""
-        if self.k < len(self.tokens):
-            raise self.error(f"unexpected {_show(self.tokens[self.k])} after the MOTION header")
-
-    def error(self, message: str) -> MocapError:
-        return MocapError(f"{self.path}: line {self.line}: {message}")
-
-
-def _show(token: str) -> str:
-    return repr(token if len(token) <= 40 else token[:40] + "...")
-
-
-# ---- HIERARCHY -------------------------------------------------------------------------------
-def _parse_hierarchy(tokens: _Tokens) -> _Hierarchy:
-    tokens.expect("HIERARCHY", "at the start of a BVH file")
-    keyword = tokens.next("'ROOT'")
-    if keyword.upper() != "ROOT":
-        raise tokens.error(f"expected 'ROOT' after HIERARCHY, got {_show(keyword)}"
-                           + (" (JOINT outside ROOT)" if keyword.upper() == "JOINT" else ""))
-    joints: list[_Joint] = []
-    end_sites: list[tuple[int, np.ndarray]] = []
-    seen: dict[str, int] = {}
-    n_channels = 0
-    stack: list[int] = []
-
-    def open_joint(parent: int) -> None:
-        nonlocal n_channels
-        line = tokens.line
-        words = tokens.rest_of_line()
-        brace_on_line = bool(words) and words[-1] == "{"
-        if brace_on_line:
-            words = words[:-1]
-        if not words:
-            raise tokens.error("joint without a name")
-        name = " ".join(words)
-        if name in seen:
-            raise tokens.error(f"duplicate joint name {name!r} (first defined on line {seen[name]})")
-        seen[name] = line
-        if not brace_on_line:
-            tokens.expect("{", f"after joint {name!r}")
-        tokens.expect("OFFSET", f"in joint {name!r}")
-        offset = np.array([tokens.number(f"OFFSET value of joint {name!r}") for _ in range(3)])
-        tokens.expect("CHANNELS", f"after the OFFSET of joint {name!r}")
-        count_token = tokens.next("a channel count")
-        if not (count_token.isascii() and count_token.isdigit()) or int(count_token) > 6:
-            raise tokens.error(f"channel count of joint {name!r} must be 0-6, got {_show(count_token)}")
-        channels = []
-        for _ in range(int(count_token)):
-            token = tokens.next(f"a channel name of joint {name!r}")
-            channel = _CHANNELS_LOWER.get(token.lower())
-            if channel is None:
-                raise tokens.error(f"unknown channel {_show(token)} in joint {name!r} "
-                                   f"(CHANNELS {count_token} lists fewer names, or a name is misspelt)")
-            if channel in channels:
-                raise tokens.error(f"channel {channel} listed twice in joint {name!r}")
-            channels.append(channel)
-        joints.append(_Joint(name, parent, line, offset, tuple(channels), n_channels))
-        n_channels += len(channels)
-        stack.append(len(joints) - 1)
-
-    open_joint(-1)
-    while stack:
-        current = joints[stack[-1]]
-        token = tokens.next(f"JOINT, End Site or '}}' in joint {current.name!r}")
-        upper = token.upper()
-        if upper == "JOINT":
-            open_joint(stack[-1])
-        elif upper == "END":
-            tokens.expect("Site", "after 'End'")
-            tokens.expect("{", "after 'End Site'")
-            tokens.expect("OFFSET", "in End Site")
-            offset = np.array([tokens.number(f"End Site OFFSET value of joint {current.name!r}") for _ in range(3)])
-            tokens.expect("}", "closing the End Site")
-            end_sites.append((stack[-1], offset))
-        elif token == "}":
-            stack.pop()
-        else:
-            raise tokens.error(f"expected JOINT, End Site or '}}' in joint {current.name!r} (opened on line "
-                               f"{current.line}), got {_show(token)}"
-                               + (": unbalanced braces" if upper in ("MOTION", "ROOT") else ""))
-    return _Hierarchy(joints, end_sites, n_channels)
-
-
-# ---- MOTION ----------------------------------------------------------------------------------
-def _parse_motion_header(tokens: _Tokens) -> tuple[int, int, float]:
-    token = tokens.next("'MOTION'")
-    if token.upper() != "MOTION":
-        hint = " (a second ROOT is not supported)" if token.upper() == "ROOT" else ""
-        hint = hint or (" (JOINT outside ROOT, or unbalanced braces)" if token.upper() in ("JOINT", "}") else "")
-        raise tokens.error(f"expected 'MOTION' after the hierarchy, got {_show(token)}{hint}")
-    count_token = _header_value(tokens, "Frames:")
-    frames_line = tokens.line
-    if not (count_token.isdigit() and count_token.isascii()):
-        raise tokens.error(f"'Frames:' must be a non-negative integer, got {_show(count_token)}")
-    n_frames = int(count_token)
-    if n_frames == 0:
-        raise tokens.error("'Frames: 0': the file holds no motion")
-    tokens.expect("Frame", "after the Frames: line")
-    frame_time = _header_value(tokens, "Time:")
-    try:
-        frame_time_s = float(frame_time)
-    except ValueError:
-        raise tokens.error(f"'Frame Time:' must be a number, got {_show(frame_time)}") from None
-    if not (math.isfinite(frame_time_s) and frame_time_s > 0):
-        raise tokens.error(f"'Frame Time:' must be a positive number of seconds, got {frame_time}")
-    if not MIN_FRAME_TIME_S <= frame_time_s <= MAX_FRAME_TIME_S:
-        raise tokens.error(f"'Frame Time: {frame_time}' s is not a capture rate (allowed {MIN_FRAME_TIME_S:g} to "
-                           f"{MAX_FRAME_TIME_S:g} s per frame)")
-    return n_frames, frames_line, frame_time_s
-
-
-def _header_value(tokens: _Tokens, label: str) -> str:
-    """The value after ``label`` (``Frames: 12``, also written ``Frames:12``)."""
-    token = tokens.next(f"'{label}'")
-    if not token.upper().startswith(label.upper()):
-        raise tokens.error(f"expected '{label}', got {_show(token)}")
-    return token[len(label):] or tokens.next(f"a value after '{label}'")
-
-
-def _parse_rows(lines: _Lines, n_frames: int, frames_line: int, n_channels: int,
-                path: Path) -> tuple[np.ndarray, str]:
-    """(T, C) channel values of the announced frames, streamed; checks every row's width and value and
-    names the line of any fault. Also a note on rows after the announced ones ('' if none)."""
-    blocks: list[np.ndarray] = []
-    words: list[str] = []
-    row_lines: list[int] = []
-    rows, extra, first_extra, last = 0, 0, 0, frames_line
-    while True:
-        text = lines.readline()
-        if text is None:
-            break
-        row = text.split()
-        if not row:
-            continue
-        if rows == n_frames:
-            extra += 1
-            first_extra = first_extra or lines.number
-            if extra >= MAX_EXTRA_ROWS_COUNTED:
-                break
-            continue
-        if len(row) != n_channels:
-            raise MocapError(f"{path}: line {lines.number}: expected {n_channels} values, got {len(row)}")
-        words.extend(row)
-        row_lines.append(lines.number)
-        rows, last = rows + 1, lines.number
-        if len(words) >= _ROW_CHUNK_VALUES or rows == 1:  # the first row at once: garbage fails early
-            blocks.append(_to_numbers(words, row_lines, n_channels, path))
-            words, row_lines = [], []
-    if rows < n_frames:
-        raise MocapError(f"{path}: line {last}: file ends after {rows} motion rows but 'Frames: "
-                         f"{n_frames}' (line {frames_line}) announces {n_frames}: truncated file?")
-    if row_lines:
-        blocks.append(_to_numbers(words, row_lines, n_channels, path))
-    values = np.concatenate(blocks) if blocks else np.zeros((n_frames, 0))
-    note = ""
-    if extra:
-        more = "at least " if extra >= MAX_EXTRA_ROWS_COUNTED else ""
-        note = (f"{more}{extra} motion rows after the {n_frames} announced by 'Frames:' (line {frames_line}) were "
-                f"ignored (from line {first_extra})")
-    return values, note
-
-
-def _to_numbers(words: list[str], row_lines: list[int], n_channels: int, path: Path) -> np.ndarray:
-    try:
-        values = np.array(words, dtype=np.float64)
-    except ValueError:
-        for row, line in enumerate(row_lines):
-            for column, word in enumerate(words[row * n_channels:(row + 1) * n_channels]):
-                try:
-                    float(word)
-                except ValueError:
-                    raise MocapError(f"{path}: line {line}: value {column + 1} is not a number: "
-                                     f"{_show(word)}") from None
-        raise
-    values = values.reshape(len(row_lines), n_channels)
-    bad = ~np.isfinite(values)
-    if bad.any():
-        row, column = (int(i) for i in np.argwhere(bad)[0])
-        raise MocapError(f"{path}: line {row_lines[row]}: value {column + 1} is not finite "
-                         f"({words[row * n_channels + column]})")
-    return values
-
 
 # ---- units -------------------------------------------------------------------------------------
-def _resolve_units(units: str | float, layout: SkeletonMap | None, hierarchy: _Hierarchy,
+def _resolve_units(units: str | float, layout: SkeletonMap | None, hierarchy: Hierarchy,
                    canonical: dict[str, str], path: Path) -> tuple[float, str]:
     if isinstance(units, (int, float)) and not isinstance(units, bool):
         scale = float(units)
@@ -451,7 +169,7 @@ def _resolve_units(units: str | float, layout: SkeletonMap | None, hierarchy: _H
     return UNITS_M[best], f"{best} (guessed from the rest-pose extent {extent:.4g} file units)"
 
 
-def _leg_length(hierarchy: _Hierarchy, canonical: dict[str, str]) -> float:
+def _leg_length(hierarchy: Hierarchy, canonical: dict[str, str]) -> float:
     """Mean thigh + shank length in the rest pose (file units), 0 without both legs."""
     index = {j.name: i for i, j in enumerate(hierarchy.joints)}
     keys = [f"{s}_{p}" for s in "lr" for p in ("hip", "knee", "ankle")]
@@ -459,18 +177,18 @@ def _leg_length(hierarchy: _Hierarchy, canonical: dict[str, str]) -> float:
         return 0.0
     points = _rest_points(hierarchy)
     p = {k: points[index[canonical[k]]] for k in keys}
-    return float(np.mean([np.linalg.norm(p[f"{s}_knee"] - p[f"{s}_hip"]) + np.linalg.norm(p[f"{s}_ankle"] - p[f"{s}_knee"])
-                          for s in "lr"]))
+    return float(np.mean([np.linalg.norm(p[f"{s}_knee"] - p[f"{s}_hip"])
+                          + np.linalg.norm(p[f"{s}_ankle"] - p[f"{s}_knee"]) for s in "lr"]))
 
 
-def _rest_points(hierarchy: _Hierarchy) -> np.ndarray:
+def _rest_points(hierarchy: Hierarchy) -> np.ndarray:
     points = np.zeros((len(hierarchy.joints), 3))
     for j, joint in enumerate(hierarchy.joints[1:], start=1):
         points[j] = points[joint.parent] + joint.offset
     return points
 
 
-def _rest_extent(hierarchy: _Hierarchy) -> float:
+def _rest_extent(hierarchy: Hierarchy) -> float:
     """Largest side of the bounding box of the rest pose (all rotations zero), in file units."""
     points = _rest_points(hierarchy)
     sites = [points[j] + offset for j, offset in hierarchy.end_sites]
@@ -479,13 +197,13 @@ def _rest_extent(hierarchy: _Hierarchy) -> float:
 
 
 # ---- channels -> clip arrays -----------------------------------------------------------------------
-def _joint_motion(joint: _Joint, values: np.ndarray) -> tuple[np.ndarray | None, np.ndarray]:
+def _joint_motion(joint: Joint, values: np.ndarray) -> tuple[np.ndarray | None, np.ndarray]:
     """Per-frame translation (or None without position channels) and local quaternion of a joint."""
     n_frames = values.shape[0]
     translation = None
     axes, columns = "", []
     for i, channel in enumerate(joint.channels):
-        kind, axis = _CHANNELS[channel]
+        kind, axis = CHANNELS[channel]
         column = joint.first_column + i
         if kind == "position":
             if translation is None:
@@ -501,7 +219,7 @@ def _joint_motion(joint: _Joint, values: np.ndarray) -> tuple[np.ndarray | None,
     return translation, rotation
 
 
-def _assemble(h: _Hierarchy, values: np.ndarray, scale: float, path: Path) -> dict:
+def _assemble(h: Hierarchy, values: np.ndarray, scale: float, path: Path) -> dict:
     joints = h.joints
     n_frames = values.shape[0]
     motion = [_joint_motion(j, values) for j in joints]
@@ -577,7 +295,7 @@ def _sampled_positions(parts: dict) -> np.ndarray:
     return pos
 
 
-def _up_axis(up: str, parts: dict, idx: dict[str, int], hierarchy: _Hierarchy) -> tuple[str, str]:
+def _up_axis(up: str, parts: dict, idx: dict[str, int], hierarchy: Hierarchy) -> tuple[str, str]:
     """The file's signed up axis and a note on how it was chosen (module docstring)."""
     if up != "auto":
         return up, f"{up} (given)"
@@ -599,7 +317,7 @@ def _up_axis(up: str, parts: dict, idx: dict[str, int], hierarchy: _Hierarchy) -
     return "+Y", "+Y (BVH convention; the motion and rest pose show no clear up axis)"
 
 
-def _is_static_single_parent(h: _Hierarchy, motion: list, root_pos: np.ndarray, scale: float) -> bool:
+def _is_static_single_parent(h: Hierarchy, motion: list, root_pos: np.ndarray, scale: float) -> bool:
     """The root never moves or turns, has joint 1 as its only child and no end site of its own."""
     children = [j for j in h.joints if j.parent == 0]
     if len(children) != 1 or any(j == 0 for j, _ in h.end_sites):

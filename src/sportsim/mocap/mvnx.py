@@ -1,7 +1,8 @@
 """Xsens MVNX (XML, versions 3 and 4) reader, streamed with bounded memory.
 
 What is read: the subject's ``frameRate``; segments (label, ``<points>`` with ``<pos_b>`` body-frame
-positions - version 3 files write them as ``<pos_s>``, segment-frame positions, the same thing); the hierarchy from ``<joints>`` (``connector1`` = parent segment/point, ``connector2`` =
+positions - version 3 files write them as ``<pos_s>``, segment-frame positions: the same thing); the
+hierarchy from ``<joints>`` (``connector1`` = parent segment/point, ``connector2`` =
 child segment/point); the foot-contact definitions; and from every ``type="normal"`` frame the segment
 ``<orientation>`` (global quaternions, q0 = w first), ``<position>`` (global, metres, Z-up) and
 ``<footContacts>`` where the file has them (version 3 files do not). Calibration frames (identity,

@@ -195,9 +195,10 @@ def unknown_skeleton_message(joint_names: Sequence[str], source: str = "", why: 
     where = source or "<file>"
     return (f"{where}: unknown skeleton ({len(names)} joints: {', '.join(names[:8])}"
             f"{', ...' if len(names) > 8 else ''}): neither a built-in layout nor a humanoid sportsim can "
-            f"recognise by structure{f' ({why})' if why else ''}. Write a mapping with `python -m sportsim.mocap map {where} my_skeleton.yaml`, "
-            "fill in the joints it could not place, and pass `--mapping my_skeleton.yaml` (mapping=... for "
-            f"replay, compare and train's env.motion). The template:\n{mapping_template(names)}")
+            f"recognise by structure{f' ({why})' if why else ''}. Write a mapping with "
+            f"`python -m sportsim.mocap map {where} my_skeleton.yaml`, fill in the joints it could not place, and "
+            "pass `--mapping my_skeleton.yaml` (mapping=... for replay and compare). The template:\n"
+            f"{mapping_template(names)}")
 
 
 def mapping_template(joint_names: Sequence[str], guesses: Mapping[str, str] | None = None,

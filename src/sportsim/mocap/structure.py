@@ -212,7 +212,8 @@ def recognise(names: Sequence[str], parents: Sequence[int], offsets: np.ndarray,
         roots[side] = sorted((j for j in roots[side] if branch[j] >= 0.25 * longest), key=lambda j: -branch[j])[:2]
     if len(roots["l"]) < 2 or len(roots["r"]) < 2:
         found = len(roots["l"]) + len(roots["r"])
-        return Recognition({}, problem=f"found {found} left/right limbs by name, a humanoid needs 4 (two legs, two arms)")
+        return Recognition({}, problem=f"found {found} left/right limbs by name, a humanoid needs 4 "
+                                       "(two legs, two arms)")
     pairs = _pair_limbs(roots["l"], roots["r"], info, parents)
     lca = [_lca(a, b, parents) for a, b in pairs]
     legs, arms = (pairs[0], pairs[1]) if depth_m[lca[0]] <= depth_m[lca[1]] else (pairs[1], pairs[0])
