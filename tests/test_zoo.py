@@ -226,3 +226,25 @@ def test_train_cli_fine_tunes_from_the_zoo(tmp_path: Path):
                         "progress_bar=false", "verbose=0", f"runs_root={tmp_path}", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "initial weights from zoo entry halfpipe/ppo (final weights, 200704 steps)" in result.stdout
+
+
+def test_init_std_config_restarts_the_action_noise_and_keeps_the_rest():
+    """init_std=config: the zoo policy's weights with the config's log_std_init (fresh exploration when
+    fine-tuning onto a changed env); source keeps the loaded noise."""
+    overrides = ["env=halfpipe", "algo=ppo", "init=zoo", "n_envs=1", "+algo.policy_kwargs.log_std_init=-1.0"]
+    stds = {}
+    for mode in ("source", "config"):
+        cfg = config.compose_train_config([*overrides, f"init_std={mode}"])
+        train_env, eval_env = train.make_envs(cfg, seed=0)
+        try:
+            model = builders.build_algorithm(cfg, train_env, seed=0)
+            train._initialise(model, train_env, cfg)
+            stds[mode] = model.policy.log_std.detach().clone()
+            weights = {k: v for k, v in model.policy.state_dict().items() if k != "log_std"}
+            stds[f"{mode}_weights"] = weights
+        finally:
+            train_env.close()
+            eval_env.close()
+    assert (stds["config"] == -1.0).all() and not (stds["source"] == -1.0).all()
+    for name, tensor in stds["source_weights"].items():
+        assert (stds["config_weights"][name] == tensor).all(), name
