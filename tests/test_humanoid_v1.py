@@ -21,8 +21,8 @@ from sportsim import humanoid_limits as limits
 from sportsim.anthropometry import segments
 from sportsim.envs import imitation_params as ip
 from sportsim.envs.imitation import ImitationEnv, build_model
-from sportsim.mocap import load_clip, quat
-from sportsim.mocap.retarget import POINT_NAMES, ReferenceMotion, retarget, stance_slip_hover
+from sportsim.mocap import load_clip
+from sportsim.mocap.retarget import retarget, stance_slip_hover
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "mocap"
 WALK = "mocap/cmu_02_01_walk.bvh"
@@ -181,21 +181,6 @@ def test_planted_feet_stop_the_stance_foot_sliding(path):
 
 
 # -- kinetics ------------------------------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def standing(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    model = humanoid.build_humanoid_model()
-    n = 91
-    positions = humanoid.kinematic_positions(model, model.qpos0)
-    motion = ReferenceMotion(
-        fps=30.0, qpos=np.tile(model.qpos0, (n, 1)), qvel=np.zeros((n, model.nv)),
-        positions_m=np.tile(np.array([positions[p] for p in POINT_NAMES]), (n, 1, 1)),
-        foot_contacts=np.ones((n, 2), dtype=bool), target_names=(), target_positions_m=np.zeros((n, 0, 3)),
-        height_m=H, mass_kg=M, sex="male", scale=1.0, source="standing", skeleton="sportsim")
-    path = tmp_path_factory.mktemp("standing") / "standing.npz"
-    motion.save_npz(path)
-    return path
-
-
 def test_standing_feet_carry_one_body_weight_under_the_centre_of_mass(standing):
     """Statics: the two vertical ground reaction forces add up to the body weight, horizontal ones to zero,
     and the centre of pressure lies under the centre of mass (within a few mm)."""

@@ -28,7 +28,6 @@ from sportsim.envs.imitation import ImitationEnv
 from sportsim.envs.rewards import ImitationRewardWeights, imitation_reward
 from sportsim.errors import ConfigError, MocapError
 from sportsim.mocap import quat
-from sportsim.mocap.retarget import POINT_NAMES, ReferenceMotion
 
 ENV_ID = "sportsim/Imitation-v1"
 WALK = "mocap/cmu_02_01_walk.bvh"
@@ -52,20 +51,6 @@ def walk(cache_dir: Path) -> ImitationEnv:
 def walk_v0(cache_dir: Path) -> ImitationEnv:
     """Imitation-v0's DeepMimic body on the walk (kept for the v0 zoo walk)."""
     return ImitationEnv(motion_cache_dir=str(cache_dir), body="deepmimic")
-
-
-@pytest.fixture(scope="module")
-def standing(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A reference motion .npz that stands still in the zero pose for 3 s (reference male)."""
-    model = humanoid.build_humanoid_model()
-    n = 91
-    positions = humanoid.kinematic_positions(model, model.qpos0)
-    motion = ReferenceMotion(
-        fps=30.0, qpos=np.tile(model.qpos0, (n, 1)), qvel=np.zeros((n, model.nv)),
-        positions_m=np.tile(np.array([positions[p] for p in POINT_NAMES]), (n, 1, 1)),
-        foot_contacts=np.ones((n, 2), dtype=bool), target_names=(), target_positions_m=np.zeros((n, 0, 3)),
-        height_m=humanoid.REFERENCE_HEIGHT_M, mass_kg=humanoid.REFERENCE_MASS_KG)
-    return motion.save_npz(tmp_path_factory.mktemp("standing") / "standing.npz")
 
 
 def _perturbed_pose(qpos: np.ndarray, sigma_rad: float, rng_seed: int = 0) -> np.ndarray:
