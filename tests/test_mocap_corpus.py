@@ -21,10 +21,15 @@ from sportsim.mocap.skeletons import clip_canonical_indices
 from sportsim.mocap.validate import validate
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "mocap"
-NOT_HUMANOID = {"truebones_elephant_idle1_6ch.bvh", "ganimator_crab_dance_nonhuman.bvh"}
+NOT_HUMANOID = {"truebones_elephant_idle1_6ch.bvh", "ganimator_crab_dance_nonhuman.bvh",
+                "godot_vr_mocap_test.bvh"}  # a quadruped, a crab, three VR trackers (head and hands)
 FILES = sorted([*SHARED.glob("external/*.bvh"), *SHARED.glob("corpus/developed/*.bvh"),
-                *SHARED.glob("corpus/heldout/*.bvh"), *SHARED.glob("corpus/heldout2/*.bvh")])
-HUMANOIDS = [f for f in FILES if f.name not in NOT_HUMANOID]
+                *SHARED.glob("corpus/heldout/*.bvh"), *SHARED.glob("corpus/heldout2/*.bvh"),
+                *SHARED.glob("corpus/heldout3/*.bvh")])
+# humanoid files whose data is broken: refused, as they should be, with the reason
+BROKEN = {"tram_sample.bvh": "line 733: expected 60 values, got 75",  # rows longer than the hierarchy
+          "mediapipe_to_bvh_dance.bvh": "upright start"}  # one leg points up while the other points down
+HUMANOIDS = [f for f in FILES if f.name not in NOT_HUMANOID and f.name not in BROKEN]
 MAX_FRAMES = 600  # enough of each clip to judge it, and a test file that runs in under a minute
 UPRIGHT_DEG = 30.0  # median body tilt (ankles -> pelvis -> neck) of the clip once read: Z up
 FACING_DEG = 45.0  # median angle between the humanoid's forward axis and the source's feet
@@ -101,3 +106,19 @@ def test_non_humanoid_rigs_are_refused_in_one_line(path: Path) -> None:
             retarget(clip)
         message = str(info.value)
     assert "\n" not in message.strip() and "not a humanoid" in message
+
+
+@pytest.mark.parametrize("path", [f for f in FILES if f.name in BROKEN] or
+                         [pytest.param(None, marks=pytest.mark.skip(reason="no broken test files found"))],
+                         ids=lambda p: p.name if p else "none")
+def test_broken_humanoid_files_are_refused_with_the_reason(path: Path) -> None:
+    """Never silently wrong data: a file whose rows do not match its hierarchy, or whose poses are not a
+    body's, is an error (reader) or a validation error (convert refuses it without --force)."""
+    expected = BROKEN[path.name]
+    try:
+        clip = load_clip(path)
+    except MocapError as exc:
+        assert expected in str(exc) and "\n" not in str(exc)
+        return
+    report = validate(clip, motion=retarget(clip, plant_feet=True, anatomical_ranges=True))
+    assert expected in [r.check for r in report.errors]

@@ -213,15 +213,34 @@ Frame Time: 0.0333333
 """
 
 
+def _chain_bvh(n_joints: int) -> str:
+    """A chain of ``n_joints`` joints named j0, j1, ... (no sides, no body words): no humanoid to find."""
+    lines = ["HIERARCHY", "ROOT j0", "{", "OFFSET 0 0 0", "CHANNELS 6 Xposition Yposition Zposition Zrotation "
+             "Xrotation Yrotation"]
+    for j in range(1, n_joints):
+        lines += [f"JOINT j{j}", "{", "OFFSET 0 0.1 0", "CHANNELS 3 Zrotation Xrotation Yrotation"]
+    lines += ["End Site", "{", "OFFSET 0 0.1 0", "}"] + ["}"] * n_joints
+    row = " ".join(["0", "1", "0"] + ["0"] * (3 * n_joints))
+    return "\n".join(lines + ["MOTION", "Frames: 2", "Frame Time: 0.0333333", row, row, ""])
+
+
 def test_unknown_skeleton_cli_prints_pasteable_yaml_and_names_the_map_command(tmp_path: Path, capsys) -> None:
     path = tmp_path / "rig.bvh"
-    path.write_text(TINY)
+    path.write_text(_chain_bvh(20))
     assert main(["convert", str(path), str(tmp_path / "out.npz")]) == 2
     err = capsys.readouterr().err
     assert err.startswith(f"sportsim: {path}: unknown skeleton") and f"python -m sportsim.mocap map {path}" in err
     template = yaml.safe_load(err.split("The template:\n", 1)[1])
-    assert template["joints"] == ["root", "torso"] and template["map"]["pelvis"] == "<joint name>"
+    assert template["joints"] == [f"j{j}" for j in range(20)] and template["map"]["pelvis"] == "<joint name>"
     assert not (tmp_path / "out.npz").exists()
+
+
+def test_a_partial_body_is_refused_in_one_line(tmp_path: Path) -> None:
+    path = tmp_path / "trackers.bvh"
+    path.write_text(TINY)
+    with pytest.raises(MocapError) as info:
+        retarget(load_clip(path))
+    assert "not a humanoid: 2 joints" in str(info.value) and "\n" not in str(info.value)
 
 
 @needs_cmu

@@ -54,6 +54,7 @@ _FOOT_WORDS = {"foot", "ankle", "talus"}
 _TOE_WORDS = {"toe", "toes", "toebase", "ball", "toe0", "metatarsal"}
 _HAND_WORDS = {"hand", "wrist"}
 _HEAD_WORDS = {"head", "skull"}
+MIN_JOINTS = 15  # pelvis, chest, neck and six joints per side: fewer is a partial body (VR trackers, a head)
 EXTRA_LIMB_SHARE = 0.6  # three sided limbs this long (share of the longest) on each side: not a humanoid
 TOE_OFF_SHANK_DEG = 35.0  # a "toe" this close to the shank direction (rest pose) is not ahead of the ankle
 _TOKEN = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")
@@ -180,6 +181,9 @@ def recognise(names: Sequence[str], parents: Sequence[int], offsets: np.ndarray,
     unit, only their lengths are used). A skeleton that is not a humanoid gives a ``problem``."""
     parents = [int(p) for p in parents]
     n = len(names)
+    if n < MIN_JOINTS:
+        return Recognition({}, problem=f"not a humanoid: {n} joints, where a full body needs at least {MIN_JOINTS} "
+                                       "(pelvis, chest, neck, and hip, knee, ankle, shoulder, elbow, wrist on each side)")
     info = [normalise(name) for name in names]
     children: list[list[int]] = [[] for _ in range(n)]
     for j in range(1, n):
