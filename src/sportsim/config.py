@@ -22,7 +22,7 @@ from hydra.core.global_hydra import GlobalHydra
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.core.override_parser.types import Override, OverrideType
 from hydra.errors import HydraException
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig, OmegaConf, open_dict
 from omegaconf.errors import OmegaConfBaseException
 
 from sportsim import paths
@@ -233,6 +233,80 @@ def load_train_config(overrides: Sequence[str]) -> DictConfig:
 
         return load_retrain_config(resolve.policy(str(source[-1].value())).location.run_dir, overrides)
     return compose_train_config(overrides)
+
+
+# --- the key=value commands (enjoy, record, replay) --------------------------------------------
+
+ENV_KEYS_HELP = "env.kwargs.<argument>=value, env.motion=<clip>"
+
+
+def _parse_command_override(arg: str) -> Override:
+    """One ``key=value`` in Hydra's grammar; a value the grammar cannot read (``~/clip.bvh``) is taken
+    as a quoted string."""
+    try:
+        return parse_overrides([arg])[0]
+    except ConfigError:
+        key, _, value = arg.partition("=")
+        quoted = "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+        return parse_overrides([f"{key}={quoted}"])[0]
+
+
+def command_options(name: str, argv: Sequence[str], options: Mapping[str, tuple[Any, Any]], usage: str,
+                    positional: bool = False) -> tuple[list[str], dict[str, Any], list[Override]]:
+    """The arguments of ``python -m sportsim.<name>``: ``key=value`` overrides of ``configs/<name>.yaml``
+    in Hydra's grammar, the same as train's. Returns (arguments without ``=`` - an error unless
+    ``positional`` -, the options checked by ``options``' parsers, and the ``env.*`` overrides, which
+    change the evaluated policy's env config: :func:`apply_env_overrides`). Unknown keys and bad values
+    are one-line ConfigErrors naming the option."""
+    rest = [arg for arg in argv if "=" not in arg]
+    if rest and not positional:
+        raise ConfigError(f"expected key=value arguments, got '{rest[0]}'; usage: {usage}")
+    parsed = [_parse_command_override(arg) for arg in argv if "=" in arg]
+    env_overrides = [o for o in parsed if o.key_or_group.startswith("env.")]
+    plain = [o for o in parsed if not o.key_or_group.startswith("env.")]
+    for override in plain:
+        if override.key_or_group not in options:
+            raise ConfigError(f"unknown option '{override.key_or_group}' (valid: {', '.join(options)}, "
+                              f"{ENV_KEYS_HELP})")
+    with _compose_context():  # the defaults; the overrides are plain values (env=, algo= here are names)
+        cfg = _compose([], name)
+    data = OmegaConf.to_container(cfg, resolve=True)
+    assert isinstance(data, dict)
+    for override in plain:
+        data[override.key_or_group] = None if override.is_delete() else override.value()
+    values = {}
+    for key, (parse, default) in options.items():
+        value = data.get(key, default)
+        try:
+            values[key] = None if value is None else parse(str(value))
+        except ValueError as exc:
+            raise ConfigError(f"option {key}: {exc}") from None
+    return rest, values, env_overrides
+
+
+def apply_env_overrides(cfg: DictConfig, overrides: Sequence[Override], source: Path | str) -> list[str]:
+    """Change the env config of a saved run (``env.kwargs.pipe=vert``, ``env.motion=<clip>``) before its
+    policy is evaluated or recorded; returns the applied overrides. ``env.id`` and ``env.name`` stay (the
+    policy is evaluated on the env it was trained on); a key the env config lacks needs ``+``."""
+    applied = []
+    for override in overrides:
+        key = override.key_or_group
+        if key in ("env.id", "env.name"):
+            raise ConfigError(f"'{override.input_line}': a policy runs on the env it was trained on "
+                              f"({cfg.env.id}); change its settings with {ENV_KEYS_HELP}")
+        exists = OmegaConf.select(cfg, key, default=_MISSING) is not _MISSING
+        if override.is_delete() or (not exists and override.type != OverrideType.ADD):
+            parent = OmegaConf.select(cfg, key.rpartition(".")[0])
+            valid = ", ".join(str(k) for k in parent) if isinstance(parent, DictConfig) else "none"
+            raise ConfigError(f"{source}: unknown env setting '{key}' (valid {key.rpartition('.')[0]}.*: {valid}); "
+                              f"add a new key with +{key}=...")
+        value = override.value()
+        with open_dict(cfg):
+            OmegaConf.update(cfg, key, value, force_add=True)
+            if key == "env.motion" and "motion" in (cfg.env.get("kwargs") or {}):
+                cfg.env.kwargs.motion = value  # the saved config holds the resolved ${..motion}
+        applied.append(override.input_line)
+    return applied
 
 
 # --- checks -------------------------------------------------------------------------------------

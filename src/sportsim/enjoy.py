@@ -1,14 +1,19 @@
-"""Watch and measure a trained policy: the best zoo entry for an env, or any run directory / model.
+"""Watch and measure a trained policy: the best zoo entry for an env, or any zoo entry, run directory
+or model.
 
     python -m sportsim.enjoy env=<name> [algo=ppo|sac|a2c] [task=<task>] [episodes=10] [seed=2000000]
                              [deterministic=true] [video=false] [out=path.mp4] [device=cpu]
-    python -m sportsim.enjoy model=<run dir | model .zip> [which=final|best|latest] [...]
+    python -m sportsim.enjoy model=<zoo:entry | entry | run dir | model .zip> [which=final|best|latest] [...]
+    python -m sportsim.enjoy model=<...> env.kwargs.<argument>=value env.motion=<clip>   # another env setting
     python -m sportsim.enjoy model=<foreign SB3 .zip> env=<name> algo=<algo> trust=true [...]
 
+The options are ``key=value`` overrides of ``configs/enjoy.yaml`` in Hydra's grammar, as for ``train``;
+names of policies follow :mod:`sportsim.resolve`. ``env.kwargs.<argument>=value`` and
+``env.motion=<clip>`` change the policy's env: a zoo policy on another ramp, rider or clip.
 Runs ``episodes`` headless episodes (seeds ``seed, seed+1, ...``), prints a table of the figures and,
 as its last line, one JSON object with ``env``, ``task``, ``algo``, ``episodes``, ``mean_return``,
 ``std_return``, ``success_rate`` and more. ``video=true`` also records the first episode to an MP4
-(default ``videos/<env>[_<task>]_<algo>.mp4`` under the current directory, never overwritten).
+(default ``videos/<policy>.mp4`` under the current directory, never overwritten), with progress.
 
 Zoo entries are checked against the SHA-256 in ``zoo/manifest.json`` before use, and every sportsim
 model is loaded as weights only. An SB3 ``.zip`` from elsewhere (no sportsim config beside it) can only
@@ -23,8 +28,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from sportsim import builders, config, record, runs, zoo
-from sportsim.cli import parse_options, run_cli
+from sportsim import builders, config, record, resolve, runs, zoo
+from sportsim.cli import run_cli
+from sportsim.config import command_options
 from sportsim.errors import ConfigError, ModelFileError
 from sportsim.evaluation import EVALUATION_SEED, evaluate_policy
 
@@ -36,7 +42,7 @@ OPTIONS: dict[str, tuple[Callable[[str], Any], Any]] = {
     "algo": (str, None),
     "task": (str, None),
     "model": (str, None),
-    "which": (str, "final"),
+    "which": (str, None),
     "episodes": (record.parse_positive_int, 10),
     "seed": (record.parse_seed, EVALUATION_SEED),
     "deterministic": (record.parse_bool, True),
@@ -48,9 +54,10 @@ OPTIONS: dict[str, tuple[Callable[[str], Any], Any]] = {
 
 
 def parse_args(argv: Sequence[str]) -> dict[str, Any]:
-    _, options = parse_options(argv, OPTIONS, USAGE)
+    _, options, env_overrides = command_options("enjoy", argv, OPTIONS, USAGE)
     if options["model"] is None and options["env"] is None:
-        raise ConfigError(f"give env=<name> (the best zoo policy) or model=<run dir | .zip>; usage: {USAGE}")
+        raise ConfigError(f"give env=<name> (the best zoo policy) or model=<zoo:entry | run dir | .zip>; usage: {USAGE}")
+    options["env_overrides"] = env_overrides
     return options
 
 
@@ -80,19 +87,20 @@ def _open_untrusted(path: Path, options: dict[str, Any]) -> runs.LoadedPolicy:
     return runs.LoadedPolicy(runs.ModelLocation(path.parent, path, path.stem), cfg, env, model, None)
 
 
-def resolve(options: dict[str, Any]) -> tuple[runs.ModelLocation | None, Path | None, str]:
-    """(location of a sportsim model, or the path of a foreign .zip) and a label for the output."""
+def resolve_policy(options: dict[str, Any]) -> tuple[resolve.PolicyRef | None, Path | None, str]:
+    """(the sportsim policy, or the path of a foreign .zip) and a label for the output."""
     if options["model"] is not None:
         path = Path(options["model"]).expanduser()
-        if _foreign_zip(path.resolve()):
-            if not path.is_file():
-                raise ModelFileError(f"model file {path} does not exist")
+        if path.suffix == ".zip" and path.is_file() and _foreign_zip(path.resolve()):
             return None, path, path.stem
-        location = runs.locate_model(path, options["which"])
-        return location, None, location.run_dir.name
+        ref = resolve.policy(options["model"], options["which"])
+        if ref.is_zoo:
+            print(f"sportsim: {ref.describe()}")
+        return ref, None, ref.label
     entry = zoo.select(options["env"], options["algo"], options["task"])
-    print(f"sportsim: zoo entry {entry.name} ({entry.model} weights, {entry.timesteps} training steps)")
-    return zoo.locate(entry), None, entry.name.replace("/", "_")
+    ref = resolve.policy(f"{resolve.ZOO_PREFIX}{entry.name}")
+    print(f"sportsim: {ref.describe()}")
+    return ref, None, ref.label
 
 
 def _table(figures: dict[str, Any]) -> str:
@@ -109,20 +117,24 @@ def main(argv: Sequence[str]) -> int:
         print(__doc__)
         return 0
     options = parse_args(argv)
-    location, foreign, label = resolve(options)
-    loaded = (runs.open_policy(location, options["device"]) if location is not None
+    ref, foreign, label = resolve_policy(options)
+    if foreign is not None and options["env_overrides"]:
+        raise ConfigError("env.* overrides need a sportsim policy (zoo entry, run directory), not a foreign .zip")
+    loaded = (runs.open_policy(ref.location, options["device"], options["env_overrides"]) if ref is not None
               else _open_untrusted(foreign, options))
     try:
         figures = evaluate_policy(loaded, options["episodes"], options["seed"], options["deterministic"])
     finally:
         loaded.close()
+    if options["env_overrides"]:
+        figures["env_overrides"] = [o.input_line for o in options["env_overrides"]]
     if options["video"]:
-        if location is None:
+        if ref is None:
             raise ConfigError("video=true needs a sportsim model (run directory or zoo entry), not a foreign .zip")
-        out = record.free_path(Path(options["out"]) if options["out"] else Path("videos") / f"{label}.mp4",
-                               explicit=options["out"] is not None)
-        video = record.record(location.model_file, out=out, deterministic=options["deterministic"],
-                              seed=options["seed"], device=options["device"])
+        out = Path(options["out"]) if options["out"] else Path("videos") / f"{label}.mp4"
+        video = record.record(str(ref.location.model_file), out=out if options["out"] else record.free_path(out, False),
+                              deterministic=options["deterministic"], seed=options["seed"], device=options["device"],
+                              env_overrides=options["env_overrides"], quiet=False)
         figures["video"] = str(video.path)
     print(_table(figures))
     print(json.dumps(figures))

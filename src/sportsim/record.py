@@ -1,31 +1,40 @@
 """Roll out a trained policy headless and write an MP4.
 
-    python -m sportsim.record <run dir | model .zip> [episodes=1] [out=path.mp4] [deterministic=true]
+    python -m sportsim.record <policy> [episodes=1] [out=path.mp4] [deterministic=true]
                               [model=final|best|latest] [seed=0] [max_steps=10000] [device=cpu]
-                              [panel=true|false]
+                              [panel=true|false] [env.kwargs.<argument>=value] [env.motion=<clip>]
 
-The env is made from the run's config.yaml with ``render_mode="rgb_array"``; observations pass through
-the run's saved normalisation statistics with VecNormalize's own code, exactly as in training and
-evaluation. The video plays at ``env.metadata["render_fps"]``. The env's sport panel goes under every
-frame, unless ``panel=false`` (envs that describe one in ``metadata["sport_panel"]``, see
-:func:`sportsim.video.sport_panel_spec`): curves of the whole episode (HalfPipe-v0: centre-of-mass
-height and mechanical energy with each pump shaded; HighBar-v0: bar angle, shoulder and hip angles,
-hand force) with a cursor at the frame's time; it is drawn once the episode is over, so the episode's
-frames wait in memory, compressed. An existing file is never overwritten:
-an explicit ``out`` that exists is an error; the default ``<run dir>/videos/<model>.mp4`` becomes
-``<model>-1.mp4``, ``<model>-2.mp4``, ... instead.
+``<policy>`` is ``zoo:<entry>`` (or the bare ``<entry>``, ``zoo/<entry>``), a run directory or a model
+``.zip`` (:mod:`sportsim.resolve`); the options are ``key=value`` overrides of ``configs/record.yaml``
+in Hydra's grammar, as for ``train``. ``env.kwargs.<argument>=value`` and ``env.motion=<clip>`` change
+the policy's env (another ramp, rider or clip). The env is made from the run's config.yaml with
+``render_mode="rgb_array"``; observations pass through the run's saved normalisation statistics with
+VecNormalize's own code, exactly as in training and evaluation. The video plays at
+``env.metadata["render_fps"]``. The env's sport panel goes under every frame, unless ``panel=false``
+(envs that describe one in ``metadata["sport_panel"]``, see :func:`sportsim.video.sport_panel_spec`):
+curves of the whole episode (HalfPipe: centre-of-mass height and mechanical energy with each pump
+shaded; HighBar: bar angle, shoulder and hip angles, hand force) with a cursor at the frame's time; it
+is drawn once the episode is over, so the episode's frames wait in memory, compressed. Progress is
+printed while it renders. An existing file is never overwritten: an explicit ``out`` that exists is an
+error; the default ``<run dir>/videos/<model>.mp4`` (``./videos/<entry>.mp4`` for a zoo entry:
+never into the zoo or an installed package) becomes ``-1.mp4``, ``-2.mp4``, ... instead. The file is
+published only once the encoder has finished it (a full disk is an error, not a broken video).
 """
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from sportsim import runs
-from sportsim.cli import parse_options, run_cli
+from tqdm import tqdm
+
+from sportsim import resolve, runs
+from sportsim.cli import run_cli
+from sportsim.config import command_options
 from sportsim.errors import ConfigError
 from sportsim.video import FrameStore, Mp4Writer, Recording, free_path, publish, sport_panel, sport_panel_spec
 
@@ -64,7 +73,7 @@ OPTIONS: dict[str, tuple[Callable[[str], Any], Any]] = {
     "episodes": (parse_positive_int, 1),
     "out": (str, None),
     "deterministic": (parse_bool, True),
-    "model": (str, "final"),
+    "model": (str, None),
     "seed": (parse_seed, 0),
     "max_steps": (parse_positive_int, 10_000),
     "device": (str, "cpu"),
@@ -72,30 +81,34 @@ OPTIONS: dict[str, tuple[Callable[[str], Any], Any]] = {
 }
 
 
-def parse_args(argv: Sequence[str]) -> tuple[Path, dict[str, Any]]:
-    """``<path> key=value ...`` -> (path, options with defaults filled in)."""
-    positional, options = parse_options(argv, OPTIONS, USAGE, positional=True)
-    if len(positional) != 1:
-        raise ConfigError(f"expected one run directory or model .zip, got {positional or 'none'}; usage: {USAGE}")
-    return Path(positional[0]), options
+def parse_args(argv: Sequence[str]) -> tuple[str, dict[str, Any]]:
+    """``<policy> key=value ...`` -> (policy name, options with defaults filled in and ``env_overrides``)."""
+    positional, options, env_overrides = command_options("record", argv, {"policy": (str, None), **OPTIONS}, USAGE,
+                                                         positional=True)
+    policy = options.pop("policy")
+    names = [*positional, *([policy] if policy is not None else [])]
+    if len(names) != 1:
+        raise ConfigError(f"expected one policy (zoo:<entry>, run directory or model .zip), got {names or 'none'}; "
+                          f"usage: {USAGE}")
+    options["env_overrides"] = env_overrides
+    return names[0], options
 
 
-def _default_output(location: runs.ModelLocation) -> Path:
-    return location.run_dir / runs.VIDEOS_DIR / f"{location.label}.mp4"
-
-
-def record(path: Path, *, episodes: int = 1, out: Path | None = None, deterministic: bool = True,
-           model: str = "final", seed: int = 0, max_steps: int = 10_000, device: str = "cpu",
-           panel: bool | None = None) -> Recording:
-    """Record ``episodes`` of the policy at ``path`` (a run directory or model .zip) to an MP4; ``panel``:
-    the env's sport panel under the frames (None: when the env has one)."""
-    location = runs.locate_model(path, model)
-    target = Path(out).expanduser() if out is not None else _default_output(location)
+def record(path: Path | str, *, episodes: int = 1, out: Path | None = None, deterministic: bool = True,
+           model: str | None = None, seed: int = 0, max_steps: int = 10_000, device: str = "cpu",
+           panel: bool | None = None, env_overrides: Sequence[Any] = (), quiet: bool = True) -> Recording:
+    """Record ``episodes`` of the policy ``path`` (zoo entry, run directory or model .zip) to an MP4;
+    ``panel``: the env's sport panel under the frames (None: when the env has one); ``quiet=False``
+    prints the rendering's progress."""
+    ref = resolve.policy(path, model)
+    location = ref.location
+    name = ref.label if ref.is_zoo else location.label  # a run's own videos/ folder: final.mp4, best.mp4
+    target = Path(out).expanduser() if out is not None else resolve.default_output_dir(ref) / f"{name}.mp4"
     if out is not None and target.exists():
         raise ConfigError(f"out: {target} already exists; choose another file name")
     if target.suffix.lower() != ".mp4":
         raise ConfigError(f"out: {target} must end in .mp4")
-    loaded = runs.open_policy(location, device, render_mode="rgb_array")
+    loaded = runs.open_policy(location, device, env_overrides, render_mode="rgb_array")
     env = loaded.env
     try:
         fps = env.metadata.get("render_fps")
@@ -104,13 +117,11 @@ def record(path: Path, *, episodes: int = 1, out: Path | None = None, determinis
         spec = sport_panel_spec(env) if panel is not False else None
         if panel is True and spec is None:
             raise ConfigError(f"panel=true: env '{loaded.cfg.env.id}' describes no sport panel")
-        if spec is not None and spec.get("env_kwargs"):  # the panel needs the env built so (Imitation: kinetics)
-            loaded.close()
-            loaded = runs.open_policy(location, device, render_mode="rgb_array", **spec["env_kwargs"])
-            env = loaded.env
-        with Mp4Writer(target, fps, explicit=out is not None) as video:
+        with Mp4Writer(target, fps, explicit=out is not None) as video, \
+                tqdm(unit="frame", desc=f"rendering {target.name}", disable=quiet, file=sys.stderr,
+                     leave=False, mininterval=1.0) as progress:
             for episode in range(episodes):
-                frames = _Episode(video, spec, float(fps))
+                frames = _Episode(video, spec, float(fps), progress)
                 obs, info = env.reset(seed=seed + episode)
                 frames.add(env.render(), obs, info)
                 for _ in range(max_steps):
@@ -131,12 +142,13 @@ class _Episode:
     """One episode's frames: straight into the video, or - with a sport panel - kept (compressed) with
     the panel's samples until :meth:`finish` draws the panel and writes frame + panel."""
 
-    def __init__(self, video: Mp4Writer, spec: Mapping[str, Any] | None, fps: float) -> None:
-        self.video, self.spec, self.fps = video, spec, fps
+    def __init__(self, video: Mp4Writer, spec: Mapping[str, Any] | None, fps: float, progress: tqdm) -> None:
+        self.video, self.spec, self.fps, self.progress = video, spec, fps, progress
         self.frames = FrameStore()
         self.samples: list[dict[str, float]] = []
 
     def add(self, frame: Any, obs: Any, info: dict[str, Any]) -> None:
+        self.progress.update()
         if self.spec is None:
             self.video.append(np.asarray(frame))
             return
@@ -157,7 +169,7 @@ def main(argv: Sequence[str]) -> int:
         print(__doc__)
         return 0
     path, options = parse_args(argv)
-    video = record(path, **options)
+    video = record(path, **options, quiet=False)
     size = f"{video.width_px}x{video.height_px} px"
     print(f"sportsim: wrote {video.path} ({video.frames} frames, {size}, {video.fps:g} fps)")
     return 0

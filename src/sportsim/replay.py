@@ -30,9 +30,11 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 
-from sportsim.cli import parse_options, run_cli
+from sportsim.cli import run_cli
+from sportsim.config import command_options
 from sportsim.errors import ConfigError
-from sportsim.mocap import Clip, find_capture, quat
+from sportsim import resolve
+from sportsim.mocap import Clip, quat
 from sportsim.mocap.__main__ import read_clip
 from sportsim.mocap.retarget import ReferenceMotion, is_reference_motion, retarget
 from sportsim.mocap.skeletons import SkeletonMap, canonical_indices, load_mapping
@@ -73,8 +75,11 @@ OPTIONS: dict[str, tuple[Callable[[str], Any], Any]] = {
 
 
 def parse_args(argv: Sequence[str]) -> dict[str, Any]:
-    """``key=value ...`` -> options with defaults filled in (``mocap`` is required)."""
-    _, options = parse_options(argv, OPTIONS, USAGE)
+    """``key=value ...`` (overrides of ``configs/replay.yaml``, Hydra's grammar) -> options with defaults
+    filled in (``mocap`` is required)."""
+    _, options, env_overrides = command_options("replay", argv, OPTIONS, USAGE)
+    if env_overrides:
+        raise ConfigError(f"replay plays a capture, it has no env settings ('{env_overrides[0].input_line}')")
     if options["mocap"] is None:
         raise ConfigError(f"mocap=<file> is required; usage: {USAGE}")
     return options
@@ -84,7 +89,7 @@ def replay(mocap: str | os.PathLike[str], *, out: str | os.PathLike[str] | None 
            width: int = 480, height: int = 480, seconds: float | None = None,
            mapping: str | os.PathLike[str] | None = None) -> Recording:
     """Write the side-by-side replay of ``mocap`` (see the module docstring) and describe it."""
-    path = find_capture(mocap)  # as given, or a shipped clip (mocap/<clip>) from any working directory
+    path = resolve.capture(mocap)  # as given, or a shipped clip (mocap/<clip>) from any working directory
     if path.suffix.lower() == ".npz" and is_reference_motion(path):
         raise ConfigError(f"mocap: {path} is a retargeted reference motion; replay the capture file it came from")
     target = Path(out).expanduser() if out is not None else Path.cwd() / f"{path.stem}-replay.mp4"

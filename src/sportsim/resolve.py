@@ -26,7 +26,7 @@ Outputs made from a policy go to the working directory unless the user chose a p
     thing = resolve.policy_or_capture("imitation/walk/ppo")  # -> PolicyRef | Path
 
 Every failure is one :class:`~sportsim.errors.ConfigError` / :class:`~sportsim.errors.ModelFileError`
-line naming what was looked for and where.
+line naming what was looked for and where (a capture: :class:`~sportsim.errors.MocapError`).
 """
 
 from __future__ import annotations
@@ -141,38 +141,29 @@ def policy(spec: str | os.PathLike[str], which: str | None = None) -> PolicyRef:
 
 # --- captures -----------------------------------------------------------------------------------
 
-def capture_candidates(spec: str | os.PathLike[str]) -> list[Path]:
-    """Where a capture name is looked for, in order."""
-    from sportsim.paths import resource_dir  # noqa: PLC0415
-
-    path = Path(spec).expanduser()
-    if path.is_absolute():
-        return [path]
-    shipped = resource_dir("mocap")
-    return [path, shipped.parent / path, shipped / path]
-
-
 def capture(spec: str | os.PathLike[str]) -> Path:
-    """Resolve a capture file (see the module docstring); a missing one is one ConfigError line."""
-    candidates = capture_candidates(spec)
-    for candidate in candidates:
-        if candidate.is_file():
-            return candidate
-    raise ConfigError(f"{os.fspath(spec)!r}: no such capture file (looked in "
-                      f"{', '.join(str(c) for c in candidates)})")
+    """Resolve a capture file (see the module docstring; the rules are
+    :func:`sportsim.mocap.find_capture`'s); a missing one is one MocapError line naming where it looked."""
+    from sportsim.mocap import find_capture  # noqa: PLC0415
+
+    return find_capture(spec)
 
 
 def policy_or_capture(spec: str | os.PathLike[str], which: str | None = None) -> PolicyRef | Path:
     """A capture file (by its suffix, when it exists under the capture rules) or else a policy."""
+    from sportsim.errors import MocapError  # noqa: PLC0415
+
     text = os.fspath(spec)
-    if not text.startswith(ZOO_PREFIX) and Path(text).suffix.lower() in CAPTURE_SUFFIXES:
-        found = next((c for c in capture_candidates(text) if c.is_file()), None)
-        if found is not None:
-            return found
+    is_capture_name = not text.startswith(ZOO_PREFIX) and Path(text).suffix.lower() in CAPTURE_SUFFIXES
+    if is_capture_name:
+        try:
+            return capture(text)
+        except MocapError:
+            pass
     try:
         return policy(text, which)
     except ModelFileError:
-        if Path(text).suffix.lower() in CAPTURE_SUFFIXES:
+        if is_capture_name:
             return capture(text)  # the capture's own message: where it was looked for
         raise
 
@@ -200,5 +191,5 @@ def _inside_package(path: Path) -> bool:
     return any(resolved == r or r in resolved.parents for r in roots)
 
 
-__all__ = ["PolicyRef", "capture", "capture_candidates", "default_output_dir", "find_zoo_entry", "policy",
+__all__ = ["PolicyRef", "capture", "default_output_dir", "find_zoo_entry", "policy",
            "policy_or_capture", "zoo_entries"]

@@ -29,7 +29,7 @@ import shutil
 import sys
 import tempfile
 import zipfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -549,10 +549,17 @@ class LoadedPolicy:
         self.env.close()
 
 
-def open_policy(location: ModelLocation, device: str = "cpu", **env_kwargs: Any) -> LoadedPolicy:
+def open_policy(location: ModelLocation, device: str = "cpu", env_overrides: Sequence[Any] = (),
+                **env_kwargs: Any) -> LoadedPolicy:
     """Load the located policy with a fresh env built from its run's config (``env_kwargs`` such as
-    ``render_mode`` go to the env); weights are read without unpickling."""
+    ``render_mode`` go to the env; ``env_overrides``, parsed ``env.kwargs.<arg>=value`` / ``env.motion=``
+    overrides, change the config first: :func:`sportsim.config.apply_env_overrides`); weights are read
+    without unpickling."""
     cfg = load_config(location.run_dir)
+    if env_overrides:
+        from sportsim.config import apply_env_overrides  # noqa: PLC0415 - config imports this module
+
+        apply_env_overrides(cfg, env_overrides, location.run_dir / CONFIG_FILE)
     cfg.device = device
     env = make_env(cfg.env, **env_kwargs)
     venv = DummyVecEnv([lambda: env])  # gives the algorithm its spaces; callers step `env` itself

@@ -77,7 +77,7 @@ def _initialise(model: BaseAlgorithm, train_env: VecEnv, cfg: DictConfig) -> Non
     hash-checked) and, when both runs normalise observations, from their normalisation statistics. The
     network must match the config."""
     if cfg.init == "zoo":
-        entry = zoo.select(cfg.env.name, cfg.algo.name, cfg.get("task"))
+        entry = zoo.select(cfg.env.id, cfg.algo.name, cfg.get("task"))  # an entry of this env version
         ref = resolve.policy(f"{resolve.ZOO_PREFIX}{entry.name}")
     else:
         ref = resolve.policy(cfg.init, "final")

@@ -117,7 +117,7 @@ def select(env: str, algo: str | None = None, task: str | None = None, root: Pat
     entries = load_manifest(root)
     candidates = [e for e in entries if _matches(e, env) and algo in (None, e.algo) and task in (None, e.task)]
     if not candidates:
-        have = ", ".join(f"{e.env}{'/' + e.task if e.task else ''}/{e.algo}" for e in entries)
+        have = ", ".join(e.name for e in entries)
         wanted = "/".join(x for x in (env, task, algo) if x)
         raise ConfigError(f"no zoo entry for {wanted} (the zoo has: {have})")
     return max(candidates, key=lambda e: (e.evaluation.get("success_rate", 0.0), e.evaluation["mean_return"]))
