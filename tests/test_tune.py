@@ -354,3 +354,34 @@ def test_two_workers_share_a_postgres_study_and_survive_a_killed_worker(postgres
     assert "sportsim: watch with: optuna-dashboard postgresql+psycopg2://sportsim@127.0.0.1:" in log
     best = yaml.safe_load((machines["b"] / "tunes" / "fake_ppo" / "best_hparams.yaml").read_text())
     assert best["algo"]["learning_rate"] == study.best_trial.params["algo.learning_rate"]
+
+
+@pytest.mark.timeout(240)
+def test_a_killed_single_machine_worker_s_trial_is_failed_and_queued_on_the_next_run(tmp_path: Path) -> None:
+    """SQLite, one machine: the next run of the same command fails the dead worker's RUNNING trial at once
+    (no waiting for the heartbeat's grace period) and runs it again with the same values."""
+    space = write_space(tmp_path / "space.yaml", {"algo.learning_rate": SPACE["algo.learning_rate"]})
+    args = ["env=fake", "algo=ppo", "eval_freq=1024", "n_eval_episodes=1", "tune.trial_timesteps=100000",
+            f"tune.space={space}", "tune.n_trials=1", "tune.grace_period_s=3600"]
+    worker = subprocess.Popen(module_command("sportsim.tune", *args), cwd=tmp_path, env=cli_env(),
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_for(lambda: _first_trial_record(tmp_path / "tunes" / "fake_ppo"), 120, "the worker to start a trial")
+        worker.send_signal(signal.SIGKILL)
+        assert worker.wait(timeout=30) == -signal.SIGKILL
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+            worker.wait()
+    study = load_study(tmp_path / "tunes")
+    (killed,) = study.get_trials(states=(TrialState.RUNNING,))
+    study_before = killed.params
+    # what the next run of the command does first, before it starts trials of its own
+    cfg = config.compose_train_config(tune.expand_tune_keys(args), primary=tune.PRIMARY_CONFIG)
+    settings = tune.tune_settings(cfg)
+    assert tune.fail_dead_local_trials(study, settings) == [killed.number]
+    trials = study.get_trials()
+    assert trials[killed.number].state == TrialState.FAIL
+    (queued,) = [t for t in trials if t.state == TrialState.WAITING]
+    assert queued.params == study_before  # the same values, run by the next worker
+    assert tune.fail_dead_local_trials(study, settings) == []  # once

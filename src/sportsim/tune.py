@@ -356,6 +356,36 @@ def open_storage(s: TuneSettings) -> optuna.storages.RDBStorage:
     raise AssertionError("unreachable")
 
 
+def _worker_alive(pid: int) -> bool:
+    """Whether process ``pid`` on this machine is still a sportsim worker (not dead, not a reused pid)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    cmdline = Path(f"/proc/{pid}/cmdline")
+    return not cmdline.is_file() or b"sportsim" in cmdline.read_bytes()
+
+
+def fail_dead_local_trials(study: optuna.Study, s: TuneSettings) -> list[int]:
+    """Trials left RUNNING by a worker of this machine that no longer runs (killed, crashed) are marked
+    FAIL and queued again with the same values (at most ``tune.max_retry`` times) at once - the
+    heartbeat's grace period covers workers on other machines. Returns their numbers."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        retry = optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=s.max_retry)
+    host, failed = socket.gethostname(), []
+    for trial in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,)):
+        worker = trial.user_attrs.get("worker") or {}
+        if worker.get("host") != host or _worker_alive(int(worker.get("pid", -1))):
+            continue
+        if study._storage.set_trial_state_values(trial._trial_id, optuna.trial.TrialState.FAIL):
+            retry(study, study._storage.get_trial(trial._trial_id))
+            failed.append(trial.number)
+    return failed
+
+
 def study_identity(cfg: DictConfig, s: TuneSettings) -> dict[str, Any]:
     """What makes the values of two trials comparable; a study keeps the identity it was created with."""
     return {"env": cfg.env.name, "algo": cfg.algo.name, "task": cfg.task, "metric": s.metric,
@@ -444,6 +474,7 @@ def run_trial(trial: optuna.Trial, space: Sequence[Dimension], train_overrides: 
     overrides = [*train_overrides, *(override(k, v) for k, v in values.items()),
                  f"total_timesteps={s.trial_timesteps}"]
     trial.set_user_attr("overrides", overrides)
+    trial.set_user_attr("worker", {"host": socket.gethostname(), "pid": os.getpid()})
     cfg = config.compose_train_config(overrides)
     trial_dir = s.tune_dir / TRIALS_DIR / f"{trial.number:04d}"
     cfg.run_dir = str(trial_dir.resolve())
@@ -656,6 +687,8 @@ def main(argv: Sequence[str]) -> int:
     # 3. Storage and study: created by the first worker, joined (or resumed) by every later one.
     s.tune_dir.mkdir(parents=True, exist_ok=True)
     study = open_study(cfg, s, open_storage(s))
+    for number in fail_dead_local_trials(study, s):
+        print(f"sportsim: trial {number} was left running by a worker that died; marked failed and queued again")
     done = n_finished(study)
     print(f"sportsim: study {s.study_name} in {shown_url(s.storage)}: {done} of n_trials={s.n_trials} finished")
     print(f"sportsim: tune directory {s.tune_dir}; searching {', '.join(d.key for d in space)} ({s.space})")
