@@ -458,7 +458,13 @@ def test_cluster_launcher_configs_compose(launcher: str, tmp_path: Path) -> None
     if importlib.util.find_spec(plugin) is None:
         pytest.skip(f"the {launcher} launcher is an optional extra (pip install '.[{launcher.split('_')[-1]}]'), "
                     "not installed here")
-    result = run_module("sportsim.train", "--cfg", "hydra", "env=fake", f"hydra/launcher={launcher}", cwd=tmp_path)
+    # the README's worked example (one Slurm job per clip) for Slurm
+    extra = {"submitit_slurm": ["hydra.launcher.partition=cpu", "hydra.launcher.cpus_per_task=8",
+                                "hydra.launcher.timeout_min=1440"]}.get(launcher, [])
+    result = run_module("sportsim.train", "--cfg", "hydra", "env=fake", f"hydra/launcher={launcher}", *extra,
+                        cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     printed = OmegaConf.create(result.stdout)
     assert launcher.split("_")[0] in printed.hydra.launcher._target_.lower()
+    if extra:
+        assert (printed.hydra.launcher.partition, printed.hydra.launcher.cpus_per_task) == ("cpu", 8)
