@@ -249,6 +249,9 @@ def recognise(names: Sequence[str], parents: Sequence[int], offsets: np.ndarray,
     canonical["neck"] = head_chain[0]
     if head != head_chain[0]:
         canonical["head"] = head
+    if len(set(canonical.values())) != len(canonical):  # e.g. a "left" limb inside the right one
+        shared = sorted({names[j] for j in canonical.values() if list(canonical.values()).count(j) > 1})
+        return Recognition({}, problem=f"the limbs found share joints ({', '.join(shared[:4])})")
     problem = _proportions(canonical, length, depth_m, names)
     return Recognition({} if problem else canonical, family_like(names), problem)
 
