@@ -3,6 +3,7 @@ every run-directory artifact, resume, checkpoint integrity under signals, and th
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import signal
@@ -468,3 +469,53 @@ def test_cluster_launcher_configs_compose(launcher: str, tmp_path: Path) -> None
     assert launcher.split("_")[0] in printed.hydra.launcher._target_.lower()
     if extra:
         assert (printed.hydra.launcher.partition, printed.hydra.launcher.cpus_per_task) == ("cpu", 8)
+
+
+@pytest.mark.parametrize("module, args", [
+    ("sportsim.train", ("env=fake", "runs_root={ro}/runs", "total_timesteps=64")),
+    ("sportsim.replay", ("mocap=mocap/cmu_02_01_walk.bvh", "seconds=0.1", "out={ro}/replay.mp4")),
+])
+def test_unwritable_outputs_are_one_line(module: str, args: tuple[str, ...], tmp_path: Path) -> None:
+    ro = tmp_path / "read-only"
+    ro.mkdir()
+    ro.chmod(0o555)
+    if os.access(ro, os.W_OK):
+        pytest.skip("running as a user who may write anywhere (root); /proc stands in below")
+    result = run_module(module, *(a.format(ro=ro) for a in args), cwd=tmp_path)
+    assert result.returncode == 2 and len(result.stderr.splitlines()) == 1 and "Permission denied" in result.stderr
+
+
+@pytest.mark.parametrize("module, args", [
+    ("sportsim.train", ("env=fake", "runs_root=/proc/sportsim-test/runs", "total_timesteps=64")),
+    ("sportsim.replay", ("mocap=mocap/cmu_02_01_walk.bvh", "seconds=0.1", "out=/proc/sportsim-test.mp4")),
+])
+def test_outputs_that_cannot_be_created_are_one_line(module: str, args: tuple[str, ...], tmp_path: Path) -> None:
+    result = run_module(module, *args, cwd=tmp_path)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.splitlines()[-1].startswith("sportsim: /proc/sportsim-test")
+    assert "Traceback" not in result.stderr and ".tmp" not in result.stderr
+
+
+def test_a_cut_mp4_is_never_published(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An encoder that stops early (a full disk, a killed ffmpeg) leaves an MP4 without its index: the
+    writer raises an OSError naming the target and publishes nothing."""
+    from sportsim import video
+
+    frames = [np.full((32, 32, 3), i, dtype=np.uint8) for i in range(10)]
+    with video.Mp4Writer(tmp_path / "whole.mp4", 25, explicit=True) as whole:
+        for frame in frames:
+            whole.append(frame)
+    video.check_mp4(whole.path, whole.path)  # complete
+    data = whole.path.read_bytes()
+
+    def cut_close(self) -> None:  # what a full disk leaves: the file stops part-way
+        original_close(self)
+        self._tmp.write_bytes(data[: len(data) // 2])
+
+    original_close = video.Mp4Writer._close_encoder
+    monkeypatch.setattr(video.Mp4Writer, "_close_encoder", cut_close)
+    with pytest.raises(OSError, match="cut.mp4"):
+        with video.Mp4Writer(tmp_path / "cut.mp4", 25, explicit=True) as cut:
+            for frame in frames:
+                cut.append(frame)
+    assert not (tmp_path / "cut.mp4").exists() and not list(tmp_path.glob(".cut*"))

@@ -98,8 +98,11 @@ class Mp4Writer:
         self._writer: Any = None
 
     def __enter__(self) -> "Mp4Writer":
-        self.target.parent.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(prefix=f".{self.target.stem}.", suffix=".mp4", dir=self.target.parent)
+        try:
+            self.target.parent.mkdir(parents=True, exist_ok=True)
+            fd, name = tempfile.mkstemp(prefix=f".{self.target.stem}.", suffix=".mp4", dir=self.target.parent)
+        except OSError as exc:  # reported with the file the user named, not the temporary one
+            raise OSError(exc.errno, exc.strerror, str(self.target)) from None
         os.close(fd)
         self._tmp = Path(name)
         try:
@@ -118,11 +121,14 @@ class Mp4Writer:
         self._writer.append_data(frame)
         self.frames += 1
 
+    def _close_encoder(self) -> None:
+        self._writer.close()
+
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
         assert self._tmp is not None
         try:
-            self._writer.close()
+            self._close_encoder()
             if exc_type is None:
                 check_mp4(self._tmp, self.target)  # ffmpeg's exit status is not reported by imageio
                 with open(self._tmp, "rb+") as file:
