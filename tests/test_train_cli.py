@@ -519,3 +519,15 @@ def test_a_cut_mp4_is_never_published(tmp_path: Path, monkeypatch: pytest.Monkey
             for frame in frames:
                 cut.append(frame)
     assert not (tmp_path / "cut.mp4").exists() and not list(tmp_path.glob(".cut*"))
+
+
+def test_every_kth_evaluation_puts_a_frame_strip_in_tensorboard(tmp_path: Path) -> None:
+    run = tmp_path / "run"
+    result = run_module("sportsim.train", *tiny_overrides("fake", "ppo"), "total_timesteps=256", "eval_freq=64",
+                        "n_eval_episodes=1", "eval_frames_every=2", "verbose=0", f"run_dir={run}", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    tb = EventAccumulator(str(run / "tb"), size_guidance={"images": 0})
+    tb.Reload()
+    strips = tb.Images("eval/frames")
+    assert [image.step for image in strips] == [128, 256]  # evaluations 2 and 4 of 4
+    assert strips[0].width > strips[0].height  # frames side by side

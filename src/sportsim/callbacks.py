@@ -9,13 +9,14 @@ import signal
 import sys
 from collections import defaultdict
 from collections.abc import Callable, Mapping
+from typing import Any
 from pathlib import Path
 from types import FrameType, TracebackType
 
 import numpy as np
 from omegaconf import DictConfig, OmegaConf
 from stable_baselines3.common.callbacks import BaseCallback, EvalCallback
-from stable_baselines3.common.logger import HParam
+from stable_baselines3.common.logger import HParam, Image
 from stable_baselines3.common.vec_env import VecEnv
 from tqdm import tqdm
 
@@ -103,11 +104,13 @@ class MetricsEvalCallback(EvalCallback):
     env's headline figure, new best) for the console line."""
 
     def __init__(self, eval_env: VecEnv, *, every_steps: int | None = None,
-                 report: Callable[[dict], None] | None = None, eval_freq: int = 10_000, **kwargs) -> None:
+                 report: Callable[[dict], None] | None = None, eval_freq: int = 10_000,
+                 frames: "EvaluationFrames | None" = None, **kwargs) -> None:
         # every_steps=None: SB3's own schedule, every eval_freq calls (one call per n_envs steps)
         super().__init__(eval_env, eval_freq=eval_freq if every_steps is None else 1, **kwargs)
         self.every_steps = every_steps
         self.report = report
+        self.frames = frames
         self._next_step = 0
 
     def _init_callback(self) -> None:
@@ -141,6 +144,8 @@ class MetricsEvalCallback(EvalCallback):
             if headline is not None:
                 line["headline"] = (headline, float(np.mean(self._figures[headline])))
             self.report(line)
+        if self.frames is not None:
+            self.frames.maybe_log(self, len(self.evaluations_timesteps))
         return result
 
     def _log_success_callback(self, locals_: dict, globals_: dict) -> None:
@@ -154,6 +159,54 @@ class MetricsEvalCallback(EvalCallback):
             for key in HEADLINE_KEYS:
                 if isinstance(info.get(key), numbers.Real):
                     self._figures[key].append(float(info[key]))
+
+
+class EvaluationFrames:
+    """Every ``every``-th evaluation, one deterministic episode of the current policy rendered as a strip
+    of ``n_frames`` frames (evenly spread over the episode's time limit, half size) in TensorBoard as
+    ``eval/frames``. Observations pass through the evaluation env's normalisation, as in the evaluation.
+    An env that cannot render here (no GL) is reported once and skipped."""
+
+    def __init__(self, make_render_env: Callable[[], Any], every: int, n_frames: int = 8, max_steps: int = 10_000):
+        self.make_render_env, self.every, self.n_frames, self.max_steps = make_render_env, every, n_frames, max_steps
+        self.env: Any = None
+        self.failed = False
+
+    def maybe_log(self, evaluation: EvalCallback, count: int) -> None:
+        if self.failed or self.every <= 0 or count % self.every:
+            return
+        try:
+            strip = self.strip(evaluation)
+        except Exception as exc:  # noqa: BLE001 - rendering is optional: say why once, train on
+            self.failed = True
+            print(f"sportsim: no evaluation frames in TensorBoard ({type(exc).__name__}: {exc})", file=sys.stderr)
+            return
+        evaluation.logger.record("eval/frames", Image(strip, "HWC"), exclude=("stdout", "log", "json", "csv"))
+        evaluation.logger.dump(evaluation.num_timesteps)
+
+    def strip(self, evaluation: EvalCallback) -> np.ndarray:
+        if self.env is None:
+            self.env = self.make_render_env()
+        env, venv = self.env, evaluation.eval_env
+        limit = getattr(env.spec, "max_episode_steps", None) or self.max_steps
+        stride = max(1, limit // self.n_frames)
+        obs, _ = env.reset(seed=evaluation.num_timesteps)
+        frames, step = [np.asarray(env.render())[::2, ::2]], 0
+        while len(frames) < self.n_frames and step < limit:
+            policy_obs = venv.normalize_obs(obs) if hasattr(venv, "normalize_obs") else obs
+            action, _ = evaluation.model.predict(policy_obs, deterministic=True)
+            obs, _, terminated, truncated, _ = env.step(action)
+            step += 1
+            if step % stride == 0 or terminated or truncated:
+                frames.append(np.asarray(env.render())[::2, ::2])
+            if terminated or truncated:
+                break
+        return np.hstack(frames)
+
+    def close(self) -> None:
+        if self.env is not None:
+            self.env.close()
+            self.env = None
 
 
 class ProgressBar(BaseCallback):

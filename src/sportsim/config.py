@@ -355,6 +355,8 @@ def validate_train_config(cfg: Mapping[str, Any]) -> None:
         _require_number(norm, key, f"normalize.{key}")
     _require_int(cfg, "eval_freq", 0)
     _require_int(cfg, "n_eval_episodes", 1)
+    if "eval_frames_every" in cfg:  # older run configs lack it
+        _require_int(cfg, "eval_frames_every", 0)
     _require_int(cfg, "checkpoint_freq", 1)
     if cfg["keep_checkpoints"] is not None:
         _require_int(cfg, "keep_checkpoints", 1)

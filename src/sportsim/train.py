@@ -31,6 +31,7 @@ from stable_baselines3.common.vec_env import VecEnv, VecNormalize
 from sportsim import builders, config, paths, resolve, runs, zoo
 from sportsim.callbacks import (
     AtomicCheckpointCallback,
+    EvaluationFrames,
     EvaluationLine,
     HParamsCallback,
     ProgressBar,
@@ -210,6 +211,7 @@ def _train(cfg: DictConfig, checkpoint: Path | None, manifest: dict[str, Any] | 
 
     # 3. Envs: training copies (+ VecNormalize) and one evaluation copy with frozen statistics.
     train_env, eval_env = make_envs(cfg, seed)
+    frames: EvaluationFrames | None = None  # rendered evaluation episodes for TensorBoard (step 5)
 
     try:
         # 4. Algorithm, built from the config; a resumed run then loads its checkpoint into it.
@@ -240,10 +242,13 @@ def _train(cfg: DictConfig, checkpoint: Path | None, manifest: dict[str, Any] | 
         progress = ProgressBar(planned) if cfg.progress_bar else None
         evaluation = None
         if cfg.eval_freq > 0:
+            every = cfg.get("eval_frames_every") or 0
+            frames = EvaluationFrames(lambda: builders.make_env(cfg.env, render_mode="rgb_array"), every) if every else None
             evaluation = MetricsEvalCallback(
                 eval_env,
                 every_steps=cfg.eval_freq,  # on multiples of eval_freq env steps, across resumes too
                 report=EvaluationLine(planned, progress) if cfg.verbose else None,
+                frames=frames,  # every k-th evaluation: a frame strip of one episode in TensorBoard
                 n_eval_episodes=cfg.n_eval_episodes,
                 log_path=str(run_dir),  # -> evaluations.npz
                 best_model_save_path=None,  # SaveBestCallback swaps best/ in atomically instead
@@ -281,6 +286,8 @@ def _train(cfg: DictConfig, checkpoint: Path | None, manifest: dict[str, Any] | 
     finally:
         train_env.close()
         eval_env.close()
+        if frames is not None:
+            frames.close()
         if lock is not None:
             lock.release()
 
