@@ -80,7 +80,8 @@ from typing import Any
 
 import numpy as np
 
-from sportsim.cli import parse_options, run_cli
+from sportsim.cli import run_cli
+from sportsim.config import command_options
 from sportsim.coach.align import METHODS, Alignment, Coverage, by_policy_phase
 from sportsim.coach.align import align as align_movements
 from sportsim.coach.angles import GROUPS, SIDES, angle_names, label, motion_angles, parse_groups
@@ -152,8 +153,11 @@ OPTIONS: dict[str, tuple[Callable[[str], Any], Any]] = {
 
 
 def parse_args(argv: Sequence[str]) -> dict[str, Any]:
-    """``key=value ...`` -> options with defaults filled in (``a`` and ``b`` are required)."""
-    _, options = parse_options(argv, OPTIONS, USAGE)
+    """``key=value ...`` (overrides of ``configs/compare.yaml``, Hydra's grammar) -> options with defaults
+    filled in (``a`` and ``b`` are required)."""
+    _, options, env_overrides = command_options("compare", argv, OPTIONS, USAGE)
+    if env_overrides:
+        raise ConfigError(f"compare takes no env settings ('{env_overrides[0].input_line}')")
     missing = [k for k in ("a", "b") if options[k] is None]
     if missing:
         raise ConfigError(f"{' and '.join(f'{k}=<capture file or policy>' for k in missing)} required; usage: {USAGE}")
