@@ -470,4 +470,10 @@ config folders searched (add more with {CONFIG_PATH_ENV}=dir1{os.pathsep}dir2):
 examples:
   python -m sportsim.train env=halfpipe algo=ppo seed=3 n_envs=2 total_timesteps=50000 algo.learning_rate=1e-3
   python -m sportsim.train resume=runs/halfpipe/ppo/20250101-120000_seed3 total_timesteps=100000
+  python -m sportsim.train config_from=zoo:halfpipe/ppo            # a zoo entry's exact config (see sportsim.resolve)
+
+Hydra's options (through @hydra.main): -m/--multirun with sweeps (seed=0,1,2) and launchers
+(hydra/launcher=joblib hydra.launcher.n_jobs=3; submitit_slurm, ray as extras), --cfg job|hydra, --info,
+shell completion (eval "$(sportsim-train -sc install=bash)"):
+  python -m sportsim.train -m env=halfpipe seed=0,1,2 hydra/launcher=joblib
 """
