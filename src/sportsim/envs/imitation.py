@@ -25,6 +25,7 @@ from sportsim.coach.forces import RECORD_PANEL
 from sportsim.envs import imitation_params as ip
 from sportsim.envs.rewards import ImitationRewardWeights, imitation_reward, imitation_similarities
 from sportsim.errors import ConfigError, ModelFileError
+from sportsim.sim import make_engine
 
 ACTION_MODES = ("residual", "absolute")
 _BADQACC = int(mujoco.mjtWarning.mjWARN_BADQACC)
@@ -212,6 +213,13 @@ class ImitationEnv(gym.Env):
     root-relative tracking error of the first 1/3 s by 1-2 mm (of 60 mm) at twice and four times the
     cost. Body geoms collide with the floor only (friction 0.9, as DeepMimic's).
 
+    ``engine="pybullet"`` steps the same model in PyBullet instead (:mod:`sportsim.sim`: a URDF generated
+    from the compiled model, the servos' gains and force limits read from it at every physics step,
+    MuJoCo's implicit damping and armature emulated; the state is written back into ``data``, so
+    observation, reward, metrics and the fall test are computed exactly as with MuJoCo - the fall test on
+    MuJoCo's collision of the PyBullet pose). For cross-engine evaluation of MuJoCo-trained policies and
+    training in PyBullet; ``kinetics`` needs MuJoCo's contact forces and is refused with it.
+
     ## Arguments
     | argument | default | meaning |
     |---|---|---|
@@ -231,6 +239,7 @@ class ImitationEnv(gym.Env):
     | pd_gain_scale | 1.0 | multiplies Kp and Kd |
     | body | "human" | "human" (v1: human strength, ranges, planted-feet reference) or "deepmimic" (v0) |
     | kinetics | False | ground reaction forces, joint moments and power in ``info`` (Kinetics above) |
+    | engine | "mujoco" | physics engine: "mujoco" or "pybullet" (Simulation above; needs ``pip install "sportsim[pybullet]"``) |
     | action_mode | "residual" | "residual" (targets = reference + offset) or "absolute" |
     | action_scale_rad | 0.5 | residual: target offset at action +-1 |
     | pose_weight, velocity_weight, end_effector_weight, root_weight, com_weight | 0.5, 0.05, 0.15, 0.2, 0.1 | reward weights (normalised to sum 1) |
@@ -249,6 +258,7 @@ class ImitationEnv(gym.Env):
       planted-feet reference clamped to the ranges; ``kinetics``. The v0 zoo walk keeps running on v0.
       Later, in both versions (defaults unchanged: the walk, its loop, no stands, the feet): ``task``,
       ``stand_before_s`` / ``stand_after_s``, ``support_bodies``; ``deepmimic:<name>`` motions.
+      Both versions, later (default unchanged): ``engine`` ("pybullet": the same model stepped by PyBullet).
     * v0: first version (``body="deepmimic"``).
     """
 
@@ -283,6 +293,7 @@ class ImitationEnv(gym.Env):
         pd_gain_scale: float = 1.0,
         body: str = "human",
         kinetics: bool = False,
+        engine: str = "mujoco",
         action_mode: str = "residual",
         action_scale_rad: float = 0.5,
         pose_weight: float = 0.5,
@@ -369,6 +380,9 @@ class ImitationEnv(gym.Env):
         self.model = build_model(self.humanoid_height_m, self.humanoid_mass_kg, humanoid_sex, self.physics_dt_s,
                                  pd_gain_scale, body)
         self.data = mujoco.MjData(self.model)
+        if kinetics and engine != "mujoco":
+            raise ConfigError(f"kinetics=True needs MuJoCo's contact forces; not available with engine={engine}")
+        self.engine = make_engine(engine, self.model, self.data)
         stands = (round(stand_before_s * self.control_hz), round(stand_after_s * self.control_hz))
         self.tracks = tuple(ip.build_track(m, self.model, os.path.basename(name), self.control_hz, loop,
                                            self.episode_steps, *stands) for name, m in motions)
@@ -547,6 +561,7 @@ class ImitationEnv(gym.Env):
         if self._strength is not None:
             self._strength.update(d)
         mujoco.mj_forward(m, d)
+        self.engine.reset()
         mujoco.mj_subtreeVel(m, d)
         errors, metrics = self._evaluate(k0)
         return self._obs_buffer.astype(np.float32), self._info(None, errors, metrics, None, False)
@@ -564,7 +579,7 @@ class ImitationEnv(gym.Env):
             d.ctrl[:] = self._abs_centre + self._abs_half * a
         warnings_before = d.warning[_BADQACC].number
         if self._strength is None and self._kinetics is None:
-            mujoco.mj_step(m, d, nstep=self.n_substeps)
+            self.engine.step(self.n_substeps)
         else:  # the strength limits follow the joint velocities at the physics rate; kinetics are sampled there
             probe = self._kinetics
             if probe is not None:
@@ -572,7 +587,7 @@ class ImitationEnv(gym.Env):
             for _ in range(self.n_substeps):
                 if self._strength is not None:
                     self._strength.update(d)
-                mujoco.mj_step(m, d)
+                self.engine.step(1)
                 if probe is not None:
                     probe.sample(d)
         self._k = k
@@ -624,6 +639,7 @@ class ImitationEnv(gym.Env):
     def close(self) -> None:
         if self._renderer is not None:
             self._renderer.close()
+        self.engine.close()
 
     # -- comparison with the reference and observation -----------------------------------------------
     def _evaluate(self, k: int) -> tuple[tuple[float, float, float, float, float], tuple[float, float, float]]:
@@ -743,6 +759,7 @@ class ImitationEnv(gym.Env):
         m, d = self.model, self.data
         d.qpos[:], d.qvel[:] = qpos, qvel
         mujoco.mj_forward(m, d)
+        self.engine.reset()
         mujoco.mj_subtreeVel(m, d)
         errors, metrics = self._evaluate(self._k)
         reward, terms = imitation_reward(*errors, self.weights)
