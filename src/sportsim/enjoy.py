@@ -6,6 +6,7 @@ or model.
     python -m sportsim.enjoy model=<zoo:entry | entry | run dir | model .zip> [which=final|best|latest] [...]
     python -m sportsim.enjoy model=<...> env.kwargs.<argument>=value env.motion=<clip>   # another env setting
     python -m sportsim.enjoy model=<foreign SB3 .zip> env=<name> algo=<algo> trust=true [...]
+    python -m sportsim.enjoy env=imitation engine=pybullet                # another physics engine
 
 The options are ``key=value`` overrides of ``configs/enjoy.yaml`` in Hydra's grammar, as for ``train``;
 names of policies follow :mod:`sportsim.resolve`. ``env.kwargs.<argument>=value`` and
@@ -50,6 +51,7 @@ OPTIONS: dict[str, tuple[Callable[[str], Any], Any]] = {
     "out": (str, None),
     "trust": (record.parse_bool, False),
     "device": (str, "cpu"),
+    "engine": (str, None),
 }
 
 
@@ -120,12 +122,17 @@ def main(argv: Sequence[str]) -> int:
     ref, foreign, label = resolve_policy(options)
     if foreign is not None and options["env_overrides"]:
         raise ConfigError("env.* overrides need a sportsim policy (zoo entry, run directory), not a foreign .zip")
-    loaded = (runs.open_policy(ref.location, options["device"], options["env_overrides"]) if ref is not None
-              else _open_untrusted(foreign, options))
+    engine = {"engine": options["engine"]} if options["engine"] else {}  # envs that offer several: imitation
+    if engine and ref is None:
+        raise ConfigError("engine= needs a sportsim policy (zoo entry, run directory), not a foreign .zip")
+    loaded = (runs.open_policy(ref.location, options["device"], options["env_overrides"], **engine)
+              if ref is not None else _open_untrusted(foreign, options))
+    used = getattr(getattr(loaded.env.unwrapped, "engine", None), "name", "mujoco")
     try:
         figures = evaluate_policy(loaded, options["episodes"], options["seed"], options["deterministic"])
     finally:
         loaded.close()
+    figures["engine"] = used
     if options["env_overrides"]:
         figures["env_overrides"] = [o.input_line for o in options["env_overrides"]]
     if options["video"]:
