@@ -83,7 +83,9 @@ def test_model_servos_have_damping_inside_and_human_limits(human):
         act = human.actuator(name)
         joint = name if name in gains else name.rsplit("_", 1)[0]
         s = limits.strength(name)
-        assert act.biasprm[2] == pytest.approx(-gains[joint].kd_nms_per_rad)  # damping in the servo
+        kp = min(gains[joint].kp_nm_per_rad, max(s.positive_nm_per_kg, s.negative_nm_per_kg) * M / 0.5)
+        assert act.gainprm[0] == pytest.approx(kp)  # full strength at 0.5 rad of error, at most DeepMimic's
+        assert act.biasprm[2] == pytest.approx(-kp / 10)  # damping in the servo, DeepMimic's Kd/Kp
         assert act.forcerange == pytest.approx([-s.negative_nm_per_kg * M, s.positive_nm_per_kg * M])
         assert act.ctrlrange == pytest.approx(limits.range_rad(name))
     assert np.all(human.dof_damping[6:] == 0.0)  # no passive damper outside the torque limit
@@ -181,25 +183,41 @@ def test_planted_feet_stop_the_stance_foot_sliding(path):
 
 
 # -- kinetics ------------------------------------------------------------------------------------------
-def test_standing_feet_carry_one_body_weight_under_the_centre_of_mass(standing):
-    """Statics: the two vertical ground reaction forces add up to the body weight, horizontal ones to zero,
-    and the centre of pressure lies under the centre of mass (within a few mm)."""
+def test_ground_reaction_impulse_is_the_change_of_momentum(standing):
+    """Newton's second law for the whole body, whose only external forces are gravity and the floor:
+    over every control step the ground reaction impulse (the probe's per-physics-step forces x dt)
+    equals m (v_end - v_start) + m g T for the centre of mass, in all three directions; standing, the
+    two feet carry one body weight and the centre of pressure lies near below the centre of mass (the
+    human servos hold the pose loosely - intrinsic ankle stiffness below m g h, as in people - so the
+    body sways a little)."""
     env = ImitationEnv(motion=str(standing), rsi=False, kinetics=True)
     env.reset(seed=0)
-    steps = [env.step(np.zeros(28, dtype=np.float32))[4]["kinetics"] for _ in range(45)]
-    k = kinetics.stack(steps)
-    late = slice(len(k["grf_bw"]) // 2, None)  # after the contacts settle
-    total = k["grf_bw"][late].sum(axis=1)
-    assert total[:, 2] == pytest.approx(np.ones(len(total[:, 2])), abs=0.01)
-    assert np.abs(total[:, :2]).max() < 0.01
-    fz = k["grf_bw"][late, :, 2]
-    cop = (k["cop_m"][late] * fz[..., None]).sum(axis=1) / fz.sum(axis=1)[:, None]
-    com = env.data.subtree_com[env.model.body("pelvis").id]
-    assert np.linalg.norm(cop[-1, :2] - com[:2]) < 0.01
-    assert k["foot_contact"][late].all()
-    # standing still: every joint moment is small, no joint does work
-    assert np.abs(k["moment_nm_per_kg"][late]).max() < 0.3
-    assert np.abs(k["power_w_per_kg"][late]).max() < 0.05
+    pelvis = env.model.body("pelvis").id
+    mass, g = env.humanoid_mass_kg, 9.81
+    weight = mass * float(np.linalg.norm(env.model.opt.gravity))
+    steps, worst = [], 0.0
+    for _ in range(45):
+        v0 = env.data.subtree_linvel[pelvis].copy()
+        info = env.step(np.zeros(28, dtype=np.float32))[4]
+        v1 = env.data.subtree_linvel[pelvis].copy()
+        k = info["kinetics"]
+        impulse = k["grf_bw"].sum(axis=(0, 1)) * weight * env.physics_dt_s  # N s
+        expected = mass * (v1 - v0) + np.array([0.0, 0.0, mass * g * env.control_dt_s])
+        worst = max(worst, float(np.abs(impulse - expected).max() / (weight * env.control_dt_s)))
+        steps.append(k)
+    assert worst < 0.01  # in body-weight units, per control step
+    series = kinetics.stack(steps)
+    late = slice(len(series["grf_bw"]) // 2, None)
+    total = series["grf_bw"][late].sum(axis=1)
+    assert total[:, 2] == pytest.approx(np.ones(len(total[:, 2])), abs=0.03)
+    fz = series["grf_bw"][late, :, 2]
+    cop = (series["cop_m"][late] * fz[..., None]).sum(axis=1) / fz.sum(axis=1)[:, None]
+    com = env.data.subtree_com[pelvis]
+    assert np.linalg.norm(cop[-1, :2] - com[:2]) < 0.03
+    assert series["foot_contact"][late].all()
+    # standing: small joint moments, hardly any joint power
+    assert np.abs(series["moment_nm_per_kg"][late]).max() < 0.5
+    assert np.abs(series["power_w_per_kg"][late]).max() < 0.1
 
 
 def test_kinetics_are_off_by_default_and_cost_nothing_then(standing):

@@ -93,7 +93,9 @@ class ImitationEnv(gym.Env):
     forearm's small twist inertia needs a 0.25 ms step explicitly, tests/test_humanoid_model.py).
 
     * ``body="human"`` (v1, default): torque = clip(Kp (target - q) - Kd qdot, -S_-(qdot), S_+(qdot)) -
-      the damping is part of the servo, so the whole joint torque is bounded. S_+ and S_- are the
+      the damping is part of the servo, so the whole joint torque is bounded. Kp is DeepMimic's or, where
+      smaller, the joint's strength / 0.5 rad (a full residual action reaches the full strength; with
+      DeepMimic's stiffness the weak axes saturated at 3-5 deg of error), Kd = Kp / 10. S_+ and S_- are the
       direction-dependent isometric strengths of :mod:`sportsim.humanoid_limits` (elite-gymnast knee
       flexion 1.42 / extension 4.10 N m/kg, ankle plantarflexion 1.83 / dorsiflexion 0.64, hip extension
       2.53 / flexion 2.26, ...; Jackson 2010 via Millard et al. 2019, and cited values for the other
@@ -806,6 +808,10 @@ def _quat_to_xy_axes(q: np.ndarray) -> np.ndarray:
 
 
 BODIES = ("human", "deepmimic")
+# human body: each servo reaches its joint's strength at this error (= action_scale_rad's default, so a full
+# residual action can call on the full strength); damping/stiffness as DeepMimic's humanoid3d (Kd = Kp/10)
+SERVO_FULL_STRENGTH_RAD = 0.5
+KD_PER_KP = 0.1
 # episode figures logged with kinetics=True (info keys; "last": running peaks / sums over the episode)
 KINETICS_TB_METRICS = {"kinetics_peak_grf_bw": "last", "kinetics_peak_hip_moment_nm_per_kg": "last",
                        "kinetics_peak_knee_moment_nm_per_kg": "last", "kinetics_peak_ankle_moment_nm_per_kg": "last",
@@ -848,7 +854,8 @@ def build_spec(height_m: float, mass_kg: float, sex: str, physics_dt_s: float,
     """The humanoid (:func:`sportsim.humanoid.build_humanoid_spec`) with its motors turned into the PD
     servos of the class docstring: one position actuator per dof (gear = unit axis, Kp).
 
-    * ``body="human"`` (Imitation-v1): the damping Kd qdot is part of the actuator (``biasprm[2]``), so
+    * ``body="human"`` (Imitation-v1): Kp = min(DeepMimic's, strength / ``SERVO_FULL_STRENGTH_RAD``), Kd =
+      Kp / 10; the damping Kd qdot is part of the actuator (``biasprm[2]``), so
       the whole servo torque is bounded by ``forcerange``: the direction-dependent isometric strength of
       :mod:`sportsim.humanoid_limits` x body mass (the env lowers it with the joint velocity every control
       step); targets clamped to the anatomical ranges (``ctrlrange``); ball-joint cones at the largest
@@ -892,6 +899,12 @@ def build_spec(height_m: float, mass_kg: float, sex: str, physics_dt_s: float,
             act.forcerange = [-limit, limit]
         else:
             s = limits.strength(name)
+            # stiffness scaled to strength: DeepMimic's Kp would saturate the weak axes (trunk rotation,
+            # ankle inversion, hip rotation) at 3-5 deg of error - a bang-bang servo the policy cannot
+            # steer (61 % of servo-steps at a limit with the v0 walk's actions, 3 % with this rule)
+            kp = min(kp, max(s.positive_nm_per_kg, s.negative_nm_per_kg) * mass_kg / SERVO_FULL_STRENGTH_RAD)
+            kd = kp * KD_PER_KP
+            act.gainprm = [kp] + [0.0] * 9
             act.biasprm = [0.0, -kp, -kd] + [0.0] * 7
             act.ctrllimited = mujoco.mjtLimited.mjLIMITED_TRUE
             act.ctrlrange = list(limits.range_rad(name))
