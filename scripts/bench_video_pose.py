@@ -2,7 +2,7 @@
 
     python scripts/bench_video_pose.py [--video my.mp4] [--rounds 2]
 
-Without ``--video`` the test clip ``tests/data/video/sports2d_walk.mp4`` (a woman walking, side view)
+Without ``--video`` the test clip ``../shared/video/sports2d_walk.mp4`` (a woman walking, side view)
 is made into 1280x720 (scaled to the width, letterboxed) and played forwards then backwards to 300
 frames, 10 s at 30 fps (written to a temporary folder, deleted afterwards). Measured, each the median
 of ``--rounds`` rounds:
@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-SOURCE = ROOT / "tests" / "data" / "video" / "sports2d_walk.mp4"
+SOURCE = ROOT.parent / "shared" / "video" / "sports2d_walk.mp4"  # tests/data/video/SOURCES.md
 
 
 def make_phone_video(path: Path) -> Path:

@@ -1,6 +1,6 @@
 """The video path (sportsim.pose): a phone video -> MediaPipe landmarks -> Clip -> everything downstream.
 
-Real videos from tests/data/video/ (sources and licences in its SOURCES.md); bad inputs made here.
+Real videos from ../shared/video/ (sources and licences in tests/data/video/SOURCES.md); bad inputs made here.
 Needs the video extra (mediapipe 0.10.14, part of the dev extra); without it every test is skipped,
 saying so. Accuracy and consistency figures: tests/test_video_accuracy.py.
 """
@@ -30,7 +30,12 @@ from sportsim.pose.filters import fill_gaps, gap_runs, lowpass  # noqa: E402
 from sportsim.pose.footage import Footage, show_footage  # noqa: E402
 from sportsim.pose.reader import LM, iter_frames  # noqa: E402
 
-DATA = Path(__file__).parent / "data" / "video"
+# Third-party test videos (public repositories; sources and licences in tests/data/video/SOURCES.md) live in
+# the shared data folder beside the repository, not in it: ../shared/video/
+DATA = Path(__file__).resolve().parents[2] / "shared" / "video"
+if not (DATA / "mediapipe_dance.mp4").is_file():
+    pytest.skip(f"the third-party test videos are not in {DATA} (../shared/video beside the repository; "
+                "tests/data/video/SOURCES.md lists them)", allow_module_level=True)
 DANCE = DATA / "mediapipe_dance.mp4"  # 600x600, 20 fps, 102 frames
 
 
