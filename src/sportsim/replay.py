@@ -37,7 +37,7 @@ from sportsim import resolve
 from sportsim.mocap import Clip, quat
 from sportsim.mocap.__main__ import read_clip
 from sportsim.mocap.retarget import ReferenceMotion, is_reference_motion, retarget
-from sportsim.mocap.skeletons import SkeletonMap, canonical_indices, load_mapping
+from sportsim.mocap.skeletons import SkeletonMap, clip_canonical_indices, load_mapping
 from sportsim.record import parse_positive_int
 from sportsim.video import DPI, Camera, GlyphText, HumanoidView, Mp4Writer, Recording, fit, paste, text_image
 
@@ -168,7 +168,7 @@ class _StickFigure:
 
 def _sides(clip: Clip, skeletons: list[SkeletonMap]) -> list[str]:
     """'left', 'right' or 'centre' for every joint: the side of the canonical hip/shoulder above it."""
-    idx = canonical_indices(clip.joint_names, skeletons, clip.source)
+    idx = clip_canonical_indices(clip, skeletons)  # built-in layouts, user map or found by structure
     roots = {idx[f"{s}_{part}"]: name for s, name in (("l", "left"), ("r", "right")) for part in ("hip", "shoulder")
              if f"{s}_{part}" in idx}
     sides = []
