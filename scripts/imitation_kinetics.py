@@ -19,7 +19,6 @@ import argparse
 import csv
 import io
 import json
-import math
 import sys
 from pathlib import Path
 
@@ -82,7 +81,8 @@ def csv_bytes(series: dict[str, np.ndarray], rate_hz: float) -> bytes:
         row = [f"{i / rate_hz:.5f}"]
         for k in range(2):
             row += [f"{v:.5f}" for v in series["grf_bw"][i, k]] + [f"{v:.5f}" for v in grf_f[i, 3 * k:3 * k + 3]]
-            row += ["" if math.isnan(v) else f"{v:.5f}" for v in series["cop_m"][i, k]]
+            on = bool(series["foot_contact"][i, k])
+            row += [f"{v:.5f}" if on else "" for v in series["cop_m"][i, k]]
             row.append(int(series["foot_contact"][i, k]))
         row += [f"{v:.5f}" for v in series["moment_nm_per_kg"][i]] + [f"{v:.5f}" for v in series["power_w_per_kg"][i]]
         w.writerow(row)

@@ -37,6 +37,10 @@ CASES = [
     ("sportsim/Imitation-v0", {"action_mode": "absolute", "humanoid_height_m": 1.6, "humanoid_sex": "female"}),
     ("sportsim/Imitation-v0", {"motion": ["mocap/cmu_02_01_walk.bvh", "mocap/cmu_01_01_forward_jumps.bvh"],
                                "loop": False}),
+    ("sportsim/Imitation-v1", {}),
+    ("sportsim/Imitation-v1", {"action_mode": "absolute", "humanoid_height_m": 1.6, "humanoid_sex": "female",
+                               "kinetics": True}),
+    ("sportsim/Imitation-v1", {"task": "jump"}),
 ]
 IDS = [f"{env_id.split('/')[1]}-{i}" for i, (env_id, _) in enumerate(CASES)]
 

@@ -5,7 +5,8 @@ Per physics step, read from MuJoCo (:class:`KineticsProbe`, used by ``sportsim/I
 
 * ground reaction force per foot (N, world frame, the floor's force on the foot; reported in body
   weights) summed over the foot's contacts with :func:`mujoco.mj_contactForce`, and its centre of
-  pressure (the force-weighted mean of the contact points, m, world; NaN without contact);
+  pressure (the force-weighted mean of the contact points, m, world; zeros without contact - read it
+  with ``foot_contact``);
 * the net joint moment of every actuated degree of freedom (N m/kg): the servo's torque (MuJoCo's
   ``qfrc_actuator``; the human body's damping is inside it) + passive joint forces (``qfrc_passive``) +
   the joint-limit constraint torque (``J^T f`` over the joint-limit rows) - the moment an inverse
@@ -72,7 +73,7 @@ class KineticsProbe:
         nu = self._model.nu
         self._i = 0
         self._grf = np.zeros((n_steps, 2, 3))
-        self._cop = np.full((n_steps, 2, 3), np.nan)
+        self._cop = np.zeros((n_steps, 2, 3))  # zeros off the floor (foot_contact False): no NaN in info
         self._contact = np.zeros((n_steps, 2), dtype=bool)
         self._moment = np.zeros((n_steps, nu))
         self._power = np.zeros((n_steps, nu))

@@ -197,7 +197,7 @@ class ImitationEnv(gym.Env):
     ## Kinetics (``kinetics=True``)
     ``info["kinetics"]`` holds the control step's physics steps (:class:`sportsim.kinetics.KineticsProbe`):
     ``grf_bw`` (n, 2, 3) ground reaction force of the right and left foot in body weights (world frame,
-    the floor's force on the foot), ``cop_m`` (n, 2, 3) centre of pressure (NaN off the floor),
+    the floor's force on the foot), ``cop_m`` (n, 2, 3) centre of pressure (zeros off the floor),
     ``foot_contact`` (n, 2), ``moment_nm_per_kg`` (n, 28) net joint moment per actuated dof (servo +
     passive + joint-limit torque) and ``power_w_per_kg`` (n, 28) = moment x joint velocity; and episode
     figures for TensorBoard and ``enjoy`` (``metadata["tb_metrics"]``): ``kinetics_peak_grf_bw`` (largest
