@@ -145,11 +145,14 @@ def _settle(engine, seconds: float) -> None:
     engine.step(round(seconds / DT))
 
 
-@pytest.mark.parametrize("body", ["deepmimic", "human"])
+# v0's body only: since v1's servos reach the joint's strength at 0.5 rad of error, its ankle stiffness
+# (2 x 267 N m/rad for the reference male) is below the body's toppling stiffness m g h (~650 N m/rad), so
+# - as in people, whose intrinsic ankle stiffness is below m g h too - zero targets do not stand it up
+# in either engine: it needs a policy's balance corrections.
+@pytest.mark.parametrize("body", ["deepmimic"])
 def test_pd_hold_standing_matches_mujoco(model, human, body):
     """Zero targets from the zero pose: both engines keep the humanoid standing for 3 s, the pelvis
-    within a few mm of MuJoCo's, joints within 0.01 rad, and the floor carries the body weight - v0's
-    body and v1's (weak, direction-dependent ankle and hip servos)."""
+    within a few mm of MuJoCo's, joints within 0.01 rad, and the floor carries the body weight."""
     model = model if body == "deepmimic" else human
     results = {}
     for name in ("mujoco", "pybullet"):
