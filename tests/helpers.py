@@ -63,3 +63,19 @@ def run_module(module: str, *args: str, cwd: Path, timeout_s: float = 120) -> su
     """Run ``python -m <module> <args>`` in ``cwd`` and capture its output."""
     return subprocess.run(module_command(module, *args), cwd=cwd, env=cli_env(), capture_output=True, text=True,
                           timeout=timeout_s, check=False)
+
+
+def video_test_data() -> Path:
+    """The folder of third-party test videos (``../shared/video`` beside the repository; sources and
+    licences in tests/data/video/SOURCES.md), after skipping the calling test module - saying why - when
+    the video extra is missing or unusable or the videos are not there."""
+    pytest.importorskip("mediapipe", reason="the video extra is not installed: pip install \"sportsim[video]\"")
+    pytest.importorskip("cv2", reason="the video extra is not installed: pip install \"sportsim[video]\"")
+    if int(__import__("google.protobuf").protobuf.__version__.split(".")[0]) >= 5:  # pip never resolves this
+        pytest.skip("the video extra is unusable: another package upgraded protobuf past the <5 that mediapipe "
+                    "0.10.14 needs (pip install \"protobuf>=4.25.3,<5\")", allow_module_level=True)
+    data = TESTS_DIR.parents[1] / "shared" / "video"
+    if not (data / "mediapipe_dance.mp4").is_file():
+        pytest.skip(f"the third-party test videos are not in {data} (../shared/video beside the repository; "
+                    "tests/data/video/SOURCES.md lists them)", allow_module_level=True)
+    return data

@@ -11,12 +11,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import video_test_data
 
-pytest.importorskip("mediapipe", reason="the video extra is not installed: pip install \"sportsim[video]\"")
-pytest.importorskip("cv2", reason="the video extra is not installed: pip install \"sportsim[video]\"")
-if int(__import__("google.protobuf").protobuf.__version__.split(".")[0]) >= 5:  # pip never resolves this with the extra
-    pytest.skip("the video extra is unusable: another package upgraded protobuf past the <5 that mediapipe "
-                "0.10.14 needs (pip install \"protobuf>=4.25.3,<5\")", allow_module_level=True)
+DATA = video_test_data()  # skips this module, saying why, without the extra or the videos
 
 import cv2  # noqa: E402
 import imageio.v2 as imageio  # noqa: E402
@@ -30,12 +27,6 @@ from sportsim.pose.filters import fill_gaps, gap_runs, lowpass  # noqa: E402
 from sportsim.pose.footage import Footage, show_footage  # noqa: E402
 from sportsim.pose.reader import LM, iter_frames  # noqa: E402
 
-# Third-party test videos (public repositories; sources and licences in tests/data/video/SOURCES.md) live in
-# the shared data folder beside the repository, not in it: ../shared/video/
-DATA = Path(__file__).resolve().parents[2] / "shared" / "video"
-if not (DATA / "mediapipe_dance.mp4").is_file():
-    pytest.skip(f"the third-party test videos are not in {DATA} (../shared/video beside the repository; "
-                "tests/data/video/SOURCES.md lists them)", allow_module_level=True)
 DANCE = DATA / "mediapipe_dance.mp4"  # 600x600, 20 fps, 102 frames
 
 

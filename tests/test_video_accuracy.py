@@ -27,26 +27,17 @@ The asserts pin these figures with a margin, so a change that makes the video pa
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
+from helpers import video_test_data
 
-pytest.importorskip("mediapipe", reason="the video extra is not installed: pip install \"sportsim[video]\"")
-if int(__import__("google.protobuf").protobuf.__version__.split(".")[0]) >= 5:  # pip never resolves this with the extra
-    pytest.skip("the video extra is unusable: another package upgraded protobuf past the <5 that mediapipe "
-                "0.10.14 needs (pip install \"protobuf>=4.25.3,<5\")", allow_module_level=True)
+DATA = video_test_data()  # skips this module, saying why, without the extra or the videos
+
 
 from sportsim.coach.angles import motion_angles  # noqa: E402
 from sportsim.mocap.retarget import retarget  # noqa: E402
 from sportsim.pose import video_fit  # noqa: E402
 
-# Third-party test videos (public repositories; sources and licences in tests/data/video/SOURCES.md) live in
-# the shared data folder beside the repository, not in it: ../shared/video/
-DATA = Path(__file__).resolve().parents[2] / "shared" / "video"
-if not (DATA / "mediapipe_dance.mp4").is_file():
-    pytest.skip(f"the third-party test videos are not in {DATA} (../shared/video beside the repository; "
-                "tests/data/video/SOURCES.md lists them)", allow_module_level=True)
 MAX_SHIFT_FRAMES = 10
 
 
