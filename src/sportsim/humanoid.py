@@ -349,6 +349,13 @@ ACTUATOR_NAMES = tuple(
 END_EFFECTOR_NAMES = tuple(e.name for e in END_EFFECTORS)
 
 
+def actuator_dofs(model: mujoco.MjModel) -> np.ndarray:
+    """The dof (qvel index) each actuator of a humanoid model drives: its joint's first dof plus the axis
+    its gear selects (x, y, z of a ball joint; 0 for a hinge)."""
+    return np.array([model.jnt_dofadr[model.actuator_trnid[i, 0]] + int(np.argmax(np.abs(model.actuator_gear[i, :3])))
+                     for i in range(model.nu)])
+
+
 def qpos_address(name: str) -> int:
     """Start of joint ``name`` in qpos (the model's order is :data:`JOINTS`)."""
     adr = 0

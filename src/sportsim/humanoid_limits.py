@@ -88,7 +88,7 @@ def _pair(positive: str, negative: str, *, omega: tuple[float, float] | None = N
 
 def _other(positive_nm_per_kg: float, negative_nm_per_kg: float, omega_max: float = 12.0,
            tv_half: float = 0.2) -> Strength:
-    """A direction pair [J10] lacks: isometric values from STRENGTH_SOURCES; torque-velocity shape of
+    """A direction pair [J10] lacks: isometric values as ``_NON_SAGITTAL_NM_PER_KG`` cites them; torque-velocity shape of
     [J10]'s typical row (omega_max 12 rad/s, 0.2 x isometric at half of it)."""
     return Strength(positive_nm_per_kg, negative_nm_per_kg, omega_max, omega_max, tv_half, tv_half)
 

@@ -30,6 +30,8 @@ from typing import Any
 import mujoco
 import numpy as np
 
+from sportsim import humanoid
+
 # Walking norms to read a simulated walk against (docs/walking_norms.md has how each was obtained).
 # Winter (2009) "Biomechanics and Motor Control of Human Movement", 4th ed., Appendix A (one subject,
 # 1.41 m/s, stride 1.415 m, 56.7 kg), peaks computed from the tables' data; Keller et al. (1996) Clin.
@@ -63,8 +65,7 @@ class KineticsProbe:
         self._mass = float(mass_kg)
         self._weight_n = self._mass * float(np.linalg.norm(model.opt.gravity))
         self._feet = np.array([model.geom(n).id for n in FOOT_GEOMS])
-        self._dof = np.array([model.jnt_dofadr[model.actuator_trnid[i, 0]] + int(np.argmax(np.abs(model.actuator_gear[i, :3])))
-                              for i in range(model.nu)])
+        self._dof = humanoid.actuator_dofs(model)
         self._force6 = np.zeros(6)
         self._limit_qfrc = np.zeros(model.nv)
         self.start(1)

@@ -831,8 +831,7 @@ class _StrengthLimits:
         self._model = model
         names = humanoid.ACTUATOR_NAMES
         table = [limits.strength(n) for n in names]
-        self._dof = np.array([model.jnt_dofadr[model.actuator_trnid[i, 0]] + int(np.argmax(model.actuator_gear[i, :3]))
-                              for i in range(model.nu)])
+        self._dof = humanoid.actuator_dofs(model)
         self._iso = np.array([[s.negative_nm_per_kg, s.positive_nm_per_kg] for s in table]) * mass_kg
         self._sign = np.array([-1.0, 1.0])
         # limits.torque_velocity_factor, unrolled for speed (it runs at every physics step): the velocity in
