@@ -249,4 +249,4 @@ def test_walk_run_is_one_policy_on_two_clips(tmp_path):
     pytest.importorskip("pybullet_data", reason="pybullet_data (pip install pybullet) has DeepMimic's run")
     env = ImitationEnv(task="walk_run", motion_cache_dir=str(tmp_path))
     assert [t.name for t in env.tracks] == ["cmu_02_01_walk.bvh", "deepmimic:run"]
-    assert all(t.cyclic for t in env.tracks) and env.observation_space.shape == (265,)  # + the clip one-hot
+    assert all(t.cyclic for t in env.tracks) and env.observation_space.shape == (263,)  # as the walk's (no clip index)

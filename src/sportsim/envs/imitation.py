@@ -22,6 +22,7 @@ from sportsim import humanoid
 from sportsim import kinetics as kin
 from sportsim import humanoid_limits as limits
 from sportsim.coach.forces import RECORD_PANEL
+from sportsim.envs import imitation_clips as clips
 from sportsim.envs import imitation_params as ip
 from sportsim.envs.rewards import ImitationRewardWeights, imitation_reward, imitation_similarities
 from sportsim.errors import ConfigError, ModelFileError
@@ -48,6 +49,14 @@ class ImitationEnv(gym.Env):
     ``python -m sportsim.mocap convert``; a list of files trains one policy on several clips. The
     humanoid is built at the first motion's size (the performer's stature estimated from the legs,
     unless ``humanoid_height_m`` is given); other clips are retargeted to it.
+
+    Several clips (a list, or ``task="walk_run"``): every reset draws the clip the episode tracks -
+    uniformly, or by ``clip_weights`` ("length": in proportion to the steps an episode of it covers; or
+    one number per clip) - and then its start phase; ``info["clip"]`` is its index in the list
+    (``clip_names``). The observation is the same as with one clip, with no clip index: it already holds
+    where the reference goes next, which is what the action depends on, so one layout serves any number
+    of clips and a single-clip policy is a starting point for a multi-clip one
+    (:mod:`sportsim.envs.imitation_clips` says why and how the clips are drawn).
 
     Cyclic motion loops (``loop``): the reference keeps going with its heading and horizontal position
     carried forward from one cycle to the next, so a 1.1 s gait cycle becomes a walk of any length.
@@ -112,7 +121,7 @@ class ImitationEnv(gym.Env):
       cone per ball joint, the swapped inertia axes; the reference as the source gives it.
 
     ## Observation Space
-    ``Box(-inf, inf, (263 + n_clips if n_clips > 1 else 263,), float32)``, DeepMimic-style [R28, R29]:
+    ``Box(-inf, inf, (263,), float32)`` for one clip or several, DeepMimic-style [R28, R29]:
     the humanoid described in its *heading frame* (origin at the root, the mid-hip point; x = the
     pelvis's forward axis projected on the floor; z up), plus the motion phase and where the reference
     goes next. Velocities and poses are those at the end of the control step.
@@ -130,7 +139,6 @@ class ImitationEnv(gym.Env):
     | 226-253 | reference joint coordinates at the end of the next control step minus the current ones (actuator order, as the action) | rad |
     | 254-256 | reference root position at the end of the next control step relative to the root, heading frame | m |
     | 257-262 | reference root orientation then, heading frame (x and y axes) | - |
-    | 263- | one-hot index of the clip (only with more than one clip) | - |
 
     Bodies (MuJoCo order): pelvis, chest, neck (head), right_shoulder (upper arm), right_elbow
     (forearm), right_wrist (hand), left_shoulder, left_elbow, left_wrist, right_hip (thigh),
@@ -173,7 +181,7 @@ class ImitationEnv(gym.Env):
     ``eval/<name>`` for evaluations - the episode mean, or the last value for ``clip_fraction_completed``.
 
     ## Starting State
-    Reference state initialisation (``rsi=True``, DeepMimic's [R30]): a clip chosen uniformly, a start
+    Reference state initialisation (``rsi=True``, DeepMimic's [R30]): a clip drawn (``clip_weights``), a start
     step drawn uniformly over its cycle (looping) or over the whole clip played once - the stands
     before and after it included - but its last step, and the humanoid set to the reference's pose and
     velocities there (joint, root, everything). ``rsi=False`` starts at
@@ -226,6 +234,7 @@ class ImitationEnv(gym.Env):
     | argument | default | meaning |
     |---|---|---|
     | motion | None | a motion file or a list of them; relative paths: the working directory, then the shipped ``mocap/``; ``deepmimic:<name>`` a DeepMimic motion pybullet ships; None = the task's clip |
+    | clip_weights | None | several clips: how often each is drawn - None or "uniform", "length" (the steps an episode of the clip covers), or one number >= 0 per clip |
     | task | None | a skill (:data:`~sportsim.envs.imitation_params.SKILLS`: walk, jump, run, cartwheel, kick, backflip; walk_run = the walk and the run, one policy): its clip(s) and frame window when ``motion`` is None, its ``loop`` and stands where those are None; None = walk when ``motion`` is None |
     | loop | None | "auto" (see Description), True (loop the whole clip), False (play once); None = the task's, else "auto" |
     | stand_before_s, stand_after_s | None, None | a clip played once: its first pose held this long before it, its last pose after it (s); None = the task's, else 0 |
@@ -261,6 +270,8 @@ class ImitationEnv(gym.Env):
       Later, in both versions (defaults unchanged: the walk, its loop, no stands, the feet): ``task``,
       ``stand_before_s`` / ``stand_after_s``, ``support_bodies``; ``deepmimic:<name>`` motions.
       Both versions, later (default unchanged): ``engine`` ("pybullet": the same model stepped by PyBullet).
+      Both versions, later (one clip unchanged): several clips no longer add a one-hot clip index to the
+      observation (263 values for any number of clips; no multi-clip policy had been trained); ``clip_weights``.
     * v0: first version (``body="deepmimic"``).
     """
 
@@ -279,6 +290,7 @@ class ImitationEnv(gym.Env):
         self,
         motion: str | Sequence[str] | None = None,
         task: str | None = None,
+        clip_weights: str | Sequence[float] | None = None,
         loop: bool | str | None = None,
         stand_before_s: float | None = None,
         stand_after_s: float | None = None,
@@ -389,6 +401,7 @@ class ImitationEnv(gym.Env):
         self.tracks = tuple(ip.build_track(m, self.model, os.path.basename(name), self.control_hz, loop,
                                            self.episode_steps, *stands) for name, m in motions)
         self.track_notes = tuple(f"{t.name}: {t.notes}" for t in self.tracks)
+        self._clip_p = clips.clip_probabilities(clip_weights, self.tracks, self.episode_steps)
         self._index_model()
         self._strength = _StrengthLimits(self.model, self.humanoid_mass_kg) if body == "human" else None
         self._kinetics = kin.KineticsProbe(self.model, self.humanoid_mass_kg) if kinetics else None
@@ -398,8 +411,7 @@ class ImitationEnv(gym.Env):
 
         n_act = self.model.nu
         self.action_space = spaces.Box(-1.0, 1.0, (n_act,), np.float32)
-        self._n_clip_obs = len(self.tracks) if len(self.tracks) > 1 else 0
-        n_obs = 4 + 3 * (len(ip.OBS_BODIES) - 1) + 12 * len(ip.OBS_BODIES) + n_act + 9 + self._n_clip_obs
+        n_obs = 4 + 3 * (len(ip.OBS_BODIES) - 1) + 12 * len(ip.OBS_BODIES) + n_act + 9
         self.observation_space = spaces.Box(-np.inf, np.inf, (n_obs,), np.float32)
         self._obs_buffer = np.zeros(n_obs)
         self.metadata = {**type(self).metadata, "render_fps": self.control_hz}
@@ -536,7 +548,7 @@ class ImitationEnv(gym.Env):
         rng = self.np_random
         clip = options.get("clip")
         if clip is None:
-            clip = int(rng.integers(len(self.tracks))) if len(self.tracks) > 1 else 0
+            clip = clips.draw_clip(rng, len(self.tracks), self._clip_p)
         elif isinstance(clip, bool) or not (isinstance(clip, (int, np.integer)) and 0 <= clip < len(self.tracks)):
             raise ConfigError(f"reset option clip={clip!r}: expected an index in 0..{len(self.tracks) - 1}")
         track = self.tracks[int(clip)]
@@ -719,9 +731,6 @@ class ImitationEnv(gym.Env):
         out[i:i + m.nu] = track.joint_coords[k_next] - d.actuator_length
         i += m.nu
         out[i:i + 9] = turned[5 * n:].ravel()
-        if self._n_clip_obs:
-            out[i + 9:] = 0.0
-            out[i + 9 + self._clip] = 1.0
         return errors_out, metrics
 
     def _info(self, terms: dict[str, float] | None, errors, metrics: tuple[float, float, float], fall: str | None,
@@ -769,6 +778,11 @@ class ImitationEnv(gym.Env):
         """(qpos, qvel) of the reference at step ``k`` of the current track (default: now)."""
         k = self._k if k is None else k
         return self._track.qpos[k].copy(), self._track.qvel[k].copy()
+
+    @property
+    def clip_names(self) -> tuple[str, ...]:
+        """The clips' names (file names; ``deepmimic:<name>``), in the order of ``info["clip"]``."""
+        return tuple(t.name for t in self.tracks)
 
     @property
     def step_index(self) -> int:

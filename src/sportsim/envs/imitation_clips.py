@@ -1,0 +1,72 @@
+"""Several clips, one policy (``sportsim/Imitation-v1``'s ``motion=[...]`` or ``task=walk_run``): which clip
+an episode tracks.
+
+Every reset draws one clip - uniformly by default, or by ``clip_weights`` - and the episode then tracks
+that clip alone (its own random start phase, its own end). :func:`clip_probabilities` turns the
+``clip_weights`` argument into the probabilities :func:`draw_clip` uses:
+
+* ``None`` or ``"uniform"``: each clip equally often (the default; the draw is ``rng.integers(n)``, the
+  random stream Imitation has always used);
+* ``"length"``: in proportion to the reference steps one episode of the clip can cover from frame 0 -
+  ``min(clip length, episode length)`` for a clip played once, the episode length for a looping clip - so
+  that every reference step is about equally likely to be trained on: a 4 s jump is drawn twice as often
+  as a 2 s kick, two looping gaits (the walk and the run) equally often;
+* a list of numbers >= 0, one per clip, not all zero (normalised): a curriculum, e.g. ``[1, 3]`` to spend
+  three quarters of the episodes on a clip the policy has not learned yet.
+
+The observation does not say which clip is tracked (no clip index or one-hot): it already holds where the
+reference goes next - its joint coordinates, root position and orientation at the end of the next control
+step - which is what a tracking action depends on, and it keeps the observation the same for one clip or
+for any number of them. A single-clip policy (the walk) is then a valid starting point for a multi-clip
+one (``init=``), and a policy can be run on clips it was not trained with. Between the walk and the run the
+reference alone tells them apart: the next step's root displacement is 35-49 mm for the walk and 93-134 mm
+for the run (tests/test_imitation_clips.py).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+
+from sportsim.envs.imitation_params import ReferenceTrack
+from sportsim.errors import ConfigError
+
+CLIP_WEIGHTINGS = ("uniform", "length")
+
+
+def clip_probabilities(clip_weights: str | Sequence[float] | None, tracks: Sequence[ReferenceTrack],
+                       episode_steps: int) -> np.ndarray | None:
+    """The probability of drawing each clip (module docstring), or None for a uniform draw; a bad value is a
+    one-line ConfigError."""
+    n = len(tracks)
+    if clip_weights is None or (isinstance(clip_weights, str) and clip_weights == "uniform"):
+        return None
+    if isinstance(clip_weights, str):
+        if clip_weights != "length":
+            raise ConfigError(f"clip_weights must be 'uniform', 'length' or a list of {n} numbers, "
+                              f"got {clip_weights!r}")
+        weights = [float(episode_steps if t.cyclic else min(t.period, episode_steps)) for t in tracks]
+    else:
+        try:
+            weights = [float(w) for w in clip_weights if not isinstance(w, bool)]
+        except (TypeError, ValueError):
+            weights = []
+        if len(weights) != n or len(list(clip_weights)) != n:
+            raise ConfigError(f"clip_weights must be 'uniform', 'length' or a list of {n} numbers (one per clip), "
+                              f"got {clip_weights!r}")
+        if not all(math.isfinite(w) and w >= 0.0 for w in weights) or sum(weights) <= 0.0:
+            raise ConfigError(f"clip_weights {list(clip_weights)}: each must be a finite number >= 0, "
+                              "and at least one > 0")
+    p = np.asarray(weights, dtype=float)
+    return p / p.sum()
+
+
+def draw_clip(rng: np.random.Generator, n_clips: int, probabilities: np.ndarray | None) -> int:
+    """The clip an episode tracks: 0 for one clip (no random number drawn), else drawn from ``rng``."""
+    if n_clips == 1:
+        return 0
+    if probabilities is None:
+        return int(rng.integers(n_clips))
+    return int(rng.choice(n_clips, p=probabilities))

@@ -1,0 +1,156 @@
+"""Imitation with several clips, one policy (sportsim.envs.imitation_clips): which clip an episode draws,
+the observation that serves any number of clips, the walk and the run on one body, determinism, check_env,
+and a warm start of a multi-clip policy from a single-clip one."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from gymnasium.utils.env_checker import check_env
+
+from helpers import run_module
+from test_imitation_skills import elbow_bend
+
+from sportsim.envs import imitation_clips as clips
+from sportsim.envs.imitation import ImitationEnv
+from sportsim.errors import ConfigError
+
+
+@pytest.fixture(scope="module")
+def two_clips(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
+    """Two reference motions played once: the right elbow bending over 1 s (30 steps), the left over 2 s (60)."""
+    folder = tmp_path_factory.mktemp("clips")
+    return str(elbow_bend(folder / "right.npz")), str(elbow_bend(folder / "left.npz", "left_elbow", seconds=2.0))
+
+
+@pytest.fixture(scope="module")
+def walk_run(tmp_path_factory: pytest.TempPathFactory) -> ImitationEnv:
+    pytest.importorskip("pybullet_data", reason="pybullet_data (pip install pybullet) has DeepMimic's run")
+    return ImitationEnv(task="walk_run", motion_cache_dir=str(tmp_path_factory.mktemp("cache")))
+
+
+def drawn(env: ImitationEnv, resets: int) -> np.ndarray:
+    return np.bincount([env.reset(seed=seed)[1]["clip"] for seed in range(resets)], minlength=len(env.tracks))
+
+
+def binomial_ok(count: int, n: int, p: float) -> bool:
+    """``count`` of ``n`` draws within 4 standard deviations of the expected n p."""
+    return abs(count - n * p) <= 4.0 * np.sqrt(n * p * (1.0 - p))
+
+
+# -- which clip an episode draws --------------------------------------------------------------------------
+def test_clips_are_drawn_uniformly_by_default(two_clips):
+    env = ImitationEnv(motion=list(two_clips), loop=False)
+    counts = drawn(env, 400)
+    assert binomial_ok(counts[0], 400, 0.5) and counts.sum() == 400
+
+
+def test_length_weighting_draws_clips_in_proportion_to_their_steps(two_clips):
+    env = ImitationEnv(motion=list(two_clips), loop=False, clip_weights="length")
+    assert [t.period for t in env.tracks] == [30, 60]
+    np.testing.assert_allclose(env._clip_p, [1 / 3, 2 / 3])
+    assert binomial_ok(drawn(env, 600)[0], 600, 1 / 3)
+    # an episode shorter than the clips covers the same number of steps of each: uniform again
+    short = ImitationEnv(motion=list(two_clips), loop=False, clip_weights="length", episode_time_s=0.5)
+    np.testing.assert_allclose(short._clip_p, [0.5, 0.5])
+
+
+def test_explicit_weights_and_the_reset_option_pick_the_clip(two_clips):
+    env = ImitationEnv(motion=list(two_clips), loop=False, clip_weights=[0, 2.5])
+    assert drawn(env, 20).tolist() == [0, 20]
+    _, info = env.reset(seed=0, options={"clip": 0})  # the option overrides the weights
+    assert info["clip"] == 0 and env.clip_names == ("right.npz", "left.npz")
+    # random phases stay inside the drawn clip: every start step of the 60-step clip but its last
+    starts = set()
+    for seed in range(300):
+        env.reset(seed=seed, options={"clip": 1})
+        starts.add(env.step_index)
+    assert min(starts) == 0 and max(starts) == env.tracks[1].starts - 1 and len(starts) > 40
+
+
+@pytest.mark.parametrize(("weights", "message"), [
+    ("longest", "clip_weights must be 'uniform', 'length' or a list of 2 numbers"),
+    ([1.0], "a list of 2 numbers"),
+    ([1.0, "x"], "a list of 2 numbers"),
+    ([1.0, True], "a list of 2 numbers"),
+    ([0.0, 0.0], "at least one > 0"),
+    ([1.0, -1.0], "finite number >= 0"),
+    ([1.0, float("nan")], "finite number >= 0"),
+])
+def test_bad_clip_weights_are_one_clear_line(two_clips, weights, message):
+    with pytest.raises(ConfigError, match=message):
+        ImitationEnv(motion=list(two_clips), loop=False, clip_weights=weights)
+
+
+def test_one_clip_draws_no_random_number():
+    rng = np.random.default_rng(0)
+    state = rng.bit_generator.state
+    assert clips.draw_clip(rng, 1, None) == 0 and rng.bit_generator.state == state
+
+
+# -- the walk and the run ---------------------------------------------------------------------------------
+def test_walk_run_tracks_both_clips_on_the_walks_body(walk_run, tmp_path):
+    walk = ImitationEnv(task="walk", motion_cache_dir=str(tmp_path))
+    assert walk_run.clip_names == ("cmu_02_01_walk.bvh", "deepmimic:run") and all(t.cyclic for t in walk_run.tracks)
+    assert (walk_run.humanoid_height_m, walk_run.humanoid_mass_kg) == (walk.humanoid_height_m, walk.humanoid_mass_kg)
+    np.testing.assert_array_equal(walk_run.tracks[0].qpos, walk.tracks[0].qpos)  # the walk retargeted as for itself
+    assert walk_run.observation_space == walk.observation_space  # the walk's policy fits (no clip index)
+    # the walk's clip yields the walk's observation: the same start, the same first step
+    for env in (walk_run, walk):
+        env.reset(seed=1, options={"clip": 0, "start_phase": 0.25})
+    np.testing.assert_array_equal(walk_run.step(np.full(28, 0.1, np.float32))[0], walk.step(np.full(28, 0.1, np.float32))[0])
+
+
+def test_the_observation_tells_the_walk_from_the_run(walk_run):
+    """Why no clip index is needed: at every phase, the reference's next root displacement (observation
+    254, heading frame) is 35-49 mm for the walk and 93-134 mm for the run - the ranges are far apart."""
+    forward = []
+    for clip, track in enumerate(walk_run.tracks):
+        steps = [walk_run.reset(seed=0, options={"clip": clip, "start_phase": (k + 0.5) / track.period})[0][254]
+                 for k in range(track.period)]
+        forward.append((min(steps), max(steps)))
+    (walk_low, walk_high), (run_low, run_high) = forward
+    assert 0.03 < walk_low < walk_high < 0.05 and 0.09 < run_low < run_high < 0.14
+    assert run_low > 1.8 * walk_high
+
+
+def test_walk_run_is_deterministic_under_a_seed_and_passes_check_env(walk_run, tmp_path):
+    check_env(walk_run, skip_render_check=True)
+    other = ImitationEnv(task="walk_run", motion_cache_dir=str(tmp_path))
+
+    def rollout(env: ImitationEnv) -> tuple[list[int], np.ndarray]:
+        rng, seen, obs_all = np.random.default_rng(3), [], []
+        for episode in range(6):
+            obs, info = env.reset(seed=100 + episode)
+            seen.append(info["clip"])
+            for _ in range(15):
+                obs, reward, terminated, truncated, info = env.step(rng.uniform(-1, 1, 28).astype(np.float32))
+                obs_all.append(np.append(obs, reward))
+                assert np.all(np.isfinite(obs)) and info["clip"] == seen[-1]
+                if terminated or truncated:
+                    break
+        return seen, np.array(obs_all)
+
+    clips_a, obs_a = rollout(walk_run)
+    clips_b, obs_b = rollout(other)
+    assert clips_a == clips_b and set(clips_a) == {0, 1}
+    np.testing.assert_array_equal(obs_a, obs_b)
+
+
+# -- a multi-clip policy warm-started from a single-clip one -----------------------------------------------
+def test_a_single_clip_policy_warm_starts_a_multi_clip_run(two_clips, tmp_path):
+    """The recipe's plan (configs/hparams/imitation_walk_run.yaml): init=<the walk> init_std=config - the
+    single-clip weights load into the two-clip run because the observation is the same."""
+    tiny = ("algo=ppo", "n_envs=1", "progress_bar=false", "eval_freq=0", "checkpoint_freq=64", "verbose=0",
+            "algo.n_steps=64", "algo.batch_size=64", "algo.n_epochs=1", "algo.policy_kwargs.net_arch=[16,16]",
+            "total_timesteps=64", "env.kwargs.loop=false")
+    one, both_dir = tmp_path / "one", tmp_path / "both"
+    first = run_module("sportsim.train", "env=imitation", f"env.motion={two_clips[0]}", f"run_dir={one}", *tiny,
+                       cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    both = run_module("sportsim.train", "env=imitation", f"env.motion=[{two_clips[0]},{two_clips[1]}]",
+                      "env.kwargs.clip_weights=length", f"init={one}", "init_std=config", f"run_dir={both_dir}", *tiny,
+                      cwd=tmp_path)
+    assert both.returncode == 0, both.stderr
+    assert f"initial weights from {one}" in both.stdout and "action noise restarted" in both.stdout
+    assert (both_dir / "final").is_dir()
