@@ -2,7 +2,7 @@
 phases, per clip.
 
     python scripts/evaluate_imitation.py <run dir | model .zip | zoo entry> [--which best] [--episodes 100]
-                                         [--seed 3000000] [--json out.json]
+                                         [--seed 3000000] [--json out.json] [env.kwargs.<arg>=<value> ...]
 
 For every clip the policy was trained on (one, or each of a multi-clip policy's list), runs the
 deterministic policy once from frame 0 (the episode is the same every time: no random start) and
@@ -14,16 +14,22 @@ tracking metrics averaged over each episode's steps and then over episodes: join
 (global and root-relative) and joint angle error in degrees; the last line is the same as one JSON object
 (``clips``: one entry per clip; a single-clip policy also keeps the top-level ``frame0`` / ``random_phase``
 of earlier versions).
+
+``env.*`` settings (as ``enjoy`` takes them) change the policy's env first - e.g. ``env.kwargs.task=walk_run``
+evaluates a walk policy on each clip of the walk and the run (how far a warm start begins from), or
+``env.motion=[a.bvh,b.bvh]`` on clips it was not trained with: the observation is the same for any clips.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Sequence
 from pathlib import Path
 
 from sportsim import resolve, runs
 from sportsim.cli import run_cli
+from sportsim.config import parse_overrides
 from sportsim.evaluation import evaluate_policy
 from sportsim.errors import ConfigError
 
@@ -31,11 +37,22 @@ METRICS = ("mpjpe_mm", "mpjpe_root_relative_mm", "joint_angle_error_deg")
 STARTS = (("frame0", False), ("random_phase", True))
 
 
-def evaluate_clips(location: runs.ModelLocation, episodes: int, seed: int) -> dict:
-    """Per clip of the policy's env: the figures of one frame-0 episode and ``episodes`` random-phase ones."""
+def env_settings(lines: Sequence[str]) -> list:
+    """``env.*=value`` lines parsed in Hydra's grammar (enjoy's); anything else is a one-line ConfigError."""
+    parsed = parse_overrides(lines)
+    for override in parsed:
+        if not override.key_or_group.startswith("env."):
+            raise ConfigError(f"'{override.input_line}': only env.* settings change the evaluated env")
+    return parsed
+
+
+def evaluate_clips(location: runs.ModelLocation, episodes: int, seed: int, env_overrides: Sequence[str] = ()) -> dict:
+    """Per clip of the policy's env (changed by ``env_overrides``, ``env.*=value`` lines): the figures of one
+    frame-0 episode and ``episodes`` random-phase ones."""
     clips: list[dict] = []
+    parsed = env_settings(env_overrides)
     for start, rsi in STARTS:
-        policy = runs.open_policy(location, rsi=rsi)
+        policy = runs.open_policy(location, env_overrides=parsed, rsi=rsi)
         try:
             tracks = policy.env.unwrapped.tracks
             while len(clips) < len(tracks):
@@ -50,7 +67,10 @@ def evaluate_clips(location: runs.ModelLocation, episodes: int, seed: int) -> di
                                 **{m: figures[f"{m}_mean"] for m in METRICS}}
         finally:
             policy.close()
-    return {"model": str(location.model_file), "clips": clips}
+    result = {"model": str(location.model_file), "clips": clips}
+    if env_overrides:
+        result["env_overrides"] = list(env_overrides)
+    return result
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -60,10 +80,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--episodes", type=int, default=100)
     parser.add_argument("--seed", type=int, default=3_000_000)
     parser.add_argument("--json", type=Path, default=None, help="also write the JSON here (not overwritten)")
-    args = parser.parse_args(argv)
+    parser.add_argument("env_overrides", nargs="*", metavar="env.KEY=VALUE",
+                        help="change the policy's env first, e.g. env.kwargs.task=walk_run")
+    args = parser.parse_intermixed_args(argv)  # env.* settings before or after the options
     if args.json is not None and args.json.exists():
         raise ConfigError(f"--json {args.json}: the file exists (not overwritten); choose another name")
-    result = evaluate_clips(resolve.policy(args.model, args.which).location, args.episodes, args.seed)
+    env_settings(args.env_overrides)  # bad settings fail before the policy is looked for
+    result = evaluate_clips(resolve.policy(args.model, args.which).location, args.episodes, args.seed,
+                            args.env_overrides)
     for entry in result["clips"]:
         for start, _ in STARTS:
             r = entry[start]

@@ -4,6 +4,10 @@ and a warm start of a multi-clip policy from a single-clip one."""
 
 from __future__ import annotations
 
+import json
+import runpy
+from pathlib import Path
+
 import numpy as np
 import pytest
 from gymnasium.utils.env_checker import check_env
@@ -66,6 +70,30 @@ def test_explicit_weights_and_the_reset_option_pick_the_clip(two_clips):
         env.reset(seed=seed, options={"clip": 1})
         starts.add(env.step_index)
     assert min(starts) == 0 and max(starts) == env.tracks[1].starts - 1 and len(starts) > 40
+
+
+def test_evaluation_from_frame_0_takes_the_clips_in_turn(two_clips):
+    """rsi=False: a seeded reset draws the clip, a reset without a seed takes the next one - so each of SB3's
+    periodic evaluations (its env seeded once; n_eval_episodes = the number of clips) sees every clip once."""
+    from stable_baselines3.common.evaluation import evaluate_policy
+    from stable_baselines3.common.vec_env import DummyVecEnv
+
+    env = ImitationEnv(motion=list(two_clips), loop=False, rsi=False)
+    first = env.reset(seed=5)[1]["clip"]
+    assert [env.reset()[1]["clip"] for _ in range(4)] == [(first + i) % 2 for i in range(1, 5)]
+    assert env.reset(seed=5)[1]["clip"] == first and env.step_index == 0
+
+    class Zero:
+        def predict(self, obs, state=None, episode_start=None, deterministic=True):
+            return np.zeros((len(obs), 28), np.float32), None
+
+    venv = DummyVecEnv([lambda: ImitationEnv(motion=list(two_clips), loop=False, rsi=False)])
+    venv.seed(1_000_000)
+    for _ in range(3):  # three evaluations of two episodes
+        seen = []
+        evaluate_policy(Zero(), venv, n_eval_episodes=2, warn=False,
+                        callback=lambda local, _: seen.append(local["info"]["clip"]) if local["done"] else None)
+        assert sorted(seen) == [0, 1]
 
 
 @pytest.mark.parametrize(("weights", "message"), [
@@ -154,3 +182,13 @@ def test_a_single_clip_policy_warm_starts_a_multi_clip_run(two_clips, tmp_path):
     assert both.returncode == 0, both.stderr
     assert f"initial weights from {one}" in both.stdout and "action noise restarted" in both.stdout
     assert (both_dir / "final").is_dir()
+    # and the single-clip policy is evaluated per clip on the list (scripts/evaluate_imitation.py env.*=...)
+    script = runpy.run_path(str(Path(__file__).resolve().parents[1] / "scripts" / "evaluate_imitation.py"))
+    out = tmp_path / "eval.json"
+    motions = f"env.motion=[{two_clips[0]},{two_clips[1]}]"
+    assert script["main"]([str(one), "--which", "final", "--episodes", "2", motions, "--json", str(out)]) == 0
+    figures = json.loads(out.read_text())
+    assert [c["name"] for c in figures["clips"]] == ["right.npz", "left.npz"] and figures["env_overrides"] == [motions]
+    assert all(c["random_phase"]["episodes"] == 2 for c in figures["clips"])
+    with pytest.raises(ConfigError, match="only env.\\* settings"):
+        script["main"]([str(one), "algo.n_steps=8"])

@@ -227,6 +227,7 @@ def test_one_policy_on_two_clips_is_evaluated_per_clip(tmp_path, capsys):
     per_clip = summary["per_clip"]
     assert set(per_clip) == {"0", "1"} and sum(c["episodes"] for c in per_clip.values()) == 6
     assert all(np.isfinite(c["mpjpe_mm_mean"]) for c in per_clip.values())
+    assert [per_clip[c]["name"] for c in ("0", "1")] == ["right.npz", "left.npz"]
 
 
 def test_skill_clip_check_reports_validation_and_zero_action_episodes(tmp_path, monkeypatch, capsys):

@@ -85,10 +85,13 @@ def evaluate_policy(loaded: runs.LoadedPolicy, episodes: int = 100, seed: int = 
             result[f"{name}_max"] = max(values)
     if len(set(clips)) > 1:  # a multi-clip env (Imitation's info["clip"]): the same figures per clip
         result["per_clip"] = {}
+        names = getattr(loaded.env.unwrapped, "clip_names", None) or ()  # Imitation: info["clip"] -> file name
         for clip in sorted(set(clips), key=str):
             rows = [i for i, c in enumerate(clips) if c == clip]
             entry = {"episodes": len(rows), "success_rate": float(np.mean([successes[i] for i in rows])),
                      "mean_return": float(np.mean([returns[i] for i in rows]))}
+            if isinstance(clip, int) and 0 <= clip < len(names):
+                entry["name"] = names[clip]
             entry.update({f"{name}_mean": float(np.mean([values[i] for i in rows]))
                           for name, values in figures.items() if len(values) == episodes})
             result["per_clip"][str(clip)] = entry

@@ -24,6 +24,7 @@ from sportsim import humanoid_limits as limits
 from sportsim.coach.forces import RECORD_PANEL
 from sportsim.envs import imitation_clips as clips
 from sportsim.envs import imitation_params as ip
+from sportsim.envs.imitation_compare import ReferenceComparison
 from sportsim.envs.rewards import ImitationRewardWeights, imitation_reward, imitation_similarities
 from sportsim.errors import ConfigError, ModelFileError
 from sportsim.sim import make_engine
@@ -184,8 +185,10 @@ class ImitationEnv(gym.Env):
     Reference state initialisation (``rsi=True``, DeepMimic's [R30]): a clip drawn (``clip_weights``), a start
     step drawn uniformly over its cycle (looping) or over the whole clip played once - the stands
     before and after it included - but its last step, and the humanoid set to the reference's pose and
-    velocities there (joint, root, everything). ``rsi=False`` starts at
-    frame 0 (a random clip among several). ``reset(options={"start_phase": p, "clip": i})`` starts at
+    velocities there (joint, root, everything). ``rsi=False`` starts at frame 0; among several clips a
+    reset with a seed draws the clip, one without a seed takes the next clip in the list - so n
+    consecutive evaluation episodes (SB3 seeds its evaluation env once) cover each of n clips once.
+    ``reset(options={"start_phase": p, "clip": i})`` starts at
     phase ``p`` in [0, 1] of clip ``i``; either key may be left out. The phase is quantised to the
     control steps (1/30 s).
 
@@ -403,6 +406,7 @@ class ImitationEnv(gym.Env):
         self.track_notes = tuple(f"{t.name}: {t.notes}" for t in self.tracks)
         self._clip_p = clips.clip_probabilities(clip_weights, self.tracks, self.episode_steps)
         self._index_model()
+        self._compare = ReferenceComparison(self.model, self.data, self.tracks)
         self._strength = _StrengthLimits(self.model, self.humanoid_mass_kg) if body == "human" else None
         self._kinetics = kin.KineticsProbe(self.model, self.humanoid_mass_kg) if kinetics else None
         self._sagittal_cols = {joint: [humanoid.ACTUATOR_NAMES.index(f"{side}_{dof}") for side in ("right", "left")]
@@ -411,9 +415,7 @@ class ImitationEnv(gym.Env):
 
         n_act = self.model.nu
         self.action_space = spaces.Box(-1.0, 1.0, (n_act,), np.float32)
-        n_obs = 4 + 3 * (len(ip.OBS_BODIES) - 1) + 12 * len(ip.OBS_BODIES) + n_act + 9
-        self.observation_space = spaces.Box(-np.inf, np.inf, (n_obs,), np.float32)
-        self._obs_buffer = np.zeros(n_obs)
+        self.observation_space = spaces.Box(-np.inf, np.inf, self._compare.obs.shape, np.float32)
         self.metadata = {**type(self).metadata, "render_fps": self.control_hz}
         if self._kinetics is not None:
             self.metadata["tb_metrics"] = {**self.metadata["tb_metrics"], **KINETICS_TB_METRICS}
@@ -450,58 +452,13 @@ class ImitationEnv(gym.Env):
             raise ConfigError(f"render_mode must be None or 'rgb_array', got {render_mode!r}")
 
     def _index_model(self) -> None:
-        """Index arrays and weight matrices, read by name once (dm_control style), so that step() only
-        slices arrays. The errors of step k are then ``W @ (s - r_k)^2`` plus the rotation-angle parts,
-        with ``s`` the simulated state's comparison vector (layout: ``_VEC``) and ``r_k`` the
-        reference's, precomputed per track."""
+        """Index arrays read by name once (dm_control style), so that step() only slices arrays; the
+        comparison with the reference has its own (:class:`~sportsim.envs.imitation_compare.ReferenceComparison`)."""
         m = self.model
         J = mujoco.mjtJoint
-        joints = [m.joint(n) for n in humanoid.JOINT_NAMES[1:]]
         if tuple(m.actuator(i).name for i in range(m.nu)) != humanoid.ACTUATOR_NAMES or \
                 np.any(np.diff(m.jnt_dofadr[m.actuator_trnid[:, 0]]) < 0):
             raise ModelFileError("humanoid model: the actuators are not in the joints' dof order")
-        balls = [j for j in joints if j.type[0] == J.mjJNT_BALL]
-        hinges = [j for j in joints if j.type[0] == J.mjJNT_HINGE]
-        self._hinge_q = np.array([j.qposadr[0] for j in hinges])
-        weight = {n: ip.JOINT_DIFF_WEIGHT[n.split("_")[-1]] / ip.DIFF_WEIGHT_SUM for n in humanoid.JOINT_NAMES}
-        # root + ball quaternions: row i of _quat_sum sums q_sim * q_ref over quaternion i = their dot product
-        quat_cols = [np.arange(3, 7), *(j.qposadr[0] + np.arange(4) for j in balls)]
-        self._quat_sum = np.zeros((len(quat_cols), m.nq))
-        for row, cols in enumerate(quat_cols):
-            self._quat_sum[row, cols] = 1.0
-        self._quat_w = np.array([weight["pelvis"]] + [weight[m.joint(j.id).name] for j in balls])
-        self._n_joint_angles = len(balls) + len(hinges)
-
-        # the error matrix over the squared comparison-vector differences (rows: ImitationRewardWeights.TERMS)
-        v = _VEC
-        w = np.zeros((5, v["size"]))
-        w[0, v["hinge"]] = [weight[m.joint(j.id).name] for j in hinges]
-        for j in joints:
-            n = 3 if j.type[0] == J.mjJNT_BALL else 1
-            start = v["dof_vel"].start + j.dofadr[0] - 6
-            w[1, start:start + n] = weight[m.joint(j.id).name]
-        w[1, v["root_omega"]] = weight["pelvis"]
-        w[2, v["end_effectors"]] = 1.0 / len(ip.END_EFFECTORS)
-        w_pos, self._w_root_rot, w_vel, w_ang = ip.ROOT_ERROR_WEIGHTS
-        w[3, v["root_pos"]], w[3, v["root_vel"]], w[3, v["root_omega"]] = w_pos, w_vel, w_ang
-        w[4, v["com_vel"]] = ip.COM_ERROR_WEIGHT
-        self._error_matrix = w
-        self._vec = np.zeros(v["size"])
-        self._ref_vecs = tuple(self._reference_vectors(t) for t in self.tracks)
-        # the reference root's x and y axes per step, as rows (K, 2, 3)
-        self._ref_axes = tuple(np.swapaxes(_quat_to_xy_axes(t.qpos[:, 3:7]), -1, -2).copy() for t in self.tracks)
-        self._point_diffs = np.zeros((2 * len(ip.METRIC_POINTS), 3))
-
-        self._pelvis = m.body("pelvis").id
-        self._point_sites = np.array([m.site(n).id for n in humanoid.END_EFFECTOR_NAMES])
-        self._ee_sites = np.array([m.site(n).id for n in ip.END_EFFECTORS])
-        ids = [m.body(n).id for n in ip.OBS_BODIES]
-        if ids != list(range(1, m.nbody)):
-            raise ModelFileError("humanoid model: the observed bodies must be every body, in MuJoCo's order")
-        self._obs_bodies = slice(1, m.nbody)  # a slice: views instead of copies
-        self._obs_vectors = np.zeros((5 * len(ip.OBS_BODIES) + 3, 3))
-        self._heading = np.eye(3)  # world -> heading frame of the simulated humanoid
-        self._yzx, self._zxy = np.array([1, 2, 0]), np.array([2, 0, 1])
         try:
             feet = {m.body(n).id for n in self.support_bodies}
         except KeyError:
@@ -523,21 +480,6 @@ class ImitationEnv(gym.Env):
                 half[i] = m.jnt_range[jid, 1] if m.jnt_limited[jid] else math.pi
         self._abs_centre, self._abs_half = centre, half
 
-    def _reference_vectors(self, track: ip.ReferenceTrack) -> np.ndarray:
-        """The comparison vector (layout ``_VEC``) of every reference step of ``track``, (K, size)."""
-        v = _VEC
-        out = np.zeros((len(track.qpos), v["size"]))
-        out[:, v["hinge"]] = track.qpos[:, self._hinge_q]
-        out[:, v["dof_vel"]] = track.qvel[:, 6:]
-        out[:, v["root_omega"]] = track.root_omega_world
-        out[:, v["root_pos"]] = track.qpos[:, 0:3]
-        out[:, v["root_vel"]] = track.qvel[:, 0:3]
-        out[:, v["end_effectors"]] = track.end_effectors_m.reshape(len(out), -1)
-        out[:, v["com_vel"]] = track.com_velocity
-        out[:, v["points"]] = track.points_m.reshape(len(out), -1)
-        out.flags.writeable = False
-        return out
-
     # -- gymnasium API -----------------------------------------------------------------------------
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
         super().reset(seed=seed)
@@ -547,7 +489,9 @@ class ImitationEnv(gym.Env):
             raise ConfigError(f"unknown reset options {sorted(unknown)} (valid: start_phase, clip)")
         rng = self.np_random
         clip = options.get("clip")
-        if clip is None:
+        if clip is None and not self.rsi and seed is None and len(self.tracks) > 1:
+            clip = (self._clip + 1) % len(self.tracks)  # evaluation from frame 0: the clips in turn
+        elif clip is None:
             clip = clips.draw_clip(rng, len(self.tracks), self._clip_p)
         elif isinstance(clip, bool) or not (isinstance(clip, (int, np.integer)) and 0 <= clip < len(self.tracks)):
             raise ConfigError(f"reset option clip={clip!r}: expected an index in 0..{len(self.tracks) - 1}")
@@ -577,8 +521,8 @@ class ImitationEnv(gym.Env):
         mujoco.mj_forward(m, d)
         self.engine.reset()
         mujoco.mj_subtreeVel(m, d)
-        errors, metrics = self._evaluate(k0)
-        return self._obs_buffer.astype(np.float32), self._info(None, errors, metrics, None, False)
+        errors, metrics = self._compare.evaluate(self._clip, k0)
+        return self._compare.obs.astype(np.float32), self._info(None, errors, metrics, None, False)
 
     def step(self, action):
         m, d, track = self.model, self.data, self._track
@@ -611,7 +555,7 @@ class ImitationEnv(gym.Env):
         if d.warning[_BADQACC].number != warnings_before or not math.isfinite(float(d.qvel.sum() + d.qpos.sum())):
             return self._physics_error()
 
-        errors, metrics = self._evaluate(k)
+        errors, metrics = self._compare.evaluate(self._clip, k)
         reward, terms = imitation_reward(*errors, self.weights)
         fall = None
         if self.terminate_on_fall and d.ncon and self._fall_geom[d.contact.geom].any():
@@ -623,7 +567,7 @@ class ImitationEnv(gym.Env):
             self._fraction = (k - self._k0) / max(self._k_end - self._k0, 1)
         terminated = fall is not None or motion_ended
         truncated = not terminated and k - self._k0 >= self.episode_steps
-        obs = self._obs_buffer.astype(np.float32)
+        obs = self._compare.obs.astype(np.float32)
         info = self._info(terms, errors, metrics, fall, motion_ended)
         if self._kinetics is not None:
             info["kinetics"] = self._kinetics.result()
@@ -653,86 +597,6 @@ class ImitationEnv(gym.Env):
             self._renderer.close()
         self.engine.close()
 
-    # -- comparison with the reference and observation -----------------------------------------------
-    def _evaluate(self, k: int) -> tuple[tuple[float, float, float, float, float], tuple[float, float, float]]:
-        """Compare the current state with reference step k - DeepMimic's five errors (definitions in the
-        class docstring) and the tracking metrics (mpjpe mm, root-relative mpjpe mm, joint angle error
-        deg) - and write the observation into ``_obs_buffer``. Written for speed: one comparison vector,
-        one matrix product, index arrays from ``_index_model``."""
-        d, track, m = self.data, self._track, self.model
-        q, qv = d.qpos, d.qvel
-        v = _VEC
-        root_xmat = d.xmat[self._pelvis]
-        root = d.xpos[self._pelvis]
-        c, s = root_xmat[0], root_xmat[3]
-        norm = math.hypot(c, s) or 1.0
-        c, s = c / norm, s / norm
-        heading = self._heading
-        heading[0, 0] = heading[1, 1] = c
-        heading[0, 1], heading[1, 0] = s, -s
-
-        # the comparison vector of the simulated state
-        vec = self._vec
-        vec[v["hinge"]] = q[self._hinge_q]
-        vec[v["dof_vel"]] = qv[6:]
-        vec[v["root_omega"]] = root_xmat.reshape(3, 3) @ qv[3:6]
-        vec[v["root_pos"]] = q[0:3]
-        vec[v["root_vel"]] = qv[0:3]
-        ee = d.site_xpos[self._ee_sites]
-        ee_rel = (ee - root) @ heading.T
-        ee_rel[:, 2] = ee[:, 2]
-        vec[v["end_effectors"]] = ee_rel.ravel()
-        vec[v["com_vel"]] = d.subtree_linvel[self._pelvis]
-        vec[v["joint_points"]] = d.xanchor.ravel()
-        vec[v["site_points"]] = d.site_xpos[self._point_sites].ravel()
-        diff = vec - self._ref_vecs[self._clip][k]
-        sq = diff * diff
-        errors = self._error_matrix @ sq
-        # rotation angles between simulated and reference root / ball rotations: 2 acos |<q_sim, q_ref>|
-        angles = 2.0 * np.arccos(np.minimum(np.abs(self._quat_sum @ (q * track.qpos[k])), 1.0))
-        angles_sq = angles * angles
-        pose_err = float(errors[0]) + float(self._quat_w @ angles_sq)
-        root_err = float(errors[3]) + self._w_root_rot * float(angles_sq[0])
-        errors_out = (pose_err, float(errors[1]), float(errors[2]), root_err, float(errors[4]))
-
-        points = self._point_diffs  # rows: world-frame differences, then root-relative ones
-        n_points = len(points) // 2
-        points[:n_points] = diff[v["points"]].reshape(-1, 3)
-        points[n_points:] = points[:n_points] - points[0]
-        dist, dist_rel = np.sqrt(np.einsum("ij,ij->i", points, points)).reshape(2, -1).sum(axis=1)
-        angle = (float(angles.sum()) - float(angles[0]) + float(np.abs(diff[v["hinge"]]).sum())) / self._n_joint_angles
-        metrics = (1000.0 * float(dist) / n_points, 1000.0 * float(dist_rel) / n_points, math.degrees(angle))
-
-        # observation (table in the class docstring): body vectors turned into the heading frame at once
-        n = len(ip.OBS_BODIES)
-        bodies = self._obs_bodies
-        xmat, xpos, cvel = d.xmat[bodies], d.xpos[bodies], d.cvel[bodies]
-        # rows: positions, x axes, y axes, linear and angular velocities; the reference root's position, axes
-        bv = self._obs_vectors
-        bv[0:n] = xpos - root
-        bv[n:2 * n] = xmat[:, 0::3]
-        bv[2 * n:3 * n] = xmat[:, 1::3]
-        omega, arm = cvel[:, :3], xpos - d.subtree_com[self._pelvis]
-        yzx, zxy = self._yzx, self._zxy  # velocity of each body origin: cvel's + omega x arm
-        bv[3 * n:4 * n] = cvel[:, 3:] + omega[:, yzx] * arm[:, zxy] - omega[:, zxy] * arm[:, yzx]
-        bv[4 * n:5 * n] = omega
-        k_next = min(k + 1, len(track.qpos) - 1)
-        bv[5 * n] = track.qpos[k_next, 0:3] - root
-        bv[5 * n + 1:] = self._ref_axes[self._clip][k_next]
-        turned = bv @ heading.T
-        mujoco.mj_transmission(m, d)  # actuator lengths = joint coordinates (rotation vectors, hinge angles)
-        phase = track.phase(k)
-        out = self._obs_buffer
-        out[0:4] = (phase, math.sin(2.0 * math.pi * phase), math.cos(2.0 * math.pi * phase), root[2])
-        i = 4 + 3 * (n - 1)
-        out[4:i] = turned[1:n].ravel()
-        out[i:i + 12 * n] = turned[n:5 * n].ravel()
-        i += 12 * n
-        out[i:i + m.nu] = track.joint_coords[k_next] - d.actuator_length
-        i += m.nu
-        out[i:i + 9] = turned[5 * n:].ravel()
-        return errors_out, metrics
-
     def _info(self, terms: dict[str, float] | None, errors, metrics: tuple[float, float, float], fall: str | None,
               motion_ended: bool) -> dict[str, Any]:
         info: dict[str, Any] = {
@@ -757,7 +621,7 @@ class ImitationEnv(gym.Env):
     def _physics_error(self):
         info = self._info(None, (0.0,) * 5, (0.0, 0.0, 0.0), "physics_error", False)
         info["physics_error"] = True
-        obs = np.nan_to_num(self._obs_buffer, nan=0.0, posinf=0.0, neginf=0.0).astype(np.float32)
+        obs = np.nan_to_num(self._compare.obs, nan=0.0, posinf=0.0, neginf=0.0).astype(np.float32)
         return obs, 0.0, True, False, info
 
     # -- the reference humanoid, for tests and tools ------------------------------------------------------
@@ -770,7 +634,7 @@ class ImitationEnv(gym.Env):
         mujoco.mj_forward(m, d)
         self.engine.reset()
         mujoco.mj_subtreeVel(m, d)
-        errors, metrics = self._evaluate(self._k)
+        errors, metrics = self._compare.evaluate(self._clip, self._k)
         reward, terms = imitation_reward(*errors, self.weights)
         return reward, self._info(terms, errors, metrics, None, False)
 
@@ -788,35 +652,6 @@ class ImitationEnv(gym.Env):
     def step_index(self) -> int:
         """The current step on the track (the reference frame the state is compared with)."""
         return self._k
-
-
-def _comparison_layout() -> dict[str, Any]:
-    """Slices of the comparison vector: hinge angles (rad), joint dof velocities, root angular velocity
-    (world), root position, root velocity, end effectors (heading frame, 4 x 3), CoM velocity, metric
-    points (13 joint centres then 5 end-effector sites, x 3)."""
-    sizes = (("hinge", 4), ("dof_vel", 28), ("root_omega", 3), ("root_pos", 3), ("root_vel", 3),
-             ("end_effectors", 3 * len(ip.END_EFFECTORS)), ("com_vel", 3),
-             ("joint_points", 3 * len(humanoid.JOINT_NAMES)), ("site_points", 3 * len(humanoid.END_EFFECTOR_NAMES)))
-    layout: dict[str, Any] = {}
-    start = 0
-    for name, size in sizes:
-        layout[name] = slice(start, start + size)
-        start += size
-    layout["points"] = slice(layout["joint_points"].start, start)
-    layout["size"] = start
-    return layout
-
-
-_VEC = _comparison_layout()
-
-
-def _quat_to_xy_axes(q: np.ndarray) -> np.ndarray:
-    """The first two columns (x and y axes) of the rotation matrices of w-first quaternions, (..., 3, 2)."""
-    w, x, y, z = np.moveaxis(np.asarray(q, dtype=float), -1, 0)
-    cols = [[1 - 2 * (y * y + z * z), 2 * (x * y - w * z)],
-            [2 * (x * y + w * z), 1 - 2 * (x * x + z * z)],
-            [2 * (x * z - w * y), 2 * (y * z + w * x)]]
-    return np.moveaxis(np.array(cols), (0, 1), (-2, -1))
 
 
 BODIES = ("human", "deepmimic")
