@@ -1,0 +1,283 @@
+"""The imitation env's comparison of the simulated humanoid with its reference: DeepMimic's five errors, the
+tracking metrics and the observation of one step (definitions: :class:`sportsim.envs.imitation.ImitationEnv`).
+
+This runs once per control step, after the physics, and is the larger part of the env's Python time, so it
+is written for speed: index arrays, weight matrices and the reference side of every comparison are prepared
+once per model and track, and a step fills preallocated buffers through precomputed views of them (about
+60 NumPy calls, none that allocates more than a few numbers). The arithmetic - every operation, its operands
+and their order - is that of the first, plainer version, so observations, rewards and metrics are the same
+to the last bit (``tests/test_imitation_speed_identity.py``).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import mujoco
+import numpy as np
+
+from sportsim import humanoid
+from sportsim.envs import imitation_params as ip
+from sportsim.errors import ModelFileError
+
+
+def _comparison_layout() -> dict[str, Any]:
+    """Slices of the comparison vector: hinge angles (rad), joint dof velocities, root angular velocity
+    (world), root position, root velocity, end effectors (heading frame, 4 x 3), CoM velocity, metric
+    points (13 joint centres then 5 end-effector sites, x 3)."""
+    sizes = (("hinge", 4), ("dof_vel", 28), ("root_omega", 3), ("root_pos", 3), ("root_vel", 3),
+             ("end_effectors", 3 * len(ip.END_EFFECTORS)), ("com_vel", 3),
+             ("joint_points", 3 * len(humanoid.JOINT_NAMES)), ("site_points", 3 * len(humanoid.END_EFFECTOR_NAMES)))
+    layout: dict[str, Any] = {}
+    start = 0
+    for name, size in sizes:
+        layout[name] = slice(start, start + size)
+        start += size
+    layout["points"] = slice(layout["joint_points"].start, start)
+    layout["size"] = start
+    return layout
+
+
+VEC = _comparison_layout()
+
+
+def quat_to_xy_axes(q: np.ndarray) -> np.ndarray:
+    """The first two columns (x and y axes) of the rotation matrices of w-first quaternions, (..., 3, 2)."""
+    w, x, y, z = np.moveaxis(np.asarray(q, dtype=float), -1, 0)
+    cols = [[1 - 2 * (y * y + z * z), 2 * (x * y - w * z)],
+            [2 * (x * y + w * z), 1 - 2 * (x * x + z * z)],
+            [2 * (x * z - w * y), 2 * (y * z + w * x)]]
+    return np.moveaxis(np.array(cols), (0, 1), (-2, -1))
+
+
+class ReferenceComparison:
+    """Compares ``data``'s humanoid with step k of a reference track and writes the observation into
+    :attr:`obs` (float64; the env hands out a float32 copy).
+
+    The errors of step k are ``W @ (s - r_k)^2`` plus the rotation-angle parts, with ``s`` the simulated
+    state's comparison vector (layout :data:`VEC`) and ``r_k`` the reference's, precomputed per track.
+    Reads the kinematics, ``cvel``, ``subtree_com``/``subtree_linvel`` and ``actuator_length`` of ``data``:
+    the caller runs ``mj_kinematics``, ``mj_comPos``, ``mj_comVel`` and ``mj_subtreeVel`` first; this
+    runs ``mj_transmission``. Views into its own buffers are rebuilt after a copy or unpickling."""
+
+    def __init__(self, model: mujoco.MjModel, data: mujoco.MjData, tracks: tuple[ip.ReferenceTrack, ...]) -> None:
+        self.model, self.data, self.tracks = model, data, tracks
+        m = model
+        J = mujoco.mjtJoint
+        joints = [m.joint(n) for n in humanoid.JOINT_NAMES[1:]]
+        balls = [j for j in joints if j.type[0] == J.mjJNT_BALL]
+        hinges = [j for j in joints if j.type[0] == J.mjJNT_HINGE]
+        self._hinge_q = np.array([j.qposadr[0] for j in hinges])
+        weight = {n: ip.JOINT_DIFF_WEIGHT[n.split("_")[-1]] / ip.DIFF_WEIGHT_SUM for n in humanoid.JOINT_NAMES}
+        # root + ball quaternions: row i of _quat_sum sums q_sim * q_ref over quaternion i = their dot product
+        quat_cols = [np.arange(3, 7), *(j.qposadr[0] + np.arange(4) for j in balls)]
+        self._quat_sum = np.zeros((len(quat_cols), m.nq))
+        for row, cols in enumerate(quat_cols):
+            self._quat_sum[row, cols] = 1.0
+        self._quat_w = np.array([weight["pelvis"]] + [weight[m.joint(j.id).name] for j in balls])
+        self._n_joint_angles = len(balls) + len(hinges)
+
+        # the error matrix over the squared comparison-vector differences (rows: ImitationRewardWeights.TERMS)
+        v = VEC
+        w = np.zeros((5, v["size"]))
+        w[0, v["hinge"]] = [weight[m.joint(j.id).name] for j in hinges]
+        for j in joints:
+            n = 3 if j.type[0] == J.mjJNT_BALL else 1
+            start = v["dof_vel"].start + j.dofadr[0] - 6
+            w[1, start:start + n] = weight[m.joint(j.id).name]
+        w[1, v["root_omega"]] = weight["pelvis"]
+        w[2, v["end_effectors"]] = 1.0 / len(ip.END_EFFECTORS)
+        w_pos, self._w_root_rot, w_vel, w_ang = ip.ROOT_ERROR_WEIGHTS
+        w[3, v["root_pos"]], w[3, v["root_vel"]], w[3, v["root_omega"]] = w_pos, w_vel, w_ang
+        w[4, v["com_vel"]] = ip.COM_ERROR_WEIGHT
+        self._error_matrix = w
+        self._ref_vecs = tuple(self._reference_vectors(t) for t in tracks)
+        # the reference root's x and y axes per step, as rows (K, 2, 3)
+        self._ref_axes = tuple(np.swapaxes(quat_to_xy_axes(t.qpos[:, 3:7]), -1, -2).copy() for t in tracks)
+
+        self._pelvis = m.body("pelvis").id
+        self._point_sites = np.array([m.site(n).id for n in humanoid.END_EFFECTOR_NAMES])
+        ee_sites = [m.site(n).id for n in ip.END_EFFECTORS]
+        contiguous = ee_sites == list(range(ee_sites[0], ee_sites[0] + len(ee_sites)))
+        # a slice (a view of site_xpos) where the sites are in a row, as in the humanoid
+        self._ee_sites = slice(ee_sites[0], ee_sites[-1] + 1) if contiguous else np.array(ee_sites)
+        ids = [m.body(n).id for n in ip.OBS_BODIES]
+        if ids != list(range(1, m.nbody)):
+            raise ModelFileError("humanoid model: the observed bodies must be every body, in MuJoCo's order")
+        self._n = n_bodies = len(ip.OBS_BODIES)
+        self._nu = m.nu
+        n_obs = 4 + 3 * (n_bodies - 1) + 12 * n_bodies + m.nu + 9
+        # buffers (views of them: _make_views)
+        self.obs = np.zeros(n_obs)
+        self._heading = np.eye(3)  # world -> heading frame of the simulated humanoid
+        self._vec = np.zeros(v["size"])
+        self._diff = np.zeros(v["size"])
+        self._sq = np.zeros(v["size"])
+        self._errors = np.zeros(5)
+        self._ee_rel = np.zeros((len(ip.END_EFFECTORS), 3))
+        self._quat_prod = np.zeros(m.nq)
+        self._angles = np.zeros(len(quat_cols))
+        self._angles_sq = np.zeros(len(quat_cols))
+        self._points = np.zeros((2 * len(ip.METRIC_POINTS), 3))  # world-frame differences, then root-relative
+        self._points_sq = np.zeros((2 * len(ip.METRIC_POINTS), 3))
+        self._hinge_abs = np.zeros(len(hinges))
+        # rows: body positions, x axes, y axes, linear and angular velocities; the reference root's position, axes
+        self._body_vectors = np.zeros((5 * n_bodies + 3, 3))
+        self._turned = np.zeros((5 * n_bodies + 3, 3))
+        # omega and the lever arm, each written twice in a row: [:, 1:4] and [:, 2:5] are their yzx and zxy
+        # permutations, as views (the body origins' velocities: cvel's + omega x arm)
+        self._omega2 = np.zeros((n_bodies, 6))
+        self._arm2 = np.zeros((n_bodies, 6))
+        self._cross = np.zeros((n_bodies, 3))
+        self._make_views()
+
+    def _make_views(self) -> None:
+        v, n, nu = VEC, self._n, self._nu
+        vec, diff = self._vec, self._diff
+        self._vec_hinge, self._vec_dof_vel = vec[v["hinge"]], vec[v["dof_vel"]]
+        self._vec_root_omega, self._vec_root_pos = vec[v["root_omega"]], vec[v["root_pos"]]
+        self._vec_root_vel, self._vec_com_vel = vec[v["root_vel"]], vec[v["com_vel"]]
+        self._vec_ee = vec[v["end_effectors"]].reshape(-1, 3)
+        self._vec_joints = vec[v["joint_points"]].reshape(-1, 3)
+        self._vec_sites = vec[v["site_points"]].reshape(-1, 3)
+        self._diff_hinge, self._diff_points = diff[v["hinge"]], diff[v["points"]].reshape(-1, 3)
+        n_points = len(self._points) // 2
+        self._points_world, self._points_rel = self._points[:n_points], self._points[n_points:]
+        self._points_root = self._points[0]
+        self._dist_pairs = np.zeros(2 * n_points)
+        self._dist_halves = self._dist_pairs.reshape(2, -1)
+        bv = self._body_vectors
+        self._bv_pos = bv[0:n]
+        self._bv_axes = bv[n:3 * n].reshape(2, n, 3)  # x axes, then y axes
+        self._bv_vel, self._bv_omega = bv[3 * n:4 * n], bv[4 * n:5 * n]
+        self._bv_ref_pos, self._bv_ref_axes = bv[5 * n], bv[5 * n + 1:]
+        self._omega2_pair = self._omega2.reshape(n, 2, 3)
+        self._arm2_pair = self._arm2.reshape(n, 2, 3)
+        self._omega_yzx, self._omega_zxy = self._omega2[:, 1:4], self._omega2[:, 2:5]
+        self._arm_yzx, self._arm_zxy = self._arm2[:, 1:4], self._arm2[:, 2:5]
+        self._heading_t = self._heading.T
+        i = 4 + 3 * (n - 1)
+        # the observation's heading-frame block: rows 1 .. 5n of the turned body vectors (the root's position,
+        # row 0, is zero), then the reference's joint coordinates, then its root position and axes
+        self._obs_bodies = self.obs[4:i + 12 * n].reshape(-1, 3)
+        self._turned_bodies = self._turned[1:5 * n]
+        self._obs_joints = self.obs[i + 12 * n:i + 12 * n + nu]
+        self._obs_ref = self.obs[i + 12 * n + nu:].reshape(-1, 3)
+        self._turned_ref = self._turned[5 * n:]
+
+    def __getstate__(self) -> dict[str, Any]:
+        # a copied view would be an array of its own: drop the views, _make_views rebuilds them
+        return {k: val for k, val in self.__dict__.items()
+                if not (isinstance(val, np.ndarray) and val.base is not None)}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._make_views()
+
+    def _reference_vectors(self, track: ip.ReferenceTrack) -> np.ndarray:
+        """The comparison vector (layout :data:`VEC`) of every reference step of ``track``, (K, size)."""
+        v = VEC
+        out = np.zeros((len(track.qpos), v["size"]))
+        out[:, v["hinge"]] = track.qpos[:, self._hinge_q]
+        out[:, v["dof_vel"]] = track.qvel[:, 6:]
+        out[:, v["root_omega"]] = track.root_omega_world
+        out[:, v["root_pos"]] = track.qpos[:, 0:3]
+        out[:, v["root_vel"]] = track.qvel[:, 0:3]
+        out[:, v["end_effectors"]] = track.end_effectors_m.reshape(len(out), -1)
+        out[:, v["com_vel"]] = track.com_velocity
+        out[:, v["points"]] = track.points_m.reshape(len(out), -1)
+        out.flags.writeable = False
+        return out
+
+    def evaluate(self, clip: int, k: int) -> tuple[tuple[float, float, float, float, float],
+                                                   tuple[float, float, float]]:
+        """Compare the current state with step k of track ``clip`` - DeepMimic's five errors and the tracking
+        metrics (mpjpe mm, root-relative mpjpe mm, joint angle error deg) - and write the observation into
+        :attr:`obs`."""
+        d, m, track = self.data, self.model, self.tracks[clip]
+        q, qv = d.qpos, d.qvel
+        pelvis = self._pelvis
+        root_xmat = d.xmat[pelvis]
+        root = d.xpos[pelvis]
+        xm = root_xmat.tolist()
+        c, s = xm[0], xm[3]
+        norm = math.hypot(c, s) or 1.0
+        c, s = c / norm, s / norm
+        heading = self._heading
+        heading[0, 0] = heading[1, 1] = c
+        heading[0, 1], heading[1, 0] = s, -s
+        heading_t = self._heading_t
+
+        # the comparison vector of the simulated state
+        self._vec_hinge[:] = q[self._hinge_q]
+        self._vec_dof_vel[:] = qv[6:]
+        np.matmul(root_xmat.reshape(3, 3), qv[3:6], out=self._vec_root_omega)
+        self._vec_root_pos[:] = q[0:3]
+        self._vec_root_vel[:] = qv[0:3]
+        site_xpos = d.site_xpos
+        ee = site_xpos[self._ee_sites]
+        np.subtract(ee, root, out=self._ee_rel)
+        vec_ee = self._vec_ee
+        np.matmul(self._ee_rel, heading_t, out=vec_ee)
+        vec_ee[:, 2] = ee[:, 2]
+        self._vec_com_vel[:] = d.subtree_linvel[pelvis]
+        self._vec_joints[:] = d.xanchor
+        np.take(site_xpos, self._point_sites, axis=0, out=self._vec_sites, mode="clip")
+        diff, sq, errors = self._diff, self._sq, self._errors
+        np.subtract(self._vec, self._ref_vecs[clip][k], out=diff)
+        np.multiply(diff, diff, out=sq)
+        np.matmul(self._error_matrix, sq, out=errors)
+        # rotation angles between simulated and reference root / ball rotations: 2 acos |<q_sim, q_ref>|
+        angles, angles_sq = self._angles, self._angles_sq
+        np.multiply(q, track.qpos[k], out=self._quat_prod)
+        np.matmul(self._quat_sum, self._quat_prod, out=angles)
+        np.abs(angles, out=angles)
+        np.minimum(angles, 1.0, out=angles)
+        np.arccos(angles, out=angles)
+        np.multiply(2.0, angles, out=angles)
+        np.multiply(angles, angles, out=angles_sq)
+        e_pose, e_vel, e_ee, e_root, e_com = errors.tolist()
+        pose_err = e_pose + float(self._quat_w @ angles_sq)
+        root_err = e_root + self._w_root_rot * float(angles_sq[0])
+        errors_out = (pose_err, e_vel, e_ee, root_err, e_com)
+
+        points = self._points
+        self._points_world[:] = self._diff_points
+        np.subtract(self._points_world, self._points_root, out=self._points_rel)
+        dist_pairs = self._dist_pairs
+        np.einsum("ij,ij->i", points, points, out=dist_pairs)
+        np.sqrt(dist_pairs, out=dist_pairs)
+        dist, dist_rel = np.add.reduce(self._dist_halves, axis=1).tolist()
+        np.abs(self._diff_hinge, out=self._hinge_abs)
+        angle = (float(np.add.reduce(angles)) - float(angles[0]) + float(np.add.reduce(self._hinge_abs))) \
+            / self._n_joint_angles
+        n_points = len(self._points_world)
+        metrics = (1000.0 * dist / n_points, 1000.0 * dist_rel / n_points, math.degrees(angle))
+
+        # observation (table in ImitationEnv's docstring): body vectors turned into the heading frame at once
+        xpos = d.xpos[1:]
+        cvel = d.cvel[1:]
+        omega = cvel[:, :3]
+        np.subtract(xpos, root, out=self._bv_pos)
+        self._bv_axes[:] = d.xmat[1:].reshape(-1, 3, 3)[:, :, :2].transpose(2, 0, 1)
+        self._omega2_pair[:] = omega[:, None, :]
+        np.subtract(xpos[:, None, :], d.subtree_com[pelvis], out=self._arm2_pair)
+        cross, vel = self._cross, self._bv_vel  # velocity of each body origin: cvel's + omega x arm
+        np.multiply(self._omega_yzx, self._arm_zxy, out=cross)
+        np.add(cvel[:, 3:], cross, out=vel)
+        np.multiply(self._omega_zxy, self._arm_yzx, out=cross)
+        np.subtract(vel, cross, out=vel)
+        self._bv_omega[:] = omega
+        k_next = min(k + 1, len(track.qpos) - 1)
+        np.subtract(track.qpos[k_next, 0:3], root, out=self._bv_ref_pos)
+        self._bv_ref_axes[:] = self._ref_axes[clip][k_next]
+        np.matmul(self._body_vectors, heading_t, out=self._turned)
+        mujoco.mj_transmission(m, d)  # actuator lengths = joint coordinates (rotation vectors, hinge angles)
+        phase = track.phase(k)
+        out = self.obs
+        out[0:4] = (phase, math.sin(2.0 * math.pi * phase), math.cos(2.0 * math.pi * phase), root[2])
+        self._obs_bodies[:] = self._turned_bodies
+        np.subtract(track.joint_coords[k_next], d.actuator_length, out=self._obs_joints)
+        self._obs_ref[:] = self._turned_ref
+        return errors_out, metrics
