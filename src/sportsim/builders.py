@@ -11,28 +11,36 @@ import inspect
 import warnings
 from collections.abc import Mapping
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import gymnasium as gym
 from omegaconf import DictConfig, OmegaConf
-from stable_baselines3 import A2C, PPO, SAC
-from stable_baselines3.common.base_class import BaseAlgorithm
-from stable_baselines3.common.env_util import make_vec_env
-from stable_baselines3.common.utils import LinearSchedule
-from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv, VecEnv, VecNormalize
-from torch import nn
 
 from sportsim.errors import ConfigError
 
-ALGORITHMS: dict[str, type[BaseAlgorithm]] = {"a2c": A2C, "ppo": PPO, "sac": SAC}
-ACTIVATIONS: dict[str, type[nn.Module]] = {
-    "tanh": nn.Tanh,
-    "relu": nn.ReLU,
-    "elu": nn.ELU,
-    "leaky_relu": nn.LeakyReLU,
-    "gelu": nn.GELU,
-    "silu": nn.SiLU,
-}
+if TYPE_CHECKING:  # torch and SB3 are imported where they are used: make_env alone stays light
+    from stable_baselines3.common.base_class import BaseAlgorithm
+    from stable_baselines3.common.vec_env import VecEnv
+
+# algo.name -> SB3 class name; activation_fn name -> torch.nn class name (the class tables, ALGORITHMS
+# and ACTIVATIONS, are built on first use: see __getattr__)
+ALGORITHM_CLASSES = {"a2c": "A2C", "ppo": "PPO", "sac": "SAC"}
+ACTIVATION_CLASSES = {"tanh": "Tanh", "relu": "ReLU", "elu": "ELU", "leaky_relu": "LeakyReLU", "gelu": "GELU",
+                      "silu": "SiLU"}
+
+
+def __getattr__(name: str) -> Any:
+    """``ALGORITHMS`` (name -> SB3 class) and ``ACTIVATIONS`` (name -> torch.nn class), imported on first use."""
+    if name == "ALGORITHMS":
+        import stable_baselines3  # noqa: PLC0415
+
+        return {key: getattr(stable_baselines3, cls) for key, cls in ALGORITHM_CLASSES.items()}
+    if name == "ACTIVATIONS":
+        from torch import nn  # noqa: PLC0415
+
+        return {key: getattr(nn, cls) for key, cls in ACTIVATION_CLASSES.items()}
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 # Keys of an `algo` config that are not SB3 constructor arguments.
 ALGO_META_KEYS = ("name", "policy")
 # Constructor arguments that sportsim sets from train.yaml (seed, device, ...) or from the run itself.
@@ -61,9 +69,11 @@ ENV_INFO_KEYWORDS = ("is_success",)
 
 
 def algorithm_class(name: str) -> type[BaseAlgorithm]:
-    if name not in ALGORITHMS:
-        raise ConfigError(f"unknown algo.name '{name}' (choose from: {', '.join(sorted(ALGORITHMS))})")
-    return ALGORITHMS[name]
+    if name not in ALGORITHM_CLASSES:
+        raise ConfigError(f"unknown algo.name '{name}' (choose from: {', '.join(sorted(ALGORITHM_CLASSES))})")
+    import stable_baselines3  # noqa: PLC0415
+
+    return getattr(stable_baselines3, ALGORITHM_CLASSES[name])
 
 
 def _constructor_defaults(cls: type) -> dict[str, Any]:
@@ -122,10 +132,10 @@ def _check_policy_kwargs(algo_name: str, policy: str, policy_kwargs: Mapping[str
                 f"unknown algo.policy_kwargs.{key} for {algo_name} {policy} (valid: {', '.join(sorted(valid))})"
             )
     activation = policy_kwargs.get("activation_fn")
-    if activation is not None and activation not in ACTIVATIONS:
+    if activation is not None and activation not in ACTIVATION_CLASSES:
         raise ConfigError(
             f"algo.policy_kwargs.activation_fn: unknown activation '{activation}' "
-            f"(choose from: {', '.join(ACTIVATIONS)})"
+            f"(choose from: {', '.join(ACTIVATION_CLASSES)})"
         )
     for key in ("optimizer_class", "features_extractor_class"):
         if key in policy_kwargs:
@@ -160,6 +170,9 @@ def validate_algo_config(algo: Mapping[str, Any]) -> None:
 
 def sb3_kwargs(algo: Mapping[str, Any]) -> dict[str, Any]:
     """SB3 constructor kwargs from a validated ``algo`` config: names mapped to classes and schedules."""
+    from stable_baselines3.common.utils import LinearSchedule  # noqa: PLC0415
+    from torch import nn  # noqa: PLC0415
+
     kwargs = {key: value for key, value in algo.items() if key not in ALGO_META_KEYS}
     for key in _SCHEDULE_KEYS & set(kwargs):
         if isinstance(kwargs[key], str):
@@ -168,7 +181,7 @@ def sb3_kwargs(algo: Mapping[str, Any]) -> dict[str, Any]:
         kwargs["train_freq"] = tuple(kwargs["train_freq"])
     policy_kwargs = dict(kwargs.get("policy_kwargs") or {})
     if "activation_fn" in policy_kwargs:
-        policy_kwargs["activation_fn"] = ACTIVATIONS[policy_kwargs["activation_fn"]]
+        policy_kwargs["activation_fn"] = getattr(nn, ACTIVATION_CLASSES[policy_kwargs["activation_fn"]])
     kwargs["policy_kwargs"] = policy_kwargs
     return kwargs
 
@@ -236,6 +249,9 @@ def make_vec_envs(cfg: DictConfig, *, n_envs: int, seed: int, training: bool, su
     the statistics and leave rewards unscaled; SB3's EvalCallback copies the training statistics into
     them before each evaluation.
     """
+    from stable_baselines3.common.env_util import make_vec_env  # noqa: PLC0415
+    from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv, VecNormalize  # noqa: PLC0415
+
     extra = train_env_kwargs(cfg.env) if training else {}
     venv = make_vec_env(
         partial(make_env, cfg.env, **extra),

@@ -33,21 +33,22 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import gymnasium as gym
 import numpy as np
 import yaml
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
-from stable_baselines3.common.base_class import BaseAlgorithm
-from stable_baselines3.common.buffers import ReplayBuffer
-from stable_baselines3.common.save_util import load_from_zip_file, recursive_setattr
-from stable_baselines3.common.vec_env import DummyVecEnv, VecEnv, VecNormalize
 
 from sportsim.builders import build_algorithm, make_env
 from sportsim.errors import ConfigError, ModelFileError
 from sportsim.fileio import sha256_file
+
+if TYPE_CHECKING:  # torch and SB3 are imported where they are used: finding a run or a zoo entry stays light
+    from stable_baselines3.common.base_class import BaseAlgorithm
+    from stable_baselines3.common.buffers import ReplayBuffer
+    from stable_baselines3.common.vec_env import VecEnv, VecNormalize
 
 CONFIG_FILE = "config.yaml"
 TB_DIR = "tb"
@@ -187,13 +188,13 @@ def check_env_id(cfg: DictConfig, path: Path) -> None:
     one declared by an env config in the config search path (``configs/env/``, ``$SPORTSIM_CONFIG_PATH``):
     gymnasium imports the module of a ``module:Env`` id, so an id read from a run directory must never
     make it import (run) code shipped beside it."""
-    from sportsim.config import declared_env_ids  # noqa: PLC0415 - config imports this module
-
     env_id = OmegaConf.select(cfg, "env.id")
     if not isinstance(env_id, str):
         raise ModelFileError(f"{path}: env.id is missing or not a string ({env_id!r})")
     if ":" not in env_id and env_id.startswith("sportsim/") and env_id in gym.registry:
         return
+    from sportsim.config import declared_env_ids  # noqa: PLC0415 - config imports this module
+
     if env_id in declared_env_ids():
         return
     raise ModelFileError(f"{path}: env.id {env_id!r} is not a registered sportsim env id (sportsim/<Name>-v<n>); "
@@ -441,6 +442,8 @@ def load_parameters(model: BaseAlgorithm, path: Path) -> None:
     Reads only the zip's ``.pth`` tensors (``torch.load(weights_only=True)``) and hands them to
     ``model.set_parameters``; the pickled ``data`` entry that ``.load()`` would unpickle is ignored.
     """
+    from stable_baselines3.common.save_util import load_from_zip_file, recursive_setattr  # noqa: PLC0415
+
     if not path.is_file():
         raise ModelFileError(f"model file {path} does not exist")
     try:
@@ -555,6 +558,8 @@ def open_policy(location: ModelLocation, device: str = "cpu", env_overrides: Seq
     ``render_mode`` go to the env; ``env_overrides``, parsed ``env.kwargs.<arg>=value`` / ``env.motion=``
     overrides, change the config first: :func:`sportsim.config.apply_env_overrides`); weights are read
     without unpickling."""
+    from stable_baselines3.common.vec_env import DummyVecEnv, VecNormalize  # noqa: PLC0415
+
     cfg = load_config(location.run_dir)
     if env_overrides:
         from sportsim.config import apply_env_overrides  # noqa: PLC0415 - config imports this module

@@ -34,6 +34,7 @@ from sportsim.errors import ConfigError
 from sportsim.export.formats import WRITERS, ExportMotion
 
 FORMATS = (*WRITERS, ".onnx")
+FORCE_FORMATS = (".mot", ".csv")  # formats with ground reaction forces: a rollout measures them only for these
 ONNX_SAMPLE_OBSERVATIONS = 64  # rollout observations the ONNX model is checked on
 
 
@@ -74,8 +75,9 @@ def export(source: str | os.PathLike[str], outputs: list[str | os.PathLike[str]]
 
     paths = check_outputs(outputs, overwrite)
     wants_onnx = any(p.suffix.lower() == ".onnx" for p in paths)
+    wants_forces = any(p.suffix.lower() in FORCE_FORMATS for p in paths)
     loaded = sources.load(source, which=which, episode_time_s=episode_time_s, engine=engine, seed=seed,
-                          keep_policy=wants_onnx)
+                          keep_policy=wants_onnx, kinetics=wants_forces)
     motion, notes = loaded.motion, list(loaded.motion.notes)
     try:
         written = []
@@ -104,7 +106,8 @@ def _write_onnx(loaded, path: Path) -> str:
     write_atomically(path, lambda tmp: tmp.write_bytes(model))
     if diff is None:
         return f"{path.name}: not checked (onnxruntime is not installed)"
-    return f"{path.name}: ONNX Runtime's actions = SB3's within {diff:.1e} on {len(observations)} observations"
+    policy = "SB3's" if hasattr(loaded.policy, "model") else "the policy's (NumPy, SB3's layers)"
+    return f"{path.name}: ONNX Runtime's actions = {policy} within {diff:.1e} on {len(observations)} observations"
 
 
 __all__ = ["FORMATS", "ExportMotion", "Exported", "check_outputs", "export"]

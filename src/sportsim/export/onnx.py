@@ -3,13 +3,17 @@ normalisation of training (VecNormalize: ``clip((obs - mean) / sqrt(var + eps), 
 and SB3's action post-processing (clipping to the action space; SAC's tanh squashing rescaled to it)
 baked into the graph. Input ``obs`` (batch, n_obs) float32, output ``action`` (batch, n_act) float32.
 
-Exported with PyTorch's TorchScript-based exporter (no extra packages; opset 17) and, when ONNX Runtime
-is installed (the ``onnx`` extra), run once on sample observations and compared with SB3's own
-``predict`` before the file is kept.
+The MLP policies sportsim trains (:mod:`sportsim.export.mlp`, read without torch) are written node by node
+with ``onnx.helper`` (the ``onnx`` extra; Sub, Div, Clip, Gemm + activation per layer, Max/Min); any
+other policy - or any policy without the ``onnx`` package - goes through PyTorch's TorchScript-based
+exporter (opset 17). When ONNX Runtime is installed (the ``onnx`` extra) the model is run once on sample
+observations and compared with the policy's own actions (SB3's ``predict``, or its NumPy evaluation,
+itself tested against SB3's) before the file is kept.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import io
 import warnings
 from pathlib import Path
@@ -68,7 +72,19 @@ def _torch_module(loaded):
 
 
 def onnx_bytes(loaded) -> bytes:
-    """The ONNX model of a loaded policy (see the module docstring)."""
+    """The ONNX model of a loaded policy (see the module docstring): an MLP policy read without torch
+    (:mod:`sportsim.export.mlp`) builds its graph itself when the ``onnx`` package is installed, an SB3
+    policy goes through PyTorch's exporter."""
+    if hasattr(loaded, "onnx_model") and importlib.util.find_spec("onnx") is not None:
+        return loaded.onnx_model()
+    if not hasattr(loaded, "model"):  # an MLP policy and no onnx package: SB3 builds the same network
+        from sportsim import runs  # noqa: PLC0415
+
+        sb3 = runs.open_policy(loaded.location)
+        try:
+            return onnx_bytes(sb3)
+        finally:
+            sb3.close()
     import torch  # noqa: PLC0415
 
     module, n_obs = _torch_module(loaded)
@@ -82,7 +98,8 @@ def onnx_bytes(loaded) -> bytes:
 
 
 def sb3_actions(loaded, observations: np.ndarray) -> np.ndarray:
-    """SB3's deterministic actions for raw observations (normalised as in training)."""
+    """The loaded policy's deterministic actions for raw observations (normalised as in training): SB3's,
+    or those of its NumPy evaluation (:mod:`sportsim.export.mlp`, equal to SB3's within float32 rounding)."""
     return np.stack([loaded.act(o, True) for o in observations]).astype(np.float32)
 
 
@@ -98,7 +115,7 @@ def onnx_actions(model: bytes | Path, observations: np.ndarray) -> np.ndarray:
 
 
 def check(model: bytes, loaded, observations: np.ndarray) -> float | None:
-    """Largest |ONNX - SB3| action difference on ``observations`` (None without onnxruntime); a
+    """Largest |ONNX - policy| action difference on ``observations`` (None without onnxruntime); a
     difference above :data:`CHECK_ATOL` is a ConfigError."""
     try:
         import onnxruntime  # noqa: F401, PLC0415
@@ -106,5 +123,5 @@ def check(model: bytes, loaded, observations: np.ndarray) -> float | None:
         return None
     diff = float(np.abs(onnx_actions(model, observations) - sb3_actions(loaded, observations)).max())
     if diff > CHECK_ATOL:
-        raise ConfigError(f"ONNX export: actions differ from SB3's by {diff:.2e} (> {CHECK_ATOL:g}); not written")
+        raise ConfigError(f"ONNX export: actions differ from the policy's by {diff:.2e} (> {CHECK_ATOL:g}); not written")
     return diff

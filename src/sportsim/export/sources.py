@@ -31,8 +31,9 @@ class Loaded:
 
 
 def load(spec: str | os.PathLike[str], *, which: str | None, episode_time_s: float | None, engine: str | None,
-         seed: int, keep_policy: bool) -> Loaded:
-    """The motion named by ``spec``: a reference ``.npz``, a capture file or a policy."""
+         seed: int, keep_policy: bool, kinetics: bool = True) -> Loaded:
+    """The motion named by ``spec``: a reference ``.npz``, a capture file or a policy (``kinetics``: a
+    policy's rollout measures ground reaction forces, where its env can)."""
     text = os.fspath(spec)
     if text.startswith("deepmimic:"):  # DeepMimic's motions as pybullet ships them
         from sportsim.envs import imitation_params as ip  # noqa: PLC0415
@@ -48,7 +49,8 @@ def load(spec: str | os.PathLike[str], *, which: str | None, episode_time_s: flo
         if engine not in (None, "mujoco"):
             raise ConfigError(f"engine={engine}: a motion file is exported as it is; engines run policies")
         return Loaded(_from_capture(found))
-    return _rollout(found, episode_time_s=episode_time_s, engine=engine, seed=seed, keep_policy=keep_policy)
+    return _rollout(found, episode_time_s=episode_time_s, engine=engine, seed=seed, keep_policy=keep_policy,
+                    kinetics=kinetics)
 
 
 def _reference_npz(path: Path):
@@ -99,20 +101,29 @@ def _env_kwargs(env_id: str, engine: str | None, episode_time_s: float | None) -
     return kwargs
 
 
-def _open(location, kwargs: dict[str, Any]):
-    """The policy with its env; with the env's ``kinetics`` measurement when the env offers it."""
+def _open(location, kwargs: dict[str, Any], kinetics: bool):
+    """The policy with its env - with the env's ``kinetics`` measurement when asked for and the env
+    offers it. An MLP policy is evaluated with NumPy (:mod:`sportsim.export.mlp`: no torch, no SB3),
+    any other through SB3."""
     from sportsim import runs  # noqa: PLC0415
+    from sportsim.export import mlp  # noqa: PLC0415
 
-    try:
-        return runs.open_policy(location, **kwargs, kinetics=True), True
-    except ConfigError as exc:
-        if "kinetics" not in str(exc):
-            raise
-    return runs.open_policy(location, **kwargs), False
+    def open_policy(**extra):
+        return mlp.open_policy(location, **kwargs, **extra) or runs.open_policy(location, **kwargs, **extra)
+
+    if kinetics:
+        try:
+            return open_policy(kinetics=True), True
+        except ConfigError as exc:
+            if "kinetics" not in str(exc):
+                raise
+    return open_policy(), False
 
 
-def _rollout(ref, *, episode_time_s: float | None, engine: str | None, seed: int, keep_policy: bool) -> Loaded:
-    """Roll out the policy once on its reference clip, from the start, with deterministic actions."""
+def _rollout(ref, *, episode_time_s: float | None, engine: str | None, seed: int, keep_policy: bool,
+             kinetics: bool = True) -> Loaded:
+    """Roll out the policy once on its reference clip, from the start, with deterministic actions
+    (``kinetics``: measure ground reaction forces, where the env can)."""
     from sportsim import runs  # noqa: PLC0415
 
     cfg = runs.load_config(ref.location.run_dir)
@@ -120,7 +131,7 @@ def _rollout(ref, *, episode_time_s: float | None, engine: str | None, seed: int
     if not env_id.startswith(IMITATION_PREFIX):
         raise ConfigError(f"{ref.spec} is a policy for {env_id}; only sportsim/Imitation policies move the "
                           f"humanoid (ONNX export of it alone: not supported yet)")
-    policy, with_kinetics = _open(ref.location, _env_kwargs(env_id, engine, episode_time_s))
+    policy, with_kinetics = _open(ref.location, _env_kwargs(env_id, engine, episode_time_s), kinetics)
     try:
         env, sim = policy.env, policy.env.unwrapped
         obs, _ = env.reset(seed=seed, options={"start_phase": 0.0, "clip": 0})
@@ -150,6 +161,8 @@ def _rollout(ref, *, episode_time_s: float | None, engine: str | None, seed: int
         motion.grf_n = np.array([grf[0], *grf])
         motion.cop_m = np.array([cop[0], *cop])
         motion.notes.append("ground reaction forces: the env's kinetics (last physics step of each control step)")
+    elif not kinetics:
+        motion.notes.append("no ground reaction forces: no output format asked for them")
     else:
         motion.notes.append("no ground reaction forces: the env does not measure kinetics")
     if not keep_policy:
