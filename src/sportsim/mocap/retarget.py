@@ -79,8 +79,9 @@ REQUIRED_CANONICAL = ("pelvis", "chest", "neck", "l_shoulder", "l_elbow", "l_wri
 PLAUSIBLE_HEIGHT_M = (1.0, 2.5)  # an estimated stature outside this means wrong units or a wrong mapping
 # Bump when retarget() gives a different motion for the same clip and arguments: cached references
 # (sportsim.envs.imitation_params.load_reference) are keyed by it. v1: the first method; v2: planted
-# feet (heel / flat / toe pivots, root lowered for reach), anatomical range clamps, floor lift.
-METHOD_VERSION = "v2"
+# feet (heel / flat / toe pivots, root lowered for reach), anatomical range clamps, floor lift; v3: a
+# knee that barely bends takes its flexion axis from the toes when its mean bend points away from them.
+METHOD_VERSION = "v3"
 FLOOR_PERCENTILE = 5.0  # source floor level: this percentile of a foot point's height over the clip
 STANCE_HEIGHT_M = 0.05  # a source foot point within this of its floor level ...
 STANCE_SPEED_MPS = 1.0  # ... and slower than this is in stance
@@ -91,7 +92,9 @@ BEND_SIN = (math.sin(math.radians(5.0)), math.sin(math.radians(20.0)))  # hinge-
 UPRIGHT_REST_DEG = 30.0  # a rest trunk axis this close to vertical is an upright rest pose ...
 MAX_FOOT_REST_DEG = 45.0  # ... whose feet are trusted over a stance average further off than this
 REST_DEGENERATE_COS = math.cos(math.radians(45.0))  # rest trunk axis this close to the hip line: no pose
+REST_MISMATCH_DEG = 90.0  # a ball joint this far off its parent in most frames: a rest-pose mismatch
 MIN_MEAN_BEND = 0.02  # mean |sin(bend)| below which a limb's flexion axis is not measurable
+WEAK_MEAN_BEND = math.sin(math.radians(15.0))  # a knee bent less than this on average may be locked straight
 FOOT_GEOMS = ("right_foot", "left_foot")
 CONTACT_NAMES = ("right_foot", "left_foot")
 # tracked points for the retarget error: humanoid point -> source canonical joint. Hands = wrist centres
@@ -294,6 +297,8 @@ def retarget(clip: Clip, height_m: float | None = None, mass_kg: float | None = 
         _leg_ik(world, hinge_rad, points - drop[:, None, None] * _UP, lift[..., None] * _UP, bones_m)
         qpos[:, 7:] = _assemble_qpos(world, hinge_rad)[:, 7:]
 
+    # judged before the clamps, which would hide it: a joint far off its parent is the source's rest pose
+    notes["rest_pose_mismatch"] = rest_pose_mismatch(model, qpos) or "none"
     if anatomical_ranges:
         notes["range_clamps"] = _clamp_ranges(model, qpos)
     if plant_feet:
@@ -466,6 +471,8 @@ def _body_orientations(idx: dict[str, int], rot: np.ndarray, pos: np.ndarray, re
     head = idx.get("head", idx["neck"])
     neck_bone = rest[head] - rest[idx["neck"]]
     has_bone = head != idx["neck"] and np.linalg.norm(neck_bone) > 0.01
+    if has_bone and "rest_pose" in notes:  # no pose at rest: the neck's direction in the head's frame as moved
+        neck_bone = _local_mean(rot[:, head], pos[:, head] - pos[:, idx["neck"]])
     side_axis = _local_mean(rot[:, head], _axis(world["chest"], 1))
     world["neck"] = quat.multiply(rot[:, head], _frame(z=neck_bone if has_bone else trunk_axis, y=side_axis))
     if has_bone:
@@ -475,8 +482,9 @@ def _body_orientations(idx: dict[str, int], rot: np.ndarray, pos: np.ndarray, re
         for upper, lower, end, body, sign, parent in (("hip", "knee", "ankle", "hip", 1.0, "pelvis"),
                                                      ("shoulder", "elbow", "wrist", "shoulder", -1.0, "chest")):
             a, b, c = idx[f"{s}_{upper}"], idx[f"{s}_{lower}"], idx[f"{s}_{end}"]
+            toes = pos[:, idx[f"{s}_toe"]] - pos[:, c] if upper == "hip" and f"{s}_toe" in idx else None
             orient, angle, note = _limb(rot[:, a], pos[:, a], pos[:, b], pos[:, c], rest[b] - rest[a], sign,
-                                        _axis(world[parent], 1))
+                                        _axis(world[parent], 1), toes)
             world[f"{side}_{body}"] = orient
             hinge[f"{side}_{lower}"] = angle
             world[f"{side}_{lower}"] = quat.multiply(orient, quat.from_axis_angle(np.array([0.0, sign, 0.0]), angle))
@@ -507,13 +515,20 @@ def _foot_up(rot_stance: np.ndarray, trunk_axis: np.ndarray) -> tuple[np.ndarray
 
 
 def _limb(rot_upper: np.ndarray, p_upper: np.ndarray, p_lower: np.ndarray, p_end: np.ndarray, rest_bone: np.ndarray,
-          sign: float, parent_side: np.ndarray) -> tuple[np.ndarray, np.ndarray, str]:
+          sign: float, parent_side: np.ndarray, toes: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, str]:
     """Upper-limb world orientation, hinge angle (rad) and how its twist was found. ``sign``: +1 knee
-    (axis +y), -1 elbow (axis -y)."""
+    (axis +y), -1 elbow (axis -y). ``toes``: ``(T, 3)`` ankle-to-toe vectors of a leg, where the source
+    has toes: a knee bends so that the shank moves away from the toes; a leg that is almost straight
+    all clip long (its mean bend mostly hyperextension and noise: a dancer's locked knees) takes its
+    flexion axis from the feet instead of turning the knee backwards."""
     u, l = _unit(p_lower - p_upper), _unit(p_end - p_lower)
     bend = np.cross(u, l)
     flexion_axis = _local_mean(rot_upper, bend)
-    if np.linalg.norm(flexion_axis) >= MIN_MEAN_BEND:
+    from_feet = _local_mean(rot_upper, _unit(np.cross(u, -toes))) if toes is not None else None
+    if from_feet is not None and np.linalg.norm(flexion_axis) < WEAK_MEAN_BEND \
+            and np.dot(flexion_axis, from_feet) <= 0.0 and np.linalg.norm(from_feet) >= MIN_MEAN_BEND:
+        side, note = sign * from_feet, "toe direction (the knee's mean bend points away from the toes)"
+    elif np.linalg.norm(flexion_axis) >= MIN_MEAN_BEND:
         side, note = sign * flexion_axis, "flexion axis"
     else:
         side, note = _local_mean(rot_upper, parent_side), "parent side axis (limb never bends)"
@@ -754,6 +769,34 @@ def _world_from_qpos(model: mujoco.MjModel, qpos: np.ndarray) -> tuple[dict[str,
             world[name][t] = data.xquat[b]
     hinge = {j.name: qpos[:, humanoid.qpos_address(j.name)].copy() for j in humanoid.JOINTS if j.type == "hinge"}
     return world, hinge
+
+
+def rest_pose_mismatch(model: mujoco.MjModel, qpos: np.ndarray) -> str:
+    """The worst ball joint (chest, neck, hips, ankles; not the shoulders, whose range is free) that sits
+    more than :data:`REST_MISMATCH_DEG` off its parent and outside its range in most frames of ``qpos``,
+    described in one sentence; "" when there is none. Run on the retarget before the anatomical clamps
+    (``retarget`` stores it in ``meta["rest_pose_mismatch"]``), which would bend such a joint back into
+    range and hide a source whose rest pose does not match its skeleton map."""
+    worst: tuple[float, str] = (0.0, "")
+    off_hips = []
+    for j in range(model.njnt):
+        name = model.joint(j).name
+        if model.jnt_type[j] != mujoco.mjtJoint.mjJNT_BALL or "shoulder" in name:
+            continue
+        adr = model.jnt_qposadr[j]
+        angle = np.degrees(2.0 * np.arccos(np.clip(np.abs(qpos[:, adr]), 0.0, 1.0)))
+        limit = math.degrees(model.jnt_range[j][1]) if model.jnt_limited[j] else 0.0
+        share = float(np.mean((angle > REST_MISMATCH_DEG) & (angle > limit)))
+        if share > 0.5 and name.endswith("_hip"):
+            off_hips.append(name)
+        if share > 0.5 and share > worst[0]:
+            worst = (share, f"{name} more than {REST_MISMATCH_DEG:g} deg off its parent in {100 * share:.0f} % "
+                            f"of the frames (median {np.median(angle):.0f} deg): the source's rest pose does not "
+                            "match its skeleton map")
+    if len(off_hips) == 2:  # both knees bend towards the pelvis' back: the labels put left on the body's right
+        return (worst[1].split(":")[0] + ", and so is the other hip: both knees bend backwards against the "
+                "pelvis - left and right swapped (a mirrored recording, e.g. a camera's mirror mode)?")
+    return worst[1]
 
 
 def _clamp_ranges(model: mujoco.MjModel, qpos: np.ndarray) -> str:

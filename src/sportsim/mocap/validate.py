@@ -25,7 +25,9 @@ Checks (thresholds are the module constants):
   wrong up axis) unless ``allow_lying`` (``--allow-lying``) says the clip starts lying on purpose.
 * rest pose: a ball joint of the humanoid (chest, neck/head, hips, ankles; not the shoulders, whose
   range is free) more than 90 deg from its parent and outside its range in most frames: an error (the
-  source's rest pose does not match its skeleton map, e.g. a head folded backwards).
+  source's rest pose does not match its skeleton map, e.g. a head folded backwards). Judged on the
+  retarget before the anatomical clamps (:func:`sportsim.mocap.retarget.rest_pose_mismatch`), which
+  would otherwise bend such a joint back into range and hide it.
 * frame count: rows after the announced ``Frames:`` (ignored by the reader): a warning.
 * units: a BVH whose legs fit no length unit was scaled to a typical adult (the reader says so): a warning.
 """
@@ -42,7 +44,8 @@ import numpy as np
 from sportsim.errors import MocapError
 from sportsim.mocap import axes
 from sportsim.mocap.clip import Clip
-from sportsim.mocap.retarget import POINT_NAMES, ReferenceMotion, foot_lowest_m, retarget, stance_slip_hover
+from sportsim.mocap.retarget import (POINT_NAMES, REST_MISMATCH_DEG, ReferenceMotion, foot_lowest_m, rest_pose_mismatch,
+                                     retarget, stance_slip_hover)
 from sportsim.mocap.skeletons import SkeletonMap, clip_canonical_indices
 
 MIN_FPS_ERROR, MIN_FPS_WARNING = 10.0, 25.0
@@ -56,7 +59,6 @@ RETARGET_ERROR_M = 0.25
 LIMIT_TOL_RAD = math.radians(0.1)  # excesses below what the table can show (0.1 deg) are not violations
 UPRIGHT_MAX_DEG = 60.0
 UPRIGHT_WINDOW_S = 1.0
-REST_MISMATCH_DEG = 90.0
 STATUSES = ("ok", "warning", "error")
 
 
@@ -273,25 +275,15 @@ def _upright(points_m: np.ndarray, idx: dict[str, int], fps: float, allow_lying:
 
 
 def _rest_pose(motion: ReferenceMotion) -> Row:
-    model = motion.build_model()
-    worst: tuple[float, str] = (0.0, "")
-    for j in range(model.njnt):
-        name = model.joint(j).name
-        if model.jnt_type[j] != mujoco.mjtJoint.mjJNT_BALL or "shoulder" in name:
-            continue
-        adr = model.jnt_qposadr[j]
-        angle = np.degrees(2.0 * np.arccos(np.clip(np.abs(motion.qpos[:, adr]), 0.0, 1.0)))
-        limit = math.degrees(model.jnt_range[j][1]) if model.jnt_limited[j] else 0.0
-        off = (angle > REST_MISMATCH_DEG) & (angle > limit)
-        share = float(np.mean(off))
-        if share > 0.5 and share > worst[0]:
-            worst = (share, f"{name} more than {REST_MISMATCH_DEG:g} deg off its parent in {100 * share:.0f} % "
-                            f"of the frames (median {np.median(angle):.0f} deg): the source's rest pose does not "
-                            "match its skeleton map")
-    if worst[1]:
-        return Row("rest pose", worst[1], f"<= {REST_MISMATCH_DEG:g} deg in most frames", "error")
-    return Row("rest pose", "every joint within 90 deg of its parent in most frames",
-               f"<= {REST_MISMATCH_DEG:g} deg in most frames", "ok")
+    """On the retarget before its anatomical clamps (``meta["rest_pose_mismatch"]``, written by
+    :func:`retarget`), else on the motion's own joints (a reference ``.npz`` from before that key)."""
+    problem = motion.meta.get("rest_pose_mismatch")
+    if problem is None:
+        problem = rest_pose_mismatch(motion.build_model(), motion.qpos)
+    threshold = f"<= {REST_MISMATCH_DEG:g} deg in most frames"
+    if problem and problem != "none":
+        return Row("rest pose", problem, threshold, "error")
+    return Row("rest pose", "every joint within 90 deg of its parent in most frames", threshold, "ok")
 
 
 def _retarget_error(motion: ReferenceMotion) -> Row:

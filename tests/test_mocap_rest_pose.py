@@ -1,0 +1,92 @@
+"""Rest-pose mismatches are caught even when ``convert`` clamps the joints to anatomical ranges, and a
+dancer's locked (slightly hyperextended) knees do not turn the legs backwards (issue 14).
+
+The clamps bend a joint that sits far off its parent back into range, so the rest-pose check is judged
+on the retarget before them (``meta["rest_pose_mismatch"]``). The CMU walk from shared/mocap is edited
+in memory: a head folded below the neck (a skeleton whose rest pose does not match its map), knees held
+8 deg hyperextended all clip long (no frame bends forward: the flexion axis must come from the toes).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from sportsim import humanoid
+from sportsim.mocap import load_clip, quat
+from sportsim.mocap.clip import Clip
+from sportsim.mocap.retarget import _rest_positions, rest_pose_mismatch, retarget
+from sportsim.mocap.skeletons import clip_canonical_indices
+from sportsim.mocap.validate import validate
+
+CMU_WALK = Path(__file__).resolve().parents[2] / "shared" / "mocap" / "cmu_02_01_walk.bvh"
+pytestmark = pytest.mark.skipif(not CMU_WALK.is_file(), reason=f"{CMU_WALK} not found")
+HYPEREXTENSION_DEG = 8.0
+
+
+def _walk() -> Clip:
+    return load_clip(CMU_WALK).frames(0, 120)
+
+
+def _rest_row(clip: Clip, **kwargs) -> tuple[str, str]:
+    report = validate(clip, motion=retarget(clip, **kwargs))
+    row = next(r for r in report.rows if r.check == "rest pose")
+    return row.status, row.value
+
+
+def test_a_head_folded_below_the_neck_is_an_error_with_the_clamps_on() -> None:
+    clip = _walk()
+    idx = clip_canonical_indices(clip)
+    offsets = np.array(clip.offsets_m)
+    joint = idx["head"]
+    while joint != idx["neck"]:  # the head hangs below the neck in the rest pose
+        offsets[joint] *= -1.0
+        joint = int(clip.parents[joint])
+    folded = dataclasses.replace(clip, offsets_m=offsets)
+
+    clamped = retarget(folded, plant_feet=True, anatomical_ranges=True)  # as `mocap convert` does
+    assert rest_pose_mismatch(clamped.build_model(), clamped.qpos) == ""  # the clamps alone hide it ...
+    assert clamped.meta["rest_pose_mismatch"].startswith("neck more than 90 deg")  # ... the retarget did not
+    for kwargs in ({}, {"plant_feet": True, "anatomical_ranges": True}):
+        status, value = _rest_row(folded, **kwargs)
+        assert status == "error" and value.startswith("neck")
+    assert _rest_row(clip, plant_feet=True, anatomical_ranges=True)[0] == "ok"  # the walk as recorded
+
+
+def _hip_angles_deg(motion) -> dict[str, float]:
+    out = {}
+    for side in ("left", "right"):
+        adr = humanoid.qpos_address(f"{side}_hip")
+        out[side] = float(np.median(np.degrees(2 * np.arccos(np.clip(np.abs(motion.qpos[:, adr]), 0, 1)))))
+    return out
+
+
+def test_locked_hyperextended_knees_keep_the_legs_facing_forward() -> None:
+    clip = _walk()
+    idx = clip_canonical_indices(clip)
+    rest = _rest_positions(clip)
+    lateral = rest[idx["l_hip"]] - rest[idx["r_hip"]]
+    knee = quat.from_axis_angle(lateral / np.linalg.norm(lateral), -np.radians(HYPEREXTENSION_DEG))
+    rotations = np.array(clip.rotations)
+    for s in "lr":
+        rotations[:, idx[f"{s}_knee"]] = knee
+    locked = dataclasses.replace(clip, rotations=rotations)
+    _, pos = locked.global_transforms()
+    for s in "lr":  # the edit is what it says: every frame's knee bends towards the toes
+        u = pos[:, idx[f"{s}_knee"]] - pos[:, idx[f"{s}_hip"]]
+        bend = np.cross(u, pos[:, idx[f"{s}_ankle"]] - pos[:, idx[f"{s}_knee"]])
+        assert np.all(np.sum(bend * np.cross(u, pos[:, idx[f"{s}_ankle"]] - pos[:, idx[f"{s}_toe"]]), axis=-1) < 0)
+
+    motion = retarget(locked)
+    assert motion.meta["twist_left_hip"].startswith("toe direction")
+    assert motion.meta["twist_right_hip"].startswith("toe direction")
+    assert motion.meta["rest_pose_mismatch"] == "none"
+    hips = _hip_angles_deg(motion)
+    walk = _hip_angles_deg(retarget(clip))
+    assert all(hips[side] < walk[side] + 15.0 for side in hips), (hips, walk)  # not turned ~180 deg
+    for side in ("left", "right"):  # the knee is straight, not flexed 8 deg the other way round
+        assert np.median(np.abs(motion.qpos[:, humanoid.qpos_address(f"{side}_knee")])) < np.radians(
+            HYPEREXTENSION_DEG + 2)
