@@ -12,6 +12,8 @@ import numpy as np
 import pytest
 from gymnasium.utils.env_checker import check_env
 
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
 from helpers import run_module
 from test_imitation_skills import elbow_bend
 
@@ -96,6 +98,21 @@ def test_evaluation_from_frame_0_takes_the_clips_in_turn(two_clips):
         assert sorted(seen) == [0, 1]
 
 
+def test_per_clip_tensorboard_names_only_for_several_clips(two_clips):
+    from stable_baselines3.common.vec_env import DummyVecEnv
+
+    from sportsim.callbacks import env_clip_names
+
+    def names(motion):
+        venv = DummyVecEnv([lambda: ImitationEnv(motion=motion, loop=False)])
+        try:
+            return env_clip_names(venv)
+        finally:
+            venv.close()
+
+    assert names(two_clips[0]) == () and names(list(two_clips)) == ("right.npz", "left.npz")
+
+
 @pytest.mark.parametrize(("weights", "message"), [
     ("longest", "clip_weights must be 'uniform', 'length' or a list of 2 numbers"),
     ([1.0], "a list of 2 numbers"),
@@ -169,19 +186,26 @@ def test_walk_run_is_deterministic_under_a_seed_and_passes_check_env(walk_run, t
 def test_a_single_clip_policy_warm_starts_a_multi_clip_run(two_clips, tmp_path):
     """The recipe's plan (configs/hparams/imitation_walk_run.yaml): init=<the walk> init_std=config - the
     single-clip weights load into the two-clip run because the observation is the same."""
-    tiny = ("algo=ppo", "n_envs=1", "progress_bar=false", "eval_freq=0", "checkpoint_freq=64", "verbose=0",
+    tiny = ("algo=ppo", "n_envs=1", "progress_bar=false", "checkpoint_freq=64", "verbose=0",
             "algo.n_steps=64", "algo.batch_size=64", "algo.n_epochs=1", "algo.policy_kwargs.net_arch=[16,16]",
             "total_timesteps=64", "env.kwargs.loop=false")
     one, both_dir = tmp_path / "one", tmp_path / "both"
-    first = run_module("sportsim.train", "env=imitation", f"env.motion={two_clips[0]}", f"run_dir={one}", *tiny,
+    first = run_module("sportsim.train", "env=imitation", f"env.motion={two_clips[0]}", f"run_dir={one}", "eval_freq=0", *tiny,
                        cwd=tmp_path)
     assert first.returncode == 0, first.stderr
     both = run_module("sportsim.train", "env=imitation", f"env.motion=[{two_clips[0]},{two_clips[1]}]",
-                      "env.kwargs.clip_weights=length", f"init={one}", "init_std=config", f"run_dir={both_dir}", *tiny,
+                      "env.kwargs.clip_weights=length", f"init={one}", "init_std=config", f"run_dir={both_dir}", "eval_freq=64",
+                      "n_eval_episodes=2", *tiny,
                       cwd=tmp_path)
     assert both.returncode == 0, both.stderr
     assert f"initial weights from {one}" in both.stdout and "action noise restarted" in both.stdout
     assert (both_dir / "final").is_dir()
+    # TensorBoard: the episode figures per clip too; each evaluation saw both clips (from frame 0, in turn)
+    tb = EventAccumulator(str(both_dir / "tb"))
+    tb.Reload()
+    tags = set(tb.Tags()["scalars"])
+    assert {f"eval_per_clip/{name}/mpjpe_mm" for name in ("right.npz", "left.npz")} <= tags
+    assert any(tag.startswith("metrics_per_clip/") for tag in tags)
     # and the single-clip policy is evaluated per clip on the list (scripts/evaluate_imitation.py env.*=...)
     script = runpy.run_path(str(Path(__file__).resolve().parents[1] / "scripts" / "evaluate_imitation.py"))
     out = tmp_path / "eval.json"

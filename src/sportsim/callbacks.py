@@ -4,6 +4,7 @@ best-model saving, and a clean stop on SIGINT/SIGTERM."""
 from __future__ import annotations
 
 import numbers
+import re
 import time
 import signal
 import sys
@@ -32,6 +33,23 @@ def env_metrics(venv: VecEnv) -> dict[str, str]:
     metadata = venv.get_attr("metadata", indices=[0])[0] or {}
     wanted = metadata.get(METRICS_METADATA_KEY) or {}
     return {str(key): how for key, how in dict(wanted).items() if how in ("mean", "last")}
+
+
+def env_clip_names(venv: VecEnv) -> tuple[str, ...]:
+    """The clips of a multi-clip env (Imitation's ``clip_names``, indexed by ``info["clip"]``) as TensorBoard
+    tag parts; () for an env with one clip or none."""
+    if not venv.has_attr("clip_names"):  # (get_attr of a missing attribute ends a SubprocVecEnv worker)
+        return ()
+    names = tuple(venv.get_attr("clip_names", indices=[0])[0])
+    return tuple(re.sub(r"[^A-Za-z0-9_.-]", "_", str(n)) for n in names) if len(names) > 1 else ()
+
+
+def record_per_clip(logger: Any, prefix: str, clip_names: tuple[str, ...], info: dict, figures: dict[str, float]) -> None:
+    """A multi-clip env's episode figures once more under ``<prefix>/<clip name>/<key>``."""
+    clip = info.get("clip")
+    if figures and isinstance(clip, numbers.Integral) and 0 <= clip < len(clip_names):
+        for key, value in figures.items():
+            logger.record_mean(f"{prefix}/{clip_names[clip]}/{key}", value)
 
 
 class EpisodeMetrics:
@@ -69,12 +87,14 @@ class RewardTermsCallback(BaseCallback):
     sum goes to ``Logger.record_mean``, so each logged value is the mean over the episodes finished since
     the previous log dump. The terms are the env's raw values, before any reward normalisation. Envs that
     list ``info`` keys in ``metadata["tb_metrics"]`` (:func:`env_metrics`) get each one's episode mean or
-    final value logged the same way.
+    final value logged the same way; a multi-clip env's (:func:`env_clip_names`) also per clip, as
+    ``metrics_per_clip/<clip>/<key>`` (and :class:`MetricsEvalCallback`'s as ``eval_per_clip/<clip>/<key>``).
     """
 
     def _init_callback(self) -> None:
         self._sums: list[dict[str, float]] = [defaultdict(float) for _ in range(self.training_env.num_envs)]
         self._metrics = EpisodeMetrics(env_metrics(self.training_env), self.training_env.num_envs)
+        self._clip_names = env_clip_names(self.training_env)
 
     def _on_step(self) -> bool:
         steps = zip(self._sums, self.locals["infos"], self.locals["dones"], strict=True)
@@ -82,8 +102,11 @@ class RewardTermsCallback(BaseCallback):
             for key, value in info.items():
                 if key.startswith(REWARD_INFO_PREFIX) and isinstance(value, numbers.Real):
                     sums[key[len(REWARD_INFO_PREFIX) :]] += float(value)
-            for key, value in self._metrics.add(i, info, bool(done)).items():
+            figures = self._metrics.add(i, info, bool(done))
+            for key, value in figures.items():
                 self.logger.record_mean(f"metrics/{key}", value)
+            if self._clip_names:
+                record_per_clip(self.logger, "metrics_per_clip", self._clip_names, info, figures)
             if done:
                 for term, total in sums.items():
                     self.logger.record_mean(f"reward/{term}", total)
@@ -116,6 +139,7 @@ class MetricsEvalCallback(EvalCallback):
     def _init_callback(self) -> None:
         super()._init_callback()
         self._episode_metrics = EpisodeMetrics(env_metrics(self.eval_env), self.eval_env.num_envs)
+        self._clip_names = env_clip_names(self.eval_env)
         self._figures: dict[str, list[float]] = defaultdict(list)
         if self.every_steps is not None:
             self._next_step = (self.model.num_timesteps // self.every_steps + 1) * self.every_steps
@@ -154,6 +178,8 @@ class MetricsEvalCallback(EvalCallback):
         for key, value in figures.items():
             self.logger.record_mean(f"eval/{key}", value)
             self._figures[key].append(value)
+        if self._clip_names:
+            record_per_clip(self.logger, "eval_per_clip", self._clip_names, locals_["info"], figures)
         if locals_["done"] and not self._episode_metrics.metrics:
             info = locals_["info"]
             for key in HEADLINE_KEYS:
