@@ -245,5 +245,12 @@ def imitation_reward(
     0.1 x the squared centre-of-mass velocity error.
     """
     similarity = imitation_similarities(pose_err, velocity_err, end_effector_err, root_err, com_err, weights)
+    return imitation_reward_from_similarities(similarity, weights)
+
+
+def imitation_reward_from_similarities(similarity: dict[str, float],
+                                       weights: ImitationRewardWeights) -> tuple[float, dict[str, float]]:
+    """:func:`imitation_reward` from the terms' similarities (:func:`imitation_similarities`), for a caller
+    that has them already (the env reports them in ``info`` too)."""
     terms = {name: w * similarity[name] for name, w in zip(ImitationRewardWeights.TERMS, weights.normalised)}
     return sum(terms.values()), terms
