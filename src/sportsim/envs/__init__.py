@@ -8,6 +8,7 @@ import gymnasium as gym
 ENV_SPECS = {
     "sportsim/HalfPipe-v0": ("sportsim.envs.halfpipe_v0:HalfPipeEnv", None),
     "sportsim/HalfPipe-v1": ("sportsim.envs.halfpipe:HalfPipeEnv", None),
+    "sportsim/HalfPipe-v2": ("sportsim.envs.halfpipe_v2:HalfPipeV2Env", None),
     "sportsim/HighBar-v0": ("sportsim.envs.highbar_v0:HighBarEnv", None),
     "sportsim/HighBar-v1": ("sportsim.envs.highbar:HighBarEnv", None),
     # v0: DeepMimic's body (symmetric torque limits, passive damping, cones, swapped inertia axes) - kept
