@@ -182,6 +182,22 @@ def test_walk_run_is_deterministic_under_a_seed_and_passes_check_env(walk_run, t
     np.testing.assert_array_equal(obs_a, obs_b)
 
 
+def test_the_walk_run_recipe_composes_into_a_two_clip_env(walk_run):
+    """configs/hparams/imitation_walk_run.yaml: the warm start with fresh action noise, the run drawn 3x as
+    often, one frame-0 evaluation episode per clip."""
+    from sportsim import builders, config
+
+    cfg = config.compose_train_config(["env=imitation", "hparams=imitation_walk_run"])
+    assert cfg.task == "walk_run" and cfg.init_std == "config" and str(cfg.init).endswith("best/model.zip")
+    assert cfg.n_eval_episodes == len(walk_run.tracks) == 2 and cfg.env.kwargs.rsi is False
+    env = builders.make_env(cfg.env)
+    try:
+        assert env.unwrapped.clip_names == walk_run.clip_names
+        np.testing.assert_allclose(env.unwrapped._clip_p, [0.25, 0.75])
+    finally:
+        env.close()
+
+
 # -- a multi-clip policy warm-started from a single-clip one -----------------------------------------------
 def test_a_single_clip_policy_warm_starts_a_multi_clip_run(two_clips, tmp_path):
     """The recipe's plan (configs/hparams/imitation_walk_run.yaml): init=<the walk> init_std=config - the
