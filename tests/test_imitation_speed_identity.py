@@ -1,0 +1,144 @@
+"""The imitation env's fast paths compute what the plain code computed, to the last bit.
+
+``envs/imitation_compare.py`` (the comparison with the reference and the observation) and ``ImitationEnv.step``
+were rewritten for speed - preallocated buffers, views, in-place NumPy calls - with the same operations in the
+same order, so that Imitation-v1 stays the env its trainings ran on. The plain versions live here as the
+oracle: every element of the observation, every error and metric, and the servo targets must be equal
+(``==``), on states of seeded random-action rollouts of both bodies and of two clips.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import pickle
+from pathlib import Path
+
+import mujoco
+import numpy as np
+import pytest
+
+from sportsim.envs import imitation_params as ip
+from sportsim.envs.imitation import ImitationEnv
+from sportsim.envs.imitation_compare import VEC
+
+
+@pytest.fixture(scope="module")
+def cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("motions")
+
+
+def _plain_evaluate(env: ImitationEnv, k: int):
+    """The comparison as first written (allocating, indexing by fancy index): errors, metrics, observation."""
+    c, d, m, track = env._compare, env.data, env.model, env._track
+    q, qv = d.qpos, d.qvel
+    v = VEC
+    root_xmat, root = d.xmat[c._pelvis], d.xpos[c._pelvis]
+    cs, sn = root_xmat[0], root_xmat[3]
+    norm = math.hypot(cs, sn) or 1.0
+    cs, sn = cs / norm, sn / norm
+    heading = np.array([[cs, sn, 0.0], [-sn, cs, 0.0], [0.0, 0.0, 1.0]])
+    vec = np.zeros(v["size"])
+    vec[v["hinge"]] = q[c._hinge_q]
+    vec[v["dof_vel"]] = qv[6:]
+    vec[v["root_omega"]] = root_xmat.reshape(3, 3) @ qv[3:6]
+    vec[v["root_pos"]] = q[0:3]
+    vec[v["root_vel"]] = qv[0:3]
+    ee = d.site_xpos[[m.site(n).id for n in ip.END_EFFECTORS]]
+    ee_rel = (ee - root) @ heading.T
+    ee_rel[:, 2] = ee[:, 2]
+    vec[v["end_effectors"]] = ee_rel.ravel()
+    vec[v["com_vel"]] = d.subtree_linvel[c._pelvis]
+    vec[v["joint_points"]] = d.xanchor.ravel()
+    vec[v["site_points"]] = d.site_xpos[c._point_sites].ravel()
+    diff = vec - c._ref_vecs[env._clip][k]
+    errors = c._error_matrix @ (diff * diff)
+    angles = 2.0 * np.arccos(np.minimum(np.abs(c._quat_sum @ (q * track.qpos[k])), 1.0))
+    angles_sq = angles * angles
+    pose_err = float(errors[0]) + float(c._quat_w @ angles_sq)
+    root_err = float(errors[3]) + c._w_root_rot * float(angles_sq[0])
+    errors_out = (pose_err, float(errors[1]), float(errors[2]), root_err, float(errors[4]))
+    n_points = len(ip.METRIC_POINTS)
+    points = np.zeros((2 * n_points, 3))
+    points[:n_points] = diff[v["points"]].reshape(-1, 3)
+    points[n_points:] = points[:n_points] - points[0]
+    dist, dist_rel = np.sqrt(np.einsum("ij,ij->i", points, points)).reshape(2, -1).sum(axis=1)
+    angle = (float(angles.sum()) - float(angles[0]) + float(np.abs(diff[v["hinge"]]).sum())) / c._n_joint_angles
+    metrics = (1000.0 * float(dist) / n_points, 1000.0 * float(dist_rel) / n_points, math.degrees(angle))
+
+    n = len(ip.OBS_BODIES)
+    xmat, xpos, cvel = d.xmat[1:], d.xpos[1:], d.cvel[1:]
+    bv = np.zeros((5 * n + 3, 3))
+    bv[0:n] = xpos - root
+    bv[n:2 * n] = xmat[:, 0::3]
+    bv[2 * n:3 * n] = xmat[:, 1::3]
+    omega, arm = cvel[:, :3], xpos - d.subtree_com[c._pelvis]
+    yzx, zxy = [1, 2, 0], [2, 0, 1]
+    bv[3 * n:4 * n] = cvel[:, 3:] + omega[:, yzx] * arm[:, zxy] - omega[:, zxy] * arm[:, yzx]
+    bv[4 * n:5 * n] = omega
+    k_next = min(k + 1, len(track.qpos) - 1)
+    bv[5 * n] = track.qpos[k_next, 0:3] - root
+    bv[5 * n + 1:] = c._ref_axes[env._clip][k_next]
+    turned = bv @ heading.T
+    mujoco.mj_transmission(m, d)
+    phase = track.phase(k)
+    obs = np.concatenate([[phase, math.sin(2.0 * math.pi * phase), math.cos(2.0 * math.pi * phase), root[2]],
+                          turned[1:n].ravel(), turned[n:5 * n].ravel(), track.joint_coords[k_next] - d.actuator_length,
+                          turned[5 * n:].ravel()])
+    return errors_out, metrics, obs
+
+
+def _plain_ctrl(env: ImitationEnv, action, k: int) -> np.ndarray:
+    a = np.asarray(action, dtype=np.float64).reshape(env.model.nu)
+    a = np.minimum(np.maximum(np.where(np.isnan(a), 0.0, a), -1.0), 1.0)
+    if env.action_mode == "residual":
+        return env._track.joint_coords[k] + env.action_scale_rad * a
+    return env._abs_centre + env._abs_half * a
+
+
+ODD_ACTIONS = (np.full(28, np.nan), np.array([np.inf, -np.inf] * 14, np.float32), list(np.linspace(-3, 3, 28)),
+               np.arange(28) - 14, np.full((1, 28), 0.3), np.where(np.arange(28) % 3 == 0, np.nan, 0.7))
+
+
+@pytest.mark.parametrize("kwargs", [{}, {"body": "deepmimic"}, {"task": "walk_run", "action_mode": "absolute"}],
+                         ids=["v1", "v0", "v1-two-clips-absolute"])
+def test_fast_comparison_and_step_equal_the_plain_code(kwargs, cache_dir):
+    env = ImitationEnv(motion_cache_dir=str(cache_dir), **kwargs)
+    rng = np.random.default_rng(15)
+    env.reset(seed=15)
+    checked = 0
+    for i in range(150):
+        k = env.step_index + 1
+        action = ODD_ACTIONS[i % len(ODD_ACTIONS)] if i % 10 == 3 else rng.uniform(-1.2, 1.2, 28).astype(np.float32)
+        expected_ctrl = _plain_ctrl(env, action, k)
+        obs, reward, terminated, truncated, info = env.step(action)
+        assert np.array_equal(env.data.ctrl, expected_ctrl)
+        if info.get("physics_error"):
+            env.reset()
+            continue
+        errors, metrics, plain_obs = _plain_evaluate(env, env.step_index)
+        assert np.array_equal(obs, plain_obs.astype(np.float32))
+        assert np.array_equal(env._compare.obs, plain_obs)
+        assert tuple(info[f"error_{t}"] for t in ("pose", "velocity", "end_effector", "root", "com")) == errors
+        assert (info["mpjpe_mm"], info["mpjpe_root_relative_mm"], info["joint_angle_error_deg"]) == metrics
+        assert reward == sum(info[f"reward_{t}"] for t in ("pose", "velocity", "end_effector", "root", "com"))
+        checked += 1
+        if terminated or truncated:
+            env.reset()
+    assert checked > 100
+
+
+def test_a_copied_or_unpickled_env_goes_on_exactly_as_the_original(cache_dir):
+    """The comparison keeps views of its buffers: a copy must rebuild them on its own buffers."""
+    env = ImitationEnv(motion_cache_dir=str(cache_dir))
+    env.reset(seed=3)
+    for _ in range(3):
+        env.step(np.full(28, 0.1, np.float32))
+    copies = [copy.deepcopy(env), pickle.loads(pickle.dumps(env))]
+    action = np.linspace(-0.5, 0.5, 28).astype(np.float32)
+    expected = env.step(action)
+    for other in copies:
+        assert other._compare.data is other.data and other.data is not env.data
+        got = other.step(action)
+        assert np.array_equal(got[0], expected[0]) and got[1:4] == expected[1:4] and got[4] == expected[4]
+        assert not np.shares_memory(other._compare.obs, env._compare.obs)
