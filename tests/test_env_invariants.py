@@ -44,6 +44,8 @@ CASES = [
     ("sportsim/Imitation-v1", {"action_mode": "absolute", "humanoid_height_m": 1.6, "humanoid_sex": "female",
                                "kinetics": True}),
     ("sportsim/Imitation-v1", {"task": "jump"}),
+    ("sportsim/Imitation-v1", {"motion": ["mocap/cmu_02_01_walk.bvh", "mocap/cmu_01_01_forward_jumps.bvh"],
+                               "clip_weights": "length", "rsi": False}),  # several clips; frame 0: in turn
 ]
 IDS = [f"{env_id.split('/')[1]}-{i}" for i, (env_id, _) in enumerate(CASES)]
 

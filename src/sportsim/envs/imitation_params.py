@@ -66,7 +66,7 @@ class Skill:
     stands (s) before and after a clip played once, and the bodies that may touch the floor without it
     counting as a fall (the feet; a cartwheel's hands too). ``source`` says where the clip comes from."""
 
-    motion: str | tuple[str, ...]  # a tuple: several clips, one policy (a one-hot clip index in the observation)
+    motion: str | tuple[str, ...]  # a tuple: several clips, one policy (sportsim.envs.imitation_clips)
     loop: bool | str
     start_frame: int | None = None
     end_frame: int | None = None
@@ -181,7 +181,7 @@ def _trim(clip: Clip, start: int, end: int | None, source: Path) -> Clip:
 
 def load_reference(path: Path, *, height_m: float | None, mass_kg: float | None, sex: str,
                    start_frame: int | None, end_frame: int | None, cache_dir: Path | None,
-                   body: str = "deepmimic") -> ReferenceMotion:
+                   body: str = "deepmimic", mapping: str | os.PathLike[str] | None = None) -> ReferenceMotion:
     """The reference motion in ``path`` (from :func:`resolve_motion_path`) at its source frame rate.
 
     A reference-motion ``.npz`` is read as it is (its humanoid must then be ``height_m`` tall, when
@@ -192,8 +192,18 @@ def load_reference(path: Path, *, height_m: float | None, mass_kg: float | None,
     hash>.npz`` (written atomically, read with ``allow_pickle=False``) and read back next time; a cache
     that cannot be written only costs the retargeting again (a warning says why). ``body="human"``
     (Imitation-v1) retargets with planted feet and anatomical ranges; ``"deepmimic"`` (v0) without.
+    ``mapping``: a skeleton-mapping YAML (``python -m sportsim.mocap map``) for a capture whose skeleton
+    sportsim does not place, read as every mocap command reads ``--mapping`` (``load_clip(mapping=)``);
+    its contents key the cache too.
     """
+    if mapping is not None:
+        mapping = Path(os.path.expanduser(str(mapping)))
+        if not mapping.is_file():
+            raise ConfigError(f"motion mapping {mapping}: no such file")
     if path.suffix.lower() == ".npz" and is_reference_motion(path):
+        if mapping is not None:
+            raise ConfigError(f"motion {path}: a reference-motion .npz is already on the humanoid; it takes no "
+                              f"skeleton mapping (motion_mapping {mapping})")
         motion = ReferenceMotion.load_npz(path)
         if start_frame not in (None, 0) or end_frame is not None:
             raise ConfigError(f"motion {path}: a reference-motion .npz cannot be trimmed "
@@ -209,6 +219,8 @@ def load_reference(path: Path, *, height_m: float | None, mass_kg: float | None,
         settings = {"cache_format": CACHE_FORMAT, "sportsim": sportsim.__version__, "height_m": height_m,
                     "mass_kg": mass_kg, "sex": sex, "start_frame": start_frame, "end_frame": end_frame}
         settings["body"], settings["retarget"] = body, RETARGET_METHOD_VERSION
+        if mapping is not None:  # absent otherwise: caches written before mappings were possible stay valid
+            settings["mapping"] = sha256_file(mapping)
         settings_hash = hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:12]
         cached = cache_dir / f"{path.stem}-{sha256_file(path)[:16]}-{settings_hash}.npz"
         if cached.is_file():
@@ -216,7 +228,7 @@ def load_reference(path: Path, *, height_m: float | None, mass_kg: float | None,
                 return ReferenceMotion.load_npz(cached)
             except MocapError:
                 pass  # unreadable cache entry: retarget again and replace it
-    clip = load_clip(path)
+    clip = load_clip(path, mapping=mapping)
     start = calibration_frames(clip) if start_frame is None else int(start_frame)
     clip = _trim(clip, start, end_frame, path)
     human = body == "human"
