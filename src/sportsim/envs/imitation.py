@@ -245,6 +245,7 @@ class ImitationEnv(gym.Env):
     | support_bodies | None | bodies that may touch the floor without a fall; None = the task's (a cartwheel: feet and hands), else the feet |
     | motion_start_frame | None | first source frame kept; None drops a leading calibration pose (CMU's T-pose frame) |
     | motion_end_frame | None | source frame to stop before (None: the end) |
+    | motion_mapping | None | skeleton-mapping YAML (``python -m sportsim.mocap map``) for capture files whose skeleton sportsim does not place, as ``--mapping`` everywhere; applies to every file in ``motion`` |
     | motion_cache_dir | None | retargeted-motion cache folder; None = ``~/.cache/sportsim/motions`` (``$XDG_CACHE_HOME``) |
     | motion_cache | True | cache retargeted captures (keyed by file SHA-256 + settings) |
     | humanoid_height_m, humanoid_mass_kg | None, None | humanoid size; None = the first motion's (retarget estimate) |
@@ -301,6 +302,7 @@ class ImitationEnv(gym.Env):
         support_bodies: Sequence[str] | None = None,
         motion_start_frame: int | None = None,
         motion_end_frame: int | None = None,
+        motion_mapping: str | None = None,
         motion_cache_dir: str | None = None,
         motion_cache: bool = True,
         humanoid_height_m: float | None = None,
@@ -389,7 +391,7 @@ class ImitationEnv(gym.Env):
         for entry in entries:
             loaded = ip.load_reference(ip.resolve_motion_path(entry), height_m=height, mass_kg=mass,
                                        sex=humanoid_sex, start_frame=motion_start_frame, end_frame=motion_end_frame,
-                                       cache_dir=cache_dir, body=body)
+                                       cache_dir=cache_dir, body=body, mapping=motion_mapping)
             height = loaded.height_m if height is None else height
             mass = loaded.mass_kg if mass is None else mass
             motions.append((str(entry), loaded))

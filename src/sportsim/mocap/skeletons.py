@@ -197,7 +197,8 @@ def unknown_skeleton_message(joint_names: Sequence[str], source: str = "", why: 
             f"{', ...' if len(names) > 8 else ''}): neither a built-in layout nor a humanoid sportsim can "
             f"recognise by structure{f' ({why})' if why else ''}. Write a mapping with "
             f"`python -m sportsim.mocap map {where} my_skeleton.yaml`, fill in the joints it could not place, and "
-            "pass `--mapping my_skeleton.yaml` (mapping=... for replay and compare). The template:\n"
+            "pass `--mapping my_skeleton.yaml` (mapping=... for replay and compare, env.mapping=... for train). "
+            "The template:\n"
             f"{mapping_template(names)}")
 
 
