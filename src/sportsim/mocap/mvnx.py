@@ -5,13 +5,16 @@ positions - version 3 files write them as ``<pos_s>``, segment-frame positions: 
 hierarchy from ``<joints>`` (``connector1`` = parent segment/point, ``connector2`` =
 child segment/point); the foot-contact definitions; and from every ``type="normal"`` frame the segment
 ``<orientation>`` (global quaternions, q0 = w first), ``<position>`` (global, metres, Z-up) and
-``<footContacts>`` where the file has them (version 3 files do not). Calibration frames (identity,
+``<footContacts>`` where the file has them (version 3 files do not). Calibration frames (identity, npose,
 tpose, tpose-isb) are skipped; sensor blocks and any other frame data are ignored.
 
 A segment's origin is its proximal joint point (Xsens' convention, checked), so a child's rest offset
 is the position of the joint point in the parent's body frame; local rotations are
 ``parent_global^-1 * child_global``; the root position is the root segment's recorded position. The
-file's global positions are kept as ``Clip.recorded_positions_m``.
+file's global positions are kept as ``Clip.recorded_positions_m``. Where a child's offset measured in the
+motion (its recorded position in its parent's frame) is constant but not what the points say, the measured
+offset is used and ``meta["offsets_from_positions"]`` says so (MVN 3.1.5 writes the arms' points in another
+frame than their orientations).
 
 The XML goes through ``defusedxml`` with DTDs forbidden (no entity expansion, no external fetches);
 each frame element is cleared once read, so memory stays bounded for any number of frames.
@@ -35,8 +38,10 @@ from sportsim.mocap.clip import Clip
 from sportsim.mocap.skeletons import match_skeleton
 
 SUPPORTED_VERSIONS = ("3", "4")
-CALIBRATION_FRAME_TYPES = ("identity", "tpose", "tpose-isb")
+CALIBRATION_FRAME_TYPES = ("identity", "tpose", "tpose-isb", "npose")  # npose: MVN 3 (version 3 files)
 CHILD_POINT_TOL_M = 1e-3  # a child's joint point must sit at its segment origin within this distance
+OFFSET_TOL_M = 5e-3  # a rest offset measured in the motion this far from the segment points replaces them ...
+RIGID_TOL_M = 1e-2  # ... when it holds within this over the whole clip (a rigid bone)
 
 
 @dataclass
@@ -283,6 +288,7 @@ def _build_clip(header: _Header, frames: _Frames, path: Path) -> Clip:
     local = orientations.copy()
     local[:, 1:] = quat.multiply(quat.conjugate(orientations[:, parent_index[1:]]), orientations[:, 1:])
     names = tuple(header.segments[i] for i in file_index)
+    offsets, remeasured = _offsets_from_positions(orientations, positions, parent_index, offsets, names)
     layout = match_skeleton(names)
     contact_names = tuple(header.contact_names[i] for i in sorted(header.contact_names))
     if frames.contacts and len(frames.contacts) != n_frames:
@@ -301,5 +307,29 @@ def _build_clip(header: _Header, frames: _Frames, path: Path) -> Clip:
         skeleton=layout.family if layout else "unknown",
         meta={"format": "mvnx", "mvnx_version": header.version, "unit": "m",
               "calibration_frames_skipped": str(frames.skipped),
-              "skeleton_layout": layout.name if layout else "unknown"},
+              "skeleton_layout": layout.name if layout else "unknown",
+              **({"offsets_from_positions": remeasured} if remeasured else {})},
     )
+
+
+def _offsets_from_positions(orientations: np.ndarray, positions: np.ndarray, parents: np.ndarray,
+                            offsets: np.ndarray, names: tuple[str, ...]) -> tuple[np.ndarray, str]:
+    """Rest offsets that make forward kinematics give the file's recorded positions.
+
+    A child's offset in its parent's frame, measured in every frame, is constant for a rigid skeleton. Where
+    it stays within :data:`RIGID_TOL_M` but lies more than :data:`OFFSET_TOL_M` from the segment points,
+    the points are in another frame than the orientations (a real MVN 3.1.5 file: the arm segments' points
+    are written for the T-pose, their orientations for the N-pose - the elbows and hands then 90 deg off)
+    and the measured offset is used; the second value names those segments ("" when none)."""
+    parent_rot = quat.conjugate(orientations[:, parents[1:]])
+    measured = quat.rotate(parent_rot, positions[:, 1:] - positions[:, parents[1:]])  # (T, J-1, 3)
+    mean = measured.mean(axis=0)
+    spread = np.abs(measured - mean).max(axis=0).max(axis=-1)
+    off = np.linalg.norm(mean - offsets[1:], axis=-1)
+    fix = (off > OFFSET_TOL_M) & (spread < RIGID_TOL_M)
+    if not fix.any():
+        return offsets, ""
+    out = offsets.copy()
+    out[1:][fix] = mean[fix]
+    moved = [f"{names[j + 1]} ({1000 * off[j]:.0f} mm)" for j in np.flatnonzero(fix)]
+    return out, "points disagree with the recorded positions; offsets measured in the motion: " + ", ".join(moved)
