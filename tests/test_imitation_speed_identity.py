@@ -142,3 +142,25 @@ def test_a_copied_or_unpickled_env_goes_on_exactly_as_the_original(cache_dir):
         got = other.step(action)
         assert np.array_equal(got[0], expected[0]) and got[1:4] == expected[1:4] and got[4] == expected[4]
         assert not np.shares_memory(other._compare.obs, env._compare.obs)
+
+
+def _plain_strength_limits(limits, qvel: np.ndarray) -> np.ndarray:
+    """The strength limits' torque-velocity update as first written (separate concentric and eccentric paths)."""
+    w = qvel[:, None] * limits._scale
+    conc = np.maximum(w, 0.0)
+    factor = np.maximum(1.0 - conc, 0.0) / (conc * limits._inv_k + 1.0)
+    factor *= (1.0 - np.exp(np.minimum(w, 0.0) * 5.0)) * limits._ecc_gain + 1.0
+    return limits._signed_iso * factor
+
+
+def test_strength_limits_update_equals_the_plain_code(cache_dir):
+    env = ImitationEnv(motion_cache_dir=str(cache_dir))
+    limits, d = env._strength, env.data
+    dofs = slice(6, env.model.nv)
+    rng = np.random.default_rng(7)
+    cases = [rng.normal(0.0, s, env.model.nu) for s in (0.1, 3.0, 30.0)]
+    cases += [np.zeros(env.model.nu), -np.zeros(env.model.nu), np.full(env.model.nu, 1e6), np.full(env.model.nu, -1e6)]
+    for qvel in cases:
+        d.qvel[dofs] = qvel
+        limits.update(d)
+        assert np.array_equal(env.model.actuator_forcerange, _plain_strength_limits(limits, qvel))
