@@ -1,14 +1,15 @@
 """PyBullet behind the engine seam: the MuJoCo model's humanoid, stepped by Bullet's Featherstone solver.
 
 The MuJoCo model stays the one source of truth. :class:`PyBulletEngine` loads a URDF written from the
-compiled :class:`mujoco.MjModel` (:mod:`sportsim.sim.urdf`), and at every physics step reads the
-actuation from the model and the data - each position actuator's stiffness ``gainprm[0]`` (=
-``-biasprm[1]``), its damping ``-biasprm[2]``, the joints' ``dof_damping`` and ``dof_armature``, the
-actuator's ``forcerange`` (asymmetric or rewritten every step, as it may be) and the targets in ``ctrl``
-- so any change to the MuJoCo humanoid reaches PyBullet with no second model. After stepping, the state
-is written back into the ``MjData`` (``qpos``, ``qvel``, ``time``), MuJoCo's kinematics and collision
-run on it, and everything an env reads by name (body positions, sites, velocities, contacts for the
-fall test) describes the PyBullet state.
+compiled :class:`mujoco.MjModel` (:mod:`sportsim.sim.urdf`), and at every ``step`` call (a control
+step: the env changes nothing between its physics steps) reads the actuation from the model and the
+data - each position actuator's stiffness ``gainprm[0]`` (= ``-biasprm[1]``), its damping
+``-biasprm[2]``, the joints' ``dof_damping`` and ``dof_armature``, the actuator's ``forcerange``
+(asymmetric or rewritten every step, as it may be) and the targets in ``ctrl`` - so any change to the
+MuJoCo humanoid reaches PyBullet with no second model. After stepping, the state is written back into
+the ``MjData`` (``qpos``, ``qvel``, ``time``), MuJoCo's kinematics and collision run on it, and
+everything an env reads by name (body positions, sites, velocities, contacts for the fall test)
+describes the PyBullet state.
 
 Servos (:meth:`PyBulletEngine._servo_torques`): MuJoCo's ``implicitfast`` step emulated. The servo
 force clip(Kp (target - q) - Kv qdot, forcerange) and the passive damping are computed by MuJoCo itself
@@ -156,7 +157,6 @@ class PyBulletEngine:
         sizes = [3] * len(self._ball_links) + [1] * len(self._hinge_links)
         ends = np.cumsum(sizes)
         self._force_splits = list(zip((ends - sizes).tolist(), ends.tolist()))
-        self._acc = np.zeros((1, m.nv))
         # the servo prediction's own model and data (see _servo_torques)
         self._pmodel = copy.copy(m)
         self._pdata = mujoco.MjData(self._pmodel)
@@ -168,8 +168,15 @@ class PyBulletEngine:
         self._limited, self._range, self._bias_kv = m.actuator_forcelimited, m.actuator_forcerange, m.actuator_biasprm[:, 2]
         self._damping, self._armature, self._p_armature = m.dof_damping, m.dof_armature, pm.dof_armature
         self._p_force = (pd.actuator_force, pd.qfrc_passive, pd.qfrc_actuator, pd.qfrc_bias)
+        self._p_free = pd.qacc_smooth
+        # set per step() call (_prepare): a servo's force range (-inf/inf where it is not limited), the
+        # armature of the actuated dofs outside the servo term, dt Kv
+        self._low, self._high = np.full(m.nu, -np.inf), np.full(m.nu, np.inf)
+        self._arm_act, self._dt_kv = np.zeros(m.nu), np.zeros(m.nu)
+        self._root_iquat_identity = bool(np.array_equal(self._root_iquat, (1.0, 0.0, 0.0, 0.0)))
+        self._root_offset = bool(np.any(self._root_ipos)) or not self._root_iquat_identity
         self._dt = float(m.opt.timestep)
-        self._contact_points: list = []  # (body, point on it, normal, friction directions) after the last step
+        self._contact_points: list = []  # (link, point on the humanoid) per contact point of the last step
         self._fresh = False  # data mirrors PyBullet's state (after a step or reset; the env writes no state between)
         # actuators -> dofs (each actuated dof: its actuator index; -1 unactuated)
         dof_act = np.full(m.nv, -1)
@@ -224,86 +231,111 @@ class PyBulletEngine:
         for link, qa, va in zip(self._hinge_links, self._hinge_q, self._hinge_v):
             pb.resetJointState(self.body, link, float(q[qa]), float(v[va]), physicsClientId=c)
 
-    def _read_state(self) -> None:
-        """Copy PyBullet's state into ``data.qpos`` / ``data.qvel`` (written for speed: one fancy-indexed
-        assignment per array; the root's inertial offset undone with a fixed 4x4 quaternion product)."""
+    def _read_state(self, qpos: np.ndarray | None = None, qvel: np.ndarray | None = None) -> None:
+        """Copy PyBullet's state into ``qpos`` / ``qvel`` (default: ``data``'s; written for speed: one
+        fancy-indexed assignment per array; the root's inertial offset undone with a fixed 4x4
+        quaternion product)."""
         pb, c = self._pb, self._client
-        qpos, qvel = self._qpos, self._qvel
+        if qpos is None:
+            qpos, qvel = self._qpos, self._qvel
         pos, orn = pb.getBasePositionAndOrientation(self.body, physicsClientId=c)
         lin, ang = pb.getBaseVelocity(self.body, physicsClientId=c)
-        quat = self._from_com_quat @ (orn[3], orn[0], orn[1], orn[2])
-        rot = self._rot
-        mujoco.mju_quat2Mat(rot, quat)
-        r = rot.reshape(3, 3)
-        arm = r @ self._root_ipos
-        wx, wy, wz = ang
-        ax, ay, az = arm
-        qpos[0:3] = (pos[0] - ax, pos[1] - ay, pos[2] - az)
-        qpos[3:7] = quat
-        qvel[0:3] = (lin[0] - (wy * az - wz * ay), lin[1] - (wz * ax - wx * az), lin[2] - (wx * ay - wy * ax))
-        qvel[3:6] = r.T @ ang
         states = pb.getJointStatesMultiDof(self.body, self._joint_links, physicsClientId=c)
         qpos[self._q_index] = [x for s in states for x in s[0]]
         qvel[self._v_index] = [x for s in states for x in s[1]]
+        rot = self._rot
+        if self._root_iquat_identity:  # the root's body frame turned as its inertial frame: no product
+            quat = qpos[3:7]
+            quat[:] = orn[3], orn[0], orn[1], orn[2]
+        else:
+            quat = self._from_com_quat @ (orn[3], orn[0], orn[1], orn[2])
+            qpos[3:7] = quat
+        mujoco.mju_quat2Mat(rot, quat)
+        r = rot.reshape(3, 3)
+        qvel[3:6] = r.T @ ang
+        if not self._root_offset:
+            qpos[0:3] = pos
+            qvel[0:3] = lin
+            return
+        ax, ay, az = r @ self._root_ipos
+        wx, wy, wz = ang
+        qpos[0:3] = (pos[0] - ax, pos[1] - ay, pos[2] - az)
+        qvel[0:3] = (lin[0] - (wy * az - wz * ay), lin[1] - (wz * ax - wx * az), lin[2] - (wx * ay - wy * ax))
 
     # -- actuation and stepping ------------------------------------------------------------------------
+    def _prepare(self, dt: float) -> None:
+        """Once per :meth:`step` call: what the env may have changed since the last one (gains, force
+        limits, damping, armature, the targets in ``ctrl``) into the prediction's model and data, and
+        the servo terms that stay fixed over the call's physics steps."""
+        for mine, theirs in self._copies:
+            mine[:] = theirs
+        self._p_state[2][:] = self._ctrl
+        limited = self._limited != 0
+        act = self._act_dof
+        self._low = np.where(limited, self._range[:, 0], -np.inf)
+        self._high = np.where(limited, self._range[:, 1], np.inf)
+        # the prediction's armature: armature + dt D everywhere, + dt Kv on the dofs of servos inside
+        # their force range (set per physics step in _servo_torques)
+        self._p_armature[:] = self._armature + dt * self._damping
+        self._arm_act = self._p_armature[act].copy()
+        self._dt_kv = -dt * self._bias_kv
+
     def _servo_torques(self, dt: float) -> np.ndarray:
-        """Joint torques per dof for the state in ``data``, MuJoCo's ``implicitfast`` step emulated: the
+        """Joint torques per dof for the state in the prediction's data (``_pdata``: qpos, qvel, and the
+        targets in ctrl, see :meth:`_prepare`), MuJoCo's ``implicitfast`` step emulated: the
         servo force clip(Kp (target - q) - Kv qdot, forcerange) and the passive damping -D qdot as MuJoCo
         computes them, plus MuJoCo's implicit correction -dt (Kv + D) qddot (Kv of servos inside their
         range only) and the armature's -armature qddot, where qddot solves
         (M + dt (Kv + D)) qddot = force - D qdot - bias + J^T lambda with the contact points of the last
-        step held still along their normals (points that would pull are let go, at most ``_PREDICTION_ITERATIONS`` solves).
+        step held still along their normals (points that would pull are let go, at most
+        ``_PREDICTION_ITERATIONS`` solves).
 
         Computed on a private copy of the model whose armature carries dt (Kv + D), so that MuJoCo's own
-        sparse factorisation (``mj_factorM`` / ``mj_solveM``) solves with M + dt (Kv + D)."""
-        m, d, pm, pd = self.model, self.data, self._pmodel, self._pdata
-        for mine, theirs in self._copies:  # what the env may have changed since the last step
-            mine[:] = theirs
-        qpos, qvel, ctrl = self._p_state
-        qpos[:], qvel[:], ctrl[:] = self._qpos, self._qvel, self._ctrl
+        sparse factorisation (``mj_factorM``, ``mj_fwdAcceleration``, ``mj_solveM``) solves with
+        M + dt (Kv + D). Written for speed (a physics step's Python work is most of its cost): few NumPy
+        operations, MuJoCo's own functions for the rest."""
+        pm, pd = self._pmodel, self._pdata
         mujoco.mj_kinematics(pm, pd)
         mujoco.mj_comPos(pm, pd)
         mujoco.mj_transmission(pm, pd)
         mujoco.mj_fwdVelocity(pm, pd)  # actuator velocities, passive and bias forces
         mujoco.mj_fwdActuation(pm, pd)  # the servo forces, clipped to forcerange
-        force, passive, actuator, bias = self._p_force
-        limits = self._range
-        clamped = (self._limited != 0) & ((force <= limits[:, 0]) | (force >= limits[:, 1]))
-        implicit = self._damping.copy()
-        implicit[self._act_dof] -= np.where(clamped, 0.0, self._bias_kv)  # a clamped servo is a constant force
-        self._p_armature[:] = self._armature + dt * implicit
+        force = self._p_force[0]
+        arm = self._p_armature
+        # a clamped servo is a constant force: no implicit damping from it
+        arm[self._act_dof] = self._arm_act + self._dt_kv * ((force > self._low) & (force < self._high))
         mujoco.mj_crb(pm, pd)  # M + dt (Kv + D)
         mujoco.mj_factorM(pm, pd)
-        explicit = passive + actuator
-        rhs = explicit - bias
-        v = self._qvel
+        mujoco.mj_fwdAcceleration(pm, pd)  # qacc_smooth: the acceleration without contacts
+        free = self._p_free
+        explicit = self._p_force[1] + self._p_force[2]  # passive + servo forces
         jac = self._contact_jacobian()  # one row per contact point: its normal
-        active = np.ones(0 if jac is None else len(jac), dtype=bool)
+        if jac is None:
+            return explicit - arm * free
+        # contact points that push hold still: acc = free + A^-1 J^T lam with J (v + dt acc) = 0, i.e.
+        # (J A^-1 J^T) lam = -J v / dt - J free; A^-1 J^T once, the active set on the small system
+        along = np.empty_like(jac)
+        mujoco.mj_solveM(pm, pd, along, jac)
+        n = len(jac)
+        if n == 1:  # one point (a third of the steps of a walk): the same solve with scalars
+            row, col = jac[0], along[0]
+            lam = float(row @ (self._p_state[1] / -dt - free)) / (float(row @ col) + _CONTACT_REGULARISATION)
+            return explicit - arm * (free + lam * col if lam >= 0.0 else free)
+        schur = jac @ along.T
+        schur.flat[::n + 1] += _CONTACT_REGULARISATION
+        bias_lam = jac @ (self._p_state[1] / -dt - free)
         for _ in range(_PREDICTION_ITERATIONS):
-            if not active.any():
-                mujoco.mj_solveM(pm, pd, self._acc, rhs.reshape(1, -1))
-                acc = self._acc[0]
+            factor = schur.copy()
+            mujoco.mju_cholFactor(factor, 0.0)  # symmetric positive definite: MuJoCo's small dense Cholesky
+            lam = np.empty(len(bias_lam))
+            mujoco.mju_cholSolve(lam, factor, bias_lam)
+            if lam.min() >= 0.0:
                 break
-            # contact points that push hold still: acc = A^-1 (rhs + J^T lam), J (v + dt acc) = 0
-            stacked = np.empty((int(active.sum()) + 1, m.nv))
-            stacked[0] = rhs
-            rows = stacked[1:]
-            rows[:] = jac[active]
-            sol = np.empty_like(stacked)
-            mujoco.mj_solveM(pm, pd, sol, stacked)
-            schur = rows @ sol[1:].T
-            schur.flat[::len(schur) + 1] += _CONTACT_REGULARISATION
-            mujoco.mju_cholFactor(schur, 0.0)  # symmetric positive definite: MuJoCo's small dense Cholesky
-            lam = np.empty(len(schur))
-            mujoco.mju_cholSolve(lam, schur, -rows @ (v / dt + sol[0]))
-            acc = sol[0] + lam @ sol[1:]
-            pulling = lam < 0.0
-            if not pulling.any():
-                break
-            active[np.flatnonzero(active)[pulling]] = False
-        d.actuator_force[:] = force
-        return explicit - (dt * implicit + m.dof_armature) * acc
+            pushing = lam >= 0.0  # points that would pull are let go
+            if not pushing.any():
+                return explicit - arm * free
+            schur, bias_lam, along = schur[pushing][:, pushing], bias_lam[pushing], along[pushing]
+        return explicit - arm * (free + lam @ along)
 
     def step(self, nstep: int = 1) -> None:
         """Advance ``nstep`` physics steps of ``model.opt.timestep`` with the servo targets in
@@ -314,18 +346,25 @@ class PyBulletEngine:
         if dt != self._dt:
             pb.setTimeStep(dt, physicsClientId=c)
             self._dt = dt
-        body, links, splits, order = self.body, self._joint_links, self._force_splits, self._v_index
+        self._prepare(dt)
+        qpos, qvel = self._p_state[0], self._p_state[1]
+        if self._fresh:  # data mirrors PyBullet after the last step or reset()
+            qpos[:], qvel[:] = self._qpos, self._qvel
+        else:
+            self._read_state(qpos, qvel)
+        body, links, splits, order, floor = self.body, self._joint_links, self._force_splits, self._v_index, self.floor
+        control, simulate, contacts = pb.setJointMotorControlMultiDofArray, pb.stepSimulation, pb.getContactPoints
+        torque_control = pb.TORQUE_CONTROL
         for i in range(nstep):
-            if i or not self._fresh:  # data already mirrors PyBullet after the last step or reset()
-                self._read_state()
+            if i:
+                self._read_state(qpos, qvel)
             flat = self._servo_torques(dt)[order].tolist()
-            forces = [flat[a:b] for a, b in splits]
-            pb.setJointMotorControlMultiDofArray(body, links, pb.TORQUE_CONTROL, forces=forces, physicsClientId=c)
-            pb.stepSimulation(physicsClientId=c)
-            self._contact_points = [(self._link_to_body[pt[3]], np.array(pt[5]), pt[7], pt[11], pt[13])
-                                    for pt in pb.getContactPoints(body, self.floor, physicsClientId=c)]
+            control(body, links, torque_control, forces=[flat[a:b] for a, b in splits], physicsClientId=c)
+            simulate(physicsClientId=c)
+            self._contact_points = [(pt[3], pt[5]) for pt in contacts(body, floor, physicsClientId=c)]
         self._read_state()
         self._fresh = True
+        d.actuator_force[:] = self._p_force[0]
         d.time += nstep * dt
         mujoco.mj_kinematics(m, d)
         mujoco.mj_collision(m, d)
@@ -336,17 +375,17 @@ class PyBulletEngine:
     def _contact_jacobian(self) -> np.ndarray | None:
         """One row per contact point of PyBullet's last step - the point's velocity Jacobian (MuJoCo's
         ``mj_jac`` at the point on the humanoid) along the contact normal - or None without contacts.
+        The floor is the plane z = 0, so every normal is +z and the row is the Jacobian's z row.
         (Holding the points still along the friction directions too changes nothing measurable: the
         standing hold and the zero-action walk are the same, at 3x the cost.)"""
         points = self._contact_points
         if not points:
             return None
-        m, d = self._pmodel, self._pdata
+        m, d, bodies = self._pmodel, self._pdata, self._link_to_body
         jacs = np.empty((len(points), 3, m.nv))
-        for jac, (body, point, *_) in zip(jacs, points):
-            mujoco.mj_jac(m, d, jac, None, point, body)
-        normals = np.array([p[2:3] for p in points])  # (n, 1, 3)
-        return np.matmul(normals, jacs).reshape(-1, m.nv)
+        for jac, (link, point) in zip(jacs, points):
+            mujoco.mj_jac(m, d, jac, None, point, bodies[link])
+        return np.ascontiguousarray(jacs[:, 2])
 
     # -- contacts ---------------------------------------------------------------------------------------
     def contact_forces(self) -> list[tuple[int, np.ndarray, np.ndarray]]:
