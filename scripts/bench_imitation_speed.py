@@ -20,6 +20,7 @@ at a folder holding it instead::
 
     pip install --target /tmp/gym026 --no-deps gym==0.26.2 gym_notices
     python scripts/bench_imitation_speed.py --gym-path /tmp/gym026 [--seconds 2] [--rounds 10] [--json out.json]
+    python scripts/bench_imitation_speed.py --gym-path /tmp/gym026 --imitation sportsim/Imitation-v1  # the human body
 
 Without gym or pybullet that column is skipped with a message (and without pybullet the
 Imitation-v0-on-PyBullet column too). The last column gives each env's rate as a multiple of the
@@ -146,17 +147,21 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=10)
     parser.add_argument("--json", help="also write the results to this JSON file")
     parser.add_argument("--gym-path", help="a folder holding the old gym package (pip install --target)")
+    parser.add_argument("--imitation", default=IMITATION, choices=(IMITATION, "sportsim/Imitation-v1"),
+                        help="the imitation env version measured (both columns); default %(default)s")
     args = parser.parse_args()
+    imitation = args.imitation
+    imitation_pybullet = IMITATION_PYBULLET.replace(IMITATION.split("/")[1], imitation.split("/")[1])
     if args.gym_path:
         sys.path.append(args.gym_path)
 
     n_actions = 10_000
-    runners = [_Runner(IMITATION, lambda: gym.make(IMITATION), False, n_actions, 0)]
+    runners = [_Runner(imitation, lambda: gym.make(imitation), False, n_actions, 0)]
     try:
-        runners.append(_Runner(IMITATION_PYBULLET, lambda: gym.make(IMITATION, engine="pybullet"), False,
+        runners.append(_Runner(imitation_pybullet, lambda: gym.make(imitation, engine="pybullet"), False,
                                n_actions, 0))
     except SportsimError as exc:
-        print(f"skipping {IMITATION_PYBULLET}: {exc}")
+        print(f"skipping {imitation_pybullet}: {exc}")
     try:
         runners.append(_Runner(DEEPMIMIC, _deepmimic_env, True, n_actions, 0))
     except ImportError as exc:
@@ -181,8 +186,8 @@ def main() -> None:
         print(f"{r.name:26s} {median[r.name]:16.0f} {min(r.rates):8.0f} {max(r.rates):8.0f} "
               f"{length:10.1f} st {shown:>16s}")
     env = runners[0].env.unwrapped
-    print(f"Imitation-v0 step = {env.n_substeps} physics steps of {env.physics_dt_s * 1e3:.2f} ms (control "
-          f"{env.control_hz:g} Hz); MuJoCo {mujoco.__version__}, numpy {np.__version__}, "
+    print(f"{imitation.split('/')[1]} step = {env.n_substeps} physics steps of {env.physics_dt_s * 1e3:.2f} ms "
+          f"(control {env.control_hz:g} Hz); MuJoCo {mujoco.__version__}, numpy {np.__version__}, "
           f"{platform.processor() or platform.machine()}")
     if args.json:
         with open(args.json, "w", encoding="utf-8") as f:
