@@ -134,6 +134,21 @@ class ReferenceComparison:
 
     def _make_views(self) -> None:
         v, n, nu = VEC, self._n, self._nu
+        # views of data's arrays (MjData keeps its memory for life): the step reads them without making them
+        d, pelvis = self.data, self._pelvis
+        self._q, self._q_root = d.qpos, d.qpos[0:3]
+        self._qv_root, self._qv_omega, self._qv_dof = d.qvel[0:3], d.qvel[3:6], d.qvel[6:]
+        self._root, self._root_xmat = d.xpos[pelvis], d.xmat[pelvis]
+        self._root_xmat33 = self._root_xmat.reshape(3, 3)
+        self._site_xpos, self._xanchor = d.site_xpos, d.xanchor
+        self._ee = d.site_xpos[self._ee_sites] if isinstance(self._ee_sites, slice) else None
+        self._com_vel, self._root_com = d.subtree_linvel[pelvis], d.subtree_com[pelvis]
+        self._xpos_bodies = d.xpos[1:]
+        self._xpos_bodies_pair = self._xpos_bodies[:, None, :]
+        self._axes_src = d.xmat[1:].reshape(-1, 3, 3)[:, :, :2].transpose(2, 0, 1)  # x axes, then y axes
+        self._omega, self._cvel_lin = d.cvel[1:, :3], d.cvel[1:, 3:]
+        self._omega_pair = self._omega[:, None, :]
+        self._actuator_length = d.actuator_length
         vec, diff = self._vec, self._diff
         self._vec_hinge, self._vec_dof_vel = vec[v["hinge"]], vec[v["dof_vel"]]
         self._vec_root_omega, self._vec_root_pos = vec[v["root_omega"]], vec[v["root_pos"]]
@@ -195,11 +210,8 @@ class ReferenceComparison:
         """Compare the current state with step k of track ``clip`` - DeepMimic's five errors and the tracking
         metrics (mpjpe mm, root-relative mpjpe mm, joint angle error deg) - and write the observation into
         :attr:`obs`."""
-        d, m, track = self.data, self.model, self.tracks[clip]
-        q, qv = d.qpos, d.qvel
-        pelvis = self._pelvis
-        root_xmat = d.xmat[pelvis]
-        root = d.xpos[pelvis]
+        m, track = self.model, self.tracks[clip]
+        q, root, root_xmat = self._q, self._root, self._root_xmat
         xm = root_xmat.tolist()
         c, s = xm[0], xm[3]
         norm = math.hypot(c, s) or 1.0
@@ -211,19 +223,18 @@ class ReferenceComparison:
 
         # the comparison vector of the simulated state
         self._vec_hinge[:] = q[self._hinge_q]
-        self._vec_dof_vel[:] = qv[6:]
-        np.matmul(root_xmat.reshape(3, 3), qv[3:6], out=self._vec_root_omega)
-        self._vec_root_pos[:] = q[0:3]
-        self._vec_root_vel[:] = qv[0:3]
-        site_xpos = d.site_xpos
-        ee = site_xpos[self._ee_sites]
+        self._vec_dof_vel[:] = self._qv_dof
+        np.matmul(self._root_xmat33, self._qv_omega, out=self._vec_root_omega)
+        self._vec_root_pos[:] = self._q_root
+        self._vec_root_vel[:] = self._qv_root
+        ee = self._ee if self._ee is not None else self._site_xpos[self._ee_sites]
         np.subtract(ee, root, out=self._ee_rel)
         vec_ee = self._vec_ee
         np.matmul(self._ee_rel, heading_t, out=vec_ee)
         vec_ee[:, 2] = ee[:, 2]
-        self._vec_com_vel[:] = d.subtree_linvel[pelvis]
-        self._vec_joints[:] = d.xanchor
-        np.take(site_xpos, self._point_sites, axis=0, out=self._vec_sites, mode="clip")
+        self._vec_com_vel[:] = self._com_vel
+        self._vec_joints[:] = self._xanchor
+        np.take(self._site_xpos, self._point_sites, axis=0, out=self._vec_sites, mode="clip")
         diff, sq, errors = self._diff, self._sq, self._errors
         np.subtract(self._vec, self._ref_vecs[clip][k], out=diff)
         np.multiply(diff, diff, out=sq)
@@ -256,28 +267,25 @@ class ReferenceComparison:
         metrics = (1000.0 * dist / n_points, 1000.0 * dist_rel / n_points, math.degrees(angle))
 
         # observation (table in ImitationEnv's docstring): body vectors turned into the heading frame at once
-        xpos = d.xpos[1:]
-        cvel = d.cvel[1:]
-        omega = cvel[:, :3]
-        np.subtract(xpos, root, out=self._bv_pos)
-        self._bv_axes[:] = d.xmat[1:].reshape(-1, 3, 3)[:, :, :2].transpose(2, 0, 1)
-        self._omega2_pair[:] = omega[:, None, :]
-        np.subtract(xpos[:, None, :], d.subtree_com[pelvis], out=self._arm2_pair)
+        np.subtract(self._xpos_bodies, root, out=self._bv_pos)
+        self._bv_axes[:] = self._axes_src
+        self._omega2_pair[:] = self._omega_pair
+        np.subtract(self._xpos_bodies_pair, self._root_com, out=self._arm2_pair)
         cross, vel = self._cross, self._bv_vel  # velocity of each body origin: cvel's + omega x arm
         np.multiply(self._omega_yzx, self._arm_zxy, out=cross)
-        np.add(cvel[:, 3:], cross, out=vel)
+        np.add(self._cvel_lin, cross, out=vel)
         np.multiply(self._omega_zxy, self._arm_yzx, out=cross)
         np.subtract(vel, cross, out=vel)
-        self._bv_omega[:] = omega
+        self._bv_omega[:] = self._omega
         k_next = min(k + 1, len(track.qpos) - 1)
         np.subtract(track.qpos[k_next, 0:3], root, out=self._bv_ref_pos)
         self._bv_ref_axes[:] = self._ref_axes[clip][k_next]
         np.matmul(self._body_vectors, heading_t, out=self._turned)
-        mujoco.mj_transmission(m, d)  # actuator lengths = joint coordinates (rotation vectors, hinge angles)
+        mujoco.mj_transmission(m, self.data)  # actuator lengths = joint coordinates (rotation vectors, hinge angles)
         phase = track.phase(k)
         out = self.obs
         out[0:4] = (phase, math.sin(2.0 * math.pi * phase), math.cos(2.0 * math.pi * phase), root[2])
         self._obs_bodies[:] = self._turned_bodies
-        np.subtract(track.joint_coords[k_next], d.actuator_length, out=self._obs_joints)
+        np.subtract(track.joint_coords[k_next], self._actuator_length, out=self._obs_joints)
         self._obs_ref[:] = self._turned_ref
         return errors_out, metrics
