@@ -16,6 +16,7 @@ from typing import Any
 
 import mujoco
 import numpy as np
+from numpy.lib.stride_tricks import as_strided
 
 from sportsim import humanoid
 from sportsim.envs import imitation_params as ip
@@ -112,24 +113,24 @@ class ReferenceComparison:
         self.obs = np.zeros(n_obs)
         self._heading = np.eye(3)  # world -> heading frame of the simulated humanoid
         self._vec = np.zeros(v["size"])
-        self._diff = np.zeros(v["size"])
+        # the differences, then the metric points' differences relative to the root's: the points' two halves
+        # (world frame, root-relative) follow each other, one (36, 3) block for the distances
+        self._diff_ext = np.zeros(v["size"] + 3 * len(ip.METRIC_POINTS))
         self._sq = np.zeros(v["size"])
         self._errors = np.zeros(5)
         self._ee_rel = np.zeros((len(ip.END_EFFECTORS), 3))
         self._quat_prod = np.zeros(m.nq)
         self._angles = np.zeros(len(quat_cols))
         self._angles_sq = np.zeros(len(quat_cols))
-        self._points = np.zeros((2 * len(ip.METRIC_POINTS), 3))  # world-frame differences, then root-relative
-        self._points_sq = np.zeros((2 * len(ip.METRIC_POINTS), 3))
         self._hinge_abs = np.zeros(len(hinges))
         # rows: body positions, x axes, y axes, linear and angular velocities; the reference root's position, axes
         self._body_vectors = np.zeros((5 * n_bodies + 3, 3))
         self._turned = np.zeros((5 * n_bodies + 3, 3))
-        # omega and the lever arm, each written twice in a row: [:, 1:4] and [:, 2:5] are their yzx and zxy
-        # permutations, as views (the body origins' velocities: cvel's + omega x arm)
+        # omega and the lever arm, each written twice in a row, so that their yzx and zxy permutations are views
+        # (the body origins' velocities: cvel's + omega x arm)
         self._omega2 = np.zeros((n_bodies, 6))
         self._arm2 = np.zeros((n_bodies, 6))
-        self._cross = np.zeros((n_bodies, 3))
+        self._cross = np.zeros((n_bodies, 2, 3))  # omega_yzx arm_zxy, omega_zxy arm_yzx
         self._make_views()
 
     def _make_views(self) -> None:
@@ -149,14 +150,17 @@ class ReferenceComparison:
         self._omega, self._cvel_lin = d.cvel[1:, :3], d.cvel[1:, 3:]
         self._omega_pair = self._omega[:, None, :]
         self._actuator_length = d.actuator_length
-        vec, diff = self._vec, self._diff
+        vec = self._vec
+        self._diff = diff = self._diff_ext[:v["size"]]
         self._vec_hinge, self._vec_dof_vel = vec[v["hinge"]], vec[v["dof_vel"]]
         self._vec_root_omega, self._vec_root_pos = vec[v["root_omega"]], vec[v["root_pos"]]
         self._vec_root_vel, self._vec_com_vel = vec[v["root_vel"]], vec[v["com_vel"]]
         self._vec_ee = vec[v["end_effectors"]].reshape(-1, 3)
+        self._vec_ee_z = self._vec_ee[:, 2]
         self._vec_joints = vec[v["joint_points"]].reshape(-1, 3)
         self._vec_sites = vec[v["site_points"]].reshape(-1, 3)
-        self._diff_hinge, self._diff_points = diff[v["hinge"]], diff[v["points"]].reshape(-1, 3)
+        self._diff_hinge = diff[v["hinge"]]
+        self._points = self._diff_ext[v["points"].start:].reshape(-1, 3)
         n_points = len(self._points) // 2
         self._points_world, self._points_rel = self._points[:n_points], self._points[n_points:]
         self._points_root = self._points[0]
@@ -169,8 +173,11 @@ class ReferenceComparison:
         self._bv_ref_pos, self._bv_ref_axes = bv[5 * n], bv[5 * n + 1:]
         self._omega2_pair = self._omega2.reshape(n, 2, 3)
         self._arm2_pair = self._arm2.reshape(n, 2, 3)
-        self._omega_yzx, self._omega_zxy = self._omega2[:, 1:4], self._omega2[:, 2:5]
-        self._arm_yzx, self._arm_zxy = self._arm2[:, 1:4], self._arm2[:, 2:5]
+        # [i, 0] = omega_yzx, [i, 1] = omega_zxy (columns 1-3, 2-4); [i, 0] = arm_zxy, [i, 1] = arm_yzx (2-4, 1-3)
+        size = self._omega2.itemsize
+        self._omega_perm = as_strided(self._omega2[:, 1:], (n, 2, 3), (self._omega2.strides[0], size, size))
+        self._arm_perm = as_strided(self._arm2[:, 2:], (n, 2, 3), (self._arm2.strides[0], -size, size))
+        self._cross_plus, self._cross_minus = self._cross[:, 0], self._cross[:, 1]
         self._heading_t = self._heading.T
         i = 4 + 3 * (n - 1)
         # the observation's heading-frame block: rows 1 .. 5n of the turned body vectors (the root's position,
@@ -231,7 +238,7 @@ class ReferenceComparison:
         np.subtract(ee, root, out=self._ee_rel)
         vec_ee = self._vec_ee
         np.matmul(self._ee_rel, heading_t, out=vec_ee)
-        vec_ee[:, 2] = ee[:, 2]
+        self._vec_ee_z[:] = ee[:, 2]
         self._vec_com_vel[:] = self._com_vel
         self._vec_joints[:] = self._xanchor
         np.take(self._site_xpos, self._point_sites, axis=0, out=self._vec_sites, mode="clip")
@@ -254,7 +261,6 @@ class ReferenceComparison:
         errors_out = (pose_err, e_vel, e_ee, root_err, e_com)
 
         points = self._points
-        self._points_world[:] = self._diff_points
         np.subtract(self._points_world, self._points_root, out=self._points_rel)
         dist_pairs = self._dist_pairs
         np.einsum("ij,ij->i", points, points, out=dist_pairs)
@@ -271,11 +277,10 @@ class ReferenceComparison:
         self._bv_axes[:] = self._axes_src
         self._omega2_pair[:] = self._omega_pair
         np.subtract(self._xpos_bodies_pair, self._root_com, out=self._arm2_pair)
-        cross, vel = self._cross, self._bv_vel  # velocity of each body origin: cvel's + omega x arm
-        np.multiply(self._omega_yzx, self._arm_zxy, out=cross)
-        np.add(self._cvel_lin, cross, out=vel)
-        np.multiply(self._omega_zxy, self._arm_yzx, out=cross)
-        np.subtract(vel, cross, out=vel)
+        vel = self._bv_vel  # velocity of each body origin: cvel's + omega x arm
+        np.multiply(self._omega_perm, self._arm_perm, out=self._cross)
+        np.add(self._cvel_lin, self._cross_plus, out=vel)
+        np.subtract(vel, self._cross_minus, out=vel)
         self._bv_omega[:] = self._omega
         k_next = min(k + 1, len(track.qpos) - 1)
         np.subtract(track.qpos[k_next, 0:3], root, out=self._bv_ref_pos)
