@@ -90,3 +90,24 @@ def test_locked_hyperextended_knees_keep_the_legs_facing_forward() -> None:
     for side in ("left", "right"):  # the knee is straight, not flexed 8 deg the other way round
         assert np.median(np.abs(motion.qpos[:, humanoid.qpos_address(f"{side}_knee")])) < np.radians(
             HYPEREXTENSION_DEG + 2)
+
+
+KINECT = CMU_WALK.parent / "corpus" / "heldout4" / "kinect_openni_nite.bvh"
+
+
+def test_a_mirrored_recording_is_refused_naming_mirror_and_converts_once_un_mirrored(tmp_path) -> None:
+    """The walk reflected with its names kept ("Left" joints on the body's right, as a camera's mirror
+    mode records): both hips turn ~180 deg, an error that names --mirror; mirroring it again restores
+    the walk exactly, and the Kinect file recorded that way (shared/mocap/corpus/heldout4) converts."""
+    from sportsim.mocap import mirror_clip
+    from sportsim.mocap.__main__ import main
+
+    clip = _walk()
+    mirrored = mirror_clip(clip)
+    status, value = _rest_row(mirrored, plant_feet=True, anatomical_ranges=True)
+    assert status == "error" and "and so is the other hip" in value and "--mirror" in value
+    np.testing.assert_allclose(mirror_clip(mirrored).world_positions(), clip.world_positions(), atol=1e-12)
+    assert _rest_row(mirror_clip(mirrored), plant_feet=True, anatomical_ranges=True)[0] == "ok"
+    if KINECT.is_file():
+        out = tmp_path / "kinect.npz"
+        assert main(["convert", str(KINECT), str(out), "mirror=true"]) == 0 and out.is_file()

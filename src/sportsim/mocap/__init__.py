@@ -14,6 +14,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from sportsim.errors import MocapError
 from sportsim.mocap.bvh import read_bvh
 from sportsim.mocap.clip import Clip
@@ -54,7 +56,7 @@ def _is_image_folder(path: Path) -> bool:
 
 
 def load_clip(path: str | os.PathLike[str], mapping: SkeletonMap | str | os.PathLike[str] | None = None,
-              **kwargs: Any) -> Clip:
+              mirror: bool = False, **kwargs: Any) -> Clip:
     """Read any supported motion file, chosen by extension (.bvh, .mvnx, .txt/.json DeepMimic, .npz), or a
     video (.mp4/.mov/.avi/...) or image folder through :mod:`sportsim.pose` (the video extra).
 
@@ -62,6 +64,7 @@ def load_clip(path: str | os.PathLike[str], mapping: SkeletonMap | str | os.Path
     sportsim neither knows nor recognises by structure; it is stored in the clip, so retargeting uses
     it wherever the clip goes (the BVH reader also takes its ``bvh_unit``). Other keyword arguments go
     to the reader (e.g. ``units=``, ``up=`` and ``skeletons=`` for BVH, ``person=`` for video).
+    ``mirror``: un-mirror a mirrored recording (:func:`mirror_clip`; ``--mirror``).
     """
     path = Path(path)
     reader = _read_video if path.suffix.lower() in _VIDEO or path.is_dir() else _READERS.get(path.suffix.lower())
@@ -73,7 +76,32 @@ def load_clip(path: str | os.PathLike[str], mapping: SkeletonMap | str | os.Path
     if mapping is not None and reader is read_bvh:
         kwargs["skeletons"] = [mapping, *kwargs.get("skeletons", ())]
     clip = reader(path, **kwargs)
-    return clip if mapping is None else apply_mapping(clip, mapping)
+    clip = clip if mapping is None else apply_mapping(clip, mapping)
+    return mirror_clip(clip) if mirror else clip
+
+
+def mirror_clip(clip: Clip) -> Clip:
+    """``clip`` reflected across the vertical plane of its body's mean facing: every position's component
+    along the mean hip line (left minus right hip) negated, rotations reflected (``S R S``), names and so
+    left/right labels kept. A recording whose "Left" joints sit on the body's right (a camera's mirror
+    mode: both knees then bend backwards against the pelvis, which validation reports as a rest-pose
+    error) becomes a body whose left is its left; ``meta["mirrored"]`` says so."""
+    from sportsim.mocap.skeletons import clip_canonical_indices  # noqa: PLC0415
+
+    idx = clip_canonical_indices(clip)
+    pos = clip.world_positions()
+    lateral = np.abs(np.mean(pos[:, idx["l_hip"]] - pos[:, idx["r_hip"]], axis=0))
+    lateral[2] = -1.0  # a horizontal axis
+    axis = int(np.argmax(lateral))
+    sign = np.ones(3)
+    sign[axis] = -1.0
+    rotations = np.array(clip.rotations)
+    rotations[..., 1:] *= -sign  # a rotation's axis is a pseudo-vector: it reflects as -S v
+    recorded = None if clip.recorded_positions_m is None else clip.recorded_positions_m * sign
+    meta = {**clip.meta, "mirrored": f"un-mirrored ({'xyz'[axis]} negated, names kept)"}
+    return dataclasses.replace(clip, offsets_m=clip.offsets_m * sign, root_pos_m=clip.root_pos_m * sign,
+                               rotations=rotations, end_site_offsets_m=clip.end_site_offsets_m * sign,
+                               recorded_positions_m=recorded, meta=meta)
 
 
 def apply_mapping(clip: Clip, mapping: SkeletonMap) -> Clip:
@@ -89,4 +117,4 @@ def apply_mapping(clip: Clip, mapping: SkeletonMap) -> Clip:
 
 
 __all__ = ["Clip", "MocapError", "SkeletonMap", "apply_mapping", "detect_skeleton", "find_capture", "load_clip",
-           "load_mapping", "read_bvh", "read_deepmimic", "read_mvnx"]
+           "load_mapping", "mirror_clip", "read_bvh", "read_deepmimic", "read_mvnx"]

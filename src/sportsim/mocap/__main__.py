@@ -1,9 +1,9 @@
 """Convert motion-capture files into humanoid reference motions, and inspect them.
 
     python -m sportsim.mocap convert <in> <out.npz> [--fps 30] [--height 1.75] [--mass 70] [--mapping my.yaml]
-                                     [--start-frame N] [--end-frame M] [--up +Z] [--allow-lying]
+                                     [--start-frame N] [--end-frame M] [--up +Z] [--allow-lying] [--mirror]
                                      [--overwrite] [--force]
-    python -m sportsim.mocap info <in> [--mapping my.yaml] [--up +Z] [--allow-lying]
+    python -m sportsim.mocap info <in> [--mapping my.yaml] [--up +Z] [--allow-lying] [--mirror]
     python -m sportsim.mocap map <in> [out.yaml] [--overwrite]
 
 Every option can also be written ``key=value`` (``mapping=my.yaml fps=30 overwrite=true``), the
@@ -19,7 +19,8 @@ file without ``--overwrite`` and to write a motion with validation errors withou
 drop a calibration frame the velocity-spike check points at. ``--mapping`` adds a skeleton map (the
 schema of ``sportsim/mocap/skeletons.yaml``) for a skeleton sportsim neither knows nor recognises by
 structure; ``map`` writes a filled-in template of one (to stdout without ``out.yaml``). ``--up``
-overrides the detected up axis of a BVH file; ``--allow-lying`` accepts a clip that starts lying down.
+overrides the detected up axis of a BVH file; ``--allow-lying`` accepts a clip that starts lying down;
+``--mirror`` un-mirrors a recording whose left joints sit on the body's right (a camera's mirror mode).
 ``info`` prints the skeleton found, the up axis and the units, and how each was decided.
 """
 
@@ -80,6 +81,8 @@ def _parser() -> argparse.ArgumentParser:
         sub.add_argument("--up", choices=sorted(AXES), help="the BVH file's up axis (default: detected)")
     for sub in (convert, info):
         sub.add_argument("--allow-lying", action="store_true", help="the clip starts lying down on purpose")
+        sub.add_argument("--mirror", action="store_true",
+                         help="un-mirror a mirrored recording (its 'Left' joints on the body's right)")
     return parser
 
 
@@ -115,8 +118,9 @@ def _person(text: str) -> tuple[float, float]:
 
 
 def read_clip(path: Path, mapping: SkeletonMap | None, up: str | None = None,
-              person: tuple[float, float] | None = None) -> Clip:
-    """Load ``path`` (a user skeleton map applies to every format; ``up`` to BVH files; ``person`` to videos)."""
+              person: tuple[float, float] | None = None, mirror: bool = False) -> Clip:
+    """Load ``path`` (a user skeleton map applies to every format; ``up`` to BVH files; ``person`` to videos;
+    ``mirror`` un-mirrors, :func:`sportsim.mocap.mirror_clip`)."""
     path = find_capture(path)  # as given, or a shipped clip (mocap/<clip>) from any working directory
     kwargs = {"up": up} if up and path.suffix.lower() == ".bvh" else {}
     if person is not None:
@@ -125,7 +129,7 @@ def read_clip(path: Path, mapping: SkeletonMap | None, up: str | None = None,
         if not is_video_path(path):
             raise ConfigError(f"--person: {path} is not a video; the option picks the athlete in a video")
         kwargs["person"] = person
-    return load_clip(path, mapping=mapping, **kwargs)
+    return load_clip(path, mapping=mapping, mirror=mirror, **kwargs)
 
 
 def trim(clip: Clip, start: int, end: int | None) -> Clip:
@@ -155,6 +159,8 @@ def _summary(clip: Clip, mapping: SkeletonMap | None) -> list[str]:
             ("frames", f"{clip.n_frames} at {clip.fps:g} Hz ({clip.duration_s:.2f} s)"),
             ("units", clip.meta.get("unit", "m")),
             ("up axis", clip.meta.get("up_axis", "+Z (the format's convention)"))]
+    if clip.meta.get("mirrored"):
+        rows.append(("sides", clip.meta["mirrored"]))
     if clip.contacts is not None:
         rows.append(("contacts", ", ".join(clip.contact_names)))
     video = clip.meta.get("video_report", "").splitlines()  # a clip from video (sportsim.pose): how it was measured
@@ -169,7 +175,8 @@ def _motion_summary(motion: ReferenceMotion) -> list[str]:
     return [f"{key:<10}{value}" for key, value in rows]
 
 
-def info(path: Path, mapping: SkeletonMap | None, up: str | None = None, allow_lying: bool = False) -> str:
+def info(path: Path, mapping: SkeletonMap | None, up: str | None = None, allow_lying: bool = False,
+         mirror: bool = False) -> str:
     """The text ``info`` prints."""
     if path.suffix.lower() == ".npz" and is_reference_motion(path):
         motion = ReferenceMotion.load_npz(path)
@@ -177,7 +184,7 @@ def info(path: Path, mapping: SkeletonMap | None, up: str | None = None, allow_l
                  *_motion_summary(motion)]
         report = validate(motion, allow_lying=allow_lying)
     else:
-        clip = read_clip(path, mapping, up)
+        clip = read_clip(path, mapping, up, mirror=mirror)
         lines = _summary(clip, mapping)
         try:
             motion = retarget(clip, plant_feet=True, anatomical_ranges=True)  # Imitation-v1's reference
@@ -233,7 +240,7 @@ def convert(args: argparse.Namespace, mapping: SkeletonMap | None) -> str:
         raise ConfigError(f"{args.output}: file exists; pass --overwrite to replace it")
     if args.fps is not None and not 0 < args.fps <= MAX_FPS:
         raise ConfigError(f"--fps {args.fps:g}: must lie in (0, {MAX_FPS:g}] Hz")
-    clip = trim(read_clip(args.input, mapping, args.up, args.person), args.start_frame, args.end_frame)
+    clip = trim(read_clip(args.input, mapping, args.up, args.person, args.mirror), args.start_frame, args.end_frame)
     motion = retarget(clip, height_m=args.height, mass_kg=args.mass, fps=args.fps, plant_feet=True,
                       anatomical_ranges=True)  # what Imitation-v1 trains on
     report = validate(clip, motion=motion, allow_lying=args.allow_lying)
@@ -259,7 +266,7 @@ def main(argv: Sequence[str]) -> int:
                 print(f"sportsim: wrote {write_text(args.output, text, args.overwrite)} (use it with --mapping "
                       f"{args.output})")
             return 0
-        print(info(args.input, mapping, args.up, args.allow_lying) if args.command == "info"
+        print(info(args.input, mapping, args.up, args.allow_lying, args.mirror) if args.command == "info"
               else convert(args, mapping))
     except MocapError as exc:
         first, _, rest = str(exc).partition("\n")

@@ -795,7 +795,7 @@ def rest_pose_mismatch(model: mujoco.MjModel, qpos: np.ndarray) -> str:
                             "match its skeleton map")
     if len(off_hips) == 2:  # both knees bend towards the pelvis' back: the labels put left on the body's right
         return (worst[1].split(":")[0] + ", and so is the other hip: both knees bend backwards against the "
-                "pelvis - left and right swapped (a mirrored recording, e.g. a camera's mirror mode)?")
+                "pelvis - left and right swapped (a mirrored recording, e.g. a camera's mirror mode? --mirror)")
     return worst[1]
 
 
