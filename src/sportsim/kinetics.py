@@ -1,7 +1,8 @@
 """Kinetics of a simulated athlete: what motion capture cannot show.
 
 Per physics step, read from MuJoCo (:class:`KineticsProbe`, used by ``sportsim/Imitation`` with
-``kinetics=True``):
+``kinetics=True``; with ``engine="pybullet"`` the forces come from PyBullet's contacts instead, see the
+class):
 
 * ground reaction force per foot (N, world frame, the floor's force on the foot; reported in body
   weights) summed over the foot's contacts with :func:`mujoco.mj_contactForce`, and its centre of
@@ -56,15 +57,24 @@ class KineticsProbe:
     """Samples ground reaction forces, centres of pressure, joint moments and powers after physics steps.
 
     ``start(n)`` before a control step of ``n`` physics steps, ``sample(data)`` after each of them,
-    ``result()`` for the arrays of that control step (a dict of ``(n, ...)`` arrays, see :data:`KEYS`)."""
+    ``result()`` for the arrays of that control step (a dict of ``(n, ...)`` arrays, see :data:`KEYS`).
+
+    ``engine``: the engine adapter stepping ``data`` (:mod:`sportsim.sim`). MuJoCo's (or None) - the
+    forces come from MuJoCo's contacts and constraint forces in ``data``; another engine's - the ground
+    reaction forces come from its ``contact_forces()`` (PyBullet: each contact point's normal and
+    friction forces of Bullet's last solve, the point on the floor), the joint moments from the servo
+    and passive torques the engine wrote into ``data`` (Bullet's joint-limit forces are not read back:
+    the moments leave them out)."""
 
     KEYS = ("grf_bw", "cop_m", "foot_contact", "moment_nm_per_kg", "power_w_per_kg")
 
-    def __init__(self, model: mujoco.MjModel, mass_kg: float) -> None:
+    def __init__(self, model: mujoco.MjModel, mass_kg: float, engine: Any = None) -> None:
         self._model = model
         self._mass = float(mass_kg)
         self._weight_n = self._mass * float(np.linalg.norm(model.opt.gravity))
         self._feet = np.array([model.geom(n).id for n in FOOT_GEOMS])
+        self._foot_bodies = model.geom_bodyid[self._feet]
+        self._engine = engine if getattr(engine, "name", "mujoco") != "mujoco" else None
         self._dof = humanoid.actuator_dofs(model)
         self._force6 = np.zeros(6)
         self._limit_qfrc = np.zeros(model.nv)
@@ -84,7 +94,14 @@ class KineticsProbe:
         if i >= len(self._grf):
             raise RuntimeError("KineticsProbe.sample called more often than start() announced")
         moment_arm_sum = np.zeros((2, 3))
-        for c in range(data.ncon):
+        if self._engine is not None:  # another engine's contact forces (class docstring)
+            for body, point, force in self._engine.contact_forces():
+                side = np.flatnonzero(self._foot_bodies == body)
+                if len(side):
+                    k = int(side[0])
+                    self._grf[i, k] += force
+                    moment_arm_sum[k] += max(force[2], 0.0) * point
+        for c in range(0 if self._engine is not None else data.ncon):
             contact = data.contact[c]
             g1, g2 = contact.geom1, contact.geom2
             side = np.flatnonzero((self._feet == g1) | (self._feet == g2))
@@ -105,7 +122,7 @@ class KineticsProbe:
                 self._contact[i, k] = True
         self._grf[i] /= self._weight_n
         # joint-limit constraint torques: J^T f over the joint-limit rows only
-        n_efc = data.nefc
+        n_efc = 0 if self._engine is not None else data.nefc
         if n_efc:
             forces = np.where(data.efc_type[:n_efc] == _LIMIT, data.efc_force[:n_efc], 0.0)
             mujoco.mj_mulJacTVec(m, data, self._limit_qfrc, forces)

@@ -232,7 +232,7 @@ class ImitationEnv(gym.Env):
     MuJoCo's implicit damping and armature emulated; the state is written back into ``data``, so
     observation, reward, metrics and the fall test are computed exactly as with MuJoCo - the fall test on
     MuJoCo's collision of the PyBullet pose). For cross-engine evaluation of MuJoCo-trained policies and
-    training in PyBullet; ``kinetics`` needs MuJoCo's contact forces and is refused with it.
+    training in PyBullet; ``kinetics`` then reads PyBullet's contact forces (``kinetics.KineticsProbe``).
 
     ## Arguments
     | argument | default | meaning |
@@ -400,8 +400,6 @@ class ImitationEnv(gym.Env):
         self.model = build_model(self.humanoid_height_m, self.humanoid_mass_kg, humanoid_sex, self.physics_dt_s,
                                  pd_gain_scale, body)
         self.data = mujoco.MjData(self.model)
-        if kinetics and engine != "mujoco":
-            raise ConfigError(f"kinetics=True needs MuJoCo's contact forces; not available with engine={engine}")
         self.engine = make_engine(engine, self.model, self.data)
         stands = (round(stand_before_s * self.control_hz), round(stand_after_s * self.control_hz))
         self.tracks = tuple(ip.build_track(m, self.model, os.path.basename(name), self.control_hz, loop,
@@ -411,7 +409,7 @@ class ImitationEnv(gym.Env):
         self._index_model()
         self._compare = ReferenceComparison(self.model, self.data, self.tracks)
         self._strength = _StrengthLimits(self.model, self.humanoid_mass_kg) if body == "human" else None
-        self._kinetics = kin.KineticsProbe(self.model, self.humanoid_mass_kg) if kinetics else None
+        self._kinetics = kin.KineticsProbe(self.model, self.humanoid_mass_kg, self.engine) if kinetics else None
         self._sagittal_cols = {joint: [humanoid.ACTUATOR_NAMES.index(f"{side}_{dof}") for side in ("right", "left")]
                                for joint, dof in (("hip", "hip_y"), ("knee", "knee"), ("ankle", "ankle_y"))}
         self._kinetics_episode = dict.fromkeys(KINETICS_TB_METRICS, 0.0)

@@ -340,7 +340,8 @@ class PyBulletEngine:
     def step(self, nstep: int = 1) -> None:
         """Advance ``nstep`` physics steps of ``model.opt.timestep`` with the servo targets in
         ``data.ctrl``, then mirror the state into ``data`` (kinematics and contacts included;
-        ``data.actuator_force`` holds the last step's servo forces)."""
+        ``data.actuator_force``, ``qfrc_actuator`` and ``qfrc_passive`` hold the last physics step's servo
+        and passive forces)."""
         pb, c, m, d = self._pb, self._client, self.model, self.data
         dt = float(m.opt.timestep)
         if dt != self._dt:
@@ -364,7 +365,8 @@ class PyBulletEngine:
             self._contact_points = [(pt[3], pt[5]) for pt in contacts(body, floor, physicsClientId=c)]
         self._read_state()
         self._fresh = True
-        d.actuator_force[:] = self._p_force[0]
+        # the last physics step's servo and passive forces (kinetics read them as MuJoCo's)
+        d.actuator_force[:], d.qfrc_passive[:], d.qfrc_actuator[:] = self._p_force[:3]
         d.time += nstep * dt
         mujoco.mj_kinematics(m, d)
         mujoco.mj_collision(m, d)
