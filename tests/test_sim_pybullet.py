@@ -239,3 +239,22 @@ def test_mujoco_engine_contact_forces_carry_the_weight(model):
     forces = engine.contact_forces()
     assert {model.body(b).name for b, _, _ in forces} == {"right_ankle", "left_ankle"}
     assert sum(f[2] for _, _, f in forces) == pytest.approx(float(model.body_mass.sum()) * 9.81, rel=0.02)
+
+
+def test_servo_prediction_keeps_its_last_solve(model, monkeypatch):
+    """An active set still changing after the last allowed solve keeps that solve (a single solve here:
+    every step with a pulling contact point takes that path)."""
+    monkeypatch.setattr(bullet, "_PREDICTION_ITERATIONS", 1)
+    d = mujoco.MjData(model)
+    d.qpos[2] += 0.3  # dropped: landing has points that pull
+    mujoco.mj_forward(model, d)
+    engine = make_engine("pybullet", model, d)
+    try:
+        engine.reset()
+        rng = np.random.default_rng(0)
+        for _ in range(60):
+            d.ctrl[:] = rng.uniform(-1.0, 1.0, model.nu)
+            engine.step(4)
+        assert np.isfinite(d.qpos).all() and np.isfinite(d.qvel).all()
+    finally:
+        engine.close()

@@ -324,12 +324,12 @@ class PyBulletEngine:
         schur = jac @ along.T
         schur.flat[::n + 1] += _CONTACT_REGULARISATION
         bias_lam = jac @ (self._p_state[1] / -dt - free)
-        for _ in range(_PREDICTION_ITERATIONS):
+        for iteration in range(_PREDICTION_ITERATIONS):
             factor = schur.copy()
             mujoco.mju_cholFactor(factor, 0.0)  # symmetric positive definite: MuJoCo's small dense Cholesky
             lam = np.empty(len(bias_lam))
             mujoco.mju_cholSolve(lam, factor, bias_lam)
-            if lam.min() >= 0.0:
+            if lam.min() >= 0.0 or iteration == _PREDICTION_ITERATIONS - 1:  # the last solve stands
                 break
             pushing = lam >= 0.0  # points that would pull are let go
             if not pushing.any():
