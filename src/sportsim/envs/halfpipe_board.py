@@ -88,6 +88,7 @@ class BoardRider:
         self.s = self.ds = self.dl = 0.0
         self.l = p.stand_m
         self.act = p.stand_m
+        self.integrated_s = 0.0
         self.stop_n = 0.0  # force on the legs' stop, last evaluation (N)
         self.leg_force_n = 0.0  # the legs' force (N)
 
@@ -216,9 +217,7 @@ class BoardRider:
         s, ds, l, dl = self.s, self.ds, self.l, self.dl
         act0, f, breaks, h0, zones, zone_step = self.act, self.accel, self.breaks, self.dt_s, self.zones, ZONE_STEP_FRACTION * self.L
         while t < t_end - 1e-12:
-            h = t_end - t
-            if h > h0:
-                h = h0
+            h = h_max = min(h0, t_end - t)
             act = act0 + ctrl * t
             act, rate = (lo, 0.0) if act <= lo else (hi, 0.0) if act >= hi else (act, ctrl)
             a1, b1, w1 = f(s, ds, l, dl, act, rate)
@@ -238,7 +237,7 @@ class BoardRider:
                         tau = min([y for y in ((-ds + r) / a1, (-ds - r) / a1) if y > 0.0], default=2.0 * h)
                     else:
                         tau = (b - s) / ds if ds * (b - s) > 0.0 else 2.0 * h
-                    if tau < 1.25 * h and (landing is None or tau < h):
+                    if tau < min(1.25 * h, h_max) and (landing is None or tau < h):
                         h, landing = max(tau, 1e-7), b
             hh = 0.5 * h
             s2, s3 = s + hh * ds, s + hh * (ds + hh * a1)
@@ -273,6 +272,7 @@ class BoardRider:
                 ds += msl * dl / mss
                 l, dl = self.p.stop_m, 0.0
         self.s, self.ds, self.l, self.dl = s, ds, l, dl
+        self.integrated_s = t  # the steps' sum: the control period (tests check it)
         act = act0 + ctrl * t_end
         self.act = lo if act <= lo else hi if act >= hi else act
         self.accel(s, ds, l, dl, self.act, 0.0)  # loads at the end of the step
