@@ -72,8 +72,12 @@ def test_a_broken_manifest_is_a_clear_error(small_zoo: Path):
 
 def test_select_picks_the_best_entry_and_names_what_exists():
     best = zoo.select("halfpipe")
+    halfpipes = [e for e in zoo.load_manifest() if e.env == "halfpipe"]
+    newest = max(zoo.env_version(e.env_id) for e in halfpipes)
+    assert zoo.env_version(best.env_id) == newest  # env=halfpipe: today's HalfPipe, not a retired version's entry
     assert all(best.evaluation["success_rate"] >= e.evaluation["success_rate"]
-               for e in zoo.load_manifest() if e.env == "halfpipe")
+               for e in halfpipes if zoo.env_version(e.env_id) == newest)
+    assert zoo.env_version("sportsim/HalfPipe-v12") == 12 and zoo.env_version("CartPole") == 0
     assert zoo.select("sportsim/HalfPipe-v0", algo="ppo").name == "halfpipe/ppo"
     giant = zoo.select("highbar", algo="ppo", task="giant")
     assert (giant.env, giant.task, giant.algo) == ("highbar", "giant", "ppo")

@@ -113,14 +113,23 @@ def _matches(entry: ZooEntry, env: str) -> bool:
 
 
 def select(env: str, algo: str | None = None, task: str | None = None, root: Path | None = None) -> ZooEntry:
-    """The best entry for ``env`` (optionally one algorithm / task): highest success rate, then return."""
+    """The best entry for ``env`` (optionally one algorithm / task): the newest env version that has one
+    (``env=halfpipe`` means today's HalfPipe; name ``HalfPipe-v0`` for an older one), then the highest
+    success rate, then return."""
     entries = load_manifest(root)
     candidates = [e for e in entries if _matches(e, env) and algo in (None, e.algo) and task in (None, e.task)]
     if not candidates:
         have = ", ".join(e.name for e in entries)
         wanted = "/".join(x for x in (env, task, algo) if x)
         raise ConfigError(f"no zoo entry for {wanted} (the zoo has: {have})")
-    return max(candidates, key=lambda e: (e.evaluation.get("success_rate", 0.0), e.evaluation["mean_return"]))
+    return max(candidates, key=lambda e: (env_version(e.env_id), e.evaluation.get("success_rate", 0.0),
+                                          e.evaluation["mean_return"]))
+
+
+def env_version(env_id: str) -> int:
+    """The version number of a gymnasium id (``sportsim/HalfPipe-v1`` -> 1; 0 when it has none)."""
+    _, _, version = env_id.rpartition("-v")
+    return int(version) if version.isdigit() else 0
 
 
 def locate(entry: ZooEntry) -> runs.ModelLocation:

@@ -17,15 +17,15 @@ from pathlib import Path
 import numpy as np
 
 from sportsim import humanoid
+from sportsim import resolve
 from sportsim.coach.rollout import PolicyRollout, policy_label, roll_out
-from sportsim.errors import ConfigError, MocapError, SportsimError
+from sportsim.errors import ConfigError, SportsimError
 from sportsim.fileio import sha256_file
-from sportsim.mocap import Clip, find_capture, quat
+from sportsim.mocap import Clip, quat
 from sportsim.mocap.__main__ import read_clip, trim
 from sportsim.mocap.retarget import ReferenceMotion, is_reference_motion, resample, retarget
 from sportsim.mocap.skeletons import load_mapping
 from sportsim.mocap.validate import SPIKE_SPEED_MPS
-from sportsim.paths import zoo_dir
 
 
 AS_CAPTURED = {"plant_feet": False, "anatomical_ranges": False}  # retarget options for a capture as measured
@@ -75,9 +75,14 @@ class Movement:
             return False
 
 
-def is_policy_spec(spec: str | os.PathLike[str]) -> bool:
+def resolve_side(spec: str | os.PathLike[str]) -> resolve.PolicyRef | Path:
+    """A side of a comparison by :mod:`sportsim.resolve`'s rules: an existing file (a capture in any format
+    the readers take - BVH, MVNX, DeepMimic, reference ``.npz``, video) as it is, else a policy or a
+    capture by name (``zoo:<entry>``, a run directory, a model ``.zip``, a shipped ``mocap/`` clip)."""
     path = Path(spec).expanduser()
-    return path.is_dir() or path.suffix.lower() == ".zip" or (not path.exists() and _is_zoo_entry(str(spec)))
+    if path.is_file() and path.suffix.lower() != ".zip":
+        return path
+    return resolve.policy_or_capture(spec)
 
 
 def load_movement(which: str, spec: str | os.PathLike[str], *, fps: float = 30.0, start_s: float = 0.0,
@@ -88,28 +93,23 @@ def load_movement(which: str, spec: str | os.PathLike[str], *, fps: float = 30.0
     A capture is retargeted as the source gave it (no planted feet, no clamped joint ranges: a coach
     measures the athlete, not a cleaned-up reference), or - ``as_reference_of`` a policy - exactly as
     that policy's env retargeted it (:attr:`PolicyRollout.reference_options`)."""
-    path = Path(spec).expanduser()
-    if not path.exists() and not _is_zoo_entry(str(spec)):
-        try:  # a shipped clip (mocap/<clip>) from any working directory
-            path = find_capture(spec)
-        except MocapError:
-            pass  # reported below as a missing file
     notes: list[str] = []
     skipped_s = 0.0  # a dropped calibration frame
     rollout, contacts, kind = None, None, "capture"
+    path = Path(spec).expanduser()
     try:
-        if is_policy_spec(path) or is_policy_spec(spec):
-            rollout = roll_out(str(spec))
+        target = resolve_side(spec)
+        if isinstance(target, resolve.PolicyRef):
+            rollout = roll_out(target)
             motion, kind = rollout.motion, "policy"
-            label, _ = policy_label(str(spec))
-            name = label.rpartition(" ")[2]
+            name = policy_label(target).rpartition(" ")[2]
             file_duration_s = motion.duration_s
             notes += rollout.notes
             motion = motion if motion.fps == fps else resample(motion, fps)
             nearest = np.minimum(np.round(np.arange(motion.n_frames) * rollout.motion.fps / fps).astype(int),
                                  len(rollout.contacts) - 1)
             contacts = rollout.contacts[nearest]
-        elif not path.is_file():
+        elif not (path := target).is_file():
             raise ConfigError(f"{path}: no such file")
         elif path.suffix.lower() == ".npz" and is_reference_motion(path):
             motion = ReferenceMotion.load_npz(path)
@@ -140,13 +140,6 @@ def load_movement(which: str, spec: str | os.PathLike[str], *, fps: float = 30.0
     span = (skipped_s, skipped_s + (motion.n_frames - 1) / fps)
     return Movement(name, kind, path, excerpt(motion, start, stop), start / fps + skipped_s, span, motion.skeleton,
                     tuple(notes), None if contacts is None else contacts[start:stop], rollout)
-
-
-def _is_zoo_entry(spec: str) -> bool:
-    try:
-        return (zoo_dir() / spec).is_dir()
-    except FileNotFoundError:
-        return False
 
 
 def _drop_calibration_frame(clip: Clip) -> tuple[Clip, bool]:

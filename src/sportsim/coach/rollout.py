@@ -24,10 +24,11 @@ from typing import Any
 import mujoco
 import numpy as np
 
-from sportsim import humanoid
+from sportsim import humanoid, resolve
 from sportsim import kinetics as kin
 from sportsim.errors import ConfigError
 from sportsim.mocap.retarget import POINT_NAMES, ReferenceMotion
+from sportsim.resolve import PolicyRef
 
 IMITATION_ID = "sportsim/Imitation"  # any version: v0, v1, ...
 FEET = ("right", "left")  # column order of contact flags (as ReferenceMotion.foot_contacts)
@@ -99,30 +100,26 @@ class PolicyRollout:
     reference_options: dict[str, bool] = field(default_factory=lambda: {"plant_feet": False, "anatomical_ranges": False})
 
 
-def policy_label(spec: str) -> tuple[str, Path | None]:
-    """("zoo entry <name>" | "run <folder>" | "model <file>", the path or None for a zoo entry)."""
-    path = Path(spec).expanduser()
-    if path.exists():
-        return (f"model {path.name}" if path.suffix.lower() == ".zip" else f"run {path.resolve().name}"), path
-    return f"zoo entry {spec.strip('/')}", None
+def policy_label(ref: PolicyRef) -> str:
+    """What a resolved policy is, for labels: "zoo entry <name>", "model <file>" or "run <folder>"."""
+    if ref.entry is not None:
+        return f"zoo entry {ref.entry.name}"
+    if Path(ref.spec).suffix.lower() == ".zip":
+        return f"model {Path(ref.spec).name}"
+    return f"run {ref.location.run_dir.resolve().name}"
 
 
-def roll_out(spec: str, which: str = "final") -> PolicyRollout:
-    """Roll out the policy ``spec`` (a run directory - its ``which`` weights -, a model ``.zip`` or a zoo
-    entry name such as ``imitation/walk/ppo``) from the start of its first clip."""
-    from sportsim import runs, zoo  # torch and SB3: imported only for policies
+def roll_out(spec: str | PolicyRef, which: str | None = None) -> PolicyRollout:
+    """Roll out the policy ``spec`` (any name :func:`sportsim.resolve.policy` takes - ``zoo:<entry>``, a
+    run directory with its ``which`` weights, a model ``.zip`` - or a resolved :class:`PolicyRef`) from
+    the start of its first clip."""
+    from sportsim import runs  # torch and SB3: imported only for policies
 
-    label, path = policy_label(spec)
-    if path is not None:
-        location = runs.locate_model(path, which)
-    else:
-        entry = next((e for e in zoo.load_manifest() if e.name == spec.strip("/")), None)
-        if entry is None:
-            raise ConfigError(f"{spec}: no such file, run directory or zoo entry")
-        location = zoo.locate(entry)
+    ref = spec if isinstance(spec, PolicyRef) else resolve.policy(spec, which)
+    location, label = ref.location, policy_label(ref)
     env_id = str(runs.load_config(location.run_dir).env.id)
     if env_id.rpartition("-")[0] != IMITATION_ID:
-        raise ConfigError(f"{spec} is a policy for {env_id}; only {IMITATION_ID} policies move the humanoid")
+        raise ConfigError(f"{ref.spec} is a policy for {env_id}; only {IMITATION_ID} policies move the humanoid")
     loaded = runs.open_policy(location, "cpu", kinetics=True)
     try:
         env = loaded.env
@@ -138,7 +135,7 @@ def roll_out(spec: str, which: str = "final") -> PolicyRollout:
             if terminated or truncated:
                 break
         motion = motion_from_qpos(np.array(frames), sim.control_hz, sim.humanoid_height_m, sim.humanoid_mass_kg,
-                                  sim.humanoid_sex, source=str(spec))
+                                  sim.humanoid_sex, source=ref.spec)
         phase = clip_phase(sim, loaded.cfg.env.get("kwargs", {}), len(frames))
         kinetics = {**kin.stack(forces), "rate_hz": np.array(1.0 / sim.physics_dt_s)} if forces else {}
         human = getattr(sim, "body", "deepmimic") == "human"
@@ -170,7 +167,7 @@ def clip_phase(sim: Any, env_kwargs: Any, steps: int) -> ClipPhase:
                      np.array(track.qpos[:steps]))
 
 
-def policy_motion(spec: str, which: str = "final") -> tuple[ReferenceMotion, tuple[str, ...]]:
+def policy_motion(spec: str, which: str | None = None) -> tuple[ReferenceMotion, tuple[str, ...]]:
     """The rolled-out motion and the env's notes on its clip (:func:`roll_out`, for callers that need
     only the poses)."""
     rollout = roll_out(spec, which)
