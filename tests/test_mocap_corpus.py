@@ -30,9 +30,7 @@ FILES = sorted(f for folder in FOLDERS for f in SHARED.glob(f"{folder}/*.bvh"))
 # humanoid files whose data is broken: refused, as they should be, with the reason
 BROKEN = {"tram_sample.bvh": "line 733: expected 60 values, got 75",  # rows longer than the hierarchy
           "mediapipe_to_bvh_dance.bvh": "upright start",  # one leg points up while the other points down
-          "kinect_openni_nite.bvh": "rest pose",  # mirrored ("Left" joints on the body's right): --mirror converts it
-          "dme_video_raw.bvh": "rest pose"}  # raw video estimate: its chest joint turned 111 deg against the
-# pelvis while its clavicles turn the shoulders back (positions fine, rotations not): refused, not followed
+          "kinect_openni_nite.bvh": "rest pose"}  # mirrored ("Left" joints on the body's right): --mirror converts it
 HUMANOIDS = [f for f in FILES if f.name not in NOT_HUMANOID and f.name not in BROKEN]
 MAX_FRAMES = 600  # enough of each clip to judge it, and a test file that runs in under a minute
 UPRIGHT_DEG = 30.0  # median body tilt (ankles -> pelvis -> neck) of the clip once read: Z up

@@ -111,3 +111,30 @@ def test_a_mirrored_recording_is_refused_naming_mirror_and_converts_once_un_mirr
     if KINECT.is_file():
         out = tmp_path / "kinect.npz"
         assert main(["convert", str(KINECT), str(out), "mirror=true"]) == 0 and out.is_file()
+
+
+def test_a_chest_joint_turned_against_its_shoulders_follows_the_shoulders() -> None:
+    """A raw video estimate (deep-motion-editing's) turns its chest joint ~100 deg about the spine while
+    the clavicles turn the shoulders back: the positions are a body's, the chest rotation is not. Made
+    here from the walk: its chest turned 100 deg, every child of the chest turned back (the joints barely
+    move); the retargeted chest follows the shoulders, as in the walk, instead of the joint."""
+    clip = _walk()
+    idx = clip_canonical_indices(clip)
+    rest = _rest_positions(clip)
+    axis = rest[idx["l_shoulder"]] + rest[idx["r_shoulder"]] - rest[idx["l_hip"]] - rest[idx["r_hip"]]  # the trunk
+    turn = quat.from_axis_angle(axis / np.linalg.norm(axis), np.radians(100.0))
+    rotations = np.array(clip.rotations)
+    chest = idx["chest"]
+    rotations[:, chest] = quat.multiply(rotations[:, chest], turn)
+    for child in np.flatnonzero(np.asarray(clip.parents) == chest):
+        rotations[:, child] = quat.multiply(quat.conjugate(turn), rotations[:, child])
+    turned = dataclasses.replace(clip, rotations=rotations)
+    moved = np.linalg.norm(turned.world_positions() - clip.world_positions(), axis=-1)
+    assert float(moved.max()) < 0.03  # the children's offsets lie close to the spine axis
+
+    motion, walk = retarget(turned), retarget(clip)
+    assert "chest_from_positions" in motion.meta and "chest_from_positions" not in walk.meta
+    adr = humanoid.qpos_address("chest")
+    relative = quat.multiply(quat.conjugate(walk.qpos[:, adr:adr + 4]), motion.qpos[:, adr:adr + 4])
+    assert float(np.degrees(np.median(2 * np.arccos(np.clip(np.abs(relative[:, 0]), 0, 1))))) < 10.0
+    assert motion.meta["rest_pose_mismatch"] == "none"

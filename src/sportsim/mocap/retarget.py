@@ -80,8 +80,9 @@ PLAUSIBLE_HEIGHT_M = (1.0, 2.5)  # an estimated stature outside this means wrong
 # Bump when retarget() gives a different motion for the same clip and arguments: cached references
 # (sportsim.envs.imitation_params.load_reference) are keyed by it. v1: the first method; v2: planted
 # feet (heel / flat / toe pivots, root lowered for reach), anatomical range clamps, floor lift; v3: a
-# knee that barely bends takes its flexion axis from the toes when its mean bend points away from them.
-METHOD_VERSION = "v3"
+# knee that barely bends takes its flexion axis from the toes when its mean bend points away from them;
+# v4: a pelvis or chest whose joint is > 45 deg off its trunk / hip or shoulder line is put onto them.
+METHOD_VERSION = "v4"
 FLOOR_PERCENTILE = 5.0  # source floor level: this percentile of a foot point's height over the clip
 STANCE_HEIGHT_M = 0.05  # a source foot point within this of its floor level ...
 STANCE_SPEED_MPS = 1.0  # ... and slower than this is in stance
@@ -93,6 +94,7 @@ UPRIGHT_REST_DEG = 30.0  # a rest trunk axis this close to vertical is an uprigh
 MAX_FOOT_REST_DEG = 45.0  # ... whose feet are trusted over a stance average further off than this
 REST_DEGENERATE_COS = math.cos(math.radians(45.0))  # rest trunk axis this close to the hip line: no pose
 REST_MISMATCH_DEG = 90.0  # a ball joint this far off its parent in most frames: a rest-pose mismatch
+FROM_POSITIONS_DEG = 45.0  # a trunk joint this far off its joints' positions follows them (corpus: <= 31)
 MIN_MEAN_BEND = 0.02  # mean |sin(bend)| below which a limb's flexion axis is not measurable
 WEAK_MEAN_BEND = math.sin(math.radians(15.0))  # a knee bent less than this on average may be locked straight
 FOOT_GEOMS = ("right_foot", "left_foot")
@@ -466,6 +468,11 @@ def _body_orientations(idx: dict[str, int], rot: np.ndarray, pos: np.ndarray, re
         notes["rest_pose"] = "degenerate (trunk along the hip line): trunk and side axes measured in the motion"
     world["pelvis"] = quat.multiply(rot[:, idx["pelvis"]], _frame(z=pelvis_up, y=hip_line, first="y"))
     world["chest"] = quat.multiply(rot[:, idx["chest"]], _frame(z=chest_up, y=shoulder_line, first="z"))
+    trunk_w = 0.5 * (pos[:, idx["l_shoulder"]] + pos[:, idx["r_shoulder"]] - pos[:, idx["l_hip"]] - pos[:, idx["r_hip"]])
+    for body, part in (("pelvis", "hip"), ("chest", "shoulder")):
+        world[body], note = _onto_positions(world[body], trunk_w, pos[:, idx[f"l_{part}"]] - pos[:, idx[f"r_{part}"]])
+        if note:
+            notes[f"{body}_from_positions"] = f"{note} ({part} line)"
 
     # head: the source head joint's twist, swung onto the source neck-to-head direction
     head = idx.get("head", idx["neck"])
@@ -497,6 +504,30 @@ def _body_orientations(idx: dict[str, int], rot: np.ndarray, pos: np.ndarray, re
             foot = _frame(z=up, y=_local_mean(rot[:, ankle], _axis(world[f"{side}_knee"], 1)))
         world[f"{side}_ankle"] = quat.multiply(rot[:, ankle], foot)
     return world, hinge, notes
+
+
+def _onto_positions(q: np.ndarray, trunk: np.ndarray, line: np.ndarray) -> tuple[np.ndarray, str]:
+    """``q`` (pelvis or chest, ``(T, 4)``) put onto the joint positions where its joint rotation leaves it
+    more than :data:`FROM_POSITIONS_DEG` off them in most frames: its z axis swung onto ``trunk`` (mid-hips
+    to mid-shoulders, world), then turned about z so its y axis points along ``line`` (left minus right hip
+    or shoulder). A source whose trunk joint is turned against the joints it carries (a raw video estimate:
+    pelvis 74 deg off its trunk, chest 93 deg off its shoulders; every other corpus file <= 31 / <= 9 deg).
+    Returns ``q`` and "" where the rotation agrees."""
+    notes = []
+    z = quat.rotate(q, np.array([0.0, 0.0, 1.0]))
+    tilt = np.degrees(np.arccos(np.clip(np.sum(z * _unit(trunk), axis=-1), -1.0, 1.0)))
+    if float(np.median(tilt)) > FROM_POSITIONS_DEG:
+        q = _swing_onto(q, np.array([0.0, 0.0, 1.0]), _unit(trunk))
+        notes.append(f"tilted {np.median(tilt):.0f} deg onto the trunk")
+        z = quat.rotate(q, np.array([0.0, 0.0, 1.0]))
+    y = quat.rotate(q, np.array([0.0, 1.0, 0.0]))
+    flat = line - np.sum(line * z, axis=-1, keepdims=True) * z
+    angle = np.arctan2(np.sum(np.cross(y, flat) * z, axis=-1), np.sum(y * flat, axis=-1))
+    angle = np.where(np.linalg.norm(flat, axis=-1) > 1e-9, angle, 0.0)
+    if float(np.degrees(np.median(np.abs(angle)))) > FROM_POSITIONS_DEG:
+        q = quat.multiply(quat.from_axis_angle(z, angle), q)
+        notes.append(f"turned {np.degrees(np.median(np.abs(angle))):.0f} deg onto")
+    return q, "; ".join(notes)
 
 
 def _foot_up(rot_stance: np.ndarray, trunk_axis: np.ndarray) -> tuple[np.ndarray, str]:
@@ -778,7 +809,7 @@ def rest_pose_mismatch(model: mujoco.MjModel, qpos: np.ndarray) -> str:
     (``retarget`` stores it in ``meta["rest_pose_mismatch"]``), which would bend such a joint back into
     range and hide a source whose rest pose does not match its skeleton map."""
     worst: tuple[float, str] = (0.0, "")
-    off_hips = []
+    off_hips: dict[str, str] = {}
     for j in range(model.njnt):
         name = model.joint(j).name
         if model.jnt_type[j] != mujoco.mjtJoint.mjJNT_BALL or "shoulder" in name:
@@ -787,14 +818,14 @@ def rest_pose_mismatch(model: mujoco.MjModel, qpos: np.ndarray) -> str:
         angle = np.degrees(2.0 * np.arccos(np.clip(np.abs(qpos[:, adr]), 0.0, 1.0)))
         limit = math.degrees(model.jnt_range[j][1]) if model.jnt_limited[j] else 0.0
         share = float(np.mean((angle > REST_MISMATCH_DEG) & (angle > limit)))
+        off = (f"{name} more than {REST_MISMATCH_DEG:g} deg off its parent in {100 * share:.0f} % of the frames "
+               f"(median {np.median(angle):.0f} deg)")
         if share > 0.5 and name.endswith("_hip"):
-            off_hips.append(name)
+            off_hips[name] = off
         if share > 0.5 and share > worst[0]:
-            worst = (share, f"{name} more than {REST_MISMATCH_DEG:g} deg off its parent in {100 * share:.0f} % "
-                            f"of the frames (median {np.median(angle):.0f} deg): the source's rest pose does not "
-                            "match its skeleton map")
+            worst = (share, f"{off}: the source's rest pose does not match its skeleton map")
     if len(off_hips) == 2:  # both knees bend towards the pelvis' back: the labels put left on the body's right
-        return (worst[1].split(":")[0] + ", and so is the other hip: both knees bend backwards against the "
+        return (next(iter(off_hips.values())) + ", and so is the other hip: both knees bend backwards against the "
                 "pelvis - left and right swapped (a mirrored recording, e.g. a camera's mirror mode? --mirror)")
     return worst[1]
 
