@@ -89,3 +89,15 @@ def test_mapping_keys_the_cache_and_is_refused_for_a_reference_npz(tmp_path: Pat
         ip.load_reference(reference, cache_dir=None, mapping=mapping, **settings)
     with pytest.raises(ConfigError, match="no such file"):
         ip.load_reference(bvh, cache_dir=None, mapping=tmp_path / "missing.yaml", **settings)
+
+
+def test_export_takes_the_mapping_too(tmp_path: Path, monkeypatch) -> None:
+    """``python -m sportsim.export <capture> out.csv mapping=<yaml>``: the same resolver."""
+    from sportsim.export.__main__ import main
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    bvh, mapping = _anonymous_walk(tmp_path)
+    with pytest.raises(ConfigError, match="unknown skeleton"):
+        main([str(bvh), str(tmp_path / "no.csv")])
+    assert main([str(bvh), str(tmp_path / "walk.csv"), f"mapping={mapping}"]) == 0
+    assert len((tmp_path / "walk.csv").read_text().splitlines()) > 100

@@ -69,15 +69,16 @@ def check_outputs(outputs: list[str | os.PathLike[str]], overwrite: bool) -> lis
 
 def export(source: str | os.PathLike[str], outputs: list[str | os.PathLike[str]], *, overwrite: bool = False,
            which: str | None = None, episode_time_s: float | None = None, engine: str | None = None,
-           seed: int = 0) -> Exported:
-    """Export ``source`` to every path in ``outputs`` (see the module docstring)."""
+           seed: int = 0, mapping: str | os.PathLike[str] | None = None) -> Exported:
+    """Export ``source`` to every path in ``outputs`` (see the module docstring). ``mapping``: a skeleton
+    mapping for a capture source, read as every mocap command reads ``--mapping``."""
     from sportsim.export import sources  # noqa: PLC0415 - torch / SB3 only when a policy is named
 
     paths = check_outputs(outputs, overwrite)
     wants_onnx = any(p.suffix.lower() == ".onnx" for p in paths)
     wants_forces = any(p.suffix.lower() in FORCE_FORMATS for p in paths)
     loaded = sources.load(source, which=which, episode_time_s=episode_time_s, engine=engine, seed=seed,
-                          keep_policy=wants_onnx, kinetics=wants_forces)
+                          keep_policy=wants_onnx, kinetics=wants_forces, mapping=mapping)
     motion, notes = loaded.motion, list(loaded.motion.notes)
     try:
         written = []

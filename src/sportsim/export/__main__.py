@@ -2,7 +2,8 @@
 
 Options: ``overwrite=false``, ``which=`` (final | best | latest weights of a run; default: the run's
 final, a zoo entry's own), ``episode_time_s=`` (rollout length; default: the env's), ``engine=`` (mujoco |
-pybullet: the engine the policy is rolled out in), ``seed=0``.
+pybullet: the engine the policy is rolled out in), ``seed=0``, ``mapping=`` (a skeleton-mapping YAML for a
+capture whose skeleton sportsim cannot place, as ``--mapping`` of ``python -m sportsim.mocap``).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from sportsim.errors import ConfigError
 
 USAGE = ("python -m sportsim.export <capture | reference .npz | run dir | model .zip | zoo entry> "
          "<out.bvh|.trc|.mot|.csv|.onnx> [...] [overwrite=true] [which=best] [episode_time_s=10] "
-         "[engine=mujoco|pybullet] [seed=0]")
+         "[engine=mujoco|pybullet] [seed=0] [mapping=my_skeleton.yaml]")
 
 
 def _bool(text: str) -> bool:
@@ -40,7 +41,7 @@ def _engine(text: str) -> str:
 
 
 OPTIONS = {"overwrite": (_bool, False), "which": (_which, None), "episode_time_s": (float, None),
-           "engine": (_engine, None), "seed": (int, 0)}
+           "engine": (_engine, None), "seed": (int, 0), "mapping": (str, None)}
 
 
 def main(argv: list[str]) -> int:

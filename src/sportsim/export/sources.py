@@ -31,24 +31,31 @@ class Loaded:
 
 
 def load(spec: str | os.PathLike[str], *, which: str | None, episode_time_s: float | None, engine: str | None,
-         seed: int, keep_policy: bool, kinetics: bool = True) -> Loaded:
+         seed: int, keep_policy: bool, kinetics: bool = True,
+         mapping: str | os.PathLike[str] | None = None) -> Loaded:
     """The motion named by ``spec``: a reference ``.npz``, a capture file or a policy (``kinetics``: a
-    policy's rollout measures ground reaction forces, where its env can)."""
+    policy's rollout measures ground reaction forces, where its env can; ``mapping``: a capture's
+    skeleton mapping, :func:`sportsim.envs.imitation_params.load_reference`)."""
     text = os.fspath(spec)
     if text.startswith("deepmimic:"):  # DeepMimic's motions as pybullet ships them
         from sportsim.envs import imitation_params as ip  # noqa: PLC0415
 
-        return Loaded(_from_capture(ip.resolve_motion_path(text)))
+        return Loaded(_from_capture(ip.resolve_motion_path(text), mapping))
     path = Path(text).expanduser()
     if path.suffix.lower() == ".npz" and path.is_file():
         reference = _reference_npz(path)
         if reference is not None:
+            if mapping is not None:
+                raise ConfigError(f"mapping={mapping}: {path} is a reference motion, already on the humanoid")
             return Loaded(_from_reference(reference, f"reference motion {path}"))
     found = resolve.policy_or_capture(text, which)
     if isinstance(found, Path):
         if engine not in (None, "mujoco"):
             raise ConfigError(f"engine={engine}: a motion file is exported as it is; engines run policies")
-        return Loaded(_from_capture(found))
+        return Loaded(_from_capture(found, mapping))
+    if mapping is not None:
+        raise ConfigError(f"mapping={mapping}: a skeleton mapping reads capture files; {text} is a policy "
+                          "(its run's config names its motion and mapping)")
     return _rollout(found, episode_time_s=episode_time_s, engine=engine, seed=seed, keep_policy=keep_policy,
                     kinetics=kinetics)
 
@@ -78,13 +85,13 @@ def _from_reference(reference, source: str) -> ExportMotion:
     return ExportMotion(model, qpos, float(reference.fps), source, notes=notes)
 
 
-def _from_capture(path: Path) -> ExportMotion:
+def _from_capture(path: Path, mapping: str | os.PathLike[str] | None = None) -> ExportMotion:
     """A capture retargeted onto the humanoid as Imitation-v0 does (performer's size, motion cache)."""
     from sportsim.envs import imitation_params as ip  # noqa: PLC0415
 
     try:
         reference = ip.load_reference(path.resolve(), height_m=None, mass_kg=None, sex="male", start_frame=None,
-                                      end_frame=None, cache_dir=ip.default_cache_dir())
+                                      end_frame=None, cache_dir=ip.default_cache_dir(), mapping=mapping)
     except MocapError as exc:
         raise ConfigError(str(exc)) from None
     return _from_reference(reference, f"capture {path} retargeted onto the sportsim humanoid")
