@@ -33,6 +33,7 @@ from sportsim.sim import make_engine
 ACTION_MODES = ("residual", "absolute")
 _BADQACC = int(mujoco.mjtWarning.mjWARN_BADQACC)
 _INFO_KEYS = tuple((f"reward_{t}", f"similarity_{t}", f"error_{t}") for t in ImitationRewardWeights.TERMS)
+_NO_REWARD = (0.0,) * len(ImitationRewardWeights.TERMS)
 _GHOST_RGBA = (0.95, 0.55, 0.15, 0.35)  # translucent orange
 _CAMERA_ELEVATION_RAD = math.radians(8.0)
 _CAMERA_DISTANCE_STATURES = 2.0  # tracking camera distance, in statures (fits the humanoid and its ghost)
@@ -534,7 +535,7 @@ class ImitationEnv(gym.Env):
             a[:] = action
         else:
             a[:] = np.asarray(action, dtype=np.float64).reshape(m.nu)
-        if math.isnan(a @ a):  # NaN exactly when an element is NaN
+        if math.isnan(sum(a.tolist())):  # NaN when an element is NaN (or for inf - inf: then nothing to clean)
             a[np.isnan(a)] = 0.0
         np.maximum(a, -1.0, out=a)
         np.minimum(a, 1.0, out=a)
@@ -625,10 +626,10 @@ class ImitationEnv(gym.Env):
         }
         if similarities is None:
             similarities = imitation_similarities(*errors, self.weights)
-        for (reward_key, similarity_key, error_key), name, error in zip(_INFO_KEYS, similarities, errors):
-            info[reward_key] = 0.0 if terms is None else terms[name]
-            info[similarity_key] = similarities[name]
-            info[error_key] = error
+        rewards = _NO_REWARD if terms is None else terms.values()  # both in ImitationRewardWeights.TERMS order
+        for (reward_key, similarity_key, error_key), reward, similarity, error in zip(
+                _INFO_KEYS, rewards, similarities.values(), errors):
+            info[reward_key], info[similarity_key], info[error_key] = reward, similarity, error
         return info
 
     def _physics_error(self):
