@@ -468,7 +468,8 @@ def _body_orientations(idx: dict[str, int], rot: np.ndarray, pos: np.ndarray, re
         notes["rest_pose"] = "degenerate (trunk along the hip line): trunk and side axes measured in the motion"
     world["pelvis"] = quat.multiply(rot[:, idx["pelvis"]], _frame(z=pelvis_up, y=hip_line, first="y"))
     world["chest"] = quat.multiply(rot[:, idx["chest"]], _frame(z=chest_up, y=shoulder_line, first="z"))
-    trunk_w = 0.5 * (pos[:, idx["l_shoulder"]] + pos[:, idx["r_shoulder"]] - pos[:, idx["l_hip"]] - pos[:, idx["r_hip"]])
+    trunk_w = 0.5 * (pos[:, idx["l_shoulder"]] + pos[:, idx["r_shoulder"]]
+                     - pos[:, idx["l_hip"]] - pos[:, idx["r_hip"]])
     for body, part in (("pelvis", "hip"), ("chest", "shoulder")):
         world[body], note = _onto_positions(world[body], trunk_w, pos[:, idx[f"l_{part}"]] - pos[:, idx[f"r_{part}"]])
         if note:
