@@ -64,6 +64,9 @@ def main() -> None:
     print(f"HalfPipe-v1 step = {halfpipe.n_substeps} MuJoCo steps of {halfpipe.model.opt.timestep * 1e3:.1f} ms "
           f"(control {1 / halfpipe.control_dt_s:.0f} Hz); MuJoCo {mujoco.__version__}, numpy {np.__version__}, "
           f"{platform.processor() or platform.machine()}")
+    v2 = gym.make("sportsim/HalfPipe-v2").unwrapped
+    print(f"HalfPipe-v2 step = RK4 in two coordinates, steps of at most {v2.dynamics.dt_s * 1e3:.0f} ms (cut at the "
+          f"profile's curvature breaks; sportsim.envs.halfpipe_board)")
     if args.json:
         with open(args.json, "w", encoding="utf-8") as f:
             json.dump({"steps_per_round": args.steps, "rounds": rates, "median": median,
