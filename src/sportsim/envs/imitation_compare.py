@@ -60,7 +60,8 @@ class ReferenceComparison:
     state's comparison vector (layout :data:`VEC`) and ``r_k`` the reference's, precomputed per track.
     Reads the kinematics, ``cvel``, ``subtree_com``/``subtree_linvel`` and ``actuator_length`` of ``data``:
     the caller runs ``mj_kinematics``, ``mj_comPos``, ``mj_comVel`` and ``mj_subtreeVel`` first; this
-    runs ``mj_transmission``. Views into its own buffers are rebuilt after a copy or unpickling."""
+    runs ``mj_transmission``. The views it keeps - of its own buffers and of ``data``'s arrays - are made
+    again after a copy or unpickling (``__getstate__`` leaves them out)."""
 
     def __init__(self, model: mujoco.MjModel, data: mujoco.MjData, tracks: tuple[ip.ReferenceTrack, ...]) -> None:
         self.model, self.data, self.tracks = model, data, tracks
