@@ -65,7 +65,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as out:
         for path in files:
             info, _ = _run(["info", str(path)])
-            convert, why = _run(["convert", str(path), str(Path(out) / f"{path.stem}.npz")])
+            convert, why = _run(["convert", str(path), str(Path(out) / f"{path.parent.name}_{path.name}.npz")])
             tracebacks += (info == "TRACEBACK") + (convert == "TRACEBACK")
             check = _check(path) if path.suffix.lower() == ".bvh" and not args.no_check else "-"
             print(f"{path.parent.name}/{path.name}\tinfo={info}\tconvert={convert}\tcheck={check}\t{why[:140]}",
