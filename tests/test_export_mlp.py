@@ -131,3 +131,15 @@ def test_unsupported_configs_fall_back():
                  {"name": "ppo", "policy": "MlpPolicy"}):  # no action_net in the state
         with pytest.raises(mlp.UnsupportedPolicy):
             mlp.mlp_policy(OmegaConf.create({"algo": algo}), state, space, space, None)
+
+
+def test_a_tensor_cannot_reach_outside_its_storage():
+    """A crafted policy.pth naming a tensor larger than its storage (or with negative strides) is refused
+    before numpy's unchecked as_strided would read memory past the storage."""
+    storage = np.arange(6, dtype=np.float32)
+    assert mlp._rebuild_tensor_v2(storage, 0, (2, 3), (3, 1)).tolist() == [[0, 1, 2], [3, 4, 5]]
+    assert mlp._rebuild_tensor_v2(storage, 5, (), ()) == 5
+    for offset, size, stride in ((0, (4, 3), (3, 1)), (4, (3,), (1,)), (0, (2,), (-1,)), (6, (), ()),
+                                 (0, (2, 3), (3,)), (-1, (2,), (1,))):
+        with pytest.raises(mlp.UnsupportedPolicy, match="outside its storage"):
+            mlp._rebuild_tensor_v2(storage, offset, size, stride)

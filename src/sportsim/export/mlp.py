@@ -60,6 +60,11 @@ def _rebuild_tensor_v2(storage, offset, size, stride, requires_grad=False, hooks
     if not isinstance(flat, np.ndarray):
         raise UnsupportedPolicy("a tensor without a storage")
     item = flat.itemsize
+    size, stride = tuple(int(n) for n in size), tuple(int(n) for n in stride)
+    if (len(size) != len(stride) or offset < 0 or any(n < 0 for n in size) or any(s < 0 for s in stride)
+            or (all(size) and offset + sum((n - 1) * s for n, s in zip(size, stride)) >= len(flat))
+            or (not size and offset >= len(flat))):
+        raise UnsupportedPolicy("a tensor reaching outside its storage")  # as_strided does not check
     if len(size) == 0:
         return flat[offset].copy()
     view = np.lib.stride_tricks.as_strided(flat[offset:], shape=tuple(size),
