@@ -154,11 +154,21 @@ class PyBulletEngine:
         inv = self._root_iquat * np.array([1.0, -1.0, -1.0, -1.0])
         self._from_com_quat = _right_product(inv)
         self._rot = np.zeros(9)
+        self._root_ipos_floats = tuple(float(x) for x in self._root_ipos)
+        # the root's 7 coordinates and 6 dofs, then PyBullet's joint states (the fast path of _read_state)
+        self._q_all = np.concatenate((np.arange(7), self._q_index))
+        self._v_all = np.concatenate((np.arange(6), self._v_index))
         sizes = [3] * len(self._ball_links) + [1] * len(self._hinge_links)
         ends = np.cumsum(sizes)
         self._force_splits = list(zip((ends - sizes).tolist(), ends.tolist()))
+        sizes = [4] * len(self._ball_links) + [1] * len(self._hinge_links)
+        ends = np.cumsum(sizes)
+        self._q_splits = list(zip((ends - sizes).tolist(), ends.tolist()))
         # the servo prediction's own model and data (see _servo_torques)
         self._pmodel = copy.copy(m)
+        # no contacts or constraints of its own (the prediction adds PyBullet's contact points): one
+        # mj_forward computes exactly the smooth dynamics it needs
+        self._pmodel.opt.disableflags |= mujoco.mjtDisableBit.mjDSBL_CONTACT | mujoco.mjtDisableBit.mjDSBL_CONSTRAINT
         self._pdata = mujoco.MjData(self._pmodel)
         # array views, made once (each attribute access of an MjModel/MjData array builds a new view)
         pm, pd, d = self._pmodel, self._pdata, self.data
@@ -169,10 +179,15 @@ class PyBulletEngine:
         self._damping, self._armature, self._p_armature = m.dof_damping, m.dof_armature, pm.dof_armature
         self._p_force = (pd.actuator_force, pd.qfrc_passive, pd.qfrc_actuator, pd.qfrc_bias)
         self._p_free = pd.qacc_smooth
+        self._forces_out = (d.actuator_force, d.qfrc_passive, d.qfrc_actuator)
         # set per step() call (_prepare): a servo's force range (-inf/inf where it is not limited), the
         # armature of the actuated dofs outside the servo term, dt Kv
         self._low, self._high = np.full(m.nu, -np.inf), np.full(m.nu, np.inf)
         self._arm_act, self._dt_kv = np.zeros(m.nu), np.zeros(m.nu)
+        self._inside = np.ones(m.nu, dtype=bool)  # servos inside their force range at the last physics step
+        self._inside_bytes = self._inside.tobytes()
+        self._prepared: tuple = ()  # the inputs of _prepare's derived terms at its last computation
+        self._jac_buffers = [np.empty((n, 3, m.nv)) for n in range(9)]  # contact Jacobians of n points
         self._root_iquat_identity = bool(np.array_equal(self._root_iquat, (1.0, 0.0, 0.0, 0.0)))
         self._root_offset = bool(np.any(self._root_ipos)) or not self._root_iquat_identity
         self._dt = float(m.opt.timestep)
@@ -225,22 +240,41 @@ class PyBulletEngine:
         self._fresh = True
         pb.resetBaseVelocity(self.body, (v[0:3] + np.cross(omega_world, arm)).tolist(), omega_world.tolist(),
                              physicsClientId=c)
-        for link, qa, va in zip(self._ball_links, self._ball_q, self._ball_v):
-            pb.resetJointStateMultiDof(self.body, link, _xyzw(q[qa:qa + 4]), v[va:va + 3].tolist(),
-                                       physicsClientId=c)
-        for link, qa, va in zip(self._hinge_links, self._hinge_q, self._hinge_v):
-            pb.resetJointState(self.body, link, float(q[qa]), float(v[va]), physicsClientId=c)
+        flat_q, flat_v = q[self._q_index].tolist(), v[self._v_index].tolist()
+        pb.resetJointStatesMultiDof(self.body, self._joint_links, [flat_q[a:b] for a, b in self._q_splits],
+                                    [flat_v[a:b] for a, b in self._force_splits], physicsClientId=c)
 
     def _read_state(self, qpos: np.ndarray | None = None, qvel: np.ndarray | None = None) -> None:
         """Copy PyBullet's state into ``qpos`` / ``qvel`` (default: ``data``'s; written for speed: one
-        fancy-indexed assignment per array; the root's inertial offset undone with a fixed 4x4
-        quaternion product)."""
+        fancy-indexed assignment per array; the root's inertial offset undone in Python floats where
+        the root's inertial frame is not turned (the humanoids here), else with a fixed 4x4 quaternion
+        product)."""
         pb, c = self._pb, self._client
         if qpos is None:
             qpos, qvel = self._qpos, self._qvel
         pos, orn = pb.getBasePositionAndOrientation(self.body, physicsClientId=c)
         lin, ang = pb.getBaseVelocity(self.body, physicsClientId=c)
         states = pb.getJointStatesMultiDof(self.body, self._joint_links, physicsClientId=c)
+        if self._root_iquat_identity:  # the root's body frame turned as its inertial frame
+            # the rotation matrix as mju_quat2Mat computes it, the root's terms in Python floats, and
+            # one fancy-indexed assignment per array (fewer NumPy calls: they dominate at this size)
+            x, y, z, w = orn
+            q01, q02, q03, q11, q12, q13 = w * x, w * y, w * z, x * x, x * y, x * z
+            q00, q22, q23, q33 = w * w, y * y, y * z, z * z
+            r0, r1, r2 = q00 + q11 - q22 - q33, 2 * (q12 - q03), 2 * (q13 + q02)
+            r3, r4, r5 = 2 * (q12 + q03), q00 - q11 + q22 - q33, 2 * (q23 - q01)
+            r6, r7, r8 = 2 * (q13 - q02), 2 * (q23 + q01), q00 - q11 - q22 + q33
+            wx, wy, wz = ang
+            ix, iy, iz = self._root_ipos_floats
+            ax, ay, az = r0 * ix + r1 * iy + r2 * iz, r3 * ix + r4 * iy + r5 * iz, r6 * ix + r7 * iy + r8 * iz
+            root_q = [pos[0] - ax, pos[1] - ay, pos[2] - az, w, x, y, z]
+            root_q += [v for s in states for v in s[0]]
+            qpos[self._q_all] = root_q
+            root_v = [lin[0] - (wy * az - wz * ay), lin[1] - (wz * ax - wx * az), lin[2] - (wx * ay - wy * ax),
+                      r0 * wx + r3 * wy + r6 * wz, r1 * wx + r4 * wy + r7 * wz, r2 * wx + r5 * wy + r8 * wz]
+            root_v += [v for s in states for v in s[1]]
+            qvel[self._v_all] = root_v
+            return
         qpos[self._q_index] = [x for s in states for x in s[0]]
         qvel[self._v_index] = [x for s in states for x in s[1]]
         rot = self._rot
@@ -270,6 +304,11 @@ class PyBulletEngine:
         for mine, theirs in self._copies:
             mine[:] = theirs
         self._p_state[2][:] = self._ctrl
+        key = (dt, self._range.tobytes(), self._limited.tobytes(), self._armature.tobytes(), self._damping.tobytes(),
+               self._bias_kv.tobytes())
+        if key == self._prepared:  # the terms below are those of the last call
+            return
+        self._prepared = key
         limited = self._limited != 0
         act = self._act_dof
         self._low = np.where(limited, self._range[:, 0], -np.inf)
@@ -279,6 +318,7 @@ class PyBulletEngine:
         self._p_armature[:] = self._armature + dt * self._damping
         self._arm_act = self._p_armature[act].copy()
         self._dt_kv = -dt * self._bias_kv
+        self._p_armature[act] = self._arm_act + self._dt_kv * self._inside  # the last step's clamp pattern
 
     def _servo_torques(self, dt: float) -> np.ndarray:
         """Joint torques per dof for the state in the prediction's data (``_pdata``: qpos, qvel, and the
@@ -295,18 +335,20 @@ class PyBulletEngine:
         M + dt (Kv + D). Written for speed (a physics step's Python work is most of its cost): few NumPy
         operations, MuJoCo's own functions for the rest."""
         pm, pd = self._pmodel, self._pdata
-        mujoco.mj_kinematics(pm, pd)
-        mujoco.mj_comPos(pm, pd)
-        mujoco.mj_transmission(pm, pd)
-        mujoco.mj_fwdVelocity(pm, pd)  # actuator velocities, passive and bias forces
-        mujoco.mj_fwdActuation(pm, pd)  # the servo forces, clipped to forcerange
-        force = self._p_force[0]
         arm = self._p_armature
-        # a clamped servo is a constant force: no implicit damping from it
-        arm[self._act_dof] = self._arm_act + self._dt_kv * ((force > self._low) & (force < self._high))
-        mujoco.mj_crb(pm, pd)  # M + dt (Kv + D)
-        mujoco.mj_factorM(pm, pd)
-        mujoco.mj_fwdAcceleration(pm, pd)  # qacc_smooth: the acceleration without contacts
+        # one mj_forward (contacts and constraints are off in the private model): positions, M + dt (Kv + D)
+        # with the last step's clamp pattern, the servo, passive and bias forces, qacc_smooth
+        mujoco.mj_forward(pm, pd)
+        force = self._p_force[0]
+        # a clamped servo is a constant force: no implicit damping from it; a pattern that changed since
+        # the armature was set refactors M (its positions-dependent part is computed already)
+        inside = (force > self._low) & (force < self._high)
+        if inside.tobytes() != self._inside_bytes:
+            self._inside, self._inside_bytes = inside, inside.tobytes()
+            arm[self._act_dof] = self._arm_act + self._dt_kv * inside
+            mujoco.mj_crb(pm, pd)
+            mujoco.mj_factorM(pm, pd)
+            mujoco.mj_fwdAcceleration(pm, pd)
         free = self._p_free
         explicit = self._p_force[1] + self._p_force[2]  # passive + servo forces
         jac = self._contact_jacobian()  # one row per contact point: its normal
@@ -321,6 +363,8 @@ class PyBulletEngine:
             row, col = jac[0], along[0]
             lam = float(row @ (self._p_state[1] / -dt - free)) / (float(row @ col) + _CONTACT_REGULARISATION)
             return explicit - arm * (free + lam * col if lam >= 0.0 else free)
+        if n == 2:  # two points (another third): the 2 x 2 system and its active set in Python floats
+            return self._two_points(explicit, arm, free, jac, along, dt)
         schur = jac @ along.T
         schur.flat[::n + 1] += _CONTACT_REGULARISATION
         bias_lam = jac @ (self._p_state[1] / -dt - free)
@@ -336,6 +380,24 @@ class PyBulletEngine:
                 return explicit - arm * free
             schur, bias_lam, along = schur[pushing][:, pushing], bias_lam[pushing], along[pushing]
         return explicit - arm * (free + lam @ along)
+
+    def _two_points(self, explicit, arm, free, jac, along, dt) -> np.ndarray:
+        """:meth:`_servo_torques` for two contact points: the same equations and active set as the general
+        path (both held, else the one that pushes alone, else none), solved in closed form."""
+        (s00, s01), (s10, s11) = (jac @ along.T).tolist()
+        b0, b1 = (jac @ (self._p_state[1] / -dt - free)).tolist()
+        s00 += _CONTACT_REGULARISATION
+        s11 += _CONTACT_REGULARISATION
+        det = s00 * s11 - s01 * s10
+        lam0, lam1 = (s11 * b0 - s01 * b1) / det, (s00 * b1 - s10 * b0) / det
+        if (lam0 >= 0.0 and lam1 >= 0.0) or _PREDICTION_ITERATIONS == 1:
+            return explicit - arm * (free + lam0 * along[0] + lam1 * along[1])
+        if lam0 >= 0.0 or lam1 >= 0.0:  # the one that pushes, alone
+            k = 0 if lam0 >= 0.0 else 1
+            lam = (b0 / s00) if k == 0 else (b1 / s11)
+            if lam >= 0.0 or _PREDICTION_ITERATIONS == 2:
+                return explicit - arm * (free + lam * along[k])
+        return explicit - arm * free
 
     def step(self, nstep: int = 1) -> None:
         """Advance ``nstep`` physics steps of ``model.opt.timestep`` with the servo targets in
@@ -366,7 +428,8 @@ class PyBulletEngine:
         self._read_state()
         self._fresh = True
         # the last physics step's servo and passive forces (kinetics read them as MuJoCo's)
-        d.actuator_force[:], d.qfrc_passive[:], d.qfrc_actuator[:] = self._p_force[:3]
+        for mine, theirs in zip(self._forces_out, self._p_force):
+            mine[:] = theirs
         d.time += nstep * dt
         mujoco.mj_kinematics(m, d)
         mujoco.mj_collision(m, d)
@@ -383,11 +446,11 @@ class PyBulletEngine:
         points = self._contact_points
         if not points:
             return None
-        m, d, bodies = self._pmodel, self._pdata, self._link_to_body
-        jacs = np.empty((len(points), 3, m.nv))
+        m, d, bodies, n = self._pmodel, self._pdata, self._link_to_body, len(points)
+        jacs = self._jac_buffers[n] if n < len(self._jac_buffers) else np.empty((n, 3, m.nv))
         for jac, (link, point) in zip(jacs, points):
             mujoco.mj_jac(m, d, jac, None, point, bodies[link])
-        return np.ascontiguousarray(jacs[:, 2])
+        return jacs[0, 2:3] if n == 1 else np.ascontiguousarray(jacs[:, 2])
 
     # -- contacts ---------------------------------------------------------------------------------------
     def contact_forces(self) -> list[tuple[int, np.ndarray, np.ndarray]]:
