@@ -169,8 +169,7 @@ class PyBulletEngine:
         self._q_splits = list(zip((ends - sizes).tolist(), ends.tolist()))
         # the servo prediction's own model and data (see _servo_torques)
         self._pmodel = copy.copy(m)
-        # no contacts or constraints of its own (the prediction adds PyBullet's contact points): MuJoCo's
-        # forward dynamics compute exactly the smooth dynamics it needs
+        # no contacts or constraints of its own (the prediction adds PyBullet's contact points)
         off = mujoco.mjtDisableBit
         self._pmodel.opt.disableflags |= off.mjDSBL_CONTACT | off.mjDSBL_CONSTRAINT
         self._pdata = mujoco.MjData(self._pmodel)
@@ -340,23 +339,22 @@ class PyBulletEngine:
         operations, MuJoCo's own functions for the rest."""
         pm, pd = self._pmodel, self._pdata
         arm = self._p_armature
-        # MuJoCo's forward dynamics without sensors and constraints (contacts and constraints are off in
-        # the private model): positions, M + dt (Kv + D) with the last step's clamp pattern, the servo,
-        # passive and bias forces, qacc_smooth (four calls: 1.5 us less than mj_forward)
-        mujoco.mj_fwdPosition(pm, pd)
-        mujoco.mj_fwdVelocity(pm, pd)
-        mujoco.mj_fwdActuation(pm, pd)
-        mujoco.mj_fwdAcceleration(pm, pd)
+        # MuJoCo's forward dynamics, only the stages needed (no sensors, cameras, tendons, constraints):
+        mujoco.mj_kinematics(pm, pd)
+        mujoco.mj_comPos(pm, pd)
+        mujoco.mj_transmission(pm, pd)
+        mujoco.mj_fwdVelocity(pm, pd)  # actuator velocities, passive and bias forces
+        mujoco.mj_fwdActuation(pm, pd)  # the servo forces, clipped to forcerange
         force = self._p_force[0]
-        # a clamped servo is a constant force: no implicit damping from it; a pattern that changed since
-        # the armature was set refactors M (its positions-dependent part is computed already)
+        # a clamped servo is a constant force: no implicit damping from it (the armature is rewritten only
+        # when the pattern changed: with random actions at 70 % of the physics steps)
         inside = (force > self._low) & (force < self._high)
         if inside.tobytes() != self._inside_bytes:
             self._inside, self._inside_bytes = inside, inside.tobytes()
             arm[self._act_dof] = self._arm_act + self._dt_kv * inside
-            mujoco.mj_crb(pm, pd)
-            mujoco.mj_factorM(pm, pd)
-            mujoco.mj_fwdAcceleration(pm, pd)
+        mujoco.mj_crb(pm, pd)  # M + dt (Kv + D)
+        mujoco.mj_factorM(pm, pd)
+        mujoco.mj_fwdAcceleration(pm, pd)  # qacc_smooth: the acceleration without contacts
         free = self._p_free
         explicit = self._p_force[1] + self._p_force[2]  # passive + servo forces
         jac = self._contact_jacobian()  # one row per contact point: its normal
