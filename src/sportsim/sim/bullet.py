@@ -190,7 +190,10 @@ class PyBulletEngine:
         self._inside = np.ones(m.nu, dtype=bool)  # servos inside their force range at the last physics step
         self._inside_bytes = self._inside.tobytes()
         self._prepared: tuple = ()  # the inputs of _prepare's derived terms at its last computation
-        self._jac_buffers = [np.empty((n, 3, m.nv)) for n in range(9)]  # contact Jacobians of n points
+        # contact Jacobians of n points (and the views mj_jac writes), A^-1 J^T
+        self._jac_buffers = [np.empty((n, 3, m.nv)) for n in range(9)]
+        self._jac_views = [list(buffer) for buffer in self._jac_buffers]
+        self._along_buffers = [np.empty((n, m.nv)) for n in range(9)]
         self._root_iquat_identity = bool(np.array_equal(self._root_iquat, (1.0, 0.0, 0.0, 0.0)))
         self._root_offset = bool(np.any(self._root_ipos)) or not self._root_iquat_identity
         self._dt = float(m.opt.timestep)
@@ -362,9 +365,9 @@ class PyBulletEngine:
             return explicit - arm * free
         # contact points that push hold still: acc = free + A^-1 J^T lam with J (v + dt acc) = 0, i.e.
         # (J A^-1 J^T) lam = -J v / dt - J free; A^-1 J^T once, the active set on the small system
-        along = np.empty_like(jac)
-        mujoco.mj_solveM(pm, pd, along, jac)
         n = len(jac)
+        along = self._along_buffers[n] if n < len(self._along_buffers) else np.empty_like(jac)
+        mujoco.mj_solveM(pm, pd, along, jac)
         if n == 1:  # one point (a third of the steps of a walk): the same solve with scalars
             row, col = jac[0], along[0]
             lam = float(row @ (self._p_state[1] / -dt - free)) / (float(row @ col) + _CONTACT_REGULARISATION)
@@ -456,7 +459,7 @@ class PyBulletEngine:
             return None
         m, d, bodies, n = self._pmodel, self._pdata, self._link_to_body, len(points)
         jacs = self._jac_buffers[n] if n < len(self._jac_buffers) else np.empty((n, 3, m.nv))
-        for jac, (link, point) in zip(jacs, points):
+        for jac, (link, point) in zip(self._jac_views[n] if n < len(self._jac_views) else jacs, points):
             mujoco.mj_jac(m, d, jac, None, point, bodies[link])
         return jacs[0, 2:3] if n == 1 else np.ascontiguousarray(jacs[:, 2])
 
