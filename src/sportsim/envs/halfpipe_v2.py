@@ -59,13 +59,14 @@ class HalfPipeV2Env(HalfPipeEnv):
       surface's mass (3.5 kg / 4.5 kg) at the contact point under its middle, which lies on the exact
       flat/circle/wall profile (as in v1, continued along the wall's line above a vertical lip).
     * **The legs** are a massless force between body and board that makes the stance follow the target
-      (the integrated action, as in v1) as a critically damped 30 rad/s system, with the force that needs
+      (the integrated action, as in v1) as a critically damped 20 rad/s system, with the force that needs
       (computed from the equations of motion) clipped to [0, F0 (1 - v / v0)]: the force-velocity limit of v1,
       no pull, no force when the body is above the legs' reach; a stop 5 cm below the deepest crouch. Legs
       that hold still do no work, so holding costs no energy.
     * **Integration**: RK4 in the two coordinates (the board's position along the profile and the stance),
       at most ``physics_dt_s`` per step, cut at every curvature break under the board and to 1/8 wheelbase
-      of travel where the pitch rate changes (:mod:`sportsim.envs.halfpipe_board`; why: HalfPipe-v1's 16
+      of travel where the pitch rate changes; the stance in closed form while the legs track, 20 ms steps
+      where a leg limit starts or stops acting (:mod:`sportsim.envs.halfpipe_board`; why: HalfPipe-v1's 16
       MuJoCo substeps took 93 % of its time, and a larger MuJoCo step broke the 0.5 % energy bound).
     * ``info`` adds ``rotation_energy_j``, ``body_pitch_rate_radps``, ``com_height_m`` and
       ``energy_height_m`` (all the mechanical energy, board and rotation included, over (m_total g));
