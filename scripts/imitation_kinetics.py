@@ -9,8 +9,10 @@ the env's class docstring and :mod:`sportsim.kinetics` define every figure). ``-
 physics step (time, per-foot ground reaction force x/y/z in body weights raw and low-pass filtered, centre
 of pressure, foot contact, every actuated dof's moment in N m/kg and power in W/kg), atomically and never
 over an existing file unless ``--overwrite``. ``--refine N`` runs the episode again with the physics step
-divided by N (same policy, same control rate) and prints how much each figure changed. The last line is
-one JSON object with everything printed.
+divided by N (same policy, same control rate) and prints how much each figure changed. Gait figures beside
+the forces: stance slip of the simulated feet (median per complete stance, mm) and ankle plantarflexion at
+push-off (deg; the reference's at the same toe-offs beside it). The last line is one JSON object with
+everything printed.
 """
 
 from __future__ import annotations
@@ -22,37 +24,80 @@ import json
 import sys
 from pathlib import Path
 
+import mujoco
 import numpy as np
 
 from sportsim import humanoid, kinetics, runs
+from sportsim.mocap.retarget import stance_slip_hover
 from sportsim.errors import ConfigError, SportsimError
 
 # The issue's acceptance bands (1.5x walking norms for the moments; norms: sportsim.kinetics.WALKING_NORMS)
 BANDS = {
     "grf_first_peak_bw": (0.95, 1.35), "grf_trough_bw": (0.55, 0.9), "grf_second_peak_bw": (0.95, 1.35),
     "peak_hip_moment_nm_per_kg": (0.0, 2.0), "peak_knee_moment_nm_per_kg": (0.0, 1.3),
-    "peak_ankle_moment_nm_per_kg": (0.0, 2.3),
+    "peak_ankle_moment_nm_per_kg": (0.0, 2.3), "stance_slip_mm": (0.0, 10.0),
+    "ankle_plantarflexion_toe_off_deg": (8.0, 90.0),
 }
 
 
 def rollout(location: runs.ModelLocation, physics_dt_s: float | None) -> tuple[dict[str, np.ndarray], float, float, dict]:
-    """The frame-0 episode's kinetics series, its sample rate, the distance walked (m) and the last info."""
+    """The frame-0 episode's kinetics series, its sample rate, the distance walked (m) and the last info
+    (plus ``"gait"``: :func:`gait_figures` of the simulated walk and of the reference it tracked)."""
     extra = {} if physics_dt_s is None else {"physics_dt_s": physics_dt_s}
     policy = runs.open_policy(location, rsi=False, kinetics=True, **extra)
     try:
         env = policy.env.unwrapped
         obs, _ = policy.env.reset(seed=0)
         start = env.data.qpos[0:2].copy()
-        steps, info = [], {}
+        steps, info, qpos, contact = [], {}, [], []
         while True:
             obs, _, terminated, truncated, info = policy.env.step(policy.act(obs))
             steps.append(info["kinetics"])
+            qpos.append(env.data.qpos.copy())
+            contact.append(info["kinetics"]["foot_contact"][-1])
             if terminated or truncated:
                 break
         distance = float(np.linalg.norm(env.data.qpos[0:2] - start))
+        sim_q, stance = np.array(qpos), np.array(contact, dtype=bool)
+        reference_q = np.array(env.tracks[0].qpos[1:len(qpos) + 1])
+        info = {**info, "gait": {**gait_figures(env.model, sim_q, stance, env.control_hz),
+                                 **{f"reference_{k}": v for k, v in
+                                    gait_figures(env.model, reference_q, stance, env.control_hz).items()
+                                    if k.startswith("ankle")}}}
         return kinetics.stack(steps), 1.0 / env.physics_dt_s, distance, info
     finally:
         policy.close()
+
+
+def ankle_plantarflexion_deg(model: mujoco.MjModel, qpos: np.ndarray, side: str) -> np.ndarray:
+    """``(T,)`` sagittal ankle angle (deg, + plantarflexion: rotation of the foot about the ankle's +y,
+    :mod:`sportsim.coach.forces`' convention) of the ball joint ``<side>_ankle``, from its rotation matrix
+    (``atan2(R[0, 2], R[2, 2])``: the foot's long axis against the shank in the sagittal plane)."""
+    adr = model.jnt_qposadr[model.joint(f"{side}_ankle").id]
+    out = np.empty(len(qpos))
+    mat = np.empty(9)
+    for t, q in enumerate(qpos):
+        mujoco.mju_quat2Mat(mat, q[adr:adr + 4])
+        out[t] = np.degrees(np.arctan2(mat[2], mat[8]))
+    return out
+
+
+def gait_figures(model: mujoco.MjModel, qpos: np.ndarray, stance: np.ndarray, hz: float,
+                 window_s: float = 0.15) -> dict[str, float]:
+    """Stance slip (median per complete stance, mm, :func:`sportsim.mocap.retarget.stance_slip_hover`'s
+    pivot rule, both feet pooled by their medians) and ankle plantarflexion at push-off (the largest
+    within ``window_s`` of each toe-off - the last stance step - median over toe-offs, deg) of control-step
+    poses ``qpos`` with foot contacts ``stance`` ``(T, 2)`` (right, left)."""
+    slip = stance_slip_hover(model, qpos, stance)
+    out = {"stance_slip_mm": float(np.nanmedian([slip["right_slip_mm"], slip["left_slip_mm"]]))}
+    w = max(1, int(round(window_s * hz)))
+    peaks = []
+    for k, side in enumerate(("right", "left")):
+        angle = ankle_plantarflexion_deg(model, qpos, side)
+        offs = np.flatnonzero(stance[:-1, k] & ~stance[1:, k])
+        peaks += [float(angle[max(0, t - w):t + w + 1].max()) for t in offs if t > 0]
+    out["ankle_plantarflexion_toe_off_deg"] = float(np.median(peaks)) if peaks else float("nan")
+    return out
 
 
 def figures(series: dict[str, np.ndarray], rate_hz: float, distance_m: float) -> dict[str, float]:
@@ -102,7 +147,7 @@ def main() -> int:
         series, rate, distance, info = rollout(location, None)
         result = {"model": str(location.model_file), "physics_rate_hz": rate, "fall": info.get("fall"),
                   "episode_s": info.get("time_s"), "mpjpe_mm": info.get("mpjpe_mm"),
-                  "figures": figures(series, rate, distance)}
+                  "figures": {**figures(series, rate, distance), **info["gait"]}}
         if args.csv is not None:
             if args.csv.exists() and not args.overwrite:
                 raise ConfigError(f"{args.csv} exists; pass --overwrite to replace it")
@@ -115,7 +160,7 @@ def main() -> int:
         if args.refine > 1:
             fine, fine_rate, fine_distance, fine_info = rollout(location, 1.0 / (rate * args.refine))
             result["refined"] = {"physics_rate_hz": fine_rate, "fall": fine_info.get("fall"),
-                                 "figures": figures(fine, fine_rate, fine_distance)}
+                                 "figures": {**figures(fine, fine_rate, fine_distance), **fine_info["gait"]}}
     except SportsimError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
