@@ -32,6 +32,17 @@ Contact: Bullet's (rigid, with its own ERP/CFM), friction = MuJoCo's sliding fri
 What differs from MuJoCo and is not carried over: ball-joint cone limits (Bullet's spherical joints have
 none; hinge ranges are kept, as hard limits), MuJoCo's soft contacts (solref/solimp) and elliptic
 friction cone.
+
+Speed: per 1/120 s physics step the adapter makes six PyBullet calls (state, torques, step, contacts),
+about ten MuJoCo calls and a few dozen NumPy operations; at this size each costs about a microsecond, so the
+code keeps their number down (views and buffers made once, the root's state and two-point contact
+solves in Python floats, terms that only change with the model cached on their inputs) and computes the
+exact prediction at every physics step. Freezing the prediction over a control step (M, bias forces and
+contact rows of its first physics step, a linear map for the next three) was measured and rejected:
+torques off by 4 N m (median; up to 40) one physics step later and seeded rollouts 1 mm apart within
+1-4 control steps, while the map held at only a third of the steps (clamps and contact sets change).
+Bullet's own settings that leave trajectories identical (overlapping-pair sorting, island size, solver
+analytics) do not change its step time.
 """
 
 from __future__ import annotations
