@@ -258,3 +258,29 @@ def test_servo_prediction_keeps_its_last_solve(model, monkeypatch):
         assert np.isfinite(d.qpos).all() and np.isfinite(d.qvel).all()
     finally:
         engine.close()
+
+
+@pytest.mark.parametrize("iterations", [1, 2, 4])
+def test_two_point_closed_form_matches_the_general_solve(model, monkeypatch, iterations):
+    """The servo prediction's closed form for two contact points (a third of a walk's physics steps)
+    gives the general active-set solve's torques - both points held, one, none - to round-off."""
+    monkeypatch.setattr(bullet, "_PREDICTION_ITERATIONS", iterations)
+    engine = make_engine("pybullet", model, mujoco.MjData(model))
+    try:
+        rng = np.random.default_rng(0)
+        nv, held = model.nv, set()
+        root = rng.normal(size=(nv, nv))
+        a_inv = root @ root.T / nv + np.eye(nv)  # a positive definite A^-1
+        for _ in range(200):
+            engine._pdata.qvel[:] = rng.normal(size=nv)
+            jac = rng.normal(size=(2, nv))
+            along = jac @ a_inv
+            explicit, arm, free = rng.normal(size=nv), rng.uniform(0.1, 1.0, nv), rng.normal(size=nv)
+            closed = engine._two_points(explicit, arm, free, jac, along, DT)
+            general = engine._points(explicit, arm, free, jac, along, DT)
+            assert np.allclose(closed, general, rtol=1e-9, atol=1e-9 * np.abs(general).max())
+            lam = np.linalg.solve(jac @ along.T, jac @ (engine._pdata.qvel / -DT - free))
+            held.add(int((lam >= 0).sum()))
+        assert held == {0, 1, 2}  # every branch of the active set was taken
+    finally:
+        engine.close()

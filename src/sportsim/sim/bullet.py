@@ -385,6 +385,12 @@ class PyBulletEngine:
             return explicit - arm * (free + lam * col if lam >= 0.0 else free)
         if n == 2:  # two points (another third): the 2 x 2 system and its active set in Python floats
             return self._two_points(explicit, arm, free, jac, along, dt)
+        return self._points(explicit, arm, free, jac, along, dt)
+
+    def _points(self, explicit, arm, free, jac, along, dt) -> np.ndarray:
+        """:meth:`_servo_torques` for any number of contact points: the active set on the small system
+        J A^-1 J^T, factored by MuJoCo's dense Cholesky."""
+        n = len(jac)
         schur = jac @ along.T
         schur.flat[::n + 1] += _CONTACT_REGULARISATION
         bias_lam = jac @ (self._p_state[1] / -dt - free)
