@@ -321,3 +321,28 @@ def test_cli_allow_lying(tmp_path: Path, capsys) -> None:
     assert main(["convert", str(CMU_WALK), str(out), "--up", "+Z", "--end-frame", "150", "--allow-lying",
                  "--force"]) == 0
     assert out.is_file()
+
+
+def test_the_ankle_is_the_foot_beside_a_longer_heel_helper() -> None:
+    """Kosmic_Draft's Blender rig in miniature: under each shank a foot (to the toe tip) and, beside it, a
+    heel helper whose branch is longer. The ankle is the joint named foot, not the end of the longest
+    branch (which picked the heel and turned the ankles ~150 deg)."""
+    from sportsim.mocap.structure import recognise
+
+    joints = [("Hip", -1, (0, 0, 0)), ("Spine", 0, (0, 0, 10)), ("Chest", 1, (0, 0, 10)), ("Neck", 2, (0, 0, 10)),
+              ("Head", 3, (0, 0, 5))]
+    for side, sign in (("L", 1), ("R", -1)):
+        base = len(joints)
+        joints += [(f"Shoulder.{side}", 2, (sign * 3, 0, 8)), (f"Upperarm.{side}", base, (sign * 5, 0, 0)),
+                   (f"Forearm.{side}", base + 1, (sign * 12, 0, 0)), (f"Hand.{side}", base + 2, (sign * 11, 0, 0))]
+        base = len(joints)
+        joints += [(f"Upperleg.{side}", 0, (sign * 4, 0, -3)), (f"Foreleg.{side}", base, (0, 0, -20)),
+                   (f"Foot.{side} 1", base + 1, (0, 0, -19)), (f"Heel.{side}", base + 1, (0, -1, -20))]
+    names, parents, offsets = zip(*joints)
+    ends = [(names.index(f"Foot.{s} 1"), np.array([0.0, 6.0, -1.0])) for s in "LR"]
+    ends += [(names.index(f"Heel.{s}"), np.array([0.0, -1.0, -8.0])) for s in "LR"]  # the longer branch
+    found = recognise(list(names), list(parents), np.array(offsets, dtype=float), ends)
+    assert not found.problem
+    assert {c: names[j] for c, j in found.canonical.items() if c.endswith(("ankle", "knee", "hip"))} == {
+        "l_hip": "Upperleg.L", "l_knee": "Foreleg.L", "l_ankle": "Foot.L 1",
+        "r_hip": "Upperleg.R", "r_knee": "Foreleg.R", "r_ankle": "Foot.R 1"}

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from sportsim import humanoid
-from sportsim.mocap import load_clip, quat
+from sportsim.mocap import load_clip, mirror_clip, quat
 from sportsim.mocap.clip import Clip
 from sportsim.mocap.retarget import _rest_positions, rest_pose_mismatch, retarget
 from sportsim.mocap.skeletons import clip_canonical_indices
@@ -99,7 +99,6 @@ def test_a_mirrored_recording_is_refused_naming_mirror_and_converts_once_un_mirr
     """The walk reflected with its names kept ("Left" joints on the body's right, as a camera's mirror
     mode records): both hips turn ~180 deg, an error that names --mirror; mirroring it again restores
     the walk exactly, and the Kinect file recorded that way (shared/mocap/corpus/heldout4) converts."""
-    from sportsim.mocap import mirror_clip
     from sportsim.mocap.__main__ import main
 
     clip = _walk()
@@ -138,3 +137,105 @@ def test_a_chest_joint_turned_against_its_shoulders_follows_the_shoulders() -> N
     relative = quat.multiply(quat.conjugate(walk.qpos[:, adr:adr + 4]), motion.qpos[:, adr:adr + 4])
     assert float(np.degrees(np.median(2 * np.arccos(np.clip(np.abs(relative[:, 0]), 0, 1))))) < 10.0
     assert motion.meta["rest_pose_mismatch"] == "none"
+
+
+def _stooped(clip: Clip, angle_deg: float) -> Clip:
+    """The walk with its trunk folded ``angle_deg`` forward over the legs (a stoop to lift something off
+    the floor): the root turned about the hip line, each thigh turned back by as much, so the legs walk
+    on as recorded while the thighs sit ``angle_deg`` further forward against the pelvis."""
+    idx = clip_canonical_indices(clip)
+    rest = _rest_positions(clip)
+    lateral = rest[idx["l_hip"]] - rest[idx["r_hip"]]
+    fold = quat.from_axis_angle(lateral / np.linalg.norm(lateral), np.radians(angle_deg))
+    rotations = np.array(clip.rotations)
+    rotations[:, 0] = quat.multiply(rotations[:, 0], fold)
+    for child in np.flatnonzero(np.asarray(clip.parents) == 0):  # the legs (and CMU's LHipJoint) turned back
+        if child in (idx["spine"], idx["chest"]) or idx["chest"] in _ancestors(clip, idx["chest"], stop=child):
+            continue
+        rotations[:, child] = quat.multiply(quat.conjugate(fold), rotations[:, child])
+    return dataclasses.replace(clip, rotations=rotations)
+
+
+def _ancestors(clip: Clip, joint: int, stop: int) -> set[int]:
+    """``joint``'s ancestors up to (and with) ``stop`` if ``stop`` is one of them, else the empty set."""
+    found = set()
+    while joint >= 0:
+        found.add(joint)
+        if joint == stop:
+            return found
+        joint = int(clip.parents[joint])
+    return set()
+
+
+def test_a_deep_stoop_is_motion_not_a_rest_pose_mismatch() -> None:
+    """A lift from the floor folds the trunk onto the thighs: the hips flex 130-170 deg in most frames
+    (add_radar's lift_up.bvh). The thighs follow the source bones, so that is motion; what a mismatched
+    or mirrored pelvis turns round is the knee's hinge axis, which stays on the pelvis' side axis here."""
+    clip = _walk()
+    stoop = _stooped(clip, 140.0)
+    pos, walk_pos = stoop.world_positions(), clip.world_positions()
+    idx = clip_canonical_indices(clip)
+    legs = [idx[f"{s}_{j}"] for s in "lr" for j in ("hip", "knee", "ankle", "toe")]
+    np.testing.assert_allclose(pos[:, legs] - pos[:, [0]], walk_pos[:, legs] - walk_pos[:, [0]], atol=1e-9)
+    trunk = pos[:, idx["chest"]] - pos[:, 0]
+    assert np.all(trunk[:, 2] < 0.2 * np.linalg.norm(trunk, axis=-1))  # the trunk is folded forward, not up
+
+    motion = retarget(stoop, plant_feet=True, anatomical_ranges=True)
+    hips = _hip_angles_deg(retarget(stoop))
+    assert all(angle > 125.0 for angle in hips.values()), hips  # beyond the hip range: the old check's mismatch
+    assert motion.meta["rest_pose_mismatch"] == "none"
+    assert _rest_row(stoop, plant_feet=True, anatomical_ranges=True)[0] == "ok"
+    mirrored = _rest_row(mirror_clip(stoop))
+    assert mirrored[0] == "error" and "--mirror" in mirrored[1]  # the same stoop mirrored is still caught
+
+
+def _rest_along_the_legs(clip: Clip) -> Clip:
+    """``clip`` re-expressed with a rest pose whose leg bones all point up (+Z), as bvh-compress's sample
+    (and Bandai's "every bone along X") rest: each leg joint's frame turned by a constant ``R_j`` that
+    takes +Z onto its child's offset, the rotations compensated - the motion (world positions) is the same."""
+    idx = clip_canonical_indices(clip)
+    turn = {}
+    for s in "lr":
+        for joint, child in (("hip", "knee"), ("knee", "ankle"), ("ankle", "toe")):
+            offset = np.asarray(clip.offsets_m[idx[f"{s}_{child}"]])
+            offset = offset / np.linalg.norm(offset)
+            axis = np.cross([0.0, 0.0, 1.0], offset)
+            angle = np.arctan2(np.linalg.norm(axis), offset[2])
+            turn[idx[f"{s}_{joint}"]] = quat.from_axis_angle(axis / np.linalg.norm(axis), angle)
+    identity = np.array([1.0, 0.0, 0.0, 0.0])
+    r = [turn.get(j, identity) for j in range(clip.n_joints)]
+    rotations = np.array(clip.rotations)
+    offsets = np.array(clip.offsets_m)
+    for j in range(clip.n_joints):
+        p = int(clip.parents[j])
+        parent = r[p] if p >= 0 else identity
+        rotations[:, j] = quat.multiply(quat.multiply(quat.conjugate(parent), rotations[:, j]), r[j])
+        offsets[j] = quat.rotate(quat.conjugate(parent), offsets[j])
+    sites = np.array([quat.rotate(quat.conjugate(r[p]), o) for p, o in zip(clip.end_site_parents,
+                                                                           clip.end_site_offsets_m)]).reshape(-1, 3)
+    return dataclasses.replace(clip, rotations=rotations, offsets_m=offsets, end_site_offsets_m=sites)
+
+
+def test_a_rest_pose_with_the_legs_along_one_axis_takes_the_foot_from_the_stance_frames() -> None:
+    """bvh-compress's sample rests with every leg bone along +Y (up): its rest pose says nothing about where
+    a sole faces, so the foot's up axis comes from the stance frames, not from the rest trunk axis (which
+    turned its ankles ~104 deg and was refused as a rest-pose mismatch)."""
+    clip = _walk()
+    legs_up = _rest_along_the_legs(clip)
+    idx = clip_canonical_indices(clip)
+    rest = _rest_positions(legs_up)
+    for s in "lr":  # thigh, shank and foot point straight up at rest
+        for upper, lower in (("hip", "knee"), ("knee", "ankle"), ("ankle", "toe")):
+            bone = rest[idx[f"{s}_{lower}"]] - rest[idx[f"{s}_{upper}"]]
+            assert bone[2] > 0.999 * np.linalg.norm(bone)
+    np.testing.assert_allclose(legs_up.world_positions(), clip.world_positions(), atol=1e-9)
+
+    motion, walk = retarget(legs_up), retarget(clip)
+    assert motion.meta["flat_left_foot"].startswith("stance frames (") and "does not stand on its feet" in \
+        motion.meta["flat_left_foot"]
+    assert motion.meta["rest_pose_mismatch"] == "none"
+    for side in ("left", "right"):
+        adr = humanoid.qpos_address(f"{side}_ankle")
+        relative = quat.multiply(quat.conjugate(walk.qpos[:, adr:adr + 4]), motion.qpos[:, adr:adr + 4])
+        assert float(np.degrees(np.median(2 * np.arccos(np.clip(np.abs(relative[:, 0]), 0, 1))))) < 10.0
+    assert _rest_row(legs_up, plant_feet=True, anatomical_ranges=True)[0] == "ok"

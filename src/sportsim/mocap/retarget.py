@@ -81,8 +81,10 @@ PLAUSIBLE_HEIGHT_M = (1.0, 2.5)  # an estimated stature outside this means wrong
 # (sportsim.envs.imitation_params.load_reference) are keyed by it. v1: the first method; v2: planted
 # feet (heel / flat / toe pivots, root lowered for reach), anatomical range clamps, floor lift; v3: a
 # knee that barely bends takes its flexion axis from the toes when its mean bend points away from them;
-# v4: a pelvis or chest whose joint is > 45 deg off its trunk / hip or shoulder line is put onto them.
-METHOD_VERSION = "v4"
+# v4: a pelvis or chest whose joint is > 45 deg off its trunk / hip or shoulder line is put onto them;
+# v5: a foot's up axis comes from the stance frames where the rest pose does not stand on its feet (legs
+# and toes along one axis), not from the rest trunk axis.
+METHOD_VERSION = "v5"
 FLOOR_PERCENTILE = 5.0  # source floor level: this percentile of a foot point's height over the clip
 STANCE_HEIGHT_M = 0.05  # a source foot point within this of its floor level ...
 STANCE_SPEED_MPS = 1.0  # ... and slower than this is in stance
@@ -498,7 +500,9 @@ def _body_orientations(idx: dict[str, int], rot: np.ndarray, pos: np.ndarray, re
             world[f"{side}_{lower}"] = quat.multiply(orient, quat.from_axis_angle(np.array([0.0, sign, 0.0]), angle))
             notes[f"twist_{side}_{body}"] = note
         ankle = idx[f"{s}_ankle"]
-        up, notes[f"flat_{side}_foot"] = _foot_up(rot[stance[:, 0 if side == "right" else 1], ankle], trunk_axis)
+        toe_rest = rest[idx[f"{s}_toe"]] - rest[ankle] if f"{s}_toe" in idx else None
+        up, notes[f"flat_{side}_foot"] = _foot_up(rot[stance[:, 0 if side == "right" else 1], ankle], trunk_axis,
+                                                  rest[ankle] - rest[idx[f"{s}_knee"]], toe_rest)
         if f"{s}_toe" in idx:
             foot = _frame(z=up, x=rest[idx[f"{s}_toe"]] - rest[ankle])
         else:
@@ -531,18 +535,27 @@ def _onto_positions(q: np.ndarray, trunk: np.ndarray, line: np.ndarray) -> tuple
     return q, "; ".join(notes)
 
 
-def _foot_up(rot_stance: np.ndarray, trunk_axis: np.ndarray) -> tuple[np.ndarray, str]:
+def _foot_up(rot_stance: np.ndarray, trunk_axis: np.ndarray, shank_rest: np.ndarray,
+             toe_rest: np.ndarray | None) -> tuple[np.ndarray, str]:
     """The foot's up axis in the source ankle's frame, and where it came from: the world vertical
     averaged over the stance frames; the rest trunk axis when there are none, or when the rest pose
-    stands upright and the stance average is more than 45 degrees off it (feet not flat in stance,
-    e.g. crawling on the toes)."""
+    stands upright on its feet and the stance average is more than 45 degrees off it (feet not flat in
+    stance, e.g. crawling on the toes). Standing on its feet: the rest shank (knee to ankle) points down
+    the trunk axis and the rest foot (ankle to toe) lies across it, each within 45 degrees; a rest pose
+    with every bone along one axis (legs and toes along +Y: bvh-compress's sample) says nothing about
+    where the foot's sole faces, so the stance frames decide."""
     rest_up = _unit(trunk_axis)
     if not len(rot_stance):
         return rest_up, "rest pose (no stance frames)"
     up = _unit(_local_mean(rot_stance, np.broadcast_to(_UP, (len(rot_stance), 3))))
     off_deg = math.degrees(math.acos(float(np.clip(np.dot(up, rest_up), -1.0, 1.0))))
+    on_feet = np.dot(_unit(shank_rest), -rest_up) > math.cos(math.radians(MAX_FOOT_REST_DEG)) and (
+        toe_rest is None or abs(np.dot(_unit(toe_rest), rest_up)) < math.sin(math.radians(MAX_FOOT_REST_DEG)))
     if rest_up[2] > math.cos(math.radians(UPRIGHT_REST_DEG)) and off_deg > MAX_FOOT_REST_DEG:
-        return rest_up, f"rest pose (the stance average is {off_deg:.0f} deg off it)"
+        if on_feet:
+            return rest_up, f"rest pose (the stance average is {off_deg:.0f} deg off it)"
+        return up, (f"stance frames ({off_deg:.0f} deg off the rest trunk axis; "
+                    "the rest pose does not stand on its feet)")
     return up, "stance frames"
 
 
@@ -808,7 +821,13 @@ def rest_pose_mismatch(model: mujoco.MjModel, qpos: np.ndarray) -> str:
     more than :data:`REST_MISMATCH_DEG` off its parent and outside its range in most frames of ``qpos``,
     described in one sentence; "" when there is none. Run on the retarget before the anatomical clamps
     (``retarget`` stores it in ``meta["rest_pose_mismatch"]``), which would bend such a joint back into
-    range and hide a source whose rest pose does not match its skeleton map."""
+    range and hide a source whose rest pose does not match its skeleton map.
+
+    A hip is measured by its knee's hinge axis against the pelvis' side axis, not by its whole rotation:
+    the thigh follows the source bone's direction, so a deep hip flexion (a squat or a stoop to lift,
+    thigh against the trunk: 130-170 deg) is motion, not a mismatch; what a mismatched pelvis (a
+    mirrored recording, left and right swapped) turns round is the knee, which then bends backwards
+    against the pelvis (its axis ~180 deg off). Every other joint by its whole rotation."""
     worst: tuple[float, str] = (0.0, "")
     off_hips: dict[str, str] = {}
     for j in range(model.njnt):
@@ -816,11 +835,16 @@ def rest_pose_mismatch(model: mujoco.MjModel, qpos: np.ndarray) -> str:
         if model.jnt_type[j] != mujoco.mjtJoint.mjJNT_BALL or "shoulder" in name:
             continue
         adr = model.jnt_qposadr[j]
-        angle = np.degrees(2.0 * np.arccos(np.clip(np.abs(qpos[:, adr]), 0.0, 1.0)))
+        q = qpos[:, adr:adr + 4]
+        if name.endswith("_hip"):  # the knee axis (the thigh's y) in the pelvis frame against the pelvis' y
+            angle = np.degrees(np.arccos(np.clip(_axis(q, 1)[:, 1], -1.0, 1.0)))
+            what = f"{name}: its knee's hinge axis is more than {REST_MISMATCH_DEG:g} deg off the pelvis' side axis"
+        else:
+            angle = np.degrees(2.0 * np.arccos(np.clip(np.abs(q[:, 0]), 0.0, 1.0)))
+            what = f"{name} more than {REST_MISMATCH_DEG:g} deg off its parent"
         limit = math.degrees(model.jnt_range[j][1]) if model.jnt_limited[j] else 0.0
         share = float(np.mean((angle > REST_MISMATCH_DEG) & (angle > limit)))
-        off = (f"{name} more than {REST_MISMATCH_DEG:g} deg off its parent in {100 * share:.0f} % of the frames "
-               f"(median {np.median(angle):.0f} deg)")
+        off = f"{what} in {100 * share:.0f} % of the frames (median {np.median(angle):.0f} deg)"
         if share > 0.5 and name.endswith("_hip"):
             off_hips[name] = off
         if share > 0.5 and share > worst[0]:

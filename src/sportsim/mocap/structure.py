@@ -14,7 +14,8 @@ makes unknown exporters work: it reads the hierarchy, not a list of names.
    leg and the arm; the pair whose branch point lies nearer the root of the tree are the legs.
 3. **Chains**: along a limb (following the longest branch) the ankle is the first joint named foot /
    ankle, the wrist the first named hand / wrist (fallback: the last joints of the chain, or the joint
-   where the fingers branch); knee / elbow and hip / shoulder are the joints above, skipping twist
+   where the fingers branch; a named joint off the longest branch - a foot beside a longer heel helper -
+   is found breadth first); knee / elbow and hip / shoulder are the joints above, skipping twist
    bones and taking the proximal one of a split bone (``upperleg01`` / ``upperleg02``). The toe is the
    toe-named joint after the ankle, else the next one that lies ahead of it (not along the shank) in
    the rest pose.
@@ -313,6 +314,8 @@ def _chain(root: int, children: list[list[int]], branch: np.ndarray, info: list[
     """(upper, middle, end) joints of a limb: hip, knee, ankle or shoulder, elbow, wrist."""
     path = [j for j in _major_path(root, children, branch, info)]
     end = next((j for j in path[1:] if info[j].kind == "body" and set(info[j].words) & end_words), None)
+    if end is None:  # a longer helper branch (a heel bone beside the foot) hid the named joint: nearest one below
+        end = _nearest_named(root, children, info, end_words)
     if end is None:
         fan = next((j for j in path if len([c for c in children[j] if info[c].kind != "end"]) >= 3), None)
         body = [j for j in path if info[j].kind in ("body", "twist") and not info[j].base.startswith("__")]
@@ -329,6 +332,17 @@ def _chain(root: int, children: list[list[int]], branch: np.ndarray, info: list[
     if upper is None or len({upper, middle, end}) < 3:
         return None
     return upper, middle, end
+
+
+def _nearest_named(root: int, children: list[list[int]], info: list[JointName], words: set[str]) -> int | None:
+    """The body joint named with one of ``words`` fewest joints below ``root`` (breadth first), or None."""
+    level = list(children[root])
+    while level:
+        named = [j for j in level if info[j].kind == "body" and set(info[j].words) & words]
+        if named:
+            return named[0]
+        level = [c for j in level for c in children[j]]
+    return None
 
 
 def _up(j: int, parents: list[int], info: list[JointName], root: int) -> int | None:
