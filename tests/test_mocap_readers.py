@@ -618,12 +618,12 @@ def _replace_line(text: str, line: int, new: str) -> str:
 
 
 def _animated_child_bvh() -> str:
-    """TINY with 6 channels on Spine whose translation moves by 10 cm per frame (the root turns, so it
-    cannot be folded away)."""
+    """TINY with 6 channels on Spine whose translation moves by 40 cm per frame along its 0.8 m bone (rms 41 %
+    of its length: a joint that moves, not one that jitters; the root turns, so it cannot be folded away)."""
     lines = TINY.split("\n")
     lines[8] = "\t\tCHANNELS 6 Xposition Yposition Zposition Yrotation Xrotation Zrotation"
     for k in range(3):
-        lines[23 + k] = " ".join(["0", "0.9", "0", str(10 * k), "0", "0", "0", str(0.8 + 0.1 * k), "0"] + ["0"] * 6)
+        lines[23 + k] = " ".join(["0", "0.9", "0", str(10 * k), "0", "0", "0", str(0.4 + 0.4 * k), "0"] + ["0"] * 6)
     return "\n".join(lines)
 
 
@@ -795,6 +795,33 @@ def test_bad_mvnx_raises_mocap_error_naming_file_and_place(tmp_path: Path, case:
     assert str(info.value).startswith(f"{path}: ")
 
 
+def _six_channel_bvh(jitter_m: float, frames: int = 40) -> str:
+    """TINY with 6 channels on every joint (a 3ds-Max-like export): Spine's and Head's translations wobble
+    about (0, 0.75, 0) and (0, 0.9, 0) by ``jitter_m`` (a sine, x and y), their OFFSETs say 0.8 and 0.9."""
+    lines = TINY.split("\n")
+    for line in (8, 12):
+        lines[line] = "\t" * (line // 4) + "CHANNELS 6 Xposition Yposition Zposition Yrotation Xrotation Zrotation"
+    wobble = jitter_m * np.sin(np.arange(frames) * 0.7)
+    rows = [" ".join(f"{v:.6f}" for v in [0, 0.9, 0, 10.0 * k, 0, 0, w, 0.75 + w, 0, 5, 0, 0, -w, 0.9 + w, 0, 0, 0, 0])
+            for k, w in enumerate(wobble)]
+    return "\n".join(lines[:21] + [f"Frames: {frames}", "Frame Time: 0.0333333", *rows, ""])
+
+
+def test_translation_channels_that_jitter_are_held_at_their_mean_with_a_warning(tmp_path: Path) -> None:
+    """autok_test.bvh (Auto_K) writes 6 channels on every joint whose bones stretch by millimetres: read,
+    each bone held at the mean of its channels (which replace the OFFSET in BVH), and warned; a joint
+    that moves more than 10 % of its bone length (rms) is still refused."""
+    path = _write(tmp_path / "six.bvh", _six_channel_bvh(0.02))
+    clip = read_bvh(path, units="m")
+    np.testing.assert_allclose(clip.offsets_m[1], [0.0, 0.0, 0.75], atol=0.01)  # Z up; the mean, not OFFSET 0.8
+    note = clip.meta["bone_jitter"]
+    assert note.startswith("2 joint(s) with varying translation channels held at their mean") and "'Spine'" in note
+    assert any(r.check == "bone lengths" and r.status == "warning" for r in validate(clip).rows)
+    assert "bone_jitter" not in read_bvh(_write(tmp_path / "tiny.bvh", TINY), units="m").meta
+    with pytest.raises(MocapError, match=r"moving.bvh: line 6: joint 'Spine' has translation channels that vary by"):
+        read_bvh(_write(tmp_path / "moving.bvh", _six_channel_bvh(0.15)), units="m")
+
+
 def test_static_root_with_moving_only_child_is_folded(tmp_path: Path) -> None:
     """The Bandai layout in miniature: a still root whose only child carries the translation."""
     lines = _animated_child_bvh().split("\n")
@@ -803,3 +830,15 @@ def test_static_root_with_moving_only_child_is_folded(tmp_path: Path) -> None:
     clip = read_bvh(_write(tmp_path / "folded.bvh", "\n".join(lines)), units="m")
     assert clip.meta["folded_root"] == "Hips" and clip.joint_names == ("Spine", "Head")
     np.testing.assert_allclose(clip.root_pos_m, [[k, 0.0, 0.8 + 0.1 * k] for k in range(3)], atol=1e-12)
+
+
+def test_static_root_whose_child_swings_little_against_a_long_offset_is_still_folded(tmp_path: Path) -> None:
+    """ROMP's SMPL export: a still root 3 m from its pelvis, whose channels carry the whole motion - a sway
+    of 0.26 m rms, under 10 % of that offset. It is the motion, not bone jitter: folded, not held."""
+    lines = _animated_child_bvh().split("\n")
+    lines[7] = "\t\tOFFSET 0 3 0"
+    for k in range(3):
+        lines[23 + k] = " ".join(["0", "0", "0", "0", "0", "0", str(0.2 * k), "3", "0"] + ["0"] * 6)
+    clip = read_bvh(_write(tmp_path / "sway.bvh", "\n".join(lines)), units="m")
+    assert clip.meta["folded_root"] == "Hips" and "bone_jitter" not in clip.meta
+    np.testing.assert_allclose(clip.root_pos_m, [[0.2 * k, 0.0, 3.0] for k in range(3)], atol=1e-12)

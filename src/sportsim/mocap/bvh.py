@@ -5,7 +5,13 @@ Semantics (the ones bvhio, Blender and most exporters share):
   ``CHANNELS 3 Zrotation Xrotation Yrotation`` means ``R = Rz @ Rx @ Ry``. Any order of 0-3 axes works.
 - Position channels replace the joint's OFFSET (a channel that is absent keeps the OFFSET value).
   Only the root may translate over time; constant translation channels on other joints (Bandai
-  Namco writes 6 channels on every joint) become that joint's offset. A static root whose only child
+  Namco writes 6 channels on every joint) become that joint's offset. Channels that only jitter (a
+  3ds-Max-like export whose bones stretch by millimetres: rms deviation within 10 % of the bone's
+  length, or 5 mm) are held at their mean over the clip - not at the OFFSET, which the channels
+  replace and which may differ from them - and ``meta["bone_jitter"]`` says so (the validation
+  warns); a joint that moves more is refused. The fixed mean is what a :class:`Clip` can store and
+  all the retargeting needs (it follows bone directions; the lengths only set the stature).
+  A static root whose only child
   carries the motion (Bandai's ``joint_Root`` above ``Hips``) is folded into that child, which then
   becomes the clip's root (recorded in ``meta["folded_root"]``).
 - Skeleton: a built-in layout or a user map (``skeletons=``) by joint names, else the humanoid found by
@@ -54,6 +60,8 @@ from sportsim.mocap.structure import recognise
 
 Y_UP_TO_Z_UP = axes.to_z_up("+Y")  # (x, y, z) -> (x, -z, y)
 TRANSLATION_TOL_M = 1e-4  # translation channels varying less than this count as constant
+BONE_JITTER_SHARE = 0.10  # a non-root joint whose translation's rms deviation is within this share of its bone
+BONE_JITTER_FLOOR_M = 0.005  # length (or this, for a very short bone) only jitters: held at its mean, warned
 STATIC_ROOT_TOL = 1e-9  # a root whose quaternions and positions (m) vary less than this is static
 HUMAN_EXTENT_M = 1.7  # typical rest-pose extent (height or arm span) for unit guessing without legs
 PLAUSIBLE_EXTENT_M = (0.5, 3.0)
@@ -233,16 +241,37 @@ def _assemble(h: Hierarchy, values: np.ndarray, scale: float, path: Path) -> dic
     meta: dict[str, str] = {}
 
     varying = []  # (joint index, spread in m) of translation channels that really move
+    jitter = {}  # joint index -> (rms / bone length, rms in m, bone length in m, largest deviation in m)
     for index in range(1, len(joints)):
         translation = motion[index][0]
         if translation is None:
             continue
         spread_m = float(np.max(np.ptp(translation, axis=0))) * scale
+        mean = translation.mean(axis=0)
         if spread_m <= TRANSLATION_TOL_M:
-            offsets[index] = translation.mean(axis=0)
+            offsets[index] = mean
+            continue
+        deviation_m = np.linalg.norm(translation - mean, axis=1) * scale
+        rms_m, bone_m = float(np.sqrt(np.mean(deviation_m ** 2))), float(np.linalg.norm(mean)) * scale
+        if rms_m <= max(BONE_JITTER_SHARE * bone_m, BONE_JITTER_FLOOR_M):
+            jitter[index] = (rms_m / max(bone_m, 1e-12), rms_m, bone_m, float(deviation_m.max()))
         else:
             varying.append((index, spread_m))
-    if [i for i, _ in varying] == [1] and _is_static_single_parent(h, motion, root_pos, scale):
+    # a static root whose only child carries the translation (little or much: ROMP's pelvis swings 0.26 m rms on a
+    # 3 m offset) is folded into it, as long as no other joint moves
+    moving = {i for i, _ in varying}
+    fold = moving <= {1} and (1 in moving or 1 in jitter) and _is_static_single_parent(h, motion, root_pos, scale)
+    for index in jitter:  # the channels replace OFFSET: their mean is the fixed offset nearest every frame
+        offsets[index] = motion[index][0].mean(axis=0)
+    kept = {i: v for i, v in jitter.items() if not (fold and i == 1)}
+    if kept:  # a bone that stretches a little (3ds-Max-like exports: 6 channels on every joint): said, kept fixed
+        index = max(kept, key=lambda i: kept[i])
+        _, rms_m, bone_m, max_m = kept[index]
+        meta["bone_jitter"] = (
+            f"{len(kept)} joint(s) with varying translation channels held at their mean (largest: "
+            f"{joints[index].name!r} rms {rms_m * 1000:.1f} mm on a {bone_m * 1000:.0f} mm bone, up to "
+            f"{max_m * 1000:.1f} mm; moving is > {100 * BONE_JITTER_SHARE:g} %)")
+    if fold:
         # fold the static root into its only child, which becomes the clip's root
         r0, p0 = rotations[0, 0], root_pos[0]
         root_pos = p0 + quat.rotate(r0, motion[1][0])

@@ -25,10 +25,14 @@ Checks (thresholds are the module constants):
   wrong up axis) unless ``allow_lying`` (``--allow-lying``) says the clip starts lying on purpose.
 * rest pose: a ball joint of the humanoid (chest, neck/head, hips, ankles; not the shoulders, whose
   range is free) more than 90 deg from its parent and outside its range in most frames: an error (the
-  source's rest pose does not match its skeleton map, e.g. a head folded backwards). Judged on the
+  source's rest pose does not match its skeleton map, e.g. a head folded backwards); a hip by its knee's
+  hinge axis against the pelvis' side axis (a deep stoop flexes the hip far beyond 90 deg, a mirrored
+  recording turns the knee round). Judged on the
   retarget before the anatomical clamps (:func:`sportsim.mocap.retarget.rest_pose_mismatch`), which
   would otherwise bend such a joint back into range and hide it.
 * frame count: rows after the announced ``Frames:`` (ignored by the reader): a warning.
+* bone lengths: a BVH whose non-root translation channels jitter (held at their mean by the reader,
+  ``meta["bone_jitter"]``): a warning.
 * units: a BVH whose legs fit no length unit was scaled to a typical adult (the reader says so): a warning.
 """
 
@@ -112,6 +116,8 @@ def validate(item: Clip | ReferenceMotion, motion: ReferenceMotion | None = None
         rows.append(_non_finite([item.root_pos_m, item.rotations, item.offsets_m]))
         if item.meta.get("extra_rows"):
             rows.append(Row("frame count", item.meta["extra_rows"], "rows = Frames:", "warning"))
+        if item.meta.get("bone_jitter"):
+            rows.append(Row("bone lengths", item.meta["bone_jitter"], "fixed offsets", "warning"))
         if item.meta.get("unit", "").startswith("unknown:"):  # bvh.UNSCALED_UNIT_NOTE
             rows.append(Row("units", item.meta["unit"], "a known unit", "warning"))
         if motion is None:
@@ -155,8 +161,8 @@ def validate(item: Clip | ReferenceMotion, motion: ReferenceMotion | None = None
 
 
 # ---- checks ----------------------------------------------------------------------------------------
-_ORDER = ("frame rate", "duration", "short clip", "frame count", "units", "NaN/inf", "NaN/inf (retargeted)",
-          "retargeting",
+_ORDER = ("frame rate", "duration", "short clip", "frame count", "bone lengths", "units", "NaN/inf",
+          "NaN/inf (retargeted)", "retargeting",
           "upright start", "rest pose", "foot penetration", "stance floating", "stance slip", "root drift",
           "joint limits", "range clamps",
           "velocity spikes", "retarget error")
