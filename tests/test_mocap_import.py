@@ -346,3 +346,49 @@ def test_the_ankle_is_the_foot_beside_a_longer_heel_helper() -> None:
     assert {c: names[j] for c, j in found.canonical.items() if c.endswith(("ankle", "knee", "hip"))} == {
         "l_hip": "Upperleg.L", "l_knee": "Foreleg.L", "l_ankle": "Foot.L 1",
         "r_hip": "Upperleg.R", "r_knee": "Foreleg.R", "r_ankle": "Foot.R 1"}
+
+
+WALK_BUILTIN = Path(__file__).resolve().parents[1] / "mocap" / "cmu_02_01_walk.bvh"  # shipped with sportsim
+
+
+def _unnamed(text: str) -> str:
+    """Every ROOT/JOINT renamed joint_0, joint_1, ... in file order (Learned Motion Matching's output)."""
+    count = iter(range(10_000))
+    return re.sub(r"^(\s*(?:ROOT|JOINT)\s+)\S+", lambda m: f"{m.group(1)}joint_{next(count)}", text, flags=re.M)
+
+
+def test_names_without_sides_take_left_and_right_from_the_knees(tmp_path: Path) -> None:
+    """Learned Motion Matching's decompressor output names its joints joint_0 .. joint_22. The walk,
+    renamed so: the legs and arms are found as mirrored sibling chains and the knees' bend says which is
+    left - the same joints the names say, whichever chain was found first."""
+    from sportsim.mocap.structure import unsided_sides
+
+    named = read_bvh(WALK_BUILTIN)
+    path = tmp_path / "unnamed.bvh"
+    path.write_text(_unnamed(WALK_BUILTIN.read_text()))
+    clip = read_bvh(path)
+    assert clip.skeleton == "generic humanoid" and clip.meta["sides"].startswith("from the knees' bend")
+    idx, expected = clip_canonical_indices(clip), clip_canonical_indices(named)
+    for joint in ("l_hip", "l_knee", "l_ankle", "r_hip", "r_knee", "r_ankle", "l_shoulder", "r_shoulder", "l_elbow"):
+        assert idx[joint] == expected[joint], joint
+    report = validate(clip, motion=retarget(clip, plant_feet=True, anatomical_ranges=True))
+    assert not report.errors, report.table()
+
+    # the first chain of each pair is called left for now: a map with both pairs the wrong way is put right
+    crossed = {c: expected[("r" if c[0] == "l" else "l") + c[1:] if c[:2] in ("l_", "r_") else c] for c in expected}
+    fixed, note = unsided_sides(crossed, named.world_positions())
+    assert fixed == expected and note.startswith("from the knees' bend")
+
+
+def test_names_without_sides_and_straight_knees_are_refused_saying_why() -> None:
+    from sportsim.mocap.structure import unsided_sides
+
+    t = np.linspace(0.0, 1.0, 50)[:, None]
+    positions = np.zeros((50, 4, 3))
+    positions[:, 0] = [0.1, 0.0, 1.0]  # l hip, knee below it, ankle below that: straight legs, swaying
+    positions[:, 1] = np.hstack([0.1 + 0.05 * t, 0 * t, 0.5 + 0 * t])
+    positions[:, 2] = np.hstack([0.1 + 0.1 * t, 0 * t, 0 * t])
+    canonical = {"l_hip": 0, "l_knee": 1, "l_ankle": 2, "r_hip": 3, "r_knee": 1, "r_ankle": 2}
+    positions[:, 3] = [-0.1, 0.0, 1.0]
+    same, note = unsided_sides(canonical, positions)
+    assert same == canonical and note.startswith("unknown: no joint name carries a side and the knees do not tell")

@@ -15,7 +15,9 @@ Semantics (the ones bvhio, Blender and most exporters share):
   carries the motion (Bandai's ``joint_Root`` above ``Hips``) is folded into that child, which then
   becomes the clip's root (recorded in ``meta["folded_root"]``).
 - Skeleton: a built-in layout or a user map (``skeletons=``) by joint names, else the humanoid found by
-  structure (:mod:`sportsim.mocap.structure`), kept in ``meta["canonical_map"]``. Why the structure was
+  structure (:mod:`sportsim.mocap.structure`), kept in ``meta["canonical_map"]``; where no joint name
+  carries a side (``joint_0`` .. ``joint_22``) left and right come from the knees' bend in the motion
+  (:func:`sportsim.mocap.structure.unsided_sides`, said in ``meta["sides"]``) or the skeleton is unknown. Why the structure was
   not found goes to ``meta["skeleton_unrecognised"]`` (the unknown-skeleton error quotes it); a
   humanoid-named rig that is no humanoid (a quadruped) to ``meta["skeleton_problem"]`` (retargeting
   then refuses it in one line).
@@ -42,6 +44,7 @@ Every failure is a :class:`MocapError` naming the file and, where it applies, th
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import os
@@ -56,7 +59,7 @@ from sportsim.mocap.bvh_syntax import CHANNELS, Hierarchy, Joint, LineReader, To
     parse_motion_header, parse_rows
 from sportsim.mocap.clip import Clip, nominal_fps
 from sportsim.mocap.skeletons import UNITS_M, SkeletonMap, match_skeleton
-from sportsim.mocap.structure import recognise
+from sportsim.mocap.structure import recognise, unsided_sides
 
 Y_UP_TO_Z_UP = axes.to_z_up("+Y")  # (x, y, z) -> (x, -z, y)
 TRANSLATION_TOL_M = 1e-4  # translation channels varying less than this count as constant
@@ -118,6 +121,13 @@ def _clip(path: Path, hierarchy: Hierarchy, values: np.ndarray, frame_time_s: fl
                             "frame_time_s": repr(frame_time_s), **parts.pop("meta")}
     index = {name: i for i, name in enumerate(parts["joint_names"])}
     idx = {c: index[n] for c, n in canonical.items() if n in index}
+    if recognition is not None and recognition.sides == "geometry" and len(idx) == len(canonical) and idx:
+        idx, meta["sides"] = unsided_sides(idx, _sampled_positions(parts))
+        if meta["sides"].startswith("unknown"):
+            recognition = dataclasses.replace(recognition, canonical={},
+                                              problem=meta.pop("sides").removeprefix("unknown: "))
+            idx = {}
+        canonical = {c: parts["joint_names"][i] for c, i in idx.items()}
     up_axis, meta["up_axis"] = _up_axis(up, parts, idx, hierarchy)
     unrecognised = recognition.problem if recognition is not None else ""
     problem = ""  # a rig that is not a humanoid (retargeting refuses it in one line)

@@ -11,7 +11,9 @@ makes unknown exporters work: it reads the hierarchy, not a list of names.
    bones and helpers (``__`` prefixes).
 2. **Limbs from the hierarchy**: a *limb root* is a sided joint whose parent has no side. On each
    side the two limb roots with the longest branch (bone lengths summed to the farthest leaf) are the
-   leg and the arm; the pair whose branch point lies nearer the root of the tree are the legs.
+   leg and the arm; the pair whose branch point lies nearer the root of the tree are the legs. Where no
+   name carries a side at all, the limbs are the two longest pairs of sibling chains that mirror each
+   other, and the motion decides which is left (:func:`unsided_sides`: the way the knees bend).
 3. **Chains**: along a limb (following the longest branch) the ankle is the first joint named foot /
    ankle, the wrist the first named hand / wrist (fallback: the last joints of the chain, or the joint
    where the fingers branch; a named joint off the longest branch - a foot beside a longer heel helper -
@@ -58,6 +60,9 @@ _HEAD_WORDS = {"head", "skull"}
 MIN_JOINTS = 15  # pelvis, chest, neck and six joints per side: fewer is a partial body (VR trackers, a head)
 EXTRA_LIMB_SHARE = 0.6  # three sided limbs this long (share of the longest) on each side: not a humanoid
 TOE_OFF_SHANK_DEG = 35.0  # a "toe" this close to the shank direction (rest pose) is not ahead of the ankle
+LOWER_LIMB_SHARE = 0.6  # a shank / forearm is at least this share of its limb's longest bone (feet, hands less)
+UNSIDED_MIN_BEND = 0.2  # mean |sin(knee bend)| of each leg needed to tell left from right (no side names) ...
+UNSIDED_MIN_AGREEMENT = 0.5  # ... and each leg's bend-weighted agreement with the hip line (either sign)
 _TOKEN = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")
 
 # naming families the result is said to resemble (lower-case names, namespace stripped)
@@ -112,6 +117,7 @@ class Recognition:
     canonical: dict[str, int]
     like: str = ""
     problem: str = ""
+    sides: str = "names"  # "geometry": no joint name carries a side, l/r are provisional (:func:`unsided_sides`)
 
     @property
     def name(self) -> str:
@@ -215,18 +221,26 @@ def recognise(names: Sequence[str], parents: Sequence[int], offsets: np.ndarray,
                                        "right (a humanoid has a leg and an arm on each side)")
     for side in roots:
         roots[side] = sorted((j for j in roots[side] if branch[j] >= 0.25 * longest), key=lambda j: -branch[j])[:2]
+    sides = "names"
     if len(roots["l"]) < 2 or len(roots["r"]) < 2:
         found = len(roots["l"]) + len(roots["r"])
-        return Recognition({}, problem=f"found {found} left/right limbs by name, a humanoid needs 4 "
-                                       "(two legs, two arms)")
+        unsided = _unsided_limbs(children, branch, info) if found == 0 else None
+        if unsided is None:
+            return Recognition({}, problem=f"found {found} left/right limbs by name, a humanoid needs 4 "
+                                           "(two legs, two arms)")
+        roots, sides = unsided, "geometry"
     pairs = _pair_limbs(roots["l"], roots["r"], info, parents)
     lca = [_lca(a, b, parents) for a, b in pairs]
     legs, arms = (pairs[0], pairs[1]) if depth_m[lca[0]] <= depth_m[lca[1]] else (pairs[1], pairs[0])
 
     canonical: dict[str, int] = {}
     for side, leg_root, arm_root in (("l", legs[0], arms[0]), ("r", legs[1], arms[1])):
-        leg = _chain(leg_root, children, branch, info, _FOOT_WORDS, parents)
-        arm = _chain(arm_root, children, branch, info, _HAND_WORDS, parents)
+        named = sides == "names"  # numbered names without sides (joint_3, joint_4) say nothing about the chain
+        if named:
+            leg = _chain(leg_root, children, branch, info, _FOOT_WORDS, parents)
+            arm = _chain(arm_root, children, branch, info, _HAND_WORDS, parents)
+        else:
+            leg, arm = (_unnamed_chain(r, children, branch, info, length) for r in (leg_root, arm_root))
         if leg is None or arm is None:
             which = "leg" if leg is None else "arm"
             return Recognition({}, problem=f"the {'left' if side == 'l' else 'right'} {which} "
@@ -254,7 +268,53 @@ def recognise(names: Sequence[str], parents: Sequence[int], offsets: np.ndarray,
         shared = sorted({names[j] for j in canonical.values() if list(canonical.values()).count(j) > 1})
         return Recognition({}, problem=f"the limbs found share joints ({', '.join(shared[:4])})")
     problem = _proportions(canonical, length, depth_m, names)
-    return Recognition({} if problem else canonical, family_like(names), problem)
+    return Recognition({} if problem else canonical, family_like(names), problem, sides)
+
+
+def unsided_sides(canonical: dict[str, int], positions: np.ndarray) -> tuple[dict[str, int], str]:
+    """Left and right of a skeleton whose names carry no side (``Recognition.sides == "geometry"``), from
+    its motion ``positions (T, J, 3)`` (any axes): a knee bends only one way, so ``thigh x shank`` points
+    to the body's left; the hip line (left minus right hip) must point that way too. Each leg is judged
+    alone - its mean bend (|sin|) at least :data:`UNSIDED_MIN_BEND` and its bend-weighted agreement with
+    the hip line at least :data:`UNSIDED_MIN_AGREEMENT` in size, both legs the same way - and the legs
+    are swapped where both disagree; the arm whose shoulder lies on the left hip's side is the left arm.
+    Over the corpus' named files every leg that passes these bounds agrees with its name (a mirrored
+    recording disagrees, as it should); locked, hyperextended knees (a dancer's) bend too little to pass.
+    Returns the map and a note; the note starts with "unknown" (map unchanged) where the legs do not tell."""
+    def at(name: str) -> np.ndarray:
+        return positions[:, canonical[name]]
+
+    hips = _unit_rows(at("l_hip") - at("r_hip"))
+    votes = []
+    for s in "lr":
+        bend = np.cross(_unit_rows(at(f"{s}_knee") - at(f"{s}_hip")), _unit_rows(at(f"{s}_ankle") - at(f"{s}_knee")))
+        size = np.linalg.norm(bend, axis=-1)
+        votes.append((float(np.mean(size)), float(np.sum(bend * hips) / max(float(np.sum(size)), 1e-12))))
+    said = ", ".join(f"{side} leg bends {b:.2f} (mean |sin|), agreeing {a:+.2f}"
+                     for side, (b, a) in zip(("one", "the other"), votes))
+    weak = any(b < UNSIDED_MIN_BEND or abs(a) < UNSIDED_MIN_AGREEMENT for b, a in votes)
+    if weak or votes[0][1] * votes[1][1] < 0:
+        return canonical, f"unknown: no joint name carries a side and the knees do not tell left from right ({said})"
+    out = dict(canonical)
+    if votes[0][1] < 0:
+        out = _swapped(out, ("hip", "knee", "ankle", "toe"))
+    hips = positions[:, out["l_hip"]] - positions[:, out["r_hip"]]
+    shoulders = positions[:, out["l_shoulder"]] - positions[:, out["r_shoulder"]]
+    if float(np.mean(np.sum(hips * shoulders, axis=-1))) < 0:
+        out = _swapped(out, ("shoulder", "elbow", "wrist"))
+    return out, f"from the knees' bend (no joint name carries a side: {said} with the hip line as found)"
+
+
+def _unit_rows(v: np.ndarray) -> np.ndarray:
+    return v / np.maximum(np.linalg.norm(v, axis=-1, keepdims=True), 1e-12)
+
+
+def _swapped(canonical: dict[str, int], parts: tuple[str, ...]) -> dict[str, int]:
+    out = dict(canonical)
+    for part in parts:
+        if f"l_{part}" in out and f"r_{part}" in out:
+            out[f"l_{part}"], out[f"r_{part}"] = canonical[f"r_{part}"], canonical[f"l_{part}"]
+    return out
 
 
 # ---- internals --------------------------------------------------------------------------------
@@ -278,6 +338,26 @@ def _pair_limbs(left: list[int], right: list[int], info: list[JointName],
     straight = depth(_lca(a, c, parents)) + depth(_lca(b, d, parents))
     crossed = depth(_lca(a, d, parents)) + depth(_lca(b, c, parents))
     return [(a, c), (b, d)] if straight >= crossed else [(a, d), (b, c)]
+
+
+def _unsided_limbs(children: list[list[int]], branch: np.ndarray, info: list[JointName]) -> dict[str, list[int]] | None:
+    """Limb roots of a skeleton whose names carry no side (``joint_0`` .. ``joint_22``): the two longest
+    pairs of sibling chains that mirror each other (same number of joints, branch lengths within 10 %).
+    The first of each pair is called left for now; :func:`unsided_sides` decides from the motion."""
+    def size(j: int) -> int:
+        return 1 + sum(size(c) for c in children[j])
+
+    pairs = []
+    for kids in children:
+        kids = [c for c in kids if info[c].kind == "body" and info[c].side is None]
+        for x, a in enumerate(kids):
+            for b in kids[x + 1:]:
+                if min(branch[a], branch[b]) >= 0.9 * max(branch[a], branch[b]) > 0 and size(a) == size(b) >= 3:
+                    pairs.append((a, b))
+    pairs = sorted(pairs, key=lambda pair: -min(branch[pair[0]], branch[pair[1]]))[:2]
+    if len(pairs) < 2:
+        return None
+    return {"l": [pairs[0][0], pairs[1][0]], "r": [pairs[0][1], pairs[1][1]]}
 
 
 def _ancestors(j: int, parents: list[int]) -> list[int]:
@@ -307,6 +387,20 @@ def _major_path(start: int, children: list[list[int]], branch: np.ndarray, info:
         if not options:
             return path
         path.append(max(options, key=lambda c: branch[c]))
+
+
+def _unnamed_chain(root: int, children: list[list[int]], branch: np.ndarray, info: list[JointName],
+                   length: np.ndarray) -> tuple[int, int, int] | None:
+    """(upper, middle, end) of a limb whose names say nothing: along the longest branch, the last bone at
+    least :data:`LOWER_LIMB_SHARE` as long as the longest is the shank (forearm) - a foot, hand or finger
+    after it is shorter, a clavicle or hip bone before it is not last - and the bone before it the thigh
+    (upper arm)."""
+    path = _major_path(root, children, branch, info)
+    bones = [length[j] for j in path]
+    last = max((k for k in range(2, len(path)) if bones[k] >= LOWER_LIMB_SHARE * max(bones)), default=None)
+    if last is None:
+        return None
+    return path[last - 2], path[last - 1], path[last]
 
 
 def _chain(root: int, children: list[list[int]], branch: np.ndarray, info: list[JointName],
