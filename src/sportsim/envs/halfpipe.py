@@ -170,6 +170,8 @@ class HalfPipeEnv(gym.Env):
     pump (legs extending) shaded.
 
     ## Version History
+    * v2 (issue 16, :class:`sportsim.envs.halfpipe_v2.HalfPipeV2Env`, a subclass): the body's rotation in the
+      dynamics on a board with a wheelbase (the junction loss above gone), integrated in reduced coordinates.
     * v1 (issue 16): the rider's body inertia, the legs' force-velocity (power) limit, a stiffer leg
       servo, effort as leg power (W/kg), ``info`` leg power. v0 zoo entries run on the frozen v0 env.
     * v0: first version.
