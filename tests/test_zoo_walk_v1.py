@@ -1,0 +1,77 @@
+"""The zoo's walk on Imitation-v1's human body (``zoo/imitation/v1/walk/ppo``) against walking biomechanics.
+
+Literature: Winter, *Biomechanics and Motor Control of Human Movement*, 4th ed. (2009), Appendix A (natural
+cadence walking, ~1.3 m/s): per-foot vertical ground reaction force 1.09 / 0.65 / 1.10 BW (first peak,
+mid-stance trough, second peak; ``sportsim.kinetics.WALKING_NORMS``), stance ~0.65 s of a ~1.1 s stride,
+knee flexion peaking at ~60-65 deg in swing, hip flexion ~30 deg at heel strike and extension ~10-20 deg
+at push-off.
+
+The bands below are what this policy is held to, not the literature value: the double hump, the stance
+time and the joint excursions lie within them; the issue-15 bands it does NOT yet meet (first peak
+<= 1.35 BW, trough >= 0.55 BW, knee moment <= 1.3 N m/kg) are in the entry's card, measured by
+``scripts/imitation_kinetics.py``. One 5 s episode from frame 0, deterministic, ``kinetics=True``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from sportsim import humanoid, kinetics, resolve, runs
+from sportsim import humanoid_limits as limits
+from sportsim.coach.angles import motion_angles
+from sportsim.coach.rollout import motion_from_qpos
+
+ENTRY = "zoo:imitation/v1/walk/ppo"
+STEPS = 150  # 5 s at 30 Hz: four complete stances per foot
+
+
+@pytest.fixture(scope="module")
+def walk() -> dict:
+    ref = resolve.policy(ENTRY)
+    policy = runs.open_policy(ref.location, "cpu", rsi=False, kinetics=True)
+    try:
+        env = policy.env.unwrapped
+        obs, _ = policy.env.reset(seed=0)
+        iso = np.array([[limits.strength(n).negative_nm_per_kg, limits.strength(n).positive_nm_per_kg]
+                        for n in humanoid.ACTUATOR_NAMES]) * env.humanoid_mass_kg
+        ecc = np.array([limits.strength(n).eccentric_max for n in humanoid.ACTUATOR_NAMES])
+        qpos, steps, worst_over = [env.data.qpos.copy()], [], 0.0
+        for _ in range(STEPS):
+            obs, _, terminated, truncated, info = policy.env.step(policy.act(obs))
+            force = env.data.actuator_force
+            worst_over = max(worst_over, float(np.max(np.maximum(force - iso[:, 1] * ecc, -iso[:, 0] * ecc - force))))
+            qpos.append(env.data.qpos.copy())
+            steps.append(info["kinetics"])
+            assert not (terminated or truncated), f"the zoo walk ended after {len(steps)} steps: {info.get('fall')}"
+        series = kinetics.stack(steps)
+        rate = 1.0 / env.physics_dt_s
+        motion = motion_from_qpos(np.array(qpos), env.control_hz, env.humanoid_height_m, env.humanoid_mass_kg)
+        return {"series": series, "rate": rate, "angles": motion_angles(motion), "worst_over_nm": worst_over}
+    finally:
+        policy.close()
+
+
+@pytest.mark.parametrize("foot", [0, 1], ids=["right", "left"])
+def test_each_foot_shows_the_double_hump_of_walking(walk, foot):
+    fz = kinetics.lowpass(walk["series"]["grf_bw"][:, foot, 2], walk["rate"])
+    fig = kinetics.stance_figures(fz, walk["rate"])
+    assert fig.n_stances >= 3
+    assert 0.55 <= fig.stance_s <= 0.8  # Winter: ~0.65 s
+    assert 0.9 <= fig.first_peak_bw <= 1.7 and 0.9 <= fig.second_peak_bw <= 1.5  # Winter 1.09 / 1.10
+    assert 0.25 <= fig.trough_bw <= 0.9  # Winter 0.65
+    assert min(fig.first_peak_bw, fig.second_peak_bw) - fig.trough_bw >= 0.3  # two humps, not a plateau
+
+
+def test_servo_torque_stays_within_human_strength(walk):
+    # isometric strength x the largest eccentric rise; the velocity-dependent bound is checked in test_humanoid_v1
+    assert walk["worst_over_nm"] <= 1e-6
+
+
+@pytest.mark.parametrize("side", ["right", "left"])
+def test_joint_excursions_are_a_walks(walk, side):
+    knee, hip = walk["angles"].series(f"{side}_knee"), walk["angles"].series(f"{side}_hip")
+    assert 55.0 <= knee.max() <= 90.0  # swing peak, Winter ~60-65 deg
+    assert knee.min() <= 15.0  # the knee (nearly) straightens in stance
+    assert 25.0 <= hip.max() <= 45.0  # flexion at heel strike, Winter ~30 deg
+    assert -30.0 <= hip.min() <= -5.0  # extension at push-off, Winter ~10-20 deg
