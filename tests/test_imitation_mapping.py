@@ -2,9 +2,9 @@
 sportsim cannot place trains with the same skeleton mapping every mocap command takes as ``--mapping``
 (one resolver: ``load_clip(path, mapping=...)``), through the train config (Hydra) to the env.
 
-The CMU walk from shared/mocap with every joint renamed ``b00``, ``b01``, ... (no name, no structure
-sportsim could read) and a mapping that places the canonical joints on those names must give the
-walk's own reference motion.
+The CMU walk from shared/mocap with every joint renamed ``b00``, ``b01``, ... (no name sportsim could
+read; since the side-free recognition it may still place the limbs by geometry) and a mapping that places
+the canonical joints on those names must give exactly the walk's own reference motion.
 """
 
 from __future__ import annotations
@@ -54,8 +54,12 @@ def _env_config(*overrides: str):
 
 def test_train_env_mapping_reads_an_unknown_skeleton_like_mocap_mapping(tmp_path: Path) -> None:
     bvh, mapping = _anonymous_walk(tmp_path)
-    with pytest.raises(MocapError, match=r"unknown skeleton .*env\.mapping=\.\.\. for train"):
-        builders.make_env(_env_config(f"env.motion={bvh}").env)
+    # without the mapping the side-free names are placed by geometry (sportsim.mocap.structure: legs from
+    # the knees' bend) or refused naming env.mapping - never read as another skeleton without a word
+    try:
+        builders.make_env(_env_config(f"env.motion={bvh}").env).close()
+    except MocapError as exc:
+        assert re.search(r"unknown skeleton .*env\.mapping=\.\.\. for train", str(exc))
 
     cfg = _env_config(f"env.motion={bvh}", f"env.mapping={mapping}")
     assert cfg.env.kwargs.motion_mapping == str(mapping)
@@ -97,7 +101,5 @@ def test_export_takes_the_mapping_too(tmp_path: Path, monkeypatch) -> None:
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     bvh, mapping = _anonymous_walk(tmp_path)
-    with pytest.raises(ConfigError, match="unknown skeleton"):
-        main([str(bvh), str(tmp_path / "no.csv")])
     assert main([str(bvh), str(tmp_path / "walk.csv"), f"mapping={mapping}"]) == 0
     assert len((tmp_path / "walk.csv").read_text().splitlines()) > 100
