@@ -12,7 +12,10 @@ class):
   ``qfrc_actuator``; the human body's damping is inside it) + passive joint forces (``qfrc_passive``) +
   the joint-limit constraint torque (``J^T f`` over the joint-limit rows) - the moment an inverse
   dynamics analysis of the same motion would attribute to the joint;
-* joint power = moment x joint angular velocity (W/kg; + = concentric work).
+* joint power = moment x joint angular velocity (W/kg; + = concentric work);
+* foot slip speed: the horizontal speed of the foot's material point under its centre of pressure while
+  the foot bears weight (m/s; 0 off the floor). A foot that rolls from heel to toe without sliding has
+  none; integrated over a stance it is the distance the sole slid on the floor (:func:`stance_slip_mm`).
 
 Signal processing (:func:`lowpass`): zero-lag 4th-order Butterworth (a 2nd-order filter run forwards
 and backwards, :func:`scipy.signal.filtfilt`), cut-off :data:`GRF_CUTOFF_HZ` - the 15-20 Hz band
@@ -46,6 +49,7 @@ WALKING_NORMS = {
     "peak_ankle_moment_nm_per_kg": 1.58,  # plantarflexor, 48 % of the cycle
     "ankle_plantarflexion_toe_off_deg": 20.1,  # Table A.4 (excursion from the stance maximum: ~27 deg)
     "positive_work_j_per_kg_m": 0.97,  # hip + knee + ankle, both legs, Table A.7 integrated per stride
+    "positive_work_sagittal_legs_j_per_kg_m": 0.97,  # the same joints: what sportsim's figure of that name sums
 }
 GRF_CUTOFF_HZ = 15.0
 STANCE_THRESHOLD_BW = 0.05  # a foot is in stance while its filtered vertical force exceeds this
@@ -69,7 +73,7 @@ class KineticsProbe:
     touchdown, where they miss part of the impact (the vertical impulse by 20 % when the standing
     humanoid is dropped from 2 cm); filtered stance curves are barely touched, impact peaks are."""
 
-    KEYS = ("grf_bw", "cop_m", "foot_contact", "moment_nm_per_kg", "power_w_per_kg")
+    KEYS = ("grf_bw", "cop_m", "foot_contact", "moment_nm_per_kg", "power_w_per_kg", "slip_mps")
 
     def __init__(self, model: mujoco.MjModel, mass_kg: float, engine: Any = None) -> None:
         self._model = model
@@ -80,6 +84,7 @@ class KineticsProbe:
         self._engine = engine if getattr(engine, "name", "mujoco") != "mujoco" else None
         self._dof = humanoid.actuator_dofs(model)
         self._force6 = np.zeros(6)
+        self._velocity6 = np.zeros(6)
         self._limit_qfrc = np.zeros(model.nv)
         self.start(1)
 
@@ -91,6 +96,7 @@ class KineticsProbe:
         self._contact = np.zeros((n_steps, 2), dtype=bool)
         self._moment = np.zeros((n_steps, nu))
         self._power = np.zeros((n_steps, nu))
+        self._slip = np.zeros((n_steps, 2))
 
     def sample(self, data: mujoco.MjData) -> None:
         m, i = self._model, self._i
@@ -119,10 +125,17 @@ class KineticsProbe:
             self._grf[i, k] += force
             moment_arm_sum[k] += max(force[2], 0.0) * contact.pos
         fz = self._grf[i, :, 2]
+        if self._engine is not None and (fz > 1e-9).any():
+            # another engine wrote the state into data; MuJoCo's own step left its kinematics and com
+            # velocities in data (of the state the contact forces were solved at)
+            mujoco.mj_kinematics(m, data)
+            mujoco.mj_comPos(m, data)
+            mujoco.mj_comVel(m, data)
         for k in range(2):
             if fz[k] > 1e-9:
                 self._cop[i, k] = moment_arm_sum[k] / fz[k]
                 self._contact[i, k] = True
+                self._slip[i, k] = self._point_speed(data, int(self._foot_bodies[k]), self._cop[i, k])
         self._grf[i] /= self._weight_n
         # joint-limit constraint torques: J^T f over the joint-limit rows only
         n_efc = 0 if self._engine is not None else data.nefc
@@ -136,10 +149,19 @@ class KineticsProbe:
         self._power[i] = self._moment[i] * data.qvel[self._dof]
         self._i = i + 1
 
+    def _point_speed(self, data: mujoco.MjData, body: int, point: np.ndarray) -> float:
+        """Horizontal speed (m/s) of ``body``'s material point at world ``point``: v + w x (p - origin), with v the
+        velocity of the body frame's origin (mjOBJ_XBODY; mjOBJ_BODY would give the centre of mass')."""
+        mujoco.mj_objectVelocity(self._model, data, mujoco.mjtObj.mjOBJ_XBODY, body, self._velocity6, 0)
+        w, v = self._velocity6[:3], self._velocity6[3:]
+        vel = v + np.cross(w, point - data.xpos[body])
+        return float(np.hypot(vel[0], vel[1]))
+
     def result(self) -> dict[str, np.ndarray]:
         n = self._i
         return {"grf_bw": self._grf[:n].copy(), "cop_m": self._cop[:n].copy(), "foot_contact": self._contact[:n].copy(),
-                "moment_nm_per_kg": self._moment[:n].copy(), "power_w_per_kg": self._power[:n].copy()}
+                "moment_nm_per_kg": self._moment[:n].copy(), "power_w_per_kg": self._power[:n].copy(),
+                "slip_mps": self._slip[:n].copy()}
 
 
 def stack(steps: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
@@ -209,12 +231,39 @@ def positive_work_j_per_kg(power_w_per_kg: np.ndarray, rate_hz: float) -> float:
     return float(np.maximum(np.asarray(power_w_per_kg), 0.0).sum() / rate_hz)
 
 
+SAGITTAL_DOFS = (("hip", "hip_y"), ("knee", "knee"), ("ankle", "ankle_y"))  # Winter's three joints
+
+
+def stance_slip_mm(slip_mps: np.ndarray, fz_bw: np.ndarray, rate_hz: float) -> list[float]:
+    """Distance one foot's sole slid on the floor in each complete stance (mm): the integral of its slip
+    speed (``slip_mps``, :class:`KineticsProbe`) over the stance of its filtered vertical force."""
+    return [1000.0 * float(np.sum(slip_mps[a:b])) / rate_hz for a, b in stances(fz_bw)]
+
+
+def stride_peaks(x: np.ndarray, fz_bw: np.ndarray) -> list[float]:
+    """Peak of ``|x|`` in each complete stride of one leg: from a heel strike (stance start of its filtered
+    vertical force ``fz_bw``) to the next - how gait studies report a moment's peak (from the
+    stride-normalised curve), and free of the start of an episode (the first heel strike opens the first
+    stride)."""
+    starts = [a for a, _ in stances(fz_bw)]
+    return [float(np.abs(x[a:b]).max()) for a, b in zip(starts[:-1], starts[1:])]
+
+
 def summary(series: dict[str, np.ndarray], rate_hz: float, actuator_names: tuple[str, ...],
             distance_m: float | None = None) -> dict[str, Any]:
-    """Headline figures of a rollout's kinetics (``stack`` output at ``rate_hz``): per-foot double-hump
-    figures of the filtered vertical GRF, peak sagittal moments of hip (extension +), knee and ankle
-    (plantarflexion +) in N m/kg as absolute peaks of the filtered moment, and positive joint work (per
-    metre when ``distance_m`` is given)."""
+    """Headline figures of a rollout's kinetics (``stack`` output at ``rate_hz``):
+
+    * per-foot double-hump figures of the filtered vertical GRF (:func:`stance_figures`);
+    * sagittal moments of hip (extension +), knee and ankle (plantarflexion +), filtered like the forces:
+      ``peak_<joint>_moment_nm_per_kg`` the absolute peak over the whole series (the start of an episode
+      included), ``stride_peak_<joint>_moment_nm_per_kg`` the median over complete strides of each
+      stride's absolute peak (:func:`stride_peaks`; the larger of the two legs) - the figure to read
+      against walking norms, which are peaks of a stride-normalised curve;
+    * positive joint work: ``positive_work_j_per_kg`` over every dof, ``positive_work_sagittal_legs_j_per_kg``
+      over hip, knee and ankle flexion/extension of both legs (the joints and axis of Winter's Table A.7,
+      :data:`WALKING_NORMS`), each also per metre when ``distance_m`` is given;
+    * ``stance_slip_mm``: the median over both feet's complete stances of the distance the sole slid
+      (:func:`stance_slip_mm`), per foot as ``<side>_stance_slip_mm``."""
     grf = lowpass(series["grf_bw"][:, :, 2], rate_hz)
     out: dict[str, Any] = {"grf_cutoff_hz": GRF_CUTOFF_HZ, "rate_hz": rate_hz}
     for k, side in enumerate(("right", "left")):
@@ -224,11 +273,24 @@ def summary(series: dict[str, np.ndarray], rate_hz: float, actuator_names: tuple
         out[f"{side}_grf_trough_bw"] = fig.trough_bw
         out[f"{side}_grf_second_peak_bw"] = fig.second_peak_bw
     moments = lowpass(series["moment_nm_per_kg"], rate_hz)
-    for joint, dof in (("hip", "hip_y"), ("knee", "knee"), ("ankle", "ankle_y")):
+    for joint, dof in SAGITTAL_DOFS:
         cols = [actuator_names.index(f"{side}_{dof}") for side in ("right", "left")]
         out[f"peak_{joint}_moment_nm_per_kg"] = float(np.abs(moments[:, cols]).max())
-    work = positive_work_j_per_kg(series["power_w_per_kg"], rate_hz)
-    out["positive_work_j_per_kg"] = work
-    if distance_m is not None and distance_m > 0:
-        out["positive_work_j_per_kg_m"] = work / distance_m
+        per_leg = [stride_peaks(moments[:, c], grf[:, k]) for k, c in enumerate(cols)]
+        out[f"stride_peak_{joint}_moment_nm_per_kg"] = (
+            float(max(np.median(p) for p in per_leg if p)) if any(per_leg) else float("nan"))
+    power = np.asarray(series["power_w_per_kg"])
+    legs = [actuator_names.index(f"{side}_{dof}") for side in ("right", "left") for _, dof in SAGITTAL_DOFS]
+    for key, work in (("positive_work", positive_work_j_per_kg(power, rate_hz)),
+                      ("positive_work_sagittal_legs", positive_work_j_per_kg(power[:, legs], rate_hz))):
+        out[f"{key}_j_per_kg"] = work
+        if distance_m is not None and distance_m > 0:
+            out[f"{key}_j_per_kg_m"] = work / distance_m
+    if "slip_mps" in series:
+        slips = []
+        for k, side in enumerate(("right", "left")):
+            per = stance_slip_mm(series["slip_mps"][:, k], grf[:, k], rate_hz)
+            out[f"{side}_stance_slip_mm"] = float(np.median(per)) if per else float("nan")
+            slips += per
+        out["stance_slip_mm"] = float(np.median(slips)) if slips else float("nan")
     return out

@@ -1,0 +1,86 @@
+"""Gait figures of sportsim.kinetics: the sole's slip on the floor, per-stride moment peaks and the positive
+work of Winter's joints - checked against MuJoCo's own constraint velocities and against signals whose
+answer is known."""
+
+from __future__ import annotations
+
+import mujoco
+import numpy as np
+import pytest
+
+from sportsim import humanoid, kinetics
+from sportsim.envs.imitation import ImitationEnv
+
+
+def test_slip_speed_is_mujocos_tangential_contact_velocity(standing):
+    """The probe's slip speed (the foot's material point under the centre of pressure) against MuJoCo's
+    own constraint-space velocities: with elliptic cones each contact has rows (normal, t1, t2) and
+    ``efc_vel`` of t1, t2 is the sliding velocity along the contact frame's tangents. A rigid foot's
+    velocity is affine in the point, so at the centre of pressure it is the contacts' velocities
+    averaged with the centre of pressure's own weights (each contact's normal force)."""
+    env = ImitationEnv(motion=str(standing), rsi=False, kinetics=True, terminate_on_tracking_error=False)
+    env.model.opt.cone = mujoco.mjtCone.mjCONE_ELLIPTIC
+    env.reset(seed=0)
+    rng = np.random.default_rng(3)
+    probe, m, d = env._kinetics, env.model, env.data
+    force = np.zeros(6)
+    checked = moving = 0
+    for _ in range(20):
+        env.step(rng.uniform(-0.6, 0.6, 28).astype(np.float32))  # push the feet around
+        mujoco.mj_forward(m, d)
+        probe.start(1)
+        probe.sample(d)
+        speed = probe.result()["slip_mps"][0]
+        for k, geom in enumerate(kinetics.FOOT_GEOMS):
+            g = m.geom(geom).id
+            total, weight = np.zeros(3), 0.0
+            for i in range(d.ncon):
+                c = d.contact[i]
+                if g not in (c.geom1, c.geom2) or c.efc_address < 0:
+                    continue
+                mujoco.mj_contactForce(m, d, i, force)
+                frame = c.frame.reshape(3, 3)
+                sign = 1.0 if c.geom2 == g else -1.0  # efc_vel: geom2 relative to geom1
+                vel = sign * (d.efc_vel[c.efc_address + 1] * frame[1] + d.efc_vel[c.efc_address + 2] * frame[2])
+                total += force[0] * vel
+                weight += force[0]
+            if weight > 1.0:
+                assert speed[k] == pytest.approx(float(np.hypot(*(total / weight)[:2])), rel=1e-6, abs=1e-9)
+                checked += 1
+                moving += speed[k] > 1e-3
+    assert checked >= 20 and moving >= 5  # loaded feet, several of them sliding
+
+
+def test_stance_slip_integrates_the_speed_over_each_stance():
+    rate = 200.0
+    fz = np.concatenate([np.zeros(50), np.ones(100), np.zeros(50), np.ones(60), np.zeros(40)])
+    speed = np.where(fz > 0, 0.02, 0.5)  # 20 mm/s on the floor, fast in the air (not counted)
+    assert kinetics.stance_slip_mm(speed, fz, rate) == pytest.approx([10.0, 6.0])
+
+
+def test_stride_peaks_run_heel_strike_to_heel_strike_and_skip_the_start():
+    rate = 100.0
+    fz = np.zeros(500)
+    for start in (50, 150, 250, 350):
+        fz[start:start + 60] = 1.0
+    moment = np.zeros(500)
+    moment[10] = 9.0  # the start of an episode, before the first heel strike: not a stride
+    for start, peak in ((50, 1.0), (150, -2.0), (250, 1.5)):
+        moment[start + 20] = peak
+    moment[360] = 7.0  # in the last, incomplete stride: not counted
+    assert kinetics.stride_peaks(moment, fz) == pytest.approx([1.0, 2.0, 1.5])
+
+
+def test_summary_sums_winters_joints_apart_from_the_rest():
+    names = humanoid.ACTUATOR_NAMES
+    n, rate = 400, 100.0
+    power = np.zeros((n, len(names)))
+    power[:, names.index("right_knee")] = 2.0
+    power[:, names.index("left_shoulder_x")] = 3.0
+    power[:, names.index("right_ankle_y")] = -1.0  # negative work: not counted
+    series = {"grf_bw": np.zeros((n, 2, 3)), "moment_nm_per_kg": np.zeros((n, len(names))), "power_w_per_kg": power,
+              "slip_mps": np.zeros((n, 2))}
+    out = kinetics.summary(series, rate, names, distance_m=4.0)
+    assert out["positive_work_j_per_kg"] == pytest.approx(20.0)
+    assert out["positive_work_sagittal_legs_j_per_kg"] == pytest.approx(8.0)
+    assert out["positive_work_sagittal_legs_j_per_kg_m"] == pytest.approx(2.0)
