@@ -29,7 +29,7 @@ from sportsim.envs.rewards import ImitationRewardWeights, imitation_reward
 from sportsim.errors import ConfigError, MocapError
 from sportsim.mocap import quat
 
-ENV_ID = "sportsim/Imitation-v2"
+ENV_ID = "sportsim/Imitation-v1"
 WALK = "mocap/cmu_02_01_walk.bvh"
 JUMPS = "mocap/cmu_01_01_forward_jumps.bvh"
 TERMS = ImitationRewardWeights.TERMS

@@ -12,13 +12,9 @@ ENV_SPECS = {
     "sportsim/HighBar-v0": ("sportsim.envs.highbar_v0:HighBarEnv", None),
     "sportsim/HighBar-v1": ("sportsim.envs.highbar:HighBarEnv", None),
     # v0: DeepMimic's body (symmetric torque limits, passive damping, cones, swapped inertia axes) - kept
-    # for the v0 zoo walk; v1: the human body (strength, ranges, inertia axes; sportsim.humanoid_limits) at
-    # 1/120 s physics steps - kept for the v1 zoo entries; v2: the same body at 1/240 s, the step at which
-    # a walk's ground reaction forces and joint moments converge (sportsim.envs.imitation's docstring)
+    # for the v0 zoo walk; v1: the human body (strength, ranges, inertia axes; sportsim.humanoid_limits)
     "sportsim/Imitation-v0": ("sportsim.envs.imitation:ImitationEnv", None, {"body": "deepmimic"}),
     "sportsim/Imitation-v1": ("sportsim.envs.imitation:ImitationEnv", None, {"body": "human"}),
-    "sportsim/Imitation-v2": ("sportsim.envs.imitation:ImitationEnv", None,
-                              {"body": "human", "physics_dt_s": 1.0 / 240.0}),
 }
 
 

@@ -1,4 +1,4 @@
-"""``sportsim/Imitation-v2`` (and ``-v1``, ``-v0``): the sportsim humanoid tracks a motion capture, DeepMimic style (MuJoCo).
+"""``sportsim/Imitation-v1`` (and ``-v0``): the sportsim humanoid tracks a motion capture, DeepMimic style (MuJoCo).
 
 Model: ``envs/humanoid.xml`` sized by :func:`sportsim.humanoid.build_humanoid_spec` (its header and
 :mod:`sportsim.humanoid` document masses, proportions, joint limits and PD gains). Reference motions,
@@ -222,19 +222,20 @@ class ImitationEnv(gym.Env):
     at every physics step.
 
     ## Simulation
-    MuJoCo, ``implicitfast`` integrator. Versions: v0 (DeepMimic's body) and v1 (the human body) step the
-    physics at ``physics_dt_s`` = 1/120 s (4 steps per 1/30 s control step), v2 (the human body) at
-    1/240 s (8 steps). At 1/120 s the servos (the fastest joint mode, the foot about the ankle, ~225
-    rad/s) and the soft contacts (time constant 20 ms) are stable and an open-loop landing converges
-    (tests/test_humanoid_v1.py), but a walking policy's forces do not: the v1 zoo walk's per-foot GRF
-    trough changes +27 % from 1/120 s to 1/240 s and +34 % to 1/480 s, its positive work -37 % / -43 %,
-    while from 1/240 s to 1/480 s the trough changes +5 %, the peaks +4 % / -3 % and the stride moment
-    peaks < 2 % (``scripts/imitation_kinetics.py zoo/imitation/v1/walk/ppo --refine 2|4``). Part of the
-    difference is MuJoCo's: the implicit servo damping (h Kd, several times the foot's inertia at 1/120 s)
-    is applied after the contact solve, which sizes its impulses for the undamped inertia (MuJoCo issue
-    #3443), so contacts slip and forces depend on h. v2's step costs speed (about 1.45x v1's time per
-    control step, ``scripts/bench_imitation_speed.py``). Body geoms collide with the floor only
-    (friction 0.9, as DeepMimic's).
+    MuJoCo, ``implicitfast`` integrator, ``physics_dt_s`` = 1/120 s (4 steps per 1/30 s control step):
+    the servos' stiffness (the fastest joint mode, the foot about the ankle, ~225 rad/s) and the soft
+    contacts (time constant 20 ms) are integrated stably: the servos hold a standing reference within
+    15 mm (tests/test_imitation.py), an open-loop landing's force converges (tests/test_humanoid_v1.py),
+    and with zero action on the walk 1/240 s and 1/480 s change the root-relative tracking error of the
+    first 1/3 s by 1-2 mm (of 60 mm) at twice and four times the cost. A trained walk's forces do not
+    converge with the step: the v1 zoo walk's per-foot GRF trough is 0.52 BW at 1/120 s, 0.66 at 1/240 s
+    and 0.70 at 1/480 s, and the same walk fine-tuned at 1/240 s (1.45M steps) tuned itself to that step
+    (trough 0.32 there, 0.50 at 1/480 s) - so a smaller step alone was not adopted (it also costs 1.45x
+    the time per control step). Its stance feet slide 5-10 cm per stance (``kinetics`` ``slip_mps``);
+    MuJoCo's noslip pass and impratio do not stop it; part of it is the servos' implicit damping, which
+    MuJoCo applies after the contact solve (google-deepmind/mujoco#3443). Measured with
+    ``scripts/imitation_kinetics.py --refine``. Body geoms collide with the floor only (friction 0.9, as
+    DeepMimic's).
 
     ``engine="pybullet"`` steps the same model in PyBullet instead (:mod:`sportsim.sim`: a URDF generated
     from the compiled model, the servos' gains and force limits read from it at every physics step,
@@ -260,7 +261,7 @@ class ImitationEnv(gym.Env):
     | humanoid_height_m, humanoid_mass_kg | None, None | humanoid size; None = the first motion's (retarget estimate) |
     | humanoid_sex | "male" | de Leva's segment table |
     | control_hz | 30.0 | policy rate |
-    | physics_dt_s | 1/120 (v2: 1/240) | MuJoCo step; the control period must be a multiple; at most 1/120 s |
+    | physics_dt_s | 1/120 | MuJoCo step; the control period must be a multiple; at most 1/120 s |
     | pd_gain_scale | 1.0 | multiplies Kp and Kd |
     | body | "human" | "human" (v1: human strength, ranges, planted-feet reference) or "deepmimic" (v0) |
     | kinetics | False | ground reaction forces, joint moments and power in ``info`` (Kinetics above) |
