@@ -391,4 +391,24 @@ def test_names_without_sides_and_straight_knees_are_refused_saying_why() -> None
     canonical = {"l_hip": 0, "l_knee": 1, "l_ankle": 2, "r_hip": 3, "r_knee": 1, "r_ankle": 2}
     positions[:, 3] = [-0.1, 0.0, 1.0]
     same, note = unsided_sides(canonical, positions)
-    assert same == canonical and note.startswith("unknown: no joint name carries a side and the knees do not tell")
+    assert same == canonical and note.startswith("unknown: no joint name carries a side and neither the knees nor "
+                                                 "the toes tell")
+
+
+def test_names_without_sides_and_straight_knees_take_sides_from_the_toes() -> None:
+    """Locked knees say nothing, but feet point forward: up x forward is the left. A map with both pairs
+    the wrong way round is put right (the arms follow the hips)."""
+    from sportsim.mocap.structure import unsided_sides
+
+    t = np.linspace(0.0, 1.0, 50)[:, None]
+    # facing +y (toes), up +z: the left is up x forward = -x
+    rest = {"l_hip": (-0.1, 0, 1), "l_knee": (-0.1, 0, 0.5), "l_ankle": (-0.1, 0, 0.05), "l_toe": (-0.1, 0.15, 0),
+            "l_shoulder": (-0.2, 0, 1.45), "chest": (0, 0, 1.4), "neck": (0, 0, 1.55)}
+    rest.update({"r" + k[1:]: (-x, y, z) for k, (x, y, z) in rest.items() if k[:2] == "l_"})
+    names = list(rest)
+    positions = np.array([rest[n] for n in names], dtype=float)[None] + 0.05 * t[:, :, None] * [1.0, 0.3, 0.0]
+    expected = {n: names.index(n) for n in names}
+    crossed = {n: names.index(("r" if n[0] == "l" else "l") + n[1:] if n[:2] in ("l_", "r_") else n) for n in names}
+    fixed, note = unsided_sides(crossed, positions)
+    assert note.startswith("from the toes' direction") and fixed == expected, note
+    assert unsided_sides(expected, positions)[0] == expected

@@ -14,6 +14,10 @@
   validation warns (``--height`` or ``units=`` fix the size).
 * **Humanoid posture** (:func:`quadruped_problem`): a rig whose trunk stays roughly horizontal over
   its hind legs while its "hands" are as low as its feet (an elephant on a 3ds Max biped) is refused.
+* **Facing** (:func:`facing_cues`, :func:`facing_consensus`): where the body faces, by each independent
+  cue - the hip line and the shoulder line (left on the left), each foot (ankle to toe), each knee's bend
+  (knees bend forward) - and the cue most others agree with. Exporters get single cues wrong (a foot
+  joint turned 80-110 deg in Azure Kinect and Text2Gestures files); the majority does not.
 """
 
 from __future__ import annotations
@@ -32,6 +36,8 @@ PLAUSIBLE_LEG_M = (0.45, 1.25)  # thigh + shank of statures ~0.9-2.5 m; no unit 
 AUTO_UNITS = {"m": 1.0, "dm": 0.1, "cm": 0.01, "mm": 0.001, "inch": 0.0254, "cmu": 0.0254 / 0.45}  # = UNITS_M
 QUADRUPED_TRUNK_DEG = 60.0  # trunk this far off the leg axis ...
 QUADRUPED_HAND_HEIGHT = 0.45  # ... and wrists within this fraction of the leg length above the ankles
+FACING_AGREE_DEG = 45.0  # two facing cues within this (median over the clip) agree
+BENT_KNEE = 0.05  # a knee this far (fraction of its leg) off the hip-ankle line shows which way is forward
 AXES = {"+X": (0, 1.0), "-X": (0, -1.0), "+Y": (1, 1.0), "-Y": (1, -1.0), "+Z": (2, 1.0), "-Z": (2, -1.0)}
 
 
@@ -120,5 +126,57 @@ def tilt_deg(points: np.ndarray, idx: Mapping[str, int]) -> np.ndarray:
     return np.degrees(np.arccos(np.clip(body_up(points, idx)[:, 2], -1.0, 1.0)))
 
 
-__all__ = ["AUTO_UNITS", "body_up", "detect_up_axis", "guess_unit", "quadruped_problem", "sample_frames",
-           "tilt_deg", "to_z_up"]
+def horizontal(v: np.ndarray) -> np.ndarray:
+    """``v`` with its Z component removed, as unit vectors (zero where nothing is left)."""
+    v = np.array(v, dtype=float)
+    v[..., 2] = 0.0
+    return _unit(v)
+
+
+def facing_cues(points: np.ndarray, idx: Mapping[str, int],
+                toe_tips: Mapping[str, np.ndarray] | None = None) -> dict[str, np.ndarray]:
+    """Where the body faces by each cue: ``{name: (T, 3)}`` horizontal unit vectors (Z-up points; NaN in
+    frames where the cue says nothing). ``hips`` / ``shoulders``: the left-minus-right line turned so the
+    left side is on the left (up x forward = left); ``left foot`` / ``right foot``: ankle to toe (``toe_tips``
+    ``{"l": (T, 3), "r": (T, 3)}`` where given, else the canonical toe joint; no toes, no foot cue);
+    ``left knee`` / ``right knee``: the knee's offset from its hip-ankle line, where it is bent by more than
+    :data:`BENT_KNEE` of the leg (a straight knee says nothing)."""
+    up = np.array([0.0, 0.0, 1.0])
+    cues = {"hips": horizontal(np.cross(points[:, idx["l_hip"]] - points[:, idx["r_hip"]], up)),
+            "shoulders": horizontal(np.cross(points[:, idx["l_shoulder"]] - points[:, idx["r_shoulder"]], up))}
+    for s, side in (("l", "left"), ("r", "right")):
+        ankle = points[:, idx[f"{s}_ankle"]]
+        tip = toe_tips[s] if toe_tips is not None else points[:, idx[f"{s}_toe"]] if f"{s}_toe" in idx else None
+        if tip is not None:
+            cues[f"{side} foot"] = horizontal(tip - ankle)
+        hip, knee = points[:, idx[f"{s}_hip"]], points[:, idx[f"{s}_knee"]]
+        line = ankle - hip
+        t = np.clip(np.sum((knee - hip) * line, axis=-1) / np.maximum(np.sum(line * line, axis=-1), 1e-12), 0, 1)
+        off = knee - hip - t[:, None] * line
+        leg = np.linalg.norm(knee - hip, axis=-1) + np.linalg.norm(ankle - knee, axis=-1)
+        bent = np.linalg.norm(off, axis=-1) > BENT_KNEE * leg
+        cues[f"{side} knee"] = np.where(bent[:, None], horizontal(off), np.nan)
+    return cues
+
+
+def angle_deg(a: np.ndarray, b: np.ndarray) -> float:
+    """Median angle (deg) between two ``(T, 3)`` direction tracks over the frames where both say something
+    (NaN if there are none)."""
+    cos = np.sum(a * b, axis=-1)
+    cos = cos[np.isfinite(cos)]
+    return float(np.degrees(np.median(np.arccos(np.clip(cos, -1.0, 1.0))))) if cos.size else float("nan")
+
+
+def facing_consensus(cues: Mapping[str, np.ndarray]) -> tuple[str, np.ndarray, dict[str, float]]:
+    """The cue the most others agree with (within :data:`FACING_AGREE_DEG`; ties to the earlier cue in
+    ``cues``), the facing it and its supporters give (``(T, 3)``, their mean direction per frame), and every
+    cue's median angle (deg) to that facing."""
+    names = [name for name in cues if np.isfinite(cues[name]).any()]
+    agree = {a: [b for b in names if angle_deg(cues[a], cues[b]) <= FACING_AGREE_DEG] for a in names}
+    best = max(names, key=lambda a: len(agree[a]))
+    facing = horizontal(np.nansum([np.nan_to_num(cues[b]) for b in agree[best]], axis=0))
+    return best, facing, {b: angle_deg(cues[b], facing) for b in cues}
+
+
+__all__ = ["AUTO_UNITS", "angle_deg", "body_up", "detect_up_axis", "facing_consensus", "facing_cues", "guess_unit",
+           "horizontal", "quadruped_problem", "sample_frames", "tilt_deg", "to_z_up"]

@@ -23,7 +23,9 @@ Method (:func:`retarget`; the same for every skeleton, so A-pose, T-pose and Ban
      * foot: z = the world vertical averaged over the stance frames in the foot's frame (a foot in
        stance is flat on average; an upright rest pose's vertical where that average is more than 45
        degrees off it, e.g. crawling on the toes), x = the rest ankle-to-toe direction (no toe joint:
-       y = the shank's side axis averaged over the clip).
+       y = the shank's side axis averaged over the clip). A source foot pointing more than 120 degrees
+       from the pelvis' forward (a foot joint pointing backwards: Kinect SDK 1) sits neutral on the shank,
+       and a foot more than 45 degrees off no longer tells a locked knee which way it bends (the pelvis does).
 3. Per frame: the pelvis and chest take ``G_s C_b``; every other driven body is then swung so that its
    bone points exactly where the source bone points (bone-direction retargeting); upper limbs are
    twisted about the bone, in proportion to the bend, so the knee/elbow hinge plane contains the lower
@@ -42,6 +44,13 @@ Method (:func:`retarget`; the same for every skeleton, so A-pose, T-pose and Ban
    law of cosines, thigh swung onto the new ankle, the foot keeping its world orientation) then puts
    the lowest corner of every stance foot on the floor and lifts any other foot out of it, eased in
    and out of stance over the same 40 ms.
+6. Planted feet (``plant_feet``, :func:`_plant_feet`): each stance foot held still about its heel, sole
+   or toe; a stance longer than 3 s follows the source foot's slow drift, and one whose held foot would
+   be further than the foot's length from the source's is not planted (the source slides that foot).
+7. Anatomical ranges (``anatomical_ranges``): every coordinate clamped to Imitation-v1's ranges; a hip
+   turned more than 20 degrees past its rotation range (a source knee bending sideways) then has its
+   ankle put back by the leg IK. ``meta["facing"]`` says where the humanoid faces (the source's pelvis /
+   hip line) among the source's facing cues (:func:`sportsim.mocap.axes.facing_cues`).
 
 Known limits: the humanoid has no wrists, toes or spine joints below the chest, so hand, toe and lower
 spine motion is dropped. Its proportions are de Leva's, not the performer's: with equal legs, hands
@@ -68,7 +77,7 @@ import numpy as np
 from sportsim import humanoid
 from sportsim.anthropometry import Sex
 from sportsim.errors import MocapError
-from sportsim.mocap import quat
+from sportsim.mocap import axes, quat
 from sportsim.mocap.clip import Clip, write_npz
 from sportsim.mocap.skeletons import SkeletonMap, clip_canonical_indices
 
@@ -83,8 +92,10 @@ PLAUSIBLE_HEIGHT_M = (1.0, 2.5)  # an estimated stature outside this means wrong
 # knee that barely bends takes its flexion axis from the toes when its mean bend points away from them;
 # v4: a pelvis or chest whose joint is > 45 deg off its trunk / hip or shoulder line is put onto them;
 # v5: a foot's up axis comes from the stance frames where the rest pose does not stand on its feet (legs
-# and toes along one axis), not from the rest trunk axis.
-METHOD_VERSION = "v5"
+# and toes along one axis), not from the rest trunk axis; v6: a stance longer than PLANT_FOLLOW_S follows
+# the source foot's slow drift, one whose source foot slides further than the foot's length is not planted;
+# meta["facing"] (the humanoid's facing among the source's facing cues).
+METHOD_VERSION = "v6"
 FLOOR_PERCENTILE = 5.0  # source floor level: this percentile of a foot point's height over the clip
 STANCE_HEIGHT_M = 0.05  # a source foot point within this of its floor level ...
 STANCE_SPEED_MPS = 1.0  # ... and slower than this is in stance
@@ -96,6 +107,7 @@ UPRIGHT_REST_DEG = 30.0  # a rest trunk axis this close to vertical is an uprigh
 MAX_FOOT_REST_DEG = 45.0  # ... whose feet are trusted over a stance average further off than this
 REST_DEGENERATE_COS = math.cos(math.radians(45.0))  # rest trunk axis this close to the hip line: no pose
 REST_MISMATCH_DEG = 90.0  # a ball joint this far off its parent in most frames: a rest-pose mismatch
+FOOT_BACKWARDS_DEG = 120.0  # a source foot this far from the pelvis' forward is a foot joint pointing backwards
 FROM_POSITIONS_DEG = 45.0  # a trunk joint this far off its joints' positions follows them (corpus: <= 31)
 MIN_MEAN_BEND = 0.02  # mean |sin(bend)| below which a limb's flexion axis is not measurable
 WEAK_MEAN_BEND = math.sin(math.radians(15.0))  # a knee bent less than this on average may be locked straight
@@ -285,6 +297,7 @@ def retarget(clip: Clip, height_m: float | None = None, mass_kg: float | None = 
 
     stance, stance_from = _source_stance(clip, idx, pos)
     world, hinge_rad, notes = _body_orientations(idx, rot, pos, rest, stance)
+    notes["facing"] = _facing_note(idx, pos, world["pelvis"], clip.fps)
     qpos = _assemble_qpos(world, hinge_rad)
 
     mid_hip = 0.5 * (pos[:, idx["l_hip"]] + pos[:, idx["r_hip"]])
@@ -304,7 +317,7 @@ def retarget(clip: Clip, height_m: float | None = None, mass_kg: float | None = 
     # judged before the clamps, which would hide it: a joint far off its parent is the source's rest pose
     notes["rest_pose_mismatch"] = rest_pose_mismatch(model, qpos) or "none"
     if anatomical_ranges:
-        notes["range_clamps"] = _clamp_ranges(model, qpos)
+        notes["range_clamps"] = _clamp_ranges_keeping_ankles(model, qpos, bones_m)
     if plant_feet:
         if anatomical_ranges:  # the leg IK works on world orientations: re-derive them from the clamped pose
             world, hinge_rad = _world_from_qpos(model, qpos)
@@ -493,6 +506,10 @@ def _body_orientations(idx: dict[str, int], rot: np.ndarray, pos: np.ndarray, re
                                                      ("shoulder", "elbow", "wrist", "shoulder", -1.0, "chest")):
             a, b, c = idx[f"{s}_{upper}"], idx[f"{s}_{lower}"], idx[f"{s}_{end}"]
             toes = pos[:, idx[f"{s}_toe"]] - pos[:, c] if upper == "hip" and f"{s}_toe" in idx else None
+            if toes is not None and axes.angle_deg(axes.horizontal(toes), axes.horizontal(_axis(world["pelvis"], 0))) \
+                    > axes.FACING_AGREE_DEG:  # a foot turned against the body (Kinect SDK 1): forward is the pelvis'
+                toes = _axis(world["pelvis"], 0)
+                notes[f"{side}_foot_turned"] = "the knee takes forward from the pelvis, not the toes"
             orient, angle, note = _limb(rot[:, a], pos[:, a], pos[:, b], pos[:, c], rest[b] - rest[a], sign,
                                         _axis(world[parent], 1), toes)
             world[f"{side}_{body}"] = orient
@@ -508,7 +525,42 @@ def _body_orientations(idx: dict[str, int], rot: np.ndarray, pos: np.ndarray, re
         else:
             foot = _frame(z=up, y=_local_mean(rot[:, ankle], _axis(world[f"{side}_knee"], 1)))
         world[f"{side}_ankle"] = quat.multiply(rot[:, ankle], foot)
+        if f"{s}_toe" in idx and axes.angle_deg(axes.horizontal(pos[:, idx[f"{s}_toe"]] - pos[:, ankle]),
+                                                axes.horizontal(_axis(world["pelvis"], 0))) > FOOT_BACKWARDS_DEG:
+            world[f"{side}_ankle"] = world[f"{side}_knee"].copy()  # neutral ankle: the foot along the shank's frame
+            notes[f"{side}_foot_turned"] = (f"the source's foot points more than {FOOT_BACKWARDS_DEG:g} deg from the "
+                                            "pelvis' forward (no turnout does): the knee takes forward from the "
+                                            "pelvis and the foot sits neutral on the shank")
     return world, hinge, notes
+
+
+def _facing_note(idx: dict[str, int], pos: np.ndarray, pelvis: np.ndarray, fps: float) -> str:
+    """Where the humanoid faces (its pelvis' x axis) among the source's own facing cues
+    (:func:`sportsim.mocap.axes.facing_cues`: hip and shoulder lines, feet, knees) and its direction of
+    travel. Starts with "feet disagree" where the source's feet point more than
+    :data:`sportsim.mocap.axes.FACING_AGREE_DEG` from the pelvis the humanoid follows (an exporter's
+    turned foot joint: the pelvis, checked against the other cues, decides), with "most cues disagree"
+    where the majority of the cues points elsewhere (a sign of crossed sides)."""
+    forward = axes.horizontal(quat.rotate(pelvis, np.array([1.0, 0.0, 0.0])))
+    cues = axes.facing_cues(pos, idx)
+    off = {name: axes.angle_deg(cue, forward) for name, cue in cues.items()}
+    said = ", ".join(f"{name} {angle:.0f}" for name, angle in off.items() if np.isfinite(angle))
+    mid = 0.5 * (pos[:, idx["l_hip"]] + pos[:, idx["r_hip"]])
+    velocity = np.gradient(mid, axis=0) * fps if len(mid) > 1 else np.zeros_like(mid)
+    moving = np.linalg.norm(velocity[:, :2], axis=-1) > 0.3
+    if moving.sum() >= max(3, 0.1 * len(mid)):  # travel: reported, not a cue (people walk backwards too)
+        said += f"; travel {axes.angle_deg(axes.horizontal(velocity[moving]), forward[moving]):.0f}"
+    agree = [name for name, angle in off.items() if angle <= axes.FACING_AGREE_DEG]
+    valid = [name for name, angle in off.items() if np.isfinite(angle)]
+    if 2 * len(agree) < len(valid):
+        return (f"most cues disagree with the pelvis the humanoid faces along (deg off: {said}): "
+                "left and right crossed? (--mirror)")
+    feet = [name for name in ("left foot", "right foot") if np.isfinite(off.get(name, np.nan))]
+    if feet and axes.angle_deg(axes.horizontal(sum(np.nan_to_num(cues[f]) for f in feet)), forward) \
+            > axes.FACING_AGREE_DEG:
+        return (f"feet disagree: the humanoid faces along the source's pelvis / hip line, as "
+                f"{', '.join(a for a in agree if a != 'hips') or 'no other cue'} agree (deg off: {said})")
+    return f"the source's cues agree (deg off the pelvis: {said})"
 
 
 def _onto_positions(q: np.ndarray, trunk: np.ndarray, line: np.ndarray) -> tuple[np.ndarray, str]:
@@ -672,6 +724,8 @@ def _leg_ik(world: dict[str, np.ndarray], hinge: dict[str, np.ndarray], points: 
 
 PIVOT_TOLERANCE_M = 0.01  # heel or toe is the pivot when it is this much lower than the other end of the sole
 PLANT_RELEASE_S = 0.1  # after toe-off the planting correction fades out over this time (the foot is in the air)
+PLANT_FOLLOW_S = 3.0  # a stance longer than this (idle, shuffling) follows the source foot's slow drift ...
+PLANT_FOLLOW_SIGMA_S = 0.5  # ... slower than a Gaussian of this sigma (walks' and jumps' stances are shorter)
 
 
 def _foot_sole_points(model: mujoco.MjModel, qpos: np.ndarray) -> np.ndarray:
@@ -711,11 +765,21 @@ def _plant_feet(sole: np.ndarray, stance: np.ndarray, fps: float) -> tuple[np.nd
     each earlier and later stretch holds its own pivot where it was at the change (so the correction
     is continuous). The ankle - with the foot, which keeps its orientation - moves by the horizontal
     correction; before and after the stance the correction fades in and out linearly over
-    :data:`PLANT_RELEASE_S` in the air. Returns the corrections and a note with the largest one."""
+    :data:`PLANT_RELEASE_S` in the air.
+
+    What the source does on purpose is kept: in a stance longer than :data:`PLANT_FOLLOW_S` (an idle
+    stance, a shuffle) the held point follows the source foot's slow drift (the correction loses its
+    part slower than a Gaussian of :data:`PLANT_FOLLOW_SIGMA_S`), and a stance whose held foot would be
+    further than the foot's own length from where the source has it (the source slides that foot) is
+    not planted at all: the foot moves as in the source. Returns the corrections and a note with the
+    largest one and what was followed or released."""
     n = len(sole)
     disp = np.zeros((n, 2, 3))
     fade = max(1, int(round(PLANT_RELEASE_S * fps)))
+    followed = released = 0
+    worst_slide = 0.0
     for k in range(2):
+        foot_m = float(np.median(np.linalg.norm(sole[:, k, 1] - sole[:, k, 0], axis=-1))) if n else 0.0
         on = stance[:, k]
         pivots = _pivots(sole[:, k])
         points = np.array([_pivot_point(sole[u, k], int(pivots[u])) for u in range(n)])
@@ -733,6 +797,15 @@ def _plant_feet(sole: np.ndarray, stance: np.ndarray, fps: float) -> tuple[np.nd
                 anchor = _pivot_point(sole[b - 1, k], int(pivots[a])) + corr[b]
                 corr[a:b] = anchor - np.array([_pivot_point(sole[u, k], int(pivots[a])) for u in range(a, b)])
             corr[:, 2] = 0.0
+            if end - start > PLANT_FOLLOW_S * fps:  # a long stance: keep the source's slow drift
+                slow = np.stack([_smooth(corr[start:end, c], PLANT_FOLLOW_SIGMA_S * fps) for c in range(2)], axis=1)
+                corr[start:end, :2] -= slow
+                followed += 1
+            slide = float(np.linalg.norm(corr[start:end], axis=-1).max())
+            if slide > foot_m:  # held, it would be a foot's length from the source's: the source slides it
+                released += 1
+                worst_slide = max(worst_slide, slide)
+                continue
             disp[start:end, k] = corr[start:end]
             for i in range(1, fade + 1):  # fade out after the stance and in before it, in the air only
                 weight = 1.0 - i / (fade + 1)
@@ -741,7 +814,13 @@ def _plant_feet(sole: np.ndarray, stance: np.ndarray, fps: float) -> tuple[np.nd
                 if start - i >= 0 and not on[start - i]:
                     disp[start - i, k] += weight * corr[start]
     largest = float(np.linalg.norm(disp, axis=-1).max()) if n else 0.0
-    return disp, f"stance feet held still (heel / flat / toe pivots); largest ankle correction {100 * largest:.1f} cm"
+    note = f"stance feet held still (heel / flat / toe pivots); largest ankle correction {100 * largest:.1f} cm"
+    if followed:
+        note += f"; {followed} stance(s) longer than {PLANT_FOLLOW_S:g} s follow the source foot's slow drift"
+    if released:
+        note += (f"; {released} stance(s) not planted: held, the foot would be up to {100 * worst_slide:.0f} cm "
+                 "from the source's, more than its length (the source slides it)")
+    return disp, note
 
 
 def stance_slip_hover(model: mujoco.MjModel, qpos: np.ndarray, stance: np.ndarray) -> dict[str, float]:
@@ -883,6 +962,41 @@ def _clamp_ranges(model: mujoco.MjModel, qpos: np.ndarray) -> str:
         if excess.max() > 1e-9:
             qpos[:, adr:adr + 4] = quat.from_rotation_vector(inside)
     return "; ".join(clamped) if clamped else "none"
+
+
+TWISTED_HIP_DEG = 20.0  # a hip turned this far past its rotation range is a twisted source leg, not a pose
+
+
+def _clamp_ranges_keeping_ankles(model: mujoco.MjModel, qpos: np.ndarray, bones_m: tuple[float, float]) -> str:
+    """:func:`_clamp_ranges`; where a hip was turned about its z axis more than :data:`TWISTED_HIP_DEG`
+    past its range (a source knee bending sideways: Azure Kinect), clamping it swings the ankle away
+    from the source's (11 cm there), so two-bone leg IK then puts that ankle back - the leg turns about
+    its hip-ankle line instead - and the ranges are clamped once more. In place; returns the clamp note."""
+    from sportsim import humanoid_limits as limits
+
+    twisted = np.zeros((len(qpos), 2), dtype=bool)
+    for k, (side, _) in enumerate(_SIDES):
+        adr = humanoid.qpos_address(f"{side}_hip")
+        turn = quat.to_rotation_vector(qpos[:, adr:adr + 4])[:, 2]
+        low, high = limits.range_rad(f"{side}_hip_z")
+        twisted[:, k] = np.maximum(low - turn, turn - high) > math.radians(TWISTED_HIP_DEG)
+    before, _ = _forward(model, qpos) if twisted.any() else (None, None)
+    note = _clamp_ranges(model, qpos)
+    if not twisted.any():
+        return note
+    after, _ = _forward(model, qpos)
+    ankles = [POINT_NAMES.index(f"{side}_ankle") for side, _ in _SIDES]
+    disp = np.where(twisted[..., None], before[:, ankles] - after[:, ankles], 0.0)
+    world, hinge = _world_from_qpos(model, qpos)
+    _leg_ik(world, hinge, after, disp, bones_m)
+    qpos[:, 7:] = _assemble_qpos(world, hinge)[:, 7:]
+    again = _clamp_ranges(model, qpos)
+    kept, _ = _forward(model, qpos)
+    moved = float(np.linalg.norm(disp, axis=-1).max())
+    left = float(np.linalg.norm(np.where(twisted[..., None], before[:, ankles] - kept[:, ankles], 0.0), axis=-1).max())
+    return (f"{note}; a hip turned > {TWISTED_HIP_DEG:g} deg past its range in {int(twisted.any(axis=1).sum())} "
+            f"frames: the ankle its clamp moved (up to {100 * moved:.1f} cm) put back by leg IK (off by up to "
+            f"{100 * left:.1f} cm{'' if again == 'none' else ' after clamping again: ' + again})")
 
 
 def _forward(model: mujoco.MjModel, qpos: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

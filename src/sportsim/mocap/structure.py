@@ -33,6 +33,7 @@ the motion (upright, quadruped) live in :mod:`sportsim.mocap.axes`.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from typing import Sequence
@@ -63,6 +64,7 @@ TOE_OFF_SHANK_DEG = 35.0  # a "toe" this close to the shank direction (rest pose
 LOWER_LIMB_SHARE = 0.6  # a shank / forearm is at least this share of its limb's longest bone (feet, hands less)
 UNSIDED_MIN_BEND = 0.2  # mean |sin(knee bend)| of each leg needed to tell left from right (no side names) ...
 UNSIDED_MIN_AGREEMENT = 0.5  # ... and each leg's bend-weighted agreement with the hip line (either sign)
+UNSIDED_FEET_APART_DEG = 60.0  # two feet pointing further apart than this do not say where forward is
 _TOKEN = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")
 
 # naming families the result is said to resemble (lower-case names, namespace stripped)
@@ -293,16 +295,51 @@ def unsided_sides(canonical: dict[str, int], positions: np.ndarray) -> tuple[dic
     said = ", ".join(f"{side} leg bends {b:.2f} (mean |sin|), agreeing {a:+.2f}"
                      for side, (b, a) in zip(("one", "the other"), votes))
     weak = any(b < UNSIDED_MIN_BEND or abs(a) < UNSIDED_MIN_AGREEMENT for b, a in votes)
+    toes = toe_side_vote(canonical, positions)
+    toes_say = "" if toes is None else f"; the toes agree {toes:+.2f}"
     if weak or votes[0][1] * votes[1][1] < 0:
-        return canonical, f"unknown: no joint name carries a side and the knees do not tell left from right ({said})"
+        if toes is None or abs(toes) < UNSIDED_MIN_AGREEMENT:
+            return canonical, ("unknown: no joint name carries a side and neither the knees nor the toes tell left "
+                               f"from right ({said}{toes_say or '; no toes'})")
+        sign, how = toes, "the toes' direction (the knees do not tell)"
+    elif toes is not None and abs(toes) >= UNSIDED_MIN_AGREEMENT and toes * votes[0][1] < 0:
+        return canonical, ("unknown: no joint name carries a side and the knees and the toes disagree on left and "
+                           f"right ({said}{toes_say})")
+    else:
+        sign, how = votes[0][1], "the knees' bend"
     out = dict(canonical)
-    if votes[0][1] < 0:
+    if sign < 0:
         out = _swapped(out, ("hip", "knee", "ankle", "toe"))
     hips = positions[:, out["l_hip"]] - positions[:, out["r_hip"]]
     shoulders = positions[:, out["l_shoulder"]] - positions[:, out["r_shoulder"]]
     if float(np.mean(np.sum(hips * shoulders, axis=-1))) < 0:
         out = _swapped(out, ("shoulder", "elbow", "wrist"))
-    return out, f"from the knees' bend (no joint name carries a side: {said} with the hip line as found)"
+    return out, f"from {how} (no joint name carries a side: {said}{toes_say} with the hip line as found)"
+
+
+def toe_side_vote(canonical: dict[str, int], positions: np.ndarray) -> float | None:
+    """How far the toes say the hip line as found points to the body's left, in [-1, 1] (None without
+    toes on both legs, or where the two feet point more than :data:`UNSIDED_FEET_APART_DEG` apart): the
+    feet point forward, the body's up is the mid-ankle -> mid-hip -> neck direction (side-free), and
+    up x forward is the left (any right-handed axes). Over the corpus' named files every clip whose
+    vote reaches :data:`UNSIDED_MIN_AGREEMENT` in size agrees with its names."""
+    if not all(f"{s}_{part}" in canonical for s in "lr" for part in ("toe", "ankle", "hip")):
+        return None
+
+    def at(name: str) -> np.ndarray:
+        return positions[:, canonical[name]]
+
+    top = at("neck") if "neck" in canonical else at("chest")
+    mid_hip = 0.5 * (at("l_hip") + at("r_hip"))
+    up = _unit_rows(_unit_rows(mid_hip - 0.5 * (at("l_ankle") + at("r_ankle"))) + _unit_rows(top - mid_hip))
+    feet = []
+    for s in "lr":
+        foot = at(f"{s}_toe") - at(f"{s}_ankle")
+        feet.append(_unit_rows(foot - np.sum(foot * up, axis=-1, keepdims=True) * up))
+    if float(np.median(np.sum(feet[0] * feet[1], axis=-1))) < math.cos(math.radians(UNSIDED_FEET_APART_DEG)):
+        return None
+    left = np.cross(up, _unit_rows(feet[0] + feet[1]))
+    return float(np.mean(np.sum(_unit_rows(at("l_hip") - at("r_hip")) * left, axis=-1)))
 
 
 def _unit_rows(v: np.ndarray) -> np.ndarray:

@@ -30,6 +30,10 @@ Checks (thresholds are the module constants):
   recording turns the knee round). Judged on the
   retarget before the anatomical clamps (:func:`sportsim.mocap.retarget.rest_pose_mismatch`), which
   would otherwise bend such a joint back into range and hide it.
+* facing: where the humanoid faces (the source's pelvis / hip line) among the source's own facing cues
+  (hip and shoulder lines, feet, knees; ``meta["facing"]``, :func:`sportsim.mocap.axes.facing_cues`): a
+  warning where the source's feet point elsewhere (the pelvis, as the other cues say, decides) or where most
+  cues disagree with the pelvis (crossed sides: ``--mirror``).
 * frame count: rows after the announced ``Frames:`` (ignored by the reader): a warning.
 * bone lengths: a BVH whose non-root translation channels jitter (held at their mean by the reader,
   ``meta["bone_jitter"]``): a warning.
@@ -156,6 +160,8 @@ def validate(item: Clip | ReferenceMotion, motion: ReferenceMotion | None = None
         if motion.meta.get("range_clamps", "none") != "none":
             rows.append(Row("range clamps", motion.meta["range_clamps"], "reported (Imitation-v1's ranges)", "ok"))
         rows.append(_rest_pose(motion))
+        if motion.meta.get("facing"):
+            rows.append(_facing(motion.meta["facing"]))
         rows.append(_retarget_error(motion))
     return Report(source, tuple(_ordered(rows)))
 
@@ -163,8 +169,8 @@ def validate(item: Clip | ReferenceMotion, motion: ReferenceMotion | None = None
 # ---- checks ----------------------------------------------------------------------------------------
 _ORDER = ("frame rate", "duration", "short clip", "frame count", "bone lengths", "units", "NaN/inf",
           "NaN/inf (retargeted)", "retargeting",
-          "upright start", "rest pose", "foot penetration", "stance floating", "stance slip", "root drift",
-          "joint limits", "range clamps",
+          "upright start", "rest pose", "facing", "foot penetration", "stance floating", "stance slip",
+          "root drift", "joint limits", "range clamps",
           "velocity spikes", "retarget error")
 
 
@@ -290,6 +296,12 @@ def _rest_pose(motion: ReferenceMotion) -> Row:
     if problem and problem != "none":
         return Row("rest pose", problem, threshold, "error")
     return Row("rest pose", "every joint within 90 deg of its parent in most frames", threshold, "ok")
+
+
+def _facing(note: str) -> Row:
+    disagree = note.startswith(("feet disagree", "most cues disagree"))
+    value = note if len(note) <= 200 else note[:197] + "..."
+    return Row("facing", value, "source's feet and pelvis agree", "warning" if disagree else "ok")
 
 
 def _retarget_error(motion: ReferenceMotion) -> Row:
