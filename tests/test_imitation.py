@@ -29,10 +29,10 @@ from sportsim.envs.rewards import ImitationRewardWeights, imitation_reward
 from sportsim.errors import ConfigError, MocapError
 from sportsim.mocap import quat
 
-ENV_ID = "sportsim/Imitation-v1"
+ENV_ID = "sportsim/Imitation-v2"
 WALK = "mocap/cmu_02_01_walk.bvh"
 JUMPS = "mocap/cmu_01_01_forward_jumps.bvh"
-TERMS = ImitationRewardWeights.TERMS
+TERMS = ImitationRewardWeights.TERMS[:5]  # DeepMimic's; the foot slip term is off unless its weight is > 0 (v2)
 ZERO = np.zeros(28, dtype=np.float32)
 
 
@@ -43,7 +43,7 @@ def cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def walk(cache_dir: Path) -> ImitationEnv:
-    """The default env (the shipped CMU walk, Imitation-v1's human body), shared by tests that reset it."""
+    """The default env (the shipped CMU walk, the human body), shared by tests that reset it."""
     return ImitationEnv(motion_cache_dir=str(cache_dir))
 
 
@@ -145,7 +145,8 @@ def test_reward_terms_follow_the_deepmimic_formula():
     errors = (0.1, 2.0, 0.01, 0.05, 0.3)
     total, terms = imitation_reward(*errors, weights)
     expected = {"pose": 0.5 * math.exp(-0.2), "velocity": 0.05 * math.exp(-0.2),
-                "end_effector": 0.15 * math.exp(-0.4), "root": 0.2 * math.exp(-0.25), "com": 0.1 * math.exp(-3.0)}
+                "end_effector": 0.15 * math.exp(-0.4), "root": 0.2 * math.exp(-0.25), "com": 0.1 * math.exp(-3.0),
+                "foot_slip": 0.0}  # off by default (weight 0)
     assert terms == pytest.approx(expected) and total == pytest.approx(sum(expected.values()))
     total, terms = imitation_reward(*errors, ImitationRewardWeights(velocity=0.0, com=0.0))
     assert terms["velocity"] == terms["com"] == 0.0 and total == pytest.approx(
@@ -439,6 +440,6 @@ def test_train_cli_smoke_run_logs_reward_terms_and_metrics(tmp_path: Path, monke
     tb = EventAccumulator(str(run_dir / "tb"))
     tb.Reload()
     tags = set(tb.Tags()["scalars"])
-    assert {f"reward/{t}" for t in TERMS} <= tags
+    assert {f"reward/{t}" for t in ImitationRewardWeights.TERMS} <= tags  # the config trains v2: six terms
     assert {"metrics/mpjpe_mm", "metrics/mpjpe_root_relative_mm", "metrics/joint_angle_error_deg",
             "metrics/clip_fraction_completed"} <= tags

@@ -12,9 +12,11 @@ ENV_SPECS = {
     "sportsim/HighBar-v0": ("sportsim.envs.highbar_v0:HighBarEnv", None),
     "sportsim/HighBar-v1": ("sportsim.envs.highbar:HighBarEnv", None),
     # v0: DeepMimic's body (symmetric torque limits, passive damping, cones, swapped inertia axes) - kept
-    # for the v0 zoo walk; v1: the human body (strength, ranges, inertia axes; sportsim.humanoid_limits)
+    # for the v0 zoo walk; v1: the human body (strength, ranges, inertia axes; sportsim.humanoid_limits) - kept
+    # for the v1 zoo entries; v2: the same body, its reward with the foot slip term (stance feet that stay put)
     "sportsim/Imitation-v0": ("sportsim.envs.imitation:ImitationEnv", None, {"body": "deepmimic"}),
     "sportsim/Imitation-v1": ("sportsim.envs.imitation:ImitationEnv", None, {"body": "human"}),
+    "sportsim/Imitation-v2": ("sportsim.envs.imitation:ImitationEnv", None, {"body": "human", "foot_slip_weight": 0.1}),
 }
 
 

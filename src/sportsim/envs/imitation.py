@@ -1,4 +1,4 @@
-"""``sportsim/Imitation-v1`` (and ``-v0``): the sportsim humanoid tracks a motion capture, DeepMimic style (MuJoCo).
+"""``sportsim/Imitation-v2`` (and ``-v1``, ``-v0``): the sportsim humanoid tracks a motion capture, DeepMimic style (MuJoCo).
 
 Model: ``envs/humanoid.xml`` sized by :func:`sportsim.humanoid.build_humanoid_spec` (its header and
 :mod:`sportsim.humanoid` document masses, proportions, joint limits and PD gains). Reference motions,
@@ -165,6 +165,14 @@ class ImitationEnv(gym.Env):
     * ``root`` (w 0.2, scale 5): |root position error|^2 + 0.1 |root rotation angle|^2 + 0.01 |root
       velocity error|^2 + 0.001 |root angular velocity error|^2 (world frame).
     * ``com`` (w 0.1, scale 10): 0.1 |centre-of-mass velocity error|^2.
+    * ``foot_slip`` (sportsim's; w 0 in v0 and v1, 0.1 in v2; scale 100): the mean over the feet touching
+      the floor at the end of the control step of the squared horizontal speed ((m/s)^2) of the foot's
+      material point at the middle of its contacts - 0.1 m/s keeps exp(-1) of the term. The reference's
+      stance feet are planted (``sportsim.mocap.retarget``), but DeepMimic's terms barely notice a
+      simulated stance foot sliding or rocking under the body: the v1 zoo walk's soles slide 5-10 cm
+      per stance (``scripts/imitation_kinetics.py``: ``stance_slip_mm``), corner contacts pulling
+      against each other at the friction limit - friction and contact settings do not stop a policy
+      that drives its feet that way. Reported (``reward_foot_slip`` etc.) only where its weight is > 0.
 
     Weights and scales are constructor arguments (a weight of 0 switches a term off). ``info`` also
     holds ``similarity_<term>`` = exp(-scale err) (1 = perfect tracking) and ``error_<term>``.
@@ -268,8 +276,8 @@ class ImitationEnv(gym.Env):
     | engine | "mujoco" | physics engine: "mujoco" or "pybullet" (Simulation above; needs ``pip install "sportsim[pybullet]"``) |
     | action_mode | "residual" | "residual" (targets = reference + offset) or "absolute" |
     | action_scale_rad | 0.5 | residual: target offset at action +-1 |
-    | pose_weight, velocity_weight, end_effector_weight, root_weight, com_weight | 0.5, 0.05, 0.15, 0.2, 0.1 | reward weights (normalised to sum 1) |
-    | pose_scale, velocity_scale, end_effector_scale, root_scale, com_scale | 2, 0.1, 40, 5, 10 | reward scales (DeepMimic's; ``configs/env/imitation.yaml`` trains with root_scale 40, which keeps the root on the reference's path) |
+    | pose_weight, velocity_weight, end_effector_weight, root_weight, com_weight, foot_slip_weight | 0.5, 0.05, 0.15, 0.2, 0.1, 0 (v2: 0.1) | reward weights (normalised to sum 1) |
+    | pose_scale, velocity_scale, end_effector_scale, root_scale, com_scale, foot_slip_scale | 2, 0.1, 40, 5, 10, 100 | reward scales (DeepMimic's, and the foot slip's; ``configs/env/imitation.yaml`` trains with root_scale 40, which keeps the root on the reference's path) |
     | rsi | True | reference state initialisation (random start phase) |
     | terminate_on_fall | True | end the episode when a body but the feet touches the floor |
     | terminate_on_tracking_error | True | end it when ``mpjpe_mm`` > ``max_tracking_error_m`` |
@@ -331,11 +339,13 @@ class ImitationEnv(gym.Env):
         end_effector_weight: float = 0.15,
         root_weight: float = 0.2,
         com_weight: float = 0.1,
+        foot_slip_weight: float = 0.0,
         pose_scale: float = 2.0,
         velocity_scale: float = 0.1,
         end_effector_scale: float = 40.0,
         root_scale: float = 5.0,
         com_scale: float = 10.0,
+        foot_slip_scale: float = 100.0,
         rsi: bool = True,
         terminate_on_fall: bool = True,
         terminate_on_tracking_error: bool = True,
@@ -381,8 +391,8 @@ class ImitationEnv(gym.Env):
         self.ghost_offset_m = float(ghost_offset_m)
         try:
             self.weights = ImitationRewardWeights(pose_weight, velocity_weight, end_effector_weight, root_weight,
-                                                  com_weight, pose_scale, velocity_scale, end_effector_scale,
-                                                  root_scale, com_scale)
+                                                  com_weight, foot_slip_weight, pose_scale, velocity_scale,
+                                                  end_effector_scale, root_scale, com_scale, foot_slip_scale)
         except ValueError as exc:
             raise ConfigError(f"Imitation-v0 reward weights: {exc}") from None
 
@@ -478,6 +488,12 @@ class ImitationEnv(gym.Env):
                               f"{', '.join(ip.OBS_BODIES)}") from None
         floor = m.geom("floor").id
         self._fall_geom = np.array([g != floor and m.geom_bodyid[g] not in feet for g in range(m.ngeom)])
+        # the foot slip term: each foot's geom and body, and the root of its kinematic tree (cvel's origin)
+        self._slip_on = self.weights.foot_slip > 0.0
+        self._foot_geoms = np.array([m.geom(n).id for n in kin.FOOT_GEOMS])
+        self._foot_bodies = m.geom_bodyid[self._foot_geoms]
+        self._foot_roots = m.body_rootid[self._foot_bodies]
+        self._info_keys = _INFO_KEYS if self._slip_on else _INFO_KEYS[:-1]
         # absolute actions: the middle and half width of each dof's range
         centre, half = np.zeros(m.nu), np.zeros(m.nu)
         for i in range(m.nu):
@@ -577,7 +593,9 @@ class ImitationEnv(gym.Env):
             return self._physics_error()
 
         errors, metrics = self._compare.evaluate(self._clip, k)
-        similarities = imitation_similarities(*errors, self.weights)
+        if self._slip_on:
+            errors = (*errors, self._foot_slip_error())  # DeepMimic's five, then the foot slip
+        similarities = imitation_similarities(*errors[:5], self.weights, *errors[5:])
         reward, terms = imitation_reward_from_similarities(similarities, self.weights)
         fall = None
         if self.terminate_on_fall and d.ncon and any(self._fall_geom[d.contact.geom].flat):
@@ -595,6 +613,30 @@ class ImitationEnv(gym.Env):
             info["kinetics"] = self._kinetics.result()
             info.update(self._kinetics_figures(info["kinetics"]))
         return obs, reward, terminated, truncated, info
+
+    def _foot_slip_error(self) -> float:
+        """The foot slip term's error: the mean over the feet touching the floor of the squared horizontal
+        speed of the foot's material point at the middle of its contacts ((m/s)^2; 0 with no foot down),
+        from MuJoCo's com-based body velocities (``cvel``, about the tree root's subtree centre of mass)
+        and the contacts of the control step's last physics step."""
+        d = self.data
+        n = d.ncon
+        if n == 0:
+            return 0.0
+        geoms, points = d.contact.geom, d.contact.pos
+        total, feet = 0.0, 0
+        for k in range(2):
+            on = (geoms == self._foot_geoms[k]).any(axis=1)
+            if not on.any():
+                continue
+            body = self._foot_bodies[k]
+            velocity = d.cvel[body]
+            arm = points[on].mean(axis=0) - d.subtree_com[self._foot_roots[k]]
+            vx = velocity[3] + velocity[1] * arm[2] - velocity[2] * arm[1]
+            vy = velocity[4] + velocity[2] * arm[0] - velocity[0] * arm[2]
+            total += vx * vx + vy * vy
+            feet += 1
+        return total / feet if feet else 0.0
 
     def _kinetics_figures(self, sample: dict[str, np.ndarray]) -> dict[str, float]:
         """Episode figures for TensorBoard and ``enjoy`` (class docstring, Kinetics): running peaks of the
@@ -634,15 +676,15 @@ class ImitationEnv(gym.Env):
             "clip_fraction_completed": self._fraction,
         }
         if similarities is None:
-            similarities = imitation_similarities(*errors, self.weights)
+            similarities = imitation_similarities(*errors[:5], self.weights, *errors[5:])
         rewards = _NO_REWARD if terms is None else terms.values()  # both in ImitationRewardWeights.TERMS order
         for (reward_key, similarity_key, error_key), reward, similarity, error in zip(
-                _INFO_KEYS, rewards, similarities.values(), errors):
+                self._info_keys, rewards, similarities.values(), errors):
             info[reward_key], info[similarity_key], info[error_key] = reward, similarity, error
         return info
 
     def _physics_error(self):
-        info = self._info(None, (0.0,) * 5, (0.0, 0.0, 0.0), "physics_error", False)
+        info = self._info(None, (0.0,) * len(self._info_keys), (0.0, 0.0, 0.0), "physics_error", False)
         info["physics_error"] = True
         obs = np.nan_to_num(self._compare.obs, nan=0.0, posinf=0.0, neginf=0.0).astype(np.float32)
         return obs, 0.0, True, False, info
@@ -658,7 +700,9 @@ class ImitationEnv(gym.Env):
         self.engine.reset()
         mujoco.mj_subtreeVel(m, d)
         errors, metrics = self._compare.evaluate(self._clip, self._k)
-        reward, terms = imitation_reward(*errors, self.weights)
+        if self._slip_on:
+            errors = (*errors, self._foot_slip_error())
+        reward, terms = imitation_reward(*errors[:5], self.weights, *errors[5:])
         return reward, self._info(terms, errors, metrics, None, False)
 
     def reference_state(self, k: int | None = None) -> tuple[np.ndarray, np.ndarray]:

@@ -80,7 +80,7 @@ class ReferenceComparison:
         self._quat_w = np.array([weight["pelvis"]] + [weight[m.joint(j.id).name] for j in balls])
         self._n_joint_angles = len(balls) + len(hinges)
 
-        # the error matrix over the squared comparison-vector differences (rows: ImitationRewardWeights.TERMS)
+        # the error matrix over the squared comparison-vector differences (rows: the first five of ImitationRewardWeights.TERMS, DeepMimic's; the env adds the foot slip)
         v = VEC
         w = np.zeros((5, v["size"]))
         w[0, v["hinge"]] = [weight[m.joint(j.id).name] for j in hinges]

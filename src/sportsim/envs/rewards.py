@@ -179,20 +179,26 @@ def highbar_v1_giant_reward(angle_advance_rad: float, circling: bool, top_straig
 @dataclass(frozen=True)
 class ImitationRewardWeights:
     """Weights and scales of DeepMimic's imitation reward terms (the published code's values [R28, R29];
-    REFERENCES C1). The weights are normalised to sum 1; a weight of 0 switches a term off."""
+    REFERENCES C1), plus sportsim's ``foot_slip`` term (off by default; Imitation-v2 turns it on): the
+    squared horizontal speed of the stance feet on the floor, so that a planted reference foot is
+    tracked by a foot that stays planted (DeepMimic's terms compare poses and velocities only, and a
+    sliding stance foot costs them little). The weights are normalised to sum 1; a weight of 0
+    switches a term off."""
 
-    TERMS = ("pose", "velocity", "end_effector", "root", "com")
+    TERMS = ("pose", "velocity", "end_effector", "root", "com", "foot_slip")
 
     pose: float = 0.5
     velocity: float = 0.05
     end_effector: float = 0.15
     root: float = 0.2
     com: float = 0.1
+    foot_slip: float = 0.0
     pose_scale: float = 2.0  # per rad^2 (weighted joint rotation errors)
     velocity_scale: float = 0.1  # per (rad/s)^2
     end_effector_scale: float = 40.0  # per m^2
     root_scale: float = 5.0  # per root error (m^2 + 0.1 rad^2 + ...)
     com_scale: float = 10.0  # per 0.1 (m/s)^2
+    foot_slip_scale: float = 100.0  # per (m/s)^2: a stance foot sliding at 0.1 m/s keeps exp(-1) of the term
 
     def __post_init__(self) -> None:
         values = {name: getattr(self, name) for name in (*self.TERMS, *(f"{t}_scale" for t in self.TERMS))}
@@ -222,9 +228,10 @@ def imitation_similarities(
     root_err: float,
     com_err: float,
     weights: ImitationRewardWeights,
+    foot_slip_err: float = 0.0,
 ) -> dict[str, float]:
     """``exp(-scale * err)`` per term: 1 for perfect tracking, towards 0 as the error grows."""
-    errors = (pose_err, velocity_err, end_effector_err, root_err, com_err)
+    errors = (pose_err, velocity_err, end_effector_err, root_err, com_err, foot_slip_err)
     names = ImitationRewardWeights.TERMS
     return {name: math.exp(-scale * err) for name, scale, err in zip(names, weights.scales, errors)}
 
@@ -236,15 +243,18 @@ def imitation_reward(
     root_err: float,
     com_err: float,
     weights: ImitationRewardWeights,
+    foot_slip_err: float = 0.0,
 ) -> tuple[float, dict[str, float]]:
-    """Reward of one Imitation-v0 step: sum over terms of (w / sum w) exp(-scale err), in [0, 1].
+    """Reward of one Imitation step: sum over terms of (w / sum w) exp(-scale err), in [0, 1].
 
     The errors are DeepMimic's [R28, R29] (definitions in the ImitationEnv docstring): weighted squared
     joint rotation errors (rad^2), weighted squared joint velocity errors ((rad/s)^2), mean squared
     end-effector distance (m^2), the root error (position, rotation, velocity, angular velocity) and
-    0.1 x the squared centre-of-mass velocity error.
+    0.1 x the squared centre-of-mass velocity error; and sportsim's foot slip: the mean over the feet
+    on the floor of their squared horizontal speed where they touch it ((m/s)^2).
     """
-    similarity = imitation_similarities(pose_err, velocity_err, end_effector_err, root_err, com_err, weights)
+    similarity = imitation_similarities(pose_err, velocity_err, end_effector_err, root_err, com_err, weights,
+                                        foot_slip_err)
     return imitation_reward_from_similarities(similarity, weights)
 
 
