@@ -32,7 +32,7 @@ from sportsim.mocap import quat
 MAX_SAMPLES = 400  # frames looked at (evenly spaced) to detect the up axis
 UP_AXIS_MAX_DEG = 50.0  # the body direction must lie this close to an axis for that axis to count as up
 TYPICAL_LEG_M = 0.85  # thigh + shank of a 1.75 m adult (de Leva); units are chosen to come closest
-PLAUSIBLE_LEG_M = (0.45, 1.25)  # thigh + shank of statures ~0.9-2.5 m; no unit giving this: scaled to typical
+PLAUSIBLE_LEG_M = (0.5, 1.23)  # thigh + shank of statures 1.0-2.5 m (retarget.PLAUSIBLE_HEIGHT_M); none: scaled
 AUTO_UNITS = {"m": 1.0, "dm": 0.1, "cm": 0.01, "mm": 0.001, "inch": 0.0254, "cmu": 0.0254 / 0.45}  # = UNITS_M
 QUADRUPED_TRUNK_DEG = 60.0  # trunk this far off the leg axis ...
 QUADRUPED_HAND_HEIGHT = 0.45  # ... and wrists within this fraction of the leg length above the ankles

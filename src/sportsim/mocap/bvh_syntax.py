@@ -191,8 +191,16 @@ def parse_hierarchy(tokens: Tokens) -> Hierarchy:
         if upper == "JOINT":
             open_joint(stack[-1])
         elif upper == "END":
-            tokens.expect("Site", "after 'End'")
-            tokens.expect("{", "after 'End Site'")
+            # "End Site", and what exporters write instead on that line ("End Site4", "End Site Head_end",
+            # Blender rigs' "End l_toes_End_dup"): the words after End only name the end site
+            words = tokens.rest_of_line()
+            if not words:  # "End" alone on its line: "Site" on the next
+                tokens.expect("Site", "after 'End'")
+                words = ["Site"]
+            if words == ["{"]:
+                raise tokens.error("expected 'Site' after 'End', got '{'")
+            if words[-1] != "{":
+                tokens.expect("{", "after 'End Site'")
             tokens.expect("OFFSET", "in End Site")
             offset = np.array([tokens.number(f"End Site OFFSET value of joint {current.name!r}") for _ in range(3)])
             tokens.expect("}", "closing the End Site")

@@ -260,6 +260,12 @@ def recognise(names: Sequence[str], parents: Sequence[int], offsets: np.ndarray,
         canonical["spine"] = spine
     arm_subtrees = {_child_towards(chest, a, parents) for a in arms}
     head_chain = _head_chain(chest, arm_subtrees, children, branch, info)
+    below, above = chest, chest
+    while not head_chain and below not in (pelvis, 0):  # a neck branching below the arms' joint (Chest -> Neck
+        above, below = below, parents[below]            # beside Chest -> Chest2 -> collars): named neck/head only
+        chain = _head_chain(below, {above}, children, branch, info) if below != pelvis else []
+        if any(set(info[j].words) & (_HEAD_WORDS | {"neck"}) for j in chain):
+            head_chain = chain
     if not head_chain:
         return Recognition({}, problem=f"no neck or head leaves the chest ({names[chest]}) besides the arms")
     head = next((j for j in head_chain if set(info[j].words) & _HEAD_WORDS), head_chain[-1])
