@@ -126,10 +126,10 @@ def sources_md(folder: str, entries: list[dict]) -> str:
     for e in entries:
         lines.append(f"| `{e['name']}` | {e['humanoid']} | {e['exporter']} | github.com/{e['repo']} @ "
                      f"`{e['commit'][:12]}` | `{e['path']}` | {e['licence']} | {e['bytes']} | `{e['sha256'][:16]}` |")
-    for key in ("note", "expected"):
+    for key, title in (("note", "Notes"), ("expected", "Expected before the first run"), ("first_run", "First run")):
         notes = [f"- `{e['name']}`: {e[key]}" for e in entries if e.get(key)]
         if notes:
-            lines += ["", f"{key.capitalize()}s:", *notes]
+            lines += ["", f"{title}:", *notes]
     return "\n".join(lines) + "\n"
 
 
