@@ -93,8 +93,10 @@ PLAUSIBLE_HEIGHT_M = (1.0, 2.5)  # an estimated stature outside this means wrong
 # v4: a pelvis or chest whose joint is > 45 deg off its trunk / hip or shoulder line is put onto them;
 # v5: a foot's up axis comes from the stance frames where the rest pose does not stand on its feet (legs
 # and toes along one axis), not from the rest trunk axis; v6: a stance longer than PLANT_FOLLOW_S follows
-# the source foot's slow drift, one whose source foot slides further than the foot's length is not planted;
-# meta["facing"] (the humanoid's facing among the source's facing cues).
+# the source foot's slow drift, one held further than the foot's length from the source's is not planted;
+# a hip twisted > TWISTED_HIP_DEG past its range keeps its ankle (leg IK after the clamp); a foot > 45 deg
+# off the pelvis' forward no longer sets a locked knee's bend, one > FOOT_BACKWARDS_DEG sits neutral;
+# meta["facing"] (the humanoid's facing among the source's facing cues). Shipped clips: same qpos as v5.
 METHOD_VERSION = "v6"
 FLOOR_PERCENTILE = 5.0  # source floor level: this percentile of a foot point's height over the clip
 STANCE_HEIGHT_M = 0.05  # a source foot point within this of its floor level ...
