@@ -42,7 +42,21 @@ contact rows of its first physics step, a linear map for the next three) was mea
 torques off by 4 N m (median; up to 40) one physics step later and seeded rollouts 1 mm apart within
 1-4 control steps, while the map held at only a third of the steps (clamps and contact sets change).
 Bullet's own settings that leave trajectories identical (overlapping-pair sorting, island size, solver
-analytics) do not change its step time.
+analytics) do not change its step time. Where the time goes in ``scripts/bench_imitation_speed.py``'s
+PyBullet column (perf, 12,000 control steps with random actions, 2026-12-06): Bullet's own dynamics,
+solver and collision 28 %, PyBullet's API plumbing 10 % (every state request copies a ~30 KB state block,
+every joint named in a call a ~2 KB joint record: three requests and 24 joint records per physics step),
+MuJoCo 12 %, NumPy 17 %, the Python interpreter 30 % - spread over the adapter's and the env's small
+calls, with no one hot spot. Fewer allocations and a Python-float active set for three or more points
+(buffers for every intermediate) measured no faster in alternating A/B rounds (0.99-1.00x); filtering the
+humanoid's links out of Bullet's broadphase pairs (self-collision is off anyway) saved ~2.5 % but reorders
+Bullet's contact solve (states 1e-3 apart after 4 steps), so it is not used.
+
+In contact the servo emulation is approximate: the acceleration it predicts holds the contact points
+still along their normals only, while Bullet's rigid contacts with friction answer differently, so the
+emulated implicit damping and armature torque is off by 3-5 N m (median per joint; mean servo torque
+15-18 N m) at physics steps with contacts and exact in the air (``scripts/cross_engine_divergence.py``).
+MuJoCo-trained policies that lean on those servo dynamics do not transfer (issue 17's closing note).
 """
 
 from __future__ import annotations
