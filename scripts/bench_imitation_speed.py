@@ -49,6 +49,7 @@ import mujoco
 import numpy as np
 
 import sportsim  # noqa: F401  (registers sportsim/Imitation-v0)
+from sportsim.envs import ENV_SPECS
 from sportsim.errors import SportsimError
 
 IMITATION = "sportsim/Imitation-v0"
@@ -147,7 +148,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=10)
     parser.add_argument("--json", help="also write the results to this JSON file")
     parser.add_argument("--gym-path", help="a folder holding the old gym package (pip install --target)")
-    parser.add_argument("--imitation", default=IMITATION, choices=(IMITATION, "sportsim/Imitation-v1"),
+    parser.add_argument("--imitation", default=IMITATION, choices=sorted(e for e in ENV_SPECS if e.startswith("sportsim/Imitation-")),
                         help="the imitation env version measured (both columns); default %(default)s")
     args = parser.parse_args()
     imitation = args.imitation
