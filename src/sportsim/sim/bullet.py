@@ -44,7 +44,7 @@ torques off by 4 N m (median; up to 40) one physics step later and seeded rollou
 Bullet's own settings that leave trajectories identical (overlapping-pair sorting, island size, solver
 analytics) do not change its step time. Where the time goes in ``scripts/bench_imitation_speed.py``'s
 PyBullet column (perf, 12,000 control steps with random actions, 2026-12-06): Bullet's own dynamics,
-solver and collision 28 %, PyBullet's API plumbing 10 % (every state request copies a ~30 KB state block,
+solver and collision 28 %, PyBullet's API plumbing about 8 % (every state request copies a ~30 KB state block,
 every joint named in a call a ~2 KB joint record: three requests and 24 joint records per physics step),
 MuJoCo 12 %, NumPy 17 %, the Python interpreter 30 % - spread over the adapter's and the env's small
 calls, with no one hot spot. Fewer allocations and a Python-float active set for three or more points
