@@ -2,7 +2,7 @@
 the source faces, left and right kept; a quadruped on a humanoid-named rig is refused in one line.
 
 The files live outside the repository (data is not committed): ``shared/mocap/external`` (its
-SOURCES.md) and ``shared/mocap/corpus/{developed,heldout,heldout2..heldout6}``, pinned file by file (repository,
+SOURCES.md) and ``shared/mocap/corpus/{developed,heldout,heldout2..heldout7}``, pinned file by file (repository,
 commit, path, SHA-256, exporter, licence) in ``tests/data/mocap_corpus_manifest.yaml``; ``python
 scripts/fetch_mocap_corpus.py`` rebuilds them. The held-out folders hold files first run only once the code was
 written. Tests skip, saying so, where the folders are absent.
@@ -24,11 +24,13 @@ from sportsim.mocap.validate import validate
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "mocap"
 NOT_HUMANOID = {"truebones_elephant_idle1_6ch.bvh", "ganimator_crab_dance_nonhuman.bvh",
                 "godot_vr_mocap_test.bvh",  # a quadruped, a crab, three VR trackers (head and hands)
-                "upper_body_output.bvh"}  # pelvis, shoulders and elbows only
+                "upper_body_output.bvh",  # pelvis, shoulders and elbows only
+                "niallhorn_leg_only.bvh", "niallhorn_arm_bones.bvh", "debug_axes.bvh"}  # one leg, 6 bones, 3 axes
 FOLDERS = ("external", "corpus/developed", "corpus/heldout", "corpus/heldout2", "corpus/heldout3",
            "corpus/heldout4",  # 18 files from 11 exporters, run once before any code change
            "corpus/heldout5",  # 25 files from 22 repositories, first run 13/25
-           "corpus/heldout6")  # 24 files from 13 repositories, first run 13/22 humanoids (2026-12-06)
+           "corpus/heldout6",  # 24 files from 13 repositories, first run 13/22 humanoids (2026-12-06)
+           "corpus/heldout7")  # 25 files from 18 repositories, first run 21/21 humanoids (2026-12-06)
 FILES = sorted(f for folder in FOLDERS for f in SHARED.glob(f"{folder}/*.bvh"))
 # humanoid files whose data is broken: refused, as they should be, with the reason
 BROKEN = {"tram_sample.bvh": "line 733: expected 60 values, got 75",  # rows longer than the hierarchy
@@ -42,7 +44,9 @@ BROKEN = {"tram_sample.bvh": "line 733: expected 60 values, got 75",  # rows lon
           "lmm_decompressor_ygnd.bvh": "tell left from right",
           "coda02_woman.bvh": "line 327: expected 66 values, got 65",  # one value missing from a row
           "bvh_viewer_example.bvh": "rest pose",  # recorded mirrored (both knees bend backwards): --mirror
-          "legs_only_kick.bvh": "line 35: expected JOINT, End Site or '}'"}  # one leg only, and a stray 'z'
+          "legs_only_kick.bvh": "line 35: expected JOINT, End Site or '}'",  # one leg only, and a stray 'z'
+          # a humanoid HIERARCHY with Latin-1 names (read since heldout7) and no MOTION section at all
+          "trc2bvh_hierarchy_only.bvh": "line 111: unexpected end of file, expected 'MOTION'"}
 MIRRORED = {"kinect_openni_nite.bvh", "bvh_viewer_example.bvh"}  # convert with --mirror (load_clip(mirror=True))
 # humanoid files sportsim still gets wrong (its fault, not the data's): expected to fail until fixed (strict)
 KNOWN_FAILURES: dict[str, str] = {}

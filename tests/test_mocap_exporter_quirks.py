@@ -2,7 +2,9 @@
 reads: end sites named other than "End Site" (Blender rigs' ``End l_toes_End_dup``, ``End Site4``,
 ``End Site Head_end``), a neck that branches from the spine below the arms' joint (Chest -> Neck beside
 Chest -> Chest2 -> collars), and a rig whose legs give a sub-1 m stature in the nearest unit (scaled to
-a typical adult like any other odd scale, not refused). The shipped CMU walk is edited as text.
+a typical adult like any other odd scale, not refused); and by the seventh (heldout7): joint names in a
+Windows code page (trc2bvh's Portuguese 'Pescoço', 'Cabeça' in Latin-1), read as Latin-1 with a note
+instead of refused as "not UTF-8" (binary bytes still are). The shipped CMU walk is edited as text.
 """
 
 from __future__ import annotations
@@ -63,3 +65,17 @@ def test_legs_too_short_for_an_adult_in_every_unit_are_scaled_like_any_odd_scale
     assert guess_unit(4.837) == ("", pytest.approx(0.85 / 4.837))
     low, _ = PLAUSIBLE_HEIGHT_M
     assert low == 1.0 and guess_unit(5.0)[0] == "dm"  # 0.5 m: a 1.0 m stature, still a unit
+
+
+def test_joint_names_in_latin1_read_with_a_note_binary_bytes_do_not(tmp_path: Path) -> None:
+    text = WALK.read_text()
+    path = tmp_path / "latin1.bvh"
+    path.write_bytes(text.replace("JOINT LThumb", "JOINT PolegarEsquerdo\u00c7").encode("latin-1"))
+    clip, plain = load_clip(path), load_clip(WALK)
+    assert "PolegarEsquerdo\u00c7" in clip.joint_names and clip.skeleton == plain.skeleton
+    assert clip.meta["text_encoding"].startswith("Latin-1: line(s) 125 are not UTF-8")
+    assert np.array_equal(clip.world_positions(), plain.world_positions())
+    assert "text_encoding" not in plain.meta
+    path.write_bytes(text.replace("JOINT LThumb", "JOINT L\u00ff\x01Thumb").encode("latin-1"))
+    with pytest.raises(MocapError, match=r"line 125: not UTF-8 text \(byte 0xff\) and not Latin-1 text either"):
+        load_clip(path)

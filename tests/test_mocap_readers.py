@@ -641,7 +641,7 @@ def test_extra_rows_are_ignored_with_a_note_missing_rows_are_an_error(tmp_path: 
 BAD_BVH = {
     "empty": ("", "line 1: empty file"),
     "whitespace only": ("  \n\n", "line 1: empty file"),
-    "not utf-8": (TINY.replace("Spine", "Sp\xffine").encode("latin-1"), "line 6: not UTF-8"),
+    "not utf-8": (TINY.replace("Spine", "Sp\xff\x01ine").encode("latin-1"), "line 6: not UTF-8"),  # nor Latin-1 text
     "truncated mid-row": (TINY[: TINY.index("\n", TINY.index("Frame Time")) + 30], "line 24: expected 12 values"),
     "truncated in hierarchy": (TINY[: TINY.index("JOINT Head")], "line 10: unexpected end of file"),
     "missing rows": ("\n".join(TINY.split("\n")[:25]), "line 25: file ends after 2 motion rows"),

@@ -161,6 +161,8 @@ def _summary(clip: Clip, mapping: SkeletonMap | None) -> list[str]:
             ("up axis", clip.meta.get("up_axis", "+Z (the format's convention)"))]
     if clip.meta.get("mirrored"):
         rows.append(("sides", clip.meta["mirrored"]))
+    if clip.meta.get("text_encoding"):
+        rows.append(("text", clip.meta["text_encoding"]))
     if clip.contacts is not None:
         rows.append(("contacts", ", ".join(clip.contact_names)))
     video = clip.meta.get("video_report", "").splitlines()  # a clip from video (sportsim.pose): how it was measured

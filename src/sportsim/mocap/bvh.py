@@ -101,7 +101,12 @@ def _read(path: Path, handle: BinaryIO, units: str | float, skeletons: tuple[Ske
     values, extra = parse_rows(lines, n_frames, frames_line, hierarchy.n_channels, path)
 
     with np.errstate(over="ignore", invalid="ignore"):  # absurd offsets (1e308) give inf lengths, not warnings
-        return _clip(path, hierarchy, values, frame_time_s, extra, units, skeletons, up)
+        clip = _clip(path, hierarchy, values, frame_time_s, extra, units, skeletons, up)
+    if lines.latin1_lines:
+        shown = ", ".join(map(str, lines.latin1_lines[:5])) + (", ..." if len(lines.latin1_lines) > 5 else "")
+        clip = dataclasses.replace(clip, meta={**clip.meta, "text_encoding":
+                                               f"Latin-1: line(s) {shown} are not UTF-8 (a Windows code page?)"})
+    return clip
 
 
 def _clip(path: Path, hierarchy: Hierarchy, values: np.ndarray, frame_time_s: float, extra: str,

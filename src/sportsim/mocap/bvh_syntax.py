@@ -1,7 +1,10 @@
 """BVH syntax: a strict, streaming reader of the HIERARCHY and the MOTION rows (no geometry).
 
 The file is read line by line (lines longer than :data:`MAX_LINE_BYTES` are refused), tokens keep their
-1-based line numbers, and every fault is a :class:`MocapError` naming the file and the line. The rows
+1-based line numbers, and every fault is a :class:`MocapError` naming the file and the line. Text is UTF-8;
+a line that is not but reads as printable Latin-1 (joint names an exporter wrote in a Windows code page:
+'Pescoço', 'Cabeça') is read so and counted in :attr:`LineReader.latin1_lines`; bytes that are neither
+(control characters: binary data) are refused. The rows
 of exactly the announced ``Frames:`` are converted in chunks of :data:`ROW_CHUNK_VALUES` values (the
 first row at once, so garbage fails early); rows after them are counted, not kept. What the channels
 mean (units, axes, rotations) is :mod:`sportsim.mocap.bvh`'s business.
@@ -24,6 +27,7 @@ MAX_EXTRA_ROWS_COUNTED = 100_000
 CHANNELS = {f"{axis}{kind}": (kind, axis) for axis in "XYZ" for kind in ("position", "rotation")}
 _CHANNELS_LOWER = {name.lower(): name for name in CHANNELS}
 ROW_CHUNK_VALUES = 1 << 17  # values converted at a time (and the first row at once)
+_CONTROL = set(map(chr, [*range(0x00, 0x09), *range(0x0E, 0x20), *range(0x7F, 0xA0)]))  # not text in any code page
 
 
 @dataclass
@@ -52,6 +56,7 @@ class LineReader:
         self.handle, self.path = handle, path
         self.number = 0
         self.pending: list[str] = []  # further lines of a CR-only line ending
+        self.latin1_lines: list[int] = []  # numbers of the lines read as Latin-1 (not UTF-8)
 
     def readline(self) -> str | None:
         if self.pending:
@@ -68,7 +73,11 @@ class LineReader:
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError as exc:
-            raise MocapError(f"{self.path}: line {self.number}: not UTF-8 text (byte 0x{raw[exc.start]:02x})") from exc
+            text = raw.decode("latin-1")
+            if _CONTROL.intersection(text):
+                raise MocapError(f"{self.path}: line {self.number}: not UTF-8 text (byte 0x{raw[exc.start]:02x})"
+                                 " and not Latin-1 text either (control characters)") from exc
+            self.latin1_lines.append(self.number)
         text = text.rstrip("\n").rstrip("\r")
         if "\r" in text:  # old Mac line ends: one physical line holds several
             first, *rest = text.split("\r")

@@ -539,8 +539,8 @@ def _body_orientations(idx: dict[str, int], rot: np.ndarray, pos: np.ndarray, re
 def _facing_note(idx: dict[str, int], pos: np.ndarray, pelvis: np.ndarray, fps: float) -> str:
     """Where the humanoid faces (its pelvis' x axis) among the source's own facing cues
     (:func:`sportsim.mocap.axes.facing_cues`: hip and shoulder lines, feet, knees) and its direction of
-    travel. Starts with "feet disagree" where the source's feet point more than
-    :data:`sportsim.mocap.axes.FACING_AGREE_DEG` from the pelvis the humanoid follows (an exporter's
+    travel. Starts with "feet disagree" where the source's feet (together, and one of them in most frames) point
+    more than :data:`sportsim.mocap.axes.FACING_AGREE_DEG` from the pelvis the humanoid follows (an exporter's
     turned foot joint: the pelvis, checked against the other cues, decides), with "most cues disagree"
     where the majority of the cues points elsewhere (a sign of crossed sides)."""
     forward = axes.horizontal(quat.rotate(pelvis, np.array([1.0, 0.0, 0.0])))
@@ -558,8 +558,11 @@ def _facing_note(idx: dict[str, int], pos: np.ndarray, pelvis: np.ndarray, fps: 
         return (f"most cues disagree with the pelvis the humanoid faces along (deg off: {said}): "
                 "left and right crossed? (--mirror)")
     feet = [name for name in ("left foot", "right foot") if np.isfinite(off.get(name, np.nan))]
+    # both: the feet together point elsewhere (splayed feet cancel out), and a foot does so most of the time (a
+    # foot joint that flips backwards in a quarter of the frames, the other one in another quarter, is noise:
+    # their sum is off in half the frames while each foot agrees in most - Sony mocopi)
     if feet and axes.angle_deg(axes.horizontal(sum(np.nan_to_num(cues[f]) for f in feet)), forward) \
-            > axes.FACING_AGREE_DEG:
+            > axes.FACING_AGREE_DEG and max(off[f] for f in feet) > axes.FACING_AGREE_DEG:
         return (f"feet disagree: the humanoid faces along the source's pelvis / hip line, as "
                 f"{', '.join(a for a in agree if a != 'hips') or 'no other cue'} agree (deg off: {said})")
     return f"the source's cues agree (deg off the pelvis: {said})"
