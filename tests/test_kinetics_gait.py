@@ -30,7 +30,7 @@ def test_slip_speed_is_mujocos_tangential_contact_velocity(standing):
         mujoco.mj_forward(m, d)
         probe.start(1)
         probe.sample(d)
-        speed = probe.result()["slip_mps"][0]
+        speed = np.hypot(*probe.result()["slip_velocity_mps"][0].T)
         for k, geom in enumerate(kinetics.FOOT_GEOMS):
             g = m.geom(geom).id
             total, weight = np.zeros(3), 0.0
@@ -54,8 +54,17 @@ def test_slip_speed_is_mujocos_tangential_contact_velocity(standing):
 def test_stance_slip_integrates_the_speed_over_each_stance():
     rate = 200.0
     fz = np.concatenate([np.zeros(50), np.ones(100), np.zeros(50), np.ones(60), np.zeros(40)])
-    speed = np.where(fz > 0, 0.02, 0.5)  # 20 mm/s on the floor, fast in the air (not counted)
-    assert kinetics.stance_slip_mm(speed, fz, rate) == pytest.approx([10.0, 6.0])
+    velocity = np.zeros((len(fz), 2))
+    velocity[:, 0] = np.where(fz > 0, 0.02, 0.5)  # 20 mm/s on the floor, fast in the air (not counted)
+    assert kinetics.stance_slip_mm(velocity, fz, rate, cutoff_hz=None) == pytest.approx([10.0, 6.0])
+    assert kinetics.stance_slip_mm(velocity, fz, rate, cutoff_hz=None, net=True) == pytest.approx([10.0, 6.0])
+    # a vibration of the loaded foot: 40 Hz back and forth, 5 mm/s drift - the filter keeps the drift
+    t = np.arange(len(fz)) / rate
+    velocity[:, 0] = np.where(fz > 0, 0.005 + 0.2 * np.sin(2 * np.pi * 40 * t), 0.0)
+    raw = kinetics.stance_slip_mm(velocity, fz, rate, cutoff_hz=None)
+    filtered = kinetics.stance_slip_mm(velocity, fz, rate)
+    assert raw[0] > 50.0 and filtered[0] < 10.0
+    assert kinetics.stance_slip_mm(velocity, fz, rate, cutoff_hz=None, net=True)[0] == pytest.approx(2.5, abs=0.3)
 
 
 def test_stride_peaks_run_heel_strike_to_heel_strike_and_skip_the_start():
@@ -79,7 +88,7 @@ def test_summary_sums_winters_joints_apart_from_the_rest():
     power[:, names.index("left_shoulder_x")] = 3.0
     power[:, names.index("right_ankle_y")] = -1.0  # negative work: not counted
     series = {"grf_bw": np.zeros((n, 2, 3)), "moment_nm_per_kg": np.zeros((n, len(names))), "power_w_per_kg": power,
-              "slip_mps": np.zeros((n, 2))}
+              "slip_velocity_mps": np.zeros((n, 2, 2))}
     out = kinetics.summary(series, rate, names, distance_m=4.0)
     assert out["positive_work_j_per_kg"] == pytest.approx(20.0)
     assert out["positive_work_sagittal_legs_j_per_kg"] == pytest.approx(8.0)

@@ -13,9 +13,10 @@ class):
   the joint-limit constraint torque (``J^T f`` over the joint-limit rows) - the moment an inverse
   dynamics analysis of the same motion would attribute to the joint;
 * joint power = moment x joint angular velocity (W/kg; + = concentric work);
-* foot slip speed: the horizontal speed of the foot's material point under its centre of pressure while
-  the foot bears weight (m/s; 0 off the floor). A foot that rolls from heel to toe without sliding has
-  none; integrated over a stance it is the distance the sole slid on the floor (:func:`stance_slip_mm`).
+* foot slip velocity: the horizontal velocity of the foot's material point under its centre of pressure
+  while the foot bears weight (m/s, world x and y; 0 off the floor). A foot that rolls from heel to toe
+  without sliding has none; low-pass filtered like the forces and integrated over a stance, its speed is
+  the distance the sole slid on the floor (:func:`stance_slip_mm`).
 
 Signal processing (:func:`lowpass`): zero-lag 4th-order Butterworth (a 2nd-order filter run forwards
 and backwards, :func:`scipy.signal.filtfilt`), cut-off :data:`GRF_CUTOFF_HZ` - the 15-20 Hz band
@@ -73,7 +74,7 @@ class KineticsProbe:
     touchdown, where they miss part of the impact (the vertical impulse by 20 % when the standing
     humanoid is dropped from 2 cm); filtered stance curves are barely touched, impact peaks are."""
 
-    KEYS = ("grf_bw", "cop_m", "foot_contact", "moment_nm_per_kg", "power_w_per_kg", "slip_mps")
+    KEYS = ("grf_bw", "cop_m", "foot_contact", "moment_nm_per_kg", "power_w_per_kg", "slip_velocity_mps")
 
     def __init__(self, model: mujoco.MjModel, mass_kg: float, engine: Any = None) -> None:
         self._model = model
@@ -96,7 +97,7 @@ class KineticsProbe:
         self._contact = np.zeros((n_steps, 2), dtype=bool)
         self._moment = np.zeros((n_steps, nu))
         self._power = np.zeros((n_steps, nu))
-        self._slip = np.zeros((n_steps, 2))
+        self._slip = np.zeros((n_steps, 2, 2))
 
     def sample(self, data: mujoco.MjData) -> None:
         m, i = self._model, self._i
@@ -135,7 +136,7 @@ class KineticsProbe:
             if fz[k] > 1e-9:
                 self._cop[i, k] = moment_arm_sum[k] / fz[k]
                 self._contact[i, k] = True
-                self._slip[i, k] = self._point_speed(data, int(self._foot_bodies[k]), self._cop[i, k])
+                self._slip[i, k] = self._point_velocity(data, int(self._foot_bodies[k]), self._cop[i, k])
         self._grf[i] /= self._weight_n
         # joint-limit constraint torques: J^T f over the joint-limit rows only
         n_efc = 0 if self._engine is not None else data.nefc
@@ -149,19 +150,18 @@ class KineticsProbe:
         self._power[i] = self._moment[i] * data.qvel[self._dof]
         self._i = i + 1
 
-    def _point_speed(self, data: mujoco.MjData, body: int, point: np.ndarray) -> float:
-        """Horizontal speed (m/s) of ``body``'s material point at world ``point``: v + w x (p - origin), with v the
+    def _point_velocity(self, data: mujoco.MjData, body: int, point: np.ndarray) -> np.ndarray:
+        """Horizontal velocity (m/s) of ``body``'s material point at world ``point``: v + w x (p - origin), with v the
         velocity of the body frame's origin (mjOBJ_XBODY; mjOBJ_BODY would give the centre of mass')."""
         mujoco.mj_objectVelocity(self._model, data, mujoco.mjtObj.mjOBJ_XBODY, body, self._velocity6, 0)
         w, v = self._velocity6[:3], self._velocity6[3:]
-        vel = v + np.cross(w, point - data.xpos[body])
-        return float(np.hypot(vel[0], vel[1]))
+        return (v + np.cross(w, point - data.xpos[body]))[:2]
 
     def result(self) -> dict[str, np.ndarray]:
         n = self._i
         return {"grf_bw": self._grf[:n].copy(), "cop_m": self._cop[:n].copy(), "foot_contact": self._contact[:n].copy(),
                 "moment_nm_per_kg": self._moment[:n].copy(), "power_w_per_kg": self._power[:n].copy(),
-                "slip_mps": self._slip[:n].copy()}
+                "slip_velocity_mps": self._slip[:n].copy()}
 
 
 def stack(steps: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
@@ -234,10 +234,21 @@ def positive_work_j_per_kg(power_w_per_kg: np.ndarray, rate_hz: float) -> float:
 SAGITTAL_DOFS = (("hip", "hip_y"), ("knee", "knee"), ("ankle", "ankle_y"))  # Winter's three joints
 
 
-def stance_slip_mm(slip_mps: np.ndarray, fz_bw: np.ndarray, rate_hz: float) -> list[float]:
-    """Distance one foot's sole slid on the floor in each complete stance (mm): the integral of its slip
-    speed (``slip_mps``, :class:`KineticsProbe`) over the stance of its filtered vertical force."""
-    return [1000.0 * float(np.sum(slip_mps[a:b])) / rate_hz for a, b in stances(fz_bw)]
+def stance_slip_mm(slip_velocity_mps: np.ndarray, fz_bw: np.ndarray, rate_hz: float,
+                   cutoff_hz: float | None = GRF_CUTOFF_HZ, net: bool = False) -> list[float]:
+    """Distance one foot's sole slid on the floor in each complete stance (mm): the integral of the speed
+    of its slip velocity (``(T, 2)``, :class:`KineticsProbe`) over the stance of its filtered vertical
+    force. The velocity is low-pass filtered at ``cutoff_hz`` first (None: raw), as the forces are: a
+    servo's vibration of the loaded foot (tens of Hz, back and forth) is not a slide and would otherwise
+    count as distance at every physics step. ``net=True``: the length of the stance's net displacement
+    instead (the integral of the velocity vector: slides back and forth cancel) - a lower bound."""
+    v = np.asarray(slip_velocity_mps, dtype=float)
+    if cutoff_hz is not None:
+        v = lowpass(v, rate_hz, cutoff_hz)
+    if net:
+        return [1000.0 * float(np.hypot(*v[a:b].sum(axis=0))) / rate_hz for a, b in stances(fz_bw)]
+    speed = np.hypot(v[:, 0], v[:, 1])
+    return [1000.0 * float(np.sum(speed[a:b])) / rate_hz for a, b in stances(fz_bw)]
 
 
 def stride_peaks(x: np.ndarray, fz_bw: np.ndarray) -> list[float]:
@@ -263,7 +274,8 @@ def summary(series: dict[str, np.ndarray], rate_hz: float, actuator_names: tuple
       over hip, knee and ankle flexion/extension of both legs (the joints and axis of Winter's Table A.7,
       :data:`WALKING_NORMS`), each also per metre when ``distance_m`` is given;
     * ``stance_slip_mm``: the median over both feet's complete stances of the distance the sole slid
-      (:func:`stance_slip_mm`), per foot as ``<side>_stance_slip_mm``."""
+      (:func:`stance_slip_mm`, filtered), per foot as ``<side>_stance_slip_mm``; ``stance_slip_net_mm`` the
+      median length of a stance's net displacement (back-and-forth slides cancel: a lower bound)."""
     grf = lowpass(series["grf_bw"][:, :, 2], rate_hz)
     out: dict[str, Any] = {"grf_cutoff_hz": GRF_CUTOFF_HZ, "rate_hz": rate_hz}
     for k, side in enumerate(("right", "left")):
@@ -286,11 +298,13 @@ def summary(series: dict[str, np.ndarray], rate_hz: float, actuator_names: tuple
         out[f"{key}_j_per_kg"] = work
         if distance_m is not None and distance_m > 0:
             out[f"{key}_j_per_kg_m"] = work / distance_m
-    if "slip_mps" in series:
-        slips = []
+    if "slip_velocity_mps" in series:
+        slips, net = [], []
         for k, side in enumerate(("right", "left")):
-            per = stance_slip_mm(series["slip_mps"][:, k], grf[:, k], rate_hz)
+            per = stance_slip_mm(series["slip_velocity_mps"][:, k], grf[:, k], rate_hz)
+            net += stance_slip_mm(series["slip_velocity_mps"][:, k], grf[:, k], rate_hz, net=True)
             out[f"{side}_stance_slip_mm"] = float(np.median(per)) if per else float("nan")
             slips += per
         out["stance_slip_mm"] = float(np.median(slips)) if slips else float("nan")
+        out["stance_slip_net_mm"] = float(np.median(net)) if net else float("nan")
     return out

@@ -220,8 +220,9 @@ class ImitationEnv(gym.Env):
     ``grf_bw`` (n, 2, 3) ground reaction force of the right and left foot in body weights (world frame,
     the floor's force on the foot), ``cop_m`` (n, 2, 3) centre of pressure (zeros off the floor),
     ``foot_contact`` (n, 2), ``moment_nm_per_kg`` (n, 28) net joint moment per actuated dof (servo +
-    passive + joint-limit torque), ``power_w_per_kg`` (n, 28) = moment x joint velocity and ``slip_mps``
-    (n, 2) the horizontal speed of each foot's sole under its centre of pressure (0 off the floor); and episode
+    passive + joint-limit torque), ``power_w_per_kg`` (n, 28) = moment x joint velocity and
+    ``slip_velocity_mps`` (n, 2, 2) the horizontal velocity of each foot's sole under its centre of pressure
+    (0 off the floor); and episode
     figures for TensorBoard and ``enjoy`` (``metadata["tb_metrics"]``): ``kinetics_peak_grf_bw`` (largest
     control-step mean vertical force of a foot), ``kinetics_peak_{hip,knee,ankle}_moment_nm_per_kg``
     (sagittal, control-step means) and ``kinetics_positive_work_j_per_kg``. Filtering and gait figures:
@@ -239,7 +240,7 @@ class ImitationEnv(gym.Env):
     converge with the step: the v1 zoo walk's per-foot GRF trough is 0.52 BW at 1/120 s, 0.66 at 1/240 s
     and 0.70 at 1/480 s, and the same walk fine-tuned at 1/240 s (1.45M steps) tuned itself to that step
     (trough 0.32 there, 0.50 at 1/480 s) - so a smaller step alone was not adopted (it also costs 1.45x
-    the time per control step). Its stance feet slide 5-10 cm per stance (``kinetics`` ``slip_mps``);
+    the time per control step). Its stance feet slide 5-10 cm per stance (``kinetics`` ``slip_velocity_mps``);
     MuJoCo's noslip pass and impratio do not stop it; part of it is the servos' implicit damping, which
     MuJoCo applies after the contact solve (google-deepmind/mujoco#3443). Measured with
     ``scripts/imitation_kinetics.py --refine``. Body geoms collide with the floor only (friction 0.9, as
