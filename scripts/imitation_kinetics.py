@@ -11,8 +11,9 @@ of pressure, foot contact, every actuated dof's moment in N m/kg and power in W/
 over an existing file unless ``--overwrite``. ``--refine N`` runs the episode again with the physics step
 divided by N (same policy, same control rate) and prints how much each figure changed. Gait figures beside
 the forces: stance slip of the simulated feet (median per complete stance, mm) and ankle plantarflexion at
-push-off (deg; the reference's at the same toe-offs beside it). The last line is one JSON object with
-everything printed.
+push-off (deg; the reference's at the same toe-offs beside it). A skill with a flight phase (a jump) also
+gets take-off and landing figures (:func:`sportsim.kinetics.jump_figures`: peak vertical force of both feet
+and peak sagittal moments per phase). The last line is one JSON object with everything printed.
 """
 
 from __future__ import annotations
@@ -104,6 +105,7 @@ def gait_figures(model: mujoco.MjModel, qpos: np.ndarray, stance: np.ndarray, hz
 
 def figures(series: dict[str, np.ndarray], rate_hz: float, distance_m: float) -> dict[str, float]:
     s = kinetics.summary(series, rate_hz, humanoid.ACTUATOR_NAMES, distance_m)
+    s.update(kinetics.jump_figures(series, rate_hz, humanoid.ACTUATOR_NAMES))  # a skill with a flight phase
     out = {k: v for k, v in s.items() if not k.startswith(("right_", "left_"))}
     for key in ("grf_first_peak_bw", "grf_trough_bw", "grf_second_peak_bw"):
         out[key] = float(np.nanmean([s[f"right_{key}"], s[f"left_{key}"]]))

@@ -93,3 +93,23 @@ def test_summary_sums_winters_joints_apart_from_the_rest():
     assert out["positive_work_j_per_kg"] == pytest.approx(20.0)
     assert out["positive_work_sagittal_legs_j_per_kg"] == pytest.approx(8.0)
     assert out["positive_work_sagittal_legs_j_per_kg_m"] == pytest.approx(2.0)
+
+
+def test_jump_figures_split_take_off_and_landing_at_the_flight():
+    names = humanoid.ACTUATOR_NAMES
+    rate, n = 200.0, 400
+    t = np.arange(n) / rate
+    fz = np.where(t < 0.8, 1.0 + 1.2 * np.exp(-((t - 0.6) / 0.05) ** 2), 0.0)  # take-off push to 2.2 BW
+    fz = np.where(t >= 1.2, 1.0 + 2.5 * np.exp(-((t - 1.3) / 0.03) ** 2), fz)  # landing to 3.5 BW
+    grf = np.zeros((n, 2, 3))
+    grf[:, 0, 2] = grf[:, 1, 2] = fz / 2
+    moment = np.zeros((n, len(names)))
+    moment[:, names.index("left_knee")] = np.where(t < 0.8, 1.5, 0.0) + np.where(t >= 1.2, 2.5, 0.0)
+    out = kinetics.jump_figures({"grf_bw": grf, "moment_nm_per_kg": moment}, rate, names)
+    assert out["flight_s"] == pytest.approx(0.4, abs=0.05)  # the 15 Hz filter rounds the edges by ~20 ms each
+    assert out["takeoff_peak_grf_bw"] == pytest.approx(2.2, abs=0.1)
+    assert out["landing_peak_grf_bw"] == pytest.approx(3.5, abs=0.35)  # a 30 ms impact, filtered at 15 Hz
+    assert out["takeoff_peak_knee_moment_nm_per_kg"] == pytest.approx(1.5, abs=0.1)  # Butterworth overshoot at a step
+    assert out["landing_peak_knee_moment_nm_per_kg"] == pytest.approx(2.5, abs=0.15)
+    walking = {"grf_bw": np.tile([[[0, 0, 0.5]]], (n, 2, 1)), "moment_nm_per_kg": moment}
+    assert kinetics.jump_figures(walking, rate, names) == {}

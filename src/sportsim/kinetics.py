@@ -308,3 +308,32 @@ def summary(series: dict[str, np.ndarray], rate_hz: float, actuator_names: tuple
         out["stance_slip_mm"] = float(np.median(slips)) if slips else float("nan")
         out["stance_slip_net_mm"] = float(np.median(net)) if net else float("nan")
     return out
+
+
+FLIGHT_MIN_S = 0.05  # an airborne stretch shorter than this is not a flight (a walk has none, a run ~0.1 s)
+
+
+def jump_figures(series: dict[str, np.ndarray], rate_hz: float, actuator_names: tuple[str, ...]) -> dict[str, float]:
+    """Take-off and landing figures of a jump: the longest stretch (>= :data:`FLIGHT_MIN_S`) in which the
+    two feet's filtered vertical force stays under :data:`STANCE_THRESHOLD_BW` is the flight; the
+    take-off is everything before it, the landing everything after. Per phase: the peak of the two feet's
+    summed vertical force (BW, filtered at :data:`GRF_CUTOFF_HZ` like the gait figures - impact peaks at
+    landing are higher unfiltered) and the peak absolute sagittal moments of hip, knee and ankle (N m/kg,
+    filtered, the larger leg). Empty when there is no flight."""
+    total = lowpass(series["grf_bw"][:, :, 2].sum(axis=1), rate_hz)
+    air = np.concatenate([[False], total < STANCE_THRESHOLD_BW, [False]])
+    edges = np.flatnonzero(np.diff(air.astype(int)))
+    runs = [(int(a), int(b)) for a, b in zip(edges[::2], edges[1::2]) if (b - a) / rate_hz >= FLIGHT_MIN_S]
+    if not runs:
+        return {}
+    start, end = max(runs, key=lambda r: r[1] - r[0])
+    moments = lowpass(series["moment_nm_per_kg"], rate_hz)
+    out = {"flight_s": (end - start) / rate_hz}
+    for phase, window in (("takeoff", slice(0, start)), ("landing", slice(end, len(total)))):
+        if window.stop is not None and window.stop <= (window.start or 0):
+            continue
+        out[f"{phase}_peak_grf_bw"] = float(total[window].max())
+        for joint, dof in SAGITTAL_DOFS:
+            cols = [actuator_names.index(f"{side}_{dof}") for side in ("right", "left")]
+            out[f"{phase}_peak_{joint}_moment_nm_per_kg"] = float(np.abs(moments[window][:, cols]).max())
+    return out
