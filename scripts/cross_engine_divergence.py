@@ -33,6 +33,7 @@ from __future__ import annotations
 import argparse
 import copy
 import json
+from pathlib import Path
 
 import mujoco
 import numpy as np
@@ -284,9 +285,9 @@ def main() -> None:
             print(f"survival {label:28s} {100 * row['success_rate']:5.0f} % of {row['episodes']}, "
                   f"mean {row['mean_episode_steps']:6.1f} steps, MPJPE {row['mpjpe_mm']:.1f} mm", flush=True)
     print(json.dumps(result))
-    if args.json:
-        with open(args.json, "w", encoding="utf-8") as f:
-            json.dump(result, f, indent=2)
+    if args.json:  # atomically: a temporary sibling, then os.replace
+        text = json.dumps(result, indent=2).encode()
+        runs.atomic_write(Path(args.json), lambda f: f.write(text))
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from pathlib import Path
 import time
 
 from sportsim import resolve, runs
@@ -52,9 +53,9 @@ def main() -> None:
                   f"{row['mean_episode_steps']:7.1f} {row['mpjpe_mm']:9.1f} {row['mpjpe_root_relative_mm']:11.1f} "
                   f"{row['joint_angle_error_deg']:9.2f} {row['wall_s']:7.1f}", flush=True)
     print(json.dumps(result))
-    if args.json:
-        with open(args.json, "w", encoding="utf-8") as f:
-            json.dump(result, f, indent=2)
+    if args.json:  # atomically: a temporary sibling, then os.replace
+        text = json.dumps(result, indent=2).encode()
+        runs.atomic_write(Path(args.json), lambda f: f.write(text))
 
 
 if __name__ == "__main__":

@@ -19,15 +19,15 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import os
 import subprocess
 import sys
-import tempfile
 import urllib.parse
 import urllib.request
 from pathlib import Path
 
 import yaml
+
+from sportsim import runs  # atomic_write: temporary sibling, fsync, os.replace
 
 REPO = Path(__file__).resolve().parents[1]
 MANIFEST = REPO / "tests" / "data" / "mocap_corpus_manifest.yaml"
@@ -79,20 +79,6 @@ def _from_github(e: dict) -> bytes:
     return data
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as file:
-            file.write(data)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def fetch_one(e: dict, dest: Path, mirror_root: Path | None, offline: bool) -> str:
     """'present', 'mirror' or 'github' on success; raises ValueError (one line) otherwise."""
     target = dest / e["folder"] / e["name"]
@@ -112,7 +98,7 @@ def fetch_one(e: dict, dest: Path, mirror_root: Path | None, offline: bool) -> s
     if digest != e["sha256"]:
         raise ValueError(f"{e['repo']}@{e['commit'][:12]}:{e['path']}: SHA-256 {digest[:16]}.. from {how}, "
                          f"the manifest pins {e['sha256'][:16]}..; not written")
-    _write_atomic(target, data)
+    runs.atomic_write(target, lambda f: f.write(data))
     return how
 
 
@@ -166,7 +152,7 @@ def main(argv: list[str] | None = None) -> int:
         if sources.exists() and not sources.read_text().startswith(SOURCES_HEADER):
             print(f"kept     {sources} (not written by this script)", file=sys.stderr)
         elif not sources.exists() or sources.read_text() != text:
-            _write_atomic(sources, text.encode())
+            runs.atomic_write(sources, lambda f: f.write(text.encode()))
     print(f"{sum(e['folder'] in folders for e in entries) - failed} files in place, {failed} failed")
     return 1 if failed else 0
 

@@ -330,7 +330,7 @@ def jump_figures(series: dict[str, np.ndarray], rate_hz: float, actuator_names: 
     moments = lowpass(series["moment_nm_per_kg"], rate_hz)
     out = {"flight_s": (end - start) / rate_hz}
     for phase, window in (("takeoff", slice(0, start)), ("landing", slice(end, len(total)))):
-        if window.stop is not None and window.stop <= (window.start or 0):
+        if window.stop <= window.start:  # airborne from the first or to the last sample
             continue
         out[f"{phase}_peak_grf_bw"] = float(total[window].max())
         for joint, dof in SAGITTAL_DOFS:

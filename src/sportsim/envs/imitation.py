@@ -491,11 +491,9 @@ class ImitationEnv(gym.Env):
         self._fall_geom = np.array([g != floor and m.geom_bodyid[g] not in feet for g in range(m.ngeom)])
         # the foot slip term: each foot's geom and body, and the root of its kinematic tree (cvel's origin)
         self._slip_on = self.weights.foot_slip > 0.0
-        self._foot_geoms = np.array([m.geom(n).id for n in kin.FOOT_GEOMS])
-        self._foot_bodies = m.geom_bodyid[self._foot_geoms]
-        self._foot_roots = m.body_rootid[self._foot_bodies]
-        self._foot_geom_ids, self._foot_body_ids, self._foot_root_ids = (
-            self._foot_geoms.tolist(), self._foot_bodies.tolist(), self._foot_roots.tolist())
+        self._foot_geom_ids = [m.geom(n).id for n in kin.FOOT_GEOMS]
+        self._foot_body_ids = [int(m.geom_bodyid[g]) for g in self._foot_geom_ids]
+        self._foot_root_ids = [int(m.body_rootid[b]) for b in self._foot_body_ids]
         self._info_keys = _INFO_KEYS if self._slip_on else _INFO_KEYS[:-1]
         # absolute actions: the middle and half width of each dof's range
         centre, half = np.zeros(m.nu), np.zeros(m.nu)
