@@ -13,10 +13,14 @@ ENV_SPECS = {
     "sportsim/HighBar-v1": ("sportsim.envs.highbar:HighBarEnv", None),
     # v0: DeepMimic's body (symmetric torque limits, passive damping, cones, swapped inertia axes) - kept
     # for the v0 zoo walk; v1: the human body (strength, ranges, inertia axes; sportsim.humanoid_limits) - kept
-    # for the v1 zoo entries; v2: the same body, its reward with the foot slip term (stance feet that stay put)
+    # for the v1 zoo entries; v2: the same body, its reward with the foot slip term (stance feet that stay put);
+    # v3: v2 tracking a reference whose root height has no jolts (retarget's smooth_root: the v2 reference asks
+    # the body for -0.6 to 4.3 BW in the CMU walk, v3's for 0.6 to 1.45 BW)
     "sportsim/Imitation-v0": ("sportsim.envs.imitation:ImitationEnv", None, {"body": "deepmimic"}),
     "sportsim/Imitation-v1": ("sportsim.envs.imitation:ImitationEnv", None, {"body": "human"}),
     "sportsim/Imitation-v2": ("sportsim.envs.imitation:ImitationEnv", None, {"body": "human", "foot_slip_weight": 0.1}),
+    "sportsim/Imitation-v3": ("sportsim.envs.imitation:ImitationEnv", None,
+                              {"body": "human", "foot_slip_weight": 0.1, "smooth_reference_root": True}),
 }
 
 

@@ -1,4 +1,4 @@
-"""``sportsim/Imitation-v2`` (and ``-v1``, ``-v0``): the sportsim humanoid tracks a motion capture, DeepMimic style (MuJoCo).
+"""``sportsim/Imitation-v3`` (and ``-v2``, ``-v1``, ``-v0``): the sportsim humanoid tracks a motion capture, DeepMimic style (MuJoCo).
 
 Model: ``envs/humanoid.xml`` sized by :func:`sportsim.humanoid.build_humanoid_spec` (its header and
 :mod:`sportsim.humanoid` document masses, proportions, joint limits and PD gains). Reference motions,
@@ -273,11 +273,12 @@ class ImitationEnv(gym.Env):
     | physics_dt_s | 1/120 | MuJoCo step; the control period must be a multiple; at most 1/120 s |
     | pd_gain_scale | 1.0 | multiplies Kp and Kd |
     | body | "human" | "human" (v1: human strength, ranges, planted-feet reference) or "deepmimic" (v0) |
+    | smooth_reference_root | False (v3: True) | human body: retarget with ``smooth_root`` - hip extension past its range taken by a pelvis tilt instead of a clamp that swings the foot, and every root-height correction a smooth envelope (sigma 0.1 s): the reference asks for no force jolts (:func:`sportsim.mocap.retarget.retarget`) |
     | kinetics | False | ground reaction forces, joint moments and power in ``info`` (Kinetics above) |
     | engine | "mujoco" | physics engine: "mujoco" or "pybullet" (Simulation above; needs ``pip install "sportsim[pybullet]"``) |
     | action_mode | "residual" | "residual" (targets = reference + offset) or "absolute" |
     | action_scale_rad | 0.5 | residual: target offset at action +-1 |
-    | pose_weight, velocity_weight, end_effector_weight, root_weight, com_weight, foot_slip_weight | 0.5, 0.05, 0.15, 0.2, 0.1, 0 (v2: 0.1) | reward weights (normalised to sum 1) |
+    | pose_weight, velocity_weight, end_effector_weight, root_weight, com_weight, foot_slip_weight | 0.5, 0.05, 0.15, 0.2, 0.1, 0 (v2, v3: 0.1) | reward weights (normalised to sum 1) |
     | pose_scale, velocity_scale, end_effector_scale, root_scale, com_scale, foot_slip_scale | 2, 0.1, 40, 5, 10, 100 | reward scales (DeepMimic's, and the foot slip's; ``configs/env/imitation.yaml`` trains with root_scale 40, which keeps the root on the reference's path) |
     | rsi | True | reference state initialisation (random start phase) |
     | terminate_on_fall | True | end the episode when a body but the feet touches the floor |
@@ -288,6 +289,11 @@ class ImitationEnv(gym.Env):
     | render_mode, render_width, render_height | None, 640, 360 | "rgb_array" renders the tracking camera |
 
     ## Version History
+    * v3: v2 (body, reward) on a reference retargeted with ``smooth_reference_root``: v2's walk reference
+      drops its root 6 cm in 0.1 s at each toe-off (the hip clamp swings the trailing foot 14 cm forward, foot
+      planting pulls it back and lowers the root for the leg to reach) and steps 9 mm at stance changes - in
+      total vertical force its centre of mass asks for -0.6 to 4.3 BW (1st-99th percentile, 15 Hz), v3's for
+      0.6 to 1.45 BW (walking: about 0.6-1.25). The v2 zoo entries keep running on v2.
     * v1: the human body (``body="human"``): strength per direction with a torque-velocity limit, damping
       inside the torque limit, anatomical ranges per axis, de Leva's radii on their own axes, a
       planted-feet reference clamped to the ranges; ``kinetics``. The v0 zoo walk keeps running on v0.
@@ -341,6 +347,7 @@ class ImitationEnv(gym.Env):
         root_weight: float = 0.2,
         com_weight: float = 0.1,
         foot_slip_weight: float = 0.0,
+        smooth_reference_root: bool = False,
         pose_scale: float = 2.0,
         velocity_scale: float = 0.1,
         end_effector_scale: float = 40.0,
@@ -412,7 +419,8 @@ class ImitationEnv(gym.Env):
         for entry in entries:
             loaded = ip.load_reference(ip.resolve_motion_path(entry), height_m=height, mass_kg=mass,
                                        sex=humanoid_sex, start_frame=motion_start_frame, end_frame=motion_end_frame,
-                                       cache_dir=cache_dir, body=body, mapping=motion_mapping)
+                                       cache_dir=cache_dir, body=body, mapping=motion_mapping,
+                                       smooth_root=bool(smooth_reference_root))
             height = loaded.height_m if height is None else height
             mass = loaded.mass_kg if mass is None else mass
             motions.append((str(entry), loaded))

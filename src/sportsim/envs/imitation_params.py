@@ -181,7 +181,8 @@ def _trim(clip: Clip, start: int, end: int | None, source: Path) -> Clip:
 
 def load_reference(path: Path, *, height_m: float | None, mass_kg: float | None, sex: str,
                    start_frame: int | None, end_frame: int | None, cache_dir: Path | None,
-                   body: str = "deepmimic", mapping: str | os.PathLike[str] | None = None) -> ReferenceMotion:
+                   body: str = "deepmimic", mapping: str | os.PathLike[str] | None = None,
+                   smooth_root: bool = False) -> ReferenceMotion:
     """The reference motion in ``path`` (from :func:`resolve_motion_path`) at its source frame rate.
 
     A reference-motion ``.npz`` is read as it is (its humanoid must then be ``height_m`` tall, when
@@ -194,7 +195,9 @@ def load_reference(path: Path, *, height_m: float | None, mass_kg: float | None,
     (Imitation-v1) retargets with planted feet and anatomical ranges; ``"deepmimic"`` (v0) without.
     ``mapping``: a skeleton-mapping YAML (``python -m sportsim.mocap map``) for a capture whose skeleton
     sportsim does not place, read as every mocap command reads ``--mapping`` (``load_clip(mapping=)``);
-    its contents key the cache too.
+    its contents key the cache too. ``smooth_root`` (Imitation-v3, human body only): retarget with
+    :func:`sportsim.mocap.retarget.retarget`'s ``smooth_root`` (no jolts in the root's height); it keys the
+    cache where it is on.
     """
     if mapping is not None:
         mapping = Path(os.path.expanduser(str(mapping)))
@@ -219,6 +222,8 @@ def load_reference(path: Path, *, height_m: float | None, mass_kg: float | None,
         settings = {"cache_format": CACHE_FORMAT, "sportsim": sportsim.__version__, "height_m": height_m,
                     "mass_kg": mass_kg, "sex": sex, "start_frame": start_frame, "end_frame": end_frame}
         settings["body"], settings["retarget"] = body, RETARGET_METHOD_VERSION
+        if smooth_root:  # absent otherwise: caches of the earlier versions stay valid
+            settings["smooth_root"] = True
         if mapping is not None:  # absent otherwise: caches written before mappings were possible stay valid
             settings["mapping"] = sha256_file(mapping)
         settings_hash = hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:12]
@@ -233,7 +238,7 @@ def load_reference(path: Path, *, height_m: float | None, mass_kg: float | None,
     clip = _trim(clip, start, end_frame, path)
     human = body == "human"
     motion = retarget(clip, height_m=height_m, mass_kg=mass_kg, sex=sex,  # type: ignore[arg-type]
-                      plant_feet=human, anatomical_ranges=human)
+                      plant_feet=human, anatomical_ranges=human, smooth_root=human and smooth_root)
     if cached is not None:
         try:
             cached.parent.mkdir(parents=True, exist_ok=True)

@@ -104,6 +104,8 @@ STANCE_SPEED_MPS = 1.0  # ... and slower than this is in stance
 STANCE_SLACK_M = 0.005  # a stance foot may hover this much when the root shift is smoothed
 MAX_ROOT_DROP_M = 0.05  # the root is lowered at most this much to let a straight stance leg reach the floor
 ROOT_SMOOTH_S = 0.04  # Gaussian sigma of the root height shift
+SMOOTH_ROOT_S = 0.1  # smooth_root: the sigma of every root height correction (a 1 cm bump of this sigma asks
+                     # the body for 0.1 BW; of ROOT_SMOOTH_S, 0.6 BW)
 BEND_SIN = (math.sin(math.radians(5.0)), math.sin(math.radians(20.0)))  # hinge-plane twist: none .. full
 UPRIGHT_REST_DEG = 30.0  # a rest trunk axis this close to vertical is an upright rest pose ...
 MAX_FOOT_REST_DEG = 45.0  # ... whose feet are trusted over a stance average further off than this
@@ -274,7 +276,7 @@ _NV = sum({"free": 6, "ball": 3, "hinge": 1}[j.type] for j in humanoid.JOINTS)
 # ---- retargeting -------------------------------------------------------------------------------
 def retarget(clip: Clip, height_m: float | None = None, mass_kg: float | None = None, sex: Sex = "male",
              fps: float | None = None, skeletons: Iterable[SkeletonMap] = (), plant_feet: bool = False,
-             anatomical_ranges: bool = False) -> ReferenceMotion:
+             anatomical_ranges: bool = False, smooth_root: bool = False) -> ReferenceMotion:
     """Retarget ``clip`` onto the humanoid (method: module docstring).
 
     ``height_m``: None builds the humanoid at the performer's estimated stature (legs as long as the
@@ -286,6 +288,12 @@ def retarget(clip: Clip, height_m: float | None = None, mass_kg: float | None = 
     ranges (step 7); ``meta`` then says how often and by how much. Both are what ``sportsim/Imitation-v1``
     trains on and what ``python -m sportsim.mocap info|convert`` show and write; off by default (the
     source as faithfully as the humanoid allows, as Imitation-v0 and the coach views use it).
+    ``smooth_root`` (with ``anatomical_ranges``; what ``sportsim/Imitation-v3`` trains on): hip extension past
+    its range is taken by an anterior pelvis tilt (:func:`_hip_extension_into_pelvis`) instead of the clamp,
+    which swings the trailing foot forward for foot planting to pull back, and every root-height correction
+    (ground shift, contact and reach drops) is smooth (:data:`SMOOTH_ROOT_S`, :func:`_envelope`): the
+    reference's centre of mass then asks for no vertical force jolts (CMU walk: 0.6-1.45 BW at the 1st-99th
+    percentile, 15 Hz, against -0.6-4.3 BW without).
     """
     idx = _canonical(clip, tuple(skeletons))
     rot, pos = clip.global_transforms()
@@ -307,10 +315,10 @@ def retarget(clip: Clip, height_m: float | None = None, mass_kg: float | None = 
     qpos[:, 0:3] = scale * (mid_hip - floor_src_m * _UP)
     model = humanoid.build_humanoid_model(height_m, mass_kg, sex)
     points, foot_low = _forward(model, qpos)
-    shift = _ground_shift(foot_low, stance, clip.fps)
+    shift = _ground_shift(foot_low, stance, clip.fps, smooth_root)
     points, foot_low = points + shift[:, None, None] * _UP, foot_low + shift[:, None]
     bones_m = _leg_bones_m(height_m, sex)
-    drop, lift = _contact_plan(points, foot_low, stance, clip.fps, sum(bones_m))
+    drop, lift = _contact_plan(points, foot_low, stance, clip.fps, sum(bones_m), smooth_root)
     qpos[:, 2] += shift - drop
     if np.any(lift != 0):
         _leg_ik(world, hinge_rad, points - drop[:, None, None] * _UP, lift[..., None] * _UP, bones_m)
@@ -319,6 +327,8 @@ def retarget(clip: Clip, height_m: float | None = None, mass_kg: float | None = 
     # judged before the clamps, which would hide it: a joint far off its parent is the source's rest pose
     notes["rest_pose_mismatch"] = rest_pose_mismatch(model, qpos) or "none"
     if anatomical_ranges:
+        if smooth_root:
+            notes["pelvis_tilt"] = _hip_extension_into_pelvis(qpos, clip.fps)
         notes["range_clamps"] = _clamp_ranges_keeping_ankles(model, qpos, bones_m)
     if plant_feet:
         if anatomical_ranges:  # the leg IK works on world orientations: re-derive them from the clamped pose
@@ -327,7 +337,7 @@ def retarget(clip: Clip, height_m: float | None = None, mass_kg: float | None = 
         sole = _foot_sole_points(model, qpos)
         disp, notes["planted_feet"] = _plant_feet(sole, stance, clip.fps)
         # where a stance leg cannot reach its held foot, the root comes down (both feet stay put)
-        lower = _reach_drop(points, disp, stance, sum(bones_m), clip.fps)
+        lower = _reach_drop(points, disp, stance, sum(bones_m), clip.fps, smooth_root)
         if np.any(lower > 0):
             qpos[:, 2] -= lower
             points = points - lower[:, None, None] * _UP
@@ -661,9 +671,11 @@ def _assemble_qpos(world: dict[str, np.ndarray], hinge: dict[str, np.ndarray]) -
     return qpos
 
 
-def _ground_shift(foot_low: np.ndarray, stance: np.ndarray, fps: float) -> np.ndarray:
+def _ground_shift(foot_low: np.ndarray, stance: np.ndarray, fps: float, smooth_root: bool = False) -> np.ndarray:
     """Vertical root shift per frame: the lowest stance foot on the floor (within the slack), the shift
-    interpolated and smoothed through flight, where it also keeps both feet above the floor."""
+    interpolated and smoothed through flight, where it also keeps both feet above the floor.
+    ``smooth_root``: the clamp to the slack (a step where the stance foot changes) is smoothed again with
+    :data:`SMOOTH_ROOT_S`; the contact plan's leg IK then puts the stance feet on the floor."""
     any_stance = stance.any(axis=1)
     touch = -np.where(stance, foot_low, np.inf).min(axis=1)  # -inf where no foot is in stance
     frames = np.arange(len(foot_low))
@@ -673,21 +685,25 @@ def _ground_shift(foot_low: np.ndarray, stance: np.ndarray, fps: float) -> np.nd
         raw = np.full(len(foot_low), -foot_low.min())
     shift = _smooth(raw, ROOT_SMOOTH_S * fps)
     shift = np.where(any_stance, np.clip(shift, touch, touch + STANCE_SLACK_M), shift)
+    if smooth_root:
+        shift = _smooth(shift, SMOOTH_ROOT_S * fps)
     return np.where(any_stance, shift, np.maximum(shift, -foot_low.min(axis=1)))
 
 
 def _contact_plan(points: np.ndarray, foot_low: np.ndarray, stance: np.ndarray, fps: float,
-                  leg_m: float) -> tuple[np.ndarray, np.ndarray]:
+                  leg_m: float, smooth_root: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """Root drop ``(T,)`` (at most MAX_ROOT_DROP_M) that lets every stance leg reach the floor, and the
     vertical ankle change ``(T, 2)`` that then puts each stance foot's lowest corner on the floor and
-    keeps the other feet above it, eased in and out of stance."""
+    keeps the other feet above it, eased in and out of stance. ``smooth_root``: the drop is
+    :func:`_envelope` (smooth, never below what each frame needs) instead of a smoothed curve that the
+    frame's own need pokes through."""
     hips = points[:, [POINT_NAMES.index(f"{side}_hip") for side, _ in _SIDES]]
     ankles = points[:, [POINT_NAMES.index(f"{side}_ankle") for side, _ in _SIDES]]
     rel = ankles - hips
     rel[..., 2] -= foot_low  # stance target: the lowest corner on the floor
     reach_z = np.sqrt(np.maximum((leg_m * (1 - 1e-6)) ** 2 - rel[..., 0] ** 2 - rel[..., 1] ** 2, 0.0))
     short = np.where(stance, np.clip(-rel[..., 2] - reach_z, 0.0, MAX_ROOT_DROP_M), 0.0).max(axis=1)
-    drop = np.maximum(_smooth(short, ROOT_SMOOTH_S * fps), short)
+    drop = _envelope(short, SMOOTH_ROOT_S * fps) if smooth_root else np.maximum(_smooth(short, ROOT_SMOOTH_S * fps), short)
     low = foot_low - drop[:, None]
     eased = np.stack([_smooth(np.where(stance[:, k], -low[:, k], np.maximum(-low[:, k], 0.0)), ROOT_SMOOTH_S * fps)
                       for k in range(2)], axis=1)
@@ -856,10 +872,12 @@ def stance_slip_hover(model: mujoco.MjModel, qpos: np.ndarray, stance: np.ndarra
     return out
 
 
+PELVIS_TILT_SMOOTH_S = 0.05  # Gaussian sigma of the pelvis tilt that takes hip extension past its range
 MAX_REACH_DROP_M = 0.06  # the root is lowered at most this much for a stance leg to reach its planted foot
 
 
-def _reach_drop(points: np.ndarray, disp: np.ndarray, stance: np.ndarray, leg_m: float, fps: float) -> np.ndarray:
+def _reach_drop(points: np.ndarray, disp: np.ndarray, stance: np.ndarray, leg_m: float, fps: float,
+                smooth_root: bool = False) -> np.ndarray:
     """``(T,)`` root lowering that lets every stance leg reach its moved ankle (hip fixed to the pelvis),
     at most :data:`MAX_REACH_DROP_M`, smoothed like the root's other height corrections."""
     hips = points[:, [POINT_NAMES.index(f"{side}_hip") for side, _ in _SIDES]]
@@ -868,7 +886,7 @@ def _reach_drop(points: np.ndarray, disp: np.ndarray, stance: np.ndarray, leg_m:
     reach = leg_m * (1 - 1e-6)
     s = np.sqrt(np.maximum(reach**2 - rel[..., 0] ** 2 - rel[..., 1] ** 2, 0.0))
     short = np.where(stance, np.clip(-rel[..., 2] - s, 0.0, MAX_REACH_DROP_M), 0.0).max(axis=1)
-    return np.maximum(_smooth(short, ROOT_SMOOTH_S * fps), short)
+    return _envelope(short, SMOOTH_ROOT_S * fps) if smooth_root else np.maximum(_smooth(short, ROOT_SMOOTH_S * fps), short)
 
 
 def _runs(flags: np.ndarray) -> list[tuple[int, int]]:
@@ -967,6 +985,34 @@ def _clamp_ranges(model: mujoco.MjModel, qpos: np.ndarray) -> str:
         if excess.max() > 1e-9:
             qpos[:, adr:adr + 4] = quat.from_rotation_vector(inside)
     return "; ".join(clamped) if clamped else "none"
+
+
+def _hip_extension_into_pelvis(qpos: np.ndarray, fps: float) -> str:
+    """Where a hip is extended past its anatomical range, tilt the pelvis forward (about its own
+    medio-lateral y axis, through the hip centres) by the excess and turn the hips and the chest back by
+    the same rotation: both legs and the trunk keep their world orientations and the feet stay where the
+    source has them - as a walker's pelvis tilts and the lumbar spine extends at push-off. Clamping the hip
+    instead swings the trailing foot forward (up to 14 cm in the CMU walk), which foot planting then pulls
+    back by leaving the leg short and dropping the root (6 cm in 0.1 s: a 2.7 BW jolt in the reference).
+    The tilt is :func:`_envelope` of the excess (sigma :data:`PELVIS_TILT_SMOOTH_S`). In place; returns a note."""
+    from sportsim import humanoid_limits as limits
+
+    excess = np.zeros(len(qpos))
+    for side, _ in _SIDES:
+        adr = humanoid.qpos_address(f"{side}_hip")
+        extension = quat.to_rotation_vector(qpos[:, adr:adr + 4])[:, 1]
+        excess = np.maximum(excess, extension - limits.range_rad(f"{side}_hip_y")[1])
+    if not np.any(excess > 0.0):
+        return "none"
+    tilt = _envelope(np.maximum(excess, 0.0), PELVIS_TILT_SMOOTH_S * fps)
+    turn = quat.from_axis_angle(np.array([0.0, 1.0, 0.0]), tilt)
+    qpos[:, 3:7] = quat.multiply(qpos[:, 3:7], turn)
+    back = quat.conjugate(turn)
+    for child in ("chest",) + tuple(f"{side}_hip" for side, _ in _SIDES):
+        adr = humanoid.qpos_address(child)
+        qpos[:, adr:adr + 4] = quat.multiply(back, qpos[:, adr:adr + 4])
+    return (f"hip extension past its range in {int((excess > 0).sum())} frames (up to "
+            f"{math.degrees(excess.max()):.1f} deg) taken by an anterior pelvis tilt")
 
 
 TWISTED_HIP_DEG = 20.0  # a hip turned this far past its rotation range is a twisted source leg, not a pose
@@ -1086,6 +1132,16 @@ def _swing_onto(q: np.ndarray, body_axis: np.ndarray, target: np.ndarray) -> np.
         perp = np.cross(v[opposite], np.eye(3)[np.argmin(np.abs(v[opposite]), axis=-1)])
         swing[opposite] = np.concatenate([np.zeros((int(opposite.sum()), 1)), _unit(perp)], axis=-1)
     return quat.multiply(quat.normalize(swing), q)
+
+
+def _envelope(x: np.ndarray, sigma_frames: float) -> np.ndarray:
+    """A smooth curve never below ``x``: the running maximum over +-3 sigma, then :func:`_smooth` with the
+    same sigma (each frame's value is a weighted mean of maxima that all include that frame's ``x``)."""
+    if sigma_frames < 0.5 or len(x) < 3:
+        return x.copy()
+    radius = int(math.ceil(3 * sigma_frames))
+    padded = np.pad(x, radius, mode="edge")
+    return _smooth(np.lib.stride_tricks.sliding_window_view(padded, 2 * radius + 1).max(axis=1), sigma_frames)
 
 
 def _smooth(x: np.ndarray, sigma_frames: float) -> np.ndarray:
