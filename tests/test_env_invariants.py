@@ -49,6 +49,7 @@ CASES = [
     ("sportsim/Imitation-v1", {"task": "jump", "kinetics": True, "physics_dt_s": 1 / 240}),
     ("sportsim/Imitation-v2", {}),
     ("sportsim/Imitation-v2", {"task": "jump", "kinetics": True}),
+    ("sportsim/Imitation-v3", {}),
 ]
 IDS = [f"{env_id.split('/')[1]}-{i}" for i, (env_id, _) in enumerate(CASES)]
 

@@ -685,8 +685,10 @@ def _ground_shift(foot_low: np.ndarray, stance: np.ndarray, fps: float, smooth_r
         raw = np.full(len(foot_low), -foot_low.min())
     shift = _smooth(raw, ROOT_SMOOTH_S * fps)
     shift = np.where(any_stance, np.clip(shift, touch, touch + STANCE_SLACK_M), shift)
-    if smooth_root:
+    if smooth_root:  # smooth again, and lift smoothly where a foot in the air would be in the floor
         shift = _smooth(shift, SMOOTH_ROOT_S * fps)
+        return shift + _envelope(np.where(any_stance, 0.0, np.maximum(-foot_low.min(axis=1) - shift, 0.0)),
+                                 SMOOTH_ROOT_S * fps)
     return np.where(any_stance, shift, np.maximum(shift, -foot_low.min(axis=1)))
 
 
