@@ -85,3 +85,21 @@ def test_highbar_panel_values_are_degrees_and_body_weights() -> None:
     assert sample["hip_deg"] == pytest.approx(math.degrees(obs[4]), abs=1e-4)
     assert sample["hand_force_bw"] == pytest.approx(info["hand_force_bw"])
     assert [len(row["curves"]) for row in spec["rows"]] == [1, 2, 1]
+
+
+def test_record_builds_imitation_with_what_its_panel_needs(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Imitation's panel (GRF and moments) reads the kinetics probe: record builds the env with the panel's
+    ``env_kwargs`` (kinetics=True), so every sample after the reset frame is a number - without them the
+    curves were empty (a regression of 47e3539, found in the v1 jump's video)."""
+    drawn = []
+
+    def capture(spec, samples, fps, width):
+        drawn.append(list(samples))
+        return sport_panel(spec, samples, fps, width)
+
+    monkeypatch.setattr(record, "sport_panel", capture)
+    record.record(resource_dir("zoo") / "imitation" / "v1" / "jump" / "ppo", out=tmp_path / "jump.mp4", max_steps=4)
+    (samples,) = drawn
+    assert len(samples) == 5 and all(math.isnan(v) for v in samples[0].values())
+    assert all(math.isfinite(v) for s in samples[1:] for v in s.values())
+    assert max(s["right_grf_bw"] + s["left_grf_bw"] for s in samples[1:]) > 0.5  # standing on the floor

@@ -109,12 +109,15 @@ def record(path: Path | str, *, episodes: int = 1, out: Path | None = None, dete
     if target.suffix.lower() != ".mp4":
         raise ConfigError(f"out: {target} must end in .mp4")
     loaded = runs.open_policy(location, device, env_overrides, render_mode="rgb_array")
+    spec = sport_panel_spec(loaded.env) if panel is not False else None
+    if spec is not None and spec.get("env_kwargs"):  # the panel's values need the env built with these
+        loaded.close()
+        loaded = runs.open_policy(location, device, env_overrides, render_mode="rgb_array", **spec["env_kwargs"])
     env = loaded.env
     try:
         fps = env.metadata.get("render_fps")
         if not fps:
             raise ConfigError(f"env '{loaded.cfg.env.id}' declares no metadata['render_fps'] to time the video")
-        spec = sport_panel_spec(env) if panel is not False else None
         if panel is True and spec is None:
             raise ConfigError(f"panel=true: env '{loaded.cfg.env.id}' describes no sport panel")
         with Mp4Writer(target, fps, explicit=out is not None) as video, \
