@@ -11,7 +11,7 @@ of pressure, foot contact, every actuated dof's moment in N m/kg and power in W/
 over an existing file unless ``--overwrite``. ``--refine N`` runs the episode again with the physics step
 divided by N (same policy, same control rate) and prints how much each figure changed. Gait figures beside
 the forces: stance slip of the simulated feet (median per complete stance, mm) and ankle plantarflexion at
-push-off (deg; the reference's at the same toe-offs beside it). A skill with a flight phase (a jump) also
+push-off (deg; the reference's at its own toe-offs beside it). A skill with a flight phase (a jump) also
 gets take-off and landing figures (:func:`sportsim.kinetics.jump_figures`: peak vertical force of both feet
 and peak sagittal moments per phase). The last line is one JSON object with everything printed.
 """
@@ -29,7 +29,7 @@ import mujoco
 import numpy as np
 
 from sportsim import humanoid, kinetics, runs
-from sportsim.mocap.retarget import stance_slip_hover
+from sportsim.mocap.retarget import foot_lowest_m, stance_slip_hover
 from sportsim.errors import ConfigError, SportsimError
 
 # The issue's acceptance bands (1.5x walking norms for the stride peaks of the moments, 3x for the positive
@@ -62,10 +62,14 @@ def rollout(location: runs.ModelLocation, physics_dt_s: float | None) -> tuple[d
         distance = float(np.linalg.norm(env.data.qpos[0:2] - start))
         sim_q, stance = np.array(qpos), np.array(contact, dtype=bool)
         reference_q = np.array(env.tracks[0].qpos[1:len(qpos) + 1])
-        info = {**info, "gait": {**gait_figures(env.model, sim_q, stance, env.control_hz),
-                                 **{f"reference_{k}": v for k, v in
-                                    gait_figures(env.model, reference_q, stance, env.control_hz).items()
-                                    if k.startswith(("ankle", "pivot"))}}}
+        # the reference's pivot slip over the simulated stances (what the policy was asked to hold still), its
+        # push-off at its own toe-offs (a foot box's lowest corner within REFERENCE_CONTACT_M of the floor)
+        reference_stance = foot_lowest_m(env.model, reference_q) < REFERENCE_CONTACT_M
+        gait = gait_figures(env.model, sim_q, stance, env.control_hz)
+        gait["reference_pivot_slip_mm"] = gait_figures(env.model, reference_q, stance, env.control_hz)["pivot_slip_mm"]
+        gait["reference_ankle_plantarflexion_toe_off_deg"] = gait_figures(
+            env.model, reference_q, reference_stance, env.control_hz)["ankle_plantarflexion_toe_off_deg"]
+        info = {**info, "gait": gait}
         return kinetics.stack(steps), 1.0 / env.physics_dt_s, distance, info
     finally:
         policy.close()
@@ -84,21 +88,36 @@ def ankle_plantarflexion_deg(model: mujoco.MjModel, qpos: np.ndarray, side: str)
     return out
 
 
-def gait_figures(model: mujoco.MjModel, qpos: np.ndarray, stance: np.ndarray, hz: float,
-                 window_s: float = 0.15) -> dict[str, float]:
+REFERENCE_CONTACT_M = 0.01  # the reference's foot is on the floor when its lowest corner is this low
+MIN_STANCE_S = 0.1  # a contact shorter than this (a swinging foot scuffing the floor) is not a stance
+PUSH_OFF_WINDOW_S = (0.15, 0.05)  # push-off: the largest plantarflexion from this long before a toe-off to this after
+
+
+def toe_offs(contact: np.ndarray, hz: float) -> np.ndarray:
+    """Control steps at which a stance of at least :data:`MIN_STANCE_S` ends (its last step), of one foot's
+    contact flags ``(T,)``: a brief touch of a swinging foot neither starts a stance nor ends one."""
+    padded = np.concatenate([[False], np.asarray(contact, dtype=bool), [False]])
+    edges = np.flatnonzero(np.diff(padded.astype(np.int8)))
+    starts, stops = edges[0::2], edges[1::2]
+    long = (stops - starts) >= max(1, int(round(MIN_STANCE_S * hz)))
+    return np.array([stop - 1 for stop in stops[long] if stop < len(contact)], dtype=int)
+
+
+def gait_figures(model: mujoco.MjModel, qpos: np.ndarray, stance: np.ndarray, hz: float) -> dict[str, float]:
     """Pivot slip (median per complete stance, mm, :func:`sportsim.mocap.retarget.stance_slip_hover`'s
     pivot rule on control-step poses, both feet pooled by their medians - the measure the retargeted
-    reference is held to; the simulated sole's slip on the floor is :func:`sportsim.kinetics.stance_slip_mm`) and ankle plantarflexion at push-off (the largest
-    within ``window_s`` of each toe-off - the last stance step - median over toe-offs, deg) of control-step
-    poses ``qpos`` with foot contacts ``stance`` ``(T, 2)`` (right, left)."""
+    reference is held to; the simulated sole's slip on the floor is :func:`sportsim.kinetics.stance_slip_mm`)
+    and ankle plantarflexion at push-off (the largest from 0.15 s before to 0.05 s after each toe-off,
+    :data:`PUSH_OFF_WINDOW_S` - Winter's peak falls at toe-off; later, the swinging foot's own motion would
+    count - median over toe-offs of stances of at least :data:`MIN_STANCE_S`, deg) of control-step poses
+    ``qpos`` with foot contacts ``stance`` ``(T, 2)`` (right, left)."""
     slip = stance_slip_hover(model, qpos, stance)
     out = {"pivot_slip_mm": float(np.nanmedian([slip["right_slip_mm"], slip["left_slip_mm"]]))}
-    w = max(1, int(round(window_s * hz)))
+    before, after = (max(1, int(round(w * hz))) for w in PUSH_OFF_WINDOW_S)
     peaks = []
     for k, side in enumerate(("right", "left")):
         angle = ankle_plantarflexion_deg(model, qpos, side)
-        offs = np.flatnonzero(stance[:-1, k] & ~stance[1:, k])
-        peaks += [float(angle[max(0, t - w):t + w + 1].max()) for t in offs if t > 0]
+        peaks += [float(angle[max(0, t - before):t + after + 1].max()) for t in toe_offs(stance[:, k], hz) if t > 0]
     out["ankle_plantarflexion_toe_off_deg"] = float(np.median(peaks)) if peaks else float("nan")
     return out
 

@@ -1,0 +1,36 @@
+"""``scripts/imitation_kinetics.py``'s gait figures: what counts as a toe-off and where push-off is read."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import numpy as np
+
+SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "imitation_kinetics.py"
+_spec = importlib.util.spec_from_file_location("imitation_kinetics", SCRIPT)
+ik = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(ik)
+
+
+def test_a_scuff_is_neither_a_stance_nor_a_toe_off() -> None:
+    hz = 30.0
+    contact = np.zeros(60, dtype=bool)
+    contact[0:20] = True  # a stance (ends at 19)
+    contact[23] = True  # the swinging foot touches the floor for one step (1/30 s < MIN_STANCE_S)
+    contact[40:58] = True  # a second stance (ends at 57)
+    assert ik.toe_offs(contact, hz).tolist() == [19, 57]
+
+
+def test_a_stance_still_going_at_the_end_has_no_toe_off() -> None:
+    contact = np.zeros(30, dtype=bool)
+    contact[10:] = True
+    assert ik.toe_offs(contact, 30.0).size == 0
+
+
+def test_push_off_window_ends_shortly_after_toe_off() -> None:
+    """The swing's own ankle motion after the window does not count (the zoo walks' ankles flap to 50 deg in
+    early swing; the window of 0.15 s either side counted that as push-off)."""
+    hz = 30.0
+    before, after = (max(1, int(round(w * hz))) for w in ik.PUSH_OFF_WINDOW_S)
+    assert before * (1 / hz) >= 0.1 and after * (1 / hz) <= 0.07
