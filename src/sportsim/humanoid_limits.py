@@ -38,7 +38,7 @@ Millard's Bezier curve: the two agree at 0, omega_max/2 and omega_max.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -149,11 +149,24 @@ def _mirror(s: Strength) -> Strength:
                     s.tv_half_negative, s.tv_half_positive, s.eccentric_max)
 
 
-def strength(dof: str) -> Strength:
-    """:class:`Strength` of an actuator of :data:`sportsim.humanoid.ACTUATOR_NAMES` (e.g. ``left_hip_x``)."""
+# The triceps surae in gait delivers more than a dynamometer's maximal voluntary contraction allows a
+# joint-level torque model: [J10]'s gymnast plantarflexes with 1.83 N m/kg isometric (Anderson, Madigan &
+# Nussbaum 2007, J Biomech 40:3105, Table 3, young men: c1 = 0.095 body weight x height = 1.62 N m/kg), and
+# with the torque-velocity curve above only ~1.2 N m/kg at push-off's 3 rad/s - while walking peaks at
+# 1.58 N m/kg there (Winter 2009, App. A) and running at 3-4 m/s needs ~2.9-3.5 N m/kg (Hamner & Delp 2013's
+# data, two subjects, as re-processed by AddBiomechanics: derived). The env's ``plantarflexor_strength_scale``
+# multiplies the plantarflexion row (ASSUMPTION, calibrated to those gait demands, not measured strength).
+GAIT_PLANTARFLEXOR_SCALE = 1.9  # 1.83 -> 3.5 N m/kg isometric: running's demand
+
+
+def strength(dof: str, plantarflexor_scale: float = 1.0) -> Strength:
+    """:class:`Strength` of an actuator of :data:`sportsim.humanoid.ACTUATOR_NAMES` (e.g. ``left_hip_x``);
+    ``plantarflexor_scale`` multiplies the ankles' plantarflexion (``*_ankle_y`` +) strength."""
     side, _, rest = dof.partition("_")
     key = rest if side in ("left", "right") else dof
     if key in _SAGITTAL:
+        if key == "ankle_y" and plantarflexor_scale != 1.0:
+            return replace(_SAGITTAL[key], positive_nm_per_kg=_SAGITTAL[key].positive_nm_per_kg * plantarflexor_scale)
         return _SAGITTAL[key]
     if key not in _NON_SAGITTAL_NM_PER_KG:
         raise KeyError(f"no strength data for actuator {dof!r}")

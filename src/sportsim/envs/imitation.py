@@ -1,4 +1,4 @@
-"""``sportsim/Imitation-v3`` (and ``-v2``, ``-v1``, ``-v0``): the sportsim humanoid tracks a motion capture, DeepMimic style (MuJoCo).
+"""``sportsim/Imitation-v4`` (and ``-v3``, ``-v2``, ``-v1``, ``-v0``): the sportsim humanoid tracks a motion capture, DeepMimic style (MuJoCo).
 
 Model: ``envs/humanoid.xml`` sized by :func:`sportsim.humanoid.build_humanoid_spec` (its header and
 :mod:`sportsim.humanoid` document masses, proportions, joint limits and PD gains). Reference motions,
@@ -273,6 +273,7 @@ class ImitationEnv(gym.Env):
     | physics_dt_s | 1/120 | MuJoCo step; the control period must be a multiple; at most 1/120 s |
     | pd_gain_scale | 1.0 | multiplies Kp and Kd |
     | body | "human" | "human" (v1: human strength, ranges, planted-feet reference) or "deepmimic" (v0) |
+    | plantarflexor_strength_scale | 1.0 (v4: 1.9) | human body: the ankles' plantarflexion strength x this (the servo's stiffness follows it): the table's dynamometer strength saturates at the walk's push-off (``sportsim.humanoid_limits.GAIT_PLANTARFLEXOR_SCALE``) |
     | smooth_reference_root | False (v3: True) | human body: retarget with ``smooth_root`` - hip extension past its range taken by a pelvis tilt instead of a clamp that swings the foot, and every root-height correction a smooth envelope (sigma 0.1 s): the reference asks for no force jolts (:func:`sportsim.mocap.retarget.retarget`) |
     | kinetics | False | ground reaction forces, joint moments and power in ``info`` (Kinetics above) |
     | engine | "mujoco" | physics engine: "mujoco" or "pybullet" (Simulation above; needs ``pip install "sportsim[pybullet]"``) |
@@ -289,6 +290,10 @@ class ImitationEnv(gym.Env):
     | render_mode, render_width, render_height | None, 640, 360 | "rgb_array" renders the tracking camera |
 
     ## Version History
+    * v4: v3 with ``plantarflexor_strength_scale=1.9``: v3's walk holds its ankle at the plantarflexion limit
+      through late stance (1.7-2.0 N m/kg, the table's 1.83 isometric lowered by the torque-velocity curve) and
+      lifts the foot off flat at -15 deg instead of pushing off (its reference: +10 deg); the v3 zoo entries keep
+      running on v3.
     * v3: v2 (body, reward) on a reference retargeted with ``smooth_reference_root``: v2's walk reference
       drops its root 6 cm in 0.1 s at each toe-off (the hip clamp swings the trailing foot 14 cm forward, foot
       planting pulls it back and lowers the root for the leg to reach) and steps 9 mm at stance changes - in
@@ -348,6 +353,7 @@ class ImitationEnv(gym.Env):
         com_weight: float = 0.1,
         foot_slip_weight: float = 0.0,
         smooth_reference_root: bool = False,
+        plantarflexor_strength_scale: float = 1.0,
         pose_scale: float = 2.0,
         velocity_scale: float = 0.1,
         end_effector_scale: float = 40.0,
@@ -426,8 +432,11 @@ class ImitationEnv(gym.Env):
             motions.append((str(entry), loaded))
         self.humanoid_height_m, self.humanoid_mass_kg, self.humanoid_sex = float(height), float(mass), humanoid_sex
         self.body = body
+        if not (math.isfinite(plantarflexor_strength_scale) and plantarflexor_strength_scale > 0):
+            raise ConfigError(f"plantarflexor_strength_scale must be > 0, got {plantarflexor_strength_scale}")
+        self.plantarflexor_strength_scale = float(plantarflexor_strength_scale)
         self.model = build_model(self.humanoid_height_m, self.humanoid_mass_kg, humanoid_sex, self.physics_dt_s,
-                                 pd_gain_scale, body)
+                                 pd_gain_scale, body, self.plantarflexor_strength_scale)
         self.data = mujoco.MjData(self.model)
         self.engine = make_engine(engine, self.model, self.data)
         stands = (round(stand_before_s * self.control_hz), round(stand_after_s * self.control_hz))
@@ -437,7 +446,8 @@ class ImitationEnv(gym.Env):
         self._clip_p = clips.clip_probabilities(clip_weights, self.tracks, self.episode_steps)
         self._index_model()
         self._compare = ReferenceComparison(self.model, self.data, self.tracks)
-        self._strength = _StrengthLimits(self.model, self.humanoid_mass_kg) if body == "human" else None
+        self._strength = (_StrengthLimits(self.model, self.humanoid_mass_kg, self.plantarflexor_strength_scale)
+                          if body == "human" else None)
         self._kinetics = kin.KineticsProbe(self.model, self.humanoid_mass_kg, self.engine) if kinetics else None
         self._sagittal_cols = {joint: [humanoid.ACTUATOR_NAMES.index(f"{side}_{dof}") for side in ("right", "left")]
                                for joint, dof in (("hip", "hip_y"), ("knee", "knee"), ("ankle", "ankle_y"))}
@@ -755,10 +765,10 @@ class _StrengthLimits:
     physics steps then run in one engine call. Updating at every physics step cost 30 % of the env's
     speed (6.4x instead of ~9x PyBullet's DeepMimic env, ``scripts/bench_imitation_speed.py``)."""
 
-    def __init__(self, model: mujoco.MjModel, mass_kg: float) -> None:
+    def __init__(self, model: mujoco.MjModel, mass_kg: float, plantarflexor_scale: float = 1.0) -> None:
         self._model = model
         names = humanoid.ACTUATOR_NAMES
-        table = [limits.strength(n) for n in names]
+        table = [limits.strength(n, plantarflexor_scale) for n in names]
         self._dof = humanoid.actuator_dofs(model)
         self._iso = np.array([[s.negative_nm_per_kg, s.positive_nm_per_kg] for s in table]) * mass_kg
         self._sign = np.array([-1.0, 1.0])
@@ -800,7 +810,7 @@ class _StrengthLimits:
 
 
 def build_spec(height_m: float, mass_kg: float, sex: str, physics_dt_s: float,
-               pd_gain_scale: float = 1.0, body: str = "human") -> mujoco.MjSpec:
+               pd_gain_scale: float = 1.0, body: str = "human", plantarflexor_scale: float = 1.0) -> mujoco.MjSpec:
     """The humanoid (:func:`sportsim.humanoid.build_humanoid_spec`) with its motors turned into the PD
     servos of the class docstring: one position actuator per dof (gear = unit axis, Kp).
 
@@ -809,7 +819,8 @@ def build_spec(height_m: float, mass_kg: float, sex: str, physics_dt_s: float,
       the whole servo torque is bounded by ``forcerange``: the direction-dependent isometric strength of
       :mod:`sportsim.humanoid_limits` x body mass (the env lowers it with the joint velocity every control
       step); targets clamped to the anatomical ranges (``ctrlrange``); ball-joint cones at the largest
-      anatomical excursion; de Leva's radii on their own axes.
+      anatomical excursion; de Leva's radii on their own axes. ``plantarflexor_scale``: the ankles'
+      plantarflexion strength x this (:data:`sportsim.humanoid_limits.GAIT_PLANTARFLEXOR_SCALE`).
     * ``body="deepmimic"`` (Imitation-v0): DeepMimic's symmetric limits scaled to the body, Kd as a passive
       joint damper outside the limit, DeepMimic's cones, the swapped inertia axes."""
     legacy = body == "deepmimic"
@@ -848,7 +859,7 @@ def build_spec(height_m: float, mass_kg: float, sex: str, physics_dt_s: float,
             act.ctrllimited = mujoco.mjtLimited.mjLIMITED_FALSE
             act.forcerange = [-limit, limit]
         else:
-            s = limits.strength(name)
+            s = limits.strength(name, plantarflexor_scale)
             # stiffness scaled to strength: DeepMimic's Kp would saturate the weak axes (trunk rotation,
             # ankle inversion, hip rotation) at 3-5 deg of error - a bang-bang servo the policy cannot
             # steer (61 % of servo-steps at a limit with the v0 walk's actions, 3 % with this rule)
@@ -863,9 +874,9 @@ def build_spec(height_m: float, mass_kg: float, sex: str, physics_dt_s: float,
 
 
 def build_model(height_m: float, mass_kg: float, sex: str, physics_dt_s: float,
-                pd_gain_scale: float = 1.0, body: str = "human") -> mujoco.MjModel:
+                pd_gain_scale: float = 1.0, body: str = "human", plantarflexor_scale: float = 1.0) -> mujoco.MjModel:
     """:func:`build_spec`, compiled."""
-    return build_spec(height_m, mass_kg, sex, physics_dt_s, pd_gain_scale, body).compile()
+    return build_spec(height_m, mass_kg, sex, physics_dt_s, pd_gain_scale, body, plantarflexor_scale).compile()
 
 
 class _GhostRenderer:
