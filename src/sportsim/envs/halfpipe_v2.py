@@ -174,7 +174,7 @@ class HalfPipeV2Env(HalfPipeEnv):
         if self.render_mode != "rgb_array":
             return None
         # pose v1's model (guide, spoke pitch, stance, legs) so its board point and rider CoM are v2's
-        d, m, dyn, kin = self.data, self.model, self.dynamics, self._kin
+        d, dyn, kin = self.data, self.dynamics, self._kin
         R, th = self.pipe.transition_radius_m, kin["pitch"]
         d.qpos[self._q["guide_x"]] = kin["board_x"] - R * math.sin(th)
         d.qpos[self._q["guide_z"]] = kin["board_z"] + R * math.cos(th) - R

@@ -27,7 +27,6 @@ overrides the detected up axis of a BVH file; ``--allow-lying`` accepts a clip t
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import tempfile
