@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import gymnasium as gym
 
-from sportsim.humanoid_limits import GAIT_PLANTARFLEXOR_SCALE
 
 # env id -> (entry point, default max episode steps[, default kwargs])
 ENV_SPECS = {
@@ -23,10 +22,6 @@ ENV_SPECS = {
     "sportsim/Imitation-v2": ("sportsim.envs.imitation:ImitationEnv", None, {"body": "human", "foot_slip_weight": 0.1}),
     "sportsim/Imitation-v3": ("sportsim.envs.imitation:ImitationEnv", None,
                               {"body": "human", "foot_slip_weight": 0.1, "smooth_reference_root": True}),
-    # v4: v3 with the plantarflexors as strong as gait uses them (humanoid_limits.GAIT_PLANTARFLEXOR_SCALE)
-    "sportsim/Imitation-v4": ("sportsim.envs.imitation:ImitationEnv", None,
-                              {"body": "human", "foot_slip_weight": 0.1, "smooth_reference_root": True,
-                               "plantarflexor_strength_scale": GAIT_PLANTARFLEXOR_SCALE}),
 }
 
 
