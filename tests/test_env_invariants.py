@@ -50,6 +50,7 @@ CASES = [
     ("sportsim/Imitation-v2", {}),
     ("sportsim/Imitation-v2", {"task": "jump", "kinetics": True}),
     ("sportsim/Imitation-v3", {}),
+    ("sportsim/Imitation-v4", {}),
 ]
 IDS = [f"{env_id.split('/')[1]}-{i}" for i, (env_id, _) in enumerate(CASES)]
 

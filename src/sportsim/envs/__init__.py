@@ -22,6 +22,10 @@ ENV_SPECS = {
     "sportsim/Imitation-v2": ("sportsim.envs.imitation:ImitationEnv", None, {"body": "human", "foot_slip_weight": 0.1}),
     "sportsim/Imitation-v3": ("sportsim.envs.imitation:ImitationEnv", None,
                               {"body": "human", "foot_slip_weight": 0.1, "smooth_reference_root": True}),
+    # v4: v3 with the reference's root height low-pass filtered at 6 Hz (capture jitter at heel strike)
+    "sportsim/Imitation-v4": ("sportsim.envs.imitation:ImitationEnv", None,
+                              {"body": "human", "foot_slip_weight": 0.1, "smooth_reference_root": True,
+                               "reference_root_lowpass_hz": 6.0}),
 }
 
 

@@ -1,4 +1,4 @@
-"""``sportsim/Imitation-v3`` (and ``-v2``, ``-v1``, ``-v0``): the sportsim humanoid tracks a motion capture, DeepMimic style (MuJoCo).
+"""``sportsim/Imitation-v4`` (and ``-v3``, ``-v2``, ``-v1``, ``-v0``): the sportsim humanoid tracks a motion capture, DeepMimic style (MuJoCo).
 
 Model: ``envs/humanoid.xml`` sized by :func:`sportsim.humanoid.build_humanoid_spec` (its header and
 :mod:`sportsim.humanoid` document masses, proportions, joint limits and PD gains). Reference motions,
@@ -274,6 +274,7 @@ class ImitationEnv(gym.Env):
     | pd_gain_scale | 1.0 | multiplies Kp and Kd |
     | body | "human" | "human" (v1: human strength, ranges, planted-feet reference) or "deepmimic" (v0) |
     | plantarflexor_strength_scale | 1.0 | human body: the ankles' plantarflexion strength x this (the servo's stiffness follows it); the table's dynamometer strength is below running's demand (``sportsim.humanoid_limits.GAIT_PLANTARFLEXOR_SCALE`` = 1.9 for running). Tried for the walk as an Imitation-v4 and withdrawn: at 1.9 the v3 walk fine-tuned for 1.5M samples still left the floor 16 deg dorsiflexed, its soles slid 104 mm per stance (v3 58) and its sagittal positive work rose to 6.4 J/kg/m (v3 2.5) |
+    | reference_root_lowpass_hz | None (v4: 6.0) | human body: the reference's root height low-pass filtered at this cut-off (Hz) before the feet are placed - the cut-off gait labs use for walking kinematics; CMU's pelvis markers otherwise ask for 1.53 BW at heel strike (99th percentile, 15 Hz) |
     | smooth_reference_root | False (v3: True) | human body: retarget with ``smooth_root`` - hip extension past its range taken by a pelvis tilt instead of a clamp that swings the foot, and every root-height correction a smooth envelope (sigma 0.1 s): the reference asks for no force jolts (:func:`sportsim.mocap.retarget.retarget`) |
     | kinetics | False | ground reaction forces, joint moments and power in ``info`` (Kinetics above) |
     | engine | "mujoco" | physics engine: "mujoco" or "pybullet" (Simulation above; needs ``pip install "sportsim[pybullet]"``) |
@@ -290,6 +291,11 @@ class ImitationEnv(gym.Env):
     | render_mode, render_width, render_height | None, 640, 360 | "rgb_array" renders the tracking camera |
 
     ## Version History
+    * v4: v3 with ``reference_root_lowpass_hz=6``: the captured pelvis's vertical path carries marker jitter
+      at heel strike - CMU 02_01's pelvis alone implies 0.57-1.53 BW of total vertical force (1st-99th
+      percentile, 15 Hz), v3's reference 0.60-1.45, v4's 0.75-1.25 (walking: about 0.6-1.25); the v3 walk's
+      heel strike followed it (1.46 BW). (A first v4, 1.9x plantarflexors, was withdrawn the same day without a
+      zoo entry.) The v3 zoo entries keep running on v3.
     * v3: v2 (body, reward) on a reference retargeted with ``smooth_reference_root``: v2's walk reference
       drops its root 6 cm in 0.1 s at each toe-off (the hip clamp swings the trailing foot 14 cm forward, foot
       planting pulls it back and lowers the root for the leg to reach) and steps 9 mm at stance changes - in
@@ -349,6 +355,7 @@ class ImitationEnv(gym.Env):
         com_weight: float = 0.1,
         foot_slip_weight: float = 0.0,
         smooth_reference_root: bool = False,
+        reference_root_lowpass_hz: float | None = None,
         plantarflexor_strength_scale: float = 1.0,
         pose_scale: float = 2.0,
         velocity_scale: float = 0.1,
@@ -422,7 +429,8 @@ class ImitationEnv(gym.Env):
             loaded = ip.load_reference(ip.resolve_motion_path(entry), height_m=height, mass_kg=mass,
                                        sex=humanoid_sex, start_frame=motion_start_frame, end_frame=motion_end_frame,
                                        cache_dir=cache_dir, body=body, mapping=motion_mapping,
-                                       smooth_root=bool(smooth_reference_root))
+                                       smooth_root=bool(smooth_reference_root),
+                                       root_lowpass_hz=reference_root_lowpass_hz)
             height = loaded.height_m if height is None else height
             mass = loaded.mass_kg if mass is None else mass
             motions.append((str(entry), loaded))

@@ -182,7 +182,7 @@ def _trim(clip: Clip, start: int, end: int | None, source: Path) -> Clip:
 def load_reference(path: Path, *, height_m: float | None, mass_kg: float | None, sex: str,
                    start_frame: int | None, end_frame: int | None, cache_dir: Path | None,
                    body: str = "deepmimic", mapping: str | os.PathLike[str] | None = None,
-                   smooth_root: bool = False) -> ReferenceMotion:
+                   smooth_root: bool = False, root_lowpass_hz: float | None = None) -> ReferenceMotion:
     """The reference motion in ``path`` (from :func:`resolve_motion_path`) at its source frame rate.
 
     A reference-motion ``.npz`` is read as it is (its humanoid must then be ``height_m`` tall, when
@@ -197,7 +197,8 @@ def load_reference(path: Path, *, height_m: float | None, mass_kg: float | None,
     sportsim does not place, read as every mocap command reads ``--mapping`` (``load_clip(mapping=)``);
     its contents key the cache too. ``smooth_root`` (Imitation-v3, human body only): retarget with
     :func:`sportsim.mocap.retarget.retarget`'s ``smooth_root`` (no jolts in the root's height); it keys the
-    cache where it is on.
+    cache where it is on. ``root_lowpass_hz`` (Imitation-v4): the root height low-pass filtered at that
+    cut-off before the feet are placed (``retarget(root_lowpass_hz=)``); it keys the cache where set.
     """
     if mapping is not None:
         mapping = Path(os.path.expanduser(str(mapping)))
@@ -224,6 +225,8 @@ def load_reference(path: Path, *, height_m: float | None, mass_kg: float | None,
         settings["body"], settings["retarget"] = body, RETARGET_METHOD_VERSION
         if smooth_root:  # absent otherwise: caches of the earlier versions stay valid
             settings["smooth_root"] = True
+        if root_lowpass_hz is not None:
+            settings["root_lowpass_hz"] = float(root_lowpass_hz)
         if mapping is not None:  # absent otherwise: caches written before mappings were possible stay valid
             settings["mapping"] = sha256_file(mapping)
         settings_hash = hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:12]
@@ -238,7 +241,8 @@ def load_reference(path: Path, *, height_m: float | None, mass_kg: float | None,
     clip = _trim(clip, start, end_frame, path)
     human = body == "human"
     motion = retarget(clip, height_m=height_m, mass_kg=mass_kg, sex=sex,  # type: ignore[arg-type]
-                      plant_feet=human, anatomical_ranges=human, smooth_root=human and smooth_root)
+                      plant_feet=human, anatomical_ranges=human, smooth_root=human and smooth_root,
+                      root_lowpass_hz=root_lowpass_hz if human else None)
     if cached is not None:
         try:
             cached.parent.mkdir(parents=True, exist_ok=True)

@@ -71,6 +71,7 @@ import numpy as np
 
 from sportsim import humanoid
 from sportsim.anthropometry import Sex
+from sportsim.kinetics import lowpass
 from sportsim.errors import MocapError
 from sportsim.mocap import axes, quat
 from sportsim.mocap._geometry import (_SIDES, FOOT_GEOMS, POINT_NAMES, _axis, _frame, _local_mean, _swing_onto,
@@ -273,7 +274,8 @@ _NV = sum({"free": 6, "ball": 3, "hinge": 1}[j.type] for j in humanoid.JOINTS)
 # ---- retargeting -------------------------------------------------------------------------------
 def retarget(clip: Clip, height_m: float | None = None, mass_kg: float | None = None, sex: Sex = "male",
              fps: float | None = None, skeletons: Iterable[SkeletonMap] = (), plant_feet: bool = False,
-             anatomical_ranges: bool = False, smooth_root: bool = False) -> ReferenceMotion:
+             anatomical_ranges: bool = False, smooth_root: bool = False,
+             root_lowpass_hz: float | None = None) -> ReferenceMotion:
     """Retarget ``clip`` onto the humanoid (method: module docstring).
 
     ``height_m``: None builds the humanoid at the performer's estimated stature (legs as long as the
@@ -310,6 +312,9 @@ def retarget(clip: Clip, height_m: float | None = None, mass_kg: float | None = 
     mid_hip = 0.5 * (pos[:, idx["l_hip"]] + pos[:, idx["r_hip"]])
     floor_src_m = _source_floor(clip, idx, pos)
     qpos[:, 0:3] = scale * (mid_hip - floor_src_m * _UP)
+    if root_lowpass_hz is not None and clip.fps > 2.0 * root_lowpass_hz:
+        qpos[:, 2] = lowpass(qpos[:, 2], clip.fps, root_lowpass_hz)
+        notes["root_lowpass"] = f"root height low-pass filtered at {root_lowpass_hz:g} Hz"
     model = humanoid.build_humanoid_model(height_m, mass_kg, sex)
     points, foot_low = _forward(model, qpos)
     shift = _ground_shift(foot_low, stance, clip.fps, smooth_root)
