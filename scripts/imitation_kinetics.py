@@ -31,6 +31,7 @@ import numpy as np
 from sportsim import humanoid, kinetics, runs
 from sportsim.mocap.retarget import foot_lowest_m, stance_slip_hover
 from sportsim.errors import ConfigError, SportsimError
+from sportsim.video import spans
 
 # The issue's acceptance bands (1.5x walking norms for the stride peaks of the moments, 3x for the positive
 # work of Winter's joints; norms: sportsim.kinetics.WALKING_NORMS)
@@ -96,11 +97,9 @@ PUSH_OFF_WINDOW_S = (0.15, 0.05)  # push-off: the largest plantarflexion from th
 def toe_offs(contact: np.ndarray, hz: float) -> np.ndarray:
     """Control steps at which a stance of at least :data:`MIN_STANCE_S` ends (its last step), of one foot's
     contact flags ``(T,)``: a brief touch of a swinging foot neither starts a stance nor ends one."""
-    padded = np.concatenate([[False], np.asarray(contact, dtype=bool), [False]])
-    edges = np.flatnonzero(np.diff(padded.astype(np.int8)))
-    starts, stops = edges[0::2], edges[1::2]
-    long = (stops - starts) >= max(1, int(round(MIN_STANCE_S * hz)))
-    return np.array([stop - 1 for stop in stops[long] if stop < len(contact)], dtype=int)
+    shortest = max(1, int(round(MIN_STANCE_S * hz)))
+    return np.array([stop - 1 for start, stop in spans(contact) if stop - start >= shortest and stop < len(contact)],
+                    dtype=int)
 
 
 def gait_figures(model: mujoco.MjModel, qpos: np.ndarray, stance: np.ndarray, hz: float) -> dict[str, float]:
