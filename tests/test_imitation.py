@@ -29,7 +29,7 @@ from sportsim.envs.rewards import ImitationRewardWeights, imitation_reward
 from sportsim.errors import ConfigError, MocapError
 from sportsim.mocap import quat
 
-ENV_ID = "sportsim/Imitation-v4"  # what env=imitation trains (configs/env/imitation.yaml)
+ENV_ID = "sportsim/Imitation-v5"  # what env=imitation trains (configs/env/imitation.yaml)
 WALK = "mocap/cmu_02_01_walk.bvh"
 JUMPS = "mocap/cmu_01_01_forward_jumps.bvh"
 TERMS = ImitationRewardWeights.TERMS[:5]  # DeepMimic's; the foot slip term is off unless its weight is > 0 (v2)
@@ -146,7 +146,7 @@ def test_reward_terms_follow_the_deepmimic_formula():
     total, terms = imitation_reward(*errors, weights)
     expected = {"pose": 0.5 * math.exp(-0.2), "velocity": 0.05 * math.exp(-0.2),
                 "end_effector": 0.15 * math.exp(-0.4), "root": 0.2 * math.exp(-0.25), "com": 0.1 * math.exp(-3.0),
-                "foot_slip": 0.0}  # off by default (weight 0)
+                "foot_slip": 0.0, "foot_contact": 0.0}  # sportsim's foot terms: off by default (weight 0)
     assert terms == pytest.approx(expected) and total == pytest.approx(sum(expected.values()))
     total, terms = imitation_reward(*errors, ImitationRewardWeights(velocity=0.0, com=0.0))
     assert terms["velocity"] == terms["com"] == 0.0 and total == pytest.approx(

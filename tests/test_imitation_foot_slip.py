@@ -61,5 +61,6 @@ def test_v1_has_no_slip_term_and_the_same_reward():
 
 def test_the_term_counts_a_tenth_of_the_reward_in_v2():
     env = gym.make("sportsim/Imitation-v2").unwrapped
-    assert env.weights.normalised[-1] == pytest.approx(0.1 / 1.1)
+    assert env.weights.normalised[ImitationRewardWeights.TERMS.index("foot_slip")] == pytest.approx(0.1 / 1.1)
     assert env.weights.foot_slip_scale == 100.0
+    assert env.weights.foot_contact == 0.0  # the contact term arrives in v5

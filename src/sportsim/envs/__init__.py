@@ -26,6 +26,12 @@ ENV_SPECS = {
     "sportsim/Imitation-v4": ("sportsim.envs.imitation:ImitationEnv", None,
                               {"body": "human", "foot_slip_weight": 0.1, "smooth_reference_root": True,
                                "reference_root_lowpass_hz": 6.0}),
+    # v5: v4 with the foot contact reward term and a 4x stiffer foot slip scale (feet that land, stay and lift
+    # when the reference's do)
+    "sportsim/Imitation-v5": ("sportsim.envs.imitation:ImitationEnv", None,
+                              {"body": "human", "foot_slip_weight": 0.1, "foot_slip_scale": 400.0,
+                               "foot_contact_weight": 0.1, "smooth_reference_root": True,
+                               "reference_root_lowpass_hz": 6.0}),
 }
 
 

@@ -173,6 +173,12 @@ class ImitationEnv(gym.Env):
       per stance (``scripts/imitation_kinetics.py``: ``stance_slip_mm``), corner contacts pulling
       against each other at the friction limit - friction and contact settings do not stop a policy
       that drives its feet that way. Reported (``reward_foot_slip`` etc.) only where its weight is > 0.
+    * ``foot_contact`` (sportsim's; w 0 up to v4, 0.1 in v5; scale 2): the fraction of the two feet (0,
+      0.5 or 1) whose floor contact at the end of the control step differs from the reference's stance
+      flag (the planted-feet reference's contacts, ``ReferenceTrack.foot_contacts``) - one foot of two
+      wrong keeps exp(-1) of the term. The v1-v4 walks lift the stance foot about two control steps
+      before the reference's toe-off, still dorsiflexed (no push-off), and land it moving; DeepMimic's
+      terms pay nothing for the timing. Reported only where its weight is > 0.
 
     Weights and scales are constructor arguments (a weight of 0 switches a term off). ``info`` also
     holds ``similarity_<term>`` = exp(-scale err) (1 = perfect tracking) and ``error_<term>``.
@@ -280,8 +286,8 @@ class ImitationEnv(gym.Env):
     | engine | "mujoco" | physics engine: "mujoco" or "pybullet" (Simulation above; needs ``pip install "sportsim[pybullet]"``) |
     | action_mode | "residual" | "residual" (targets = reference + offset) or "absolute" |
     | action_scale_rad | 0.5 | residual: target offset at action +-1 |
-    | pose_weight, velocity_weight, end_effector_weight, root_weight, com_weight, foot_slip_weight | 0.5, 0.05, 0.15, 0.2, 0.1, 0 (v2, v3: 0.1) | reward weights (normalised to sum 1) |
-    | pose_scale, velocity_scale, end_effector_scale, root_scale, com_scale, foot_slip_scale | 2, 0.1, 40, 5, 10, 100 | reward scales (DeepMimic's, and the foot slip's; ``configs/env/imitation.yaml`` trains with root_scale 40, which keeps the root on the reference's path) |
+    | pose_weight, velocity_weight, end_effector_weight, root_weight, com_weight, foot_slip_weight, foot_contact_weight | 0.5, 0.05, 0.15, 0.2, 0.1, 0 (v2-v5: 0.1), 0 (v5: 0.1) | reward weights (normalised to sum 1) |
+    | pose_scale, velocity_scale, end_effector_scale, root_scale, com_scale, foot_slip_scale, foot_contact_scale | 2, 0.1, 40, 5, 10, 100 (v5: 400), 2 | reward scales (DeepMimic's, and the feet's; ``configs/env/imitation.yaml`` trains with root_scale 40, which keeps the root on the reference's path) |
     | rsi | True | reference state initialisation (random start phase) |
     | terminate_on_fall | True | end the episode when a body but the feet touches the floor |
     | terminate_on_tracking_error | True | end it when ``mpjpe_mm`` > ``max_tracking_error_m`` |
@@ -291,6 +297,11 @@ class ImitationEnv(gym.Env):
     | render_mode, render_width, render_height | None, 640, 360 | "rgb_array" renders the tracking camera |
 
     ## Version History
+    * v5: v4 with the ``foot_contact`` reward term (w 0.1) and a 4x stiffer ``foot_slip`` scale (400: a
+      stance foot creeping at 5 cm/s keeps exp(-1) of the term): the v4 walk's soles slide 49 mm per
+      stance (median; 60-80 mm/s creep), its foot leaves the floor about two control steps before the
+      reference's toe-off still dorsiflexed (-11.6 deg at toe-off) and lands moving (first GRF peak
+      1.44 BW). The v4 zoo entries keep running on v4.
     * v4: v3 with ``reference_root_lowpass_hz=6``: the captured pelvis's vertical path carries marker jitter
       at heel strike - CMU 02_01's pelvis alone implies 0.57-1.53 BW of total vertical force (1st-99th
       percentile, 15 Hz), v3's reference 0.60-1.45, v4's 0.75-1.25 (walking: about 0.6-1.25); the v3 walk's
@@ -354,6 +365,7 @@ class ImitationEnv(gym.Env):
         root_weight: float = 0.2,
         com_weight: float = 0.1,
         foot_slip_weight: float = 0.0,
+        foot_contact_weight: float = 0.0,
         smooth_reference_root: bool = False,
         reference_root_lowpass_hz: float | None = None,
         plantarflexor_strength_scale: float = 1.0,
@@ -363,6 +375,7 @@ class ImitationEnv(gym.Env):
         root_scale: float = 5.0,
         com_scale: float = 10.0,
         foot_slip_scale: float = 100.0,
+        foot_contact_scale: float = 2.0,
         rsi: bool = True,
         terminate_on_fall: bool = True,
         terminate_on_tracking_error: bool = True,
@@ -407,9 +420,12 @@ class ImitationEnv(gym.Env):
         self._max_error_mm = 1000.0 * self.max_tracking_error_m
         self.ghost_offset_m = float(ghost_offset_m)
         try:
-            self.weights = ImitationRewardWeights(pose_weight, velocity_weight, end_effector_weight, root_weight,
-                                                  com_weight, foot_slip_weight, pose_scale, velocity_scale,
-                                                  end_effector_scale, root_scale, com_scale, foot_slip_scale)
+            self.weights = ImitationRewardWeights(
+                pose=pose_weight, velocity=velocity_weight, end_effector=end_effector_weight, root=root_weight,
+                com=com_weight, foot_slip=foot_slip_weight, foot_contact=foot_contact_weight,
+                pose_scale=pose_scale, velocity_scale=velocity_scale, end_effector_scale=end_effector_scale,
+                root_scale=root_scale, com_scale=com_scale, foot_slip_scale=foot_slip_scale,
+                foot_contact_scale=foot_contact_scale)
         except ValueError as exc:
             raise ConfigError(f"Imitation-v0 reward weights: {exc}") from None
 
@@ -511,12 +527,14 @@ class ImitationEnv(gym.Env):
                               f"{', '.join(ip.OBS_BODIES)}") from None
         floor = m.geom("floor").id
         self._fall_geom = np.array([g != floor and m.geom_bodyid[g] not in feet for g in range(m.ngeom)])
-        # the foot slip term: each foot's geom and body, and the root of its kinematic tree (cvel's origin)
-        self._slip_on = self.weights.foot_slip > 0.0
+        # the foot terms: each foot's geom and body, and the root of its kinematic tree (cvel's origin)
+        self._slip_on = self.weights.foot_slip > 0.0 or self.weights.foot_contact > 0.0
         self._foot_geom_ids = [m.geom(n).id for n in kin.FOOT_GEOMS]
         self._foot_body_ids = [int(m.geom_bodyid[g]) for g in self._foot_geom_ids]
         self._foot_root_ids = [int(m.body_rootid[b]) for b in self._foot_body_ids]
-        self._info_keys = _INFO_KEYS if self._slip_on else _INFO_KEYS[:-1]
+        # info reports DeepMimic's five terms and sportsim's where their weight is > 0
+        self._info_terms = tuple(i for i, t in enumerate(ImitationRewardWeights.TERMS)
+                                 if i < 5 or getattr(self.weights, t) > 0.0)
         # absolute actions: the middle and half width of each dof's range
         centre, half = np.zeros(m.nu), np.zeros(m.nu)
         for i in range(m.nu):
@@ -573,6 +591,8 @@ class ImitationEnv(gym.Env):
         self.engine.reset()
         mujoco.mj_subtreeVel(m, d)
         errors, metrics = self._compare.evaluate(self._clip, k0)
+        if self._slip_on:
+            errors = (*errors, *self._foot_errors(k0))
         return self._compare.obs.astype(np.float32), self._info(None, errors, metrics, None, False)
 
     def step(self, action):
@@ -617,7 +637,7 @@ class ImitationEnv(gym.Env):
 
         errors, metrics = self._compare.evaluate(self._clip, k)
         if self._slip_on:
-            errors = (*errors, self._foot_slip_error())  # DeepMimic's five, then the foot slip
+            errors = (*errors, *self._foot_errors(k))  # DeepMimic's five, then the foot slip and contact
         similarities = imitation_similarities(*errors[:5], self.weights, *errors[5:])
         reward, terms = imitation_reward_from_similarities(similarities, self.weights)
         fall = None
@@ -637,20 +657,24 @@ class ImitationEnv(gym.Env):
             info.update(self._kinetics_figures(info["kinetics"]))
         return obs, reward, terminated, truncated, info
 
-    def _foot_slip_error(self) -> float:
-        """The foot slip term's error: the mean over the feet touching the floor of the squared horizontal
-        speed of the foot's material point at the middle of its contacts ((m/s)^2; 0 with no foot down),
-        from MuJoCo's com-based body velocities (``cvel``, about the tree root's subtree centre of mass)
-        and the contacts of the control step's last physics step."""
+    def _foot_errors(self, step: int) -> tuple[float, float]:
+        """The foot terms' errors at reference step ``step``, from the contacts of the control step's last
+        physics step. Foot slip: the mean over the feet touching the floor of the squared horizontal speed
+        of the foot's material point at the middle of its contacts ((m/s)^2; 0 with no foot down), from
+        MuJoCo's com-based body velocities (``cvel``, about the tree root's subtree centre of mass). Foot
+        contact: the fraction of the two feet whose floor contact differs from the reference's stance flag
+        (``ReferenceTrack.foot_contacts``)."""
         d = self.data
+        ref_right, ref_left = self._track.foot_contacts[step].tolist()
         if d.ncon == 0:
-            return 0.0
+            return 0.0, 0.5 * (ref_right + ref_left)
         # plain Python on the few contacts: NumPy's per-call overhead made this 27 us, now ~4 us
         geoms, points = d.contact.geom.tolist(), d.contact.pos.tolist()
-        total, feet = 0.0, 0
+        total, feet, mismatch = 0.0, 0, [ref_right, ref_left]
         for k in range(2):
             g = self._foot_geom_ids[k]
             on = [p for (g1, g2), p in zip(geoms, points) if g1 == g or g2 == g]
+            mismatch[k] = mismatch[k] != bool(on)
             if not on:
                 continue
             n = len(on)
@@ -662,7 +686,7 @@ class ImitationEnv(gym.Env):
             sx, sy = vx + wy * az - wz * ay, vy + wz * ax - wx * az
             total += sx * sx + sy * sy
             feet += 1
-        return total / feet if feet else 0.0
+        return (total / feet if feet else 0.0), 0.5 * (mismatch[0] + mismatch[1])
 
     def _kinetics_figures(self, sample: dict[str, np.ndarray]) -> dict[str, float]:
         """Episode figures for TensorBoard and ``enjoy`` (class docstring, Kinetics): running peaks of the
@@ -703,14 +727,15 @@ class ImitationEnv(gym.Env):
         }
         if similarities is None:
             similarities = imitation_similarities(*errors[:5], self.weights, *errors[5:])
-        rewards = _NO_REWARD if terms is None else terms.values()  # both in ImitationRewardWeights.TERMS order
-        for (reward_key, similarity_key, error_key), reward, similarity, error in zip(
-                self._info_keys, rewards, similarities.values(), errors):
-            info[reward_key], info[similarity_key], info[error_key] = reward, similarity, error
+        rewards = _NO_REWARD if terms is None else tuple(terms.values())  # both in ImitationRewardWeights.TERMS order
+        similarity_values = tuple(similarities.values())
+        for i in self._info_terms:
+            reward_key, similarity_key, error_key = _INFO_KEYS[i]
+            info[reward_key], info[similarity_key], info[error_key] = rewards[i], similarity_values[i], errors[i]
         return info
 
     def _physics_error(self):
-        info = self._info(None, (0.0,) * len(self._info_keys), (0.0, 0.0, 0.0), "physics_error", False)
+        info = self._info(None, _NO_REWARD, (0.0, 0.0, 0.0), "physics_error", False)
         info["physics_error"] = True
         obs = np.nan_to_num(self._compare.obs, nan=0.0, posinf=0.0, neginf=0.0).astype(np.float32)
         return obs, 0.0, True, False, info
@@ -727,7 +752,7 @@ class ImitationEnv(gym.Env):
         mujoco.mj_subtreeVel(m, d)
         errors, metrics = self._compare.evaluate(self._clip, self._k)
         if self._slip_on:
-            errors = (*errors, self._foot_slip_error())
+            errors = (*errors, *self._foot_errors(self._k))
         reward, terms = imitation_reward(*errors[:5], self.weights, *errors[5:])
         return reward, self._info(terms, errors, metrics, None, False)
 

@@ -343,8 +343,9 @@ class ReferenceTrack:
     actuated dof: rotation-vector components of each ball joint, hinge angles; rad), ``points_m``
     ``(K, 18, 3)`` (:data:`METRIC_POINTS`), ``end_effectors_m`` ``(K, 4, 3)`` (:data:`END_EFFECTORS`
     relative to the root in the heading frame, height above the floor), ``root_omega_world``
-    ``(K, 3)``, ``com_velocity`` ``(K, 3)``, ``travel_dir`` (unit horizontal vector of the mean
-    travel, else the first heading) and ``notes`` (how the track was made).
+    ``(K, 3)``, ``com_velocity`` ``(K, 3)``, ``foot_contacts`` ``(K, 2)`` (the reference's stance flags
+    of the right and left foot, bool; the stands hold the first / last frame's), ``travel_dir`` (unit
+    horizontal vector of the mean travel, else the first heading) and ``notes`` (how the track was made).
     """
 
     name: str
@@ -358,6 +359,7 @@ class ReferenceTrack:
     end_effectors_m: np.ndarray
     root_omega_world: np.ndarray
     com_velocity: np.ndarray
+    foot_contacts: np.ndarray
     travel_dir: np.ndarray
     notes: str
 
@@ -409,6 +411,8 @@ def build_track(motion: ReferenceMotion, model: mujoco.MjModel, name: str, contr
 
     if cycle is None:
         qpos, qvel = with_stands(low.qpos, low.qvel, stand_before_steps, stand_after_steps)
+        frames = np.concatenate([np.zeros(stand_before_steps, int), np.arange(low.n_frames),
+                                 np.full(stand_after_steps, low.n_frames - 1)])
         cyclic, period, starts = False, len(qpos) - 1, len(qpos) - 1
         if stand_before_steps or stand_after_steps:
             notes += (f"; first pose held {stand_before_steps / control_hz:.2f} s before it, last pose "
@@ -419,6 +423,7 @@ def build_track(motion: ReferenceMotion, model: mujoco.MjModel, name: str, contr
         first, end, _ = cycle
         period = end - first
         qpos, qvel = _unroll(low, first, end, period + episode_steps + 1)
+        frames = first + np.arange(len(qpos)) % period
         cyclic, starts = True, period
     points, ee, omega, com_vel = _kinematics(model, qpos, qvel)
     balls, hinges = _ball_and_hinge_addresses(model)
@@ -441,7 +446,8 @@ def build_track(motion: ReferenceMotion, model: mujoco.MjModel, name: str, contr
     return ReferenceTrack(name=name, cyclic=cyclic, period=period, starts=starts, qpos=_frozen(qpos),
                           qvel=_frozen(qvel), joint_coords=_frozen(coords), points_m=_frozen(points),
                           end_effectors_m=_frozen(ee), root_omega_world=_frozen(omega),
-                          com_velocity=_frozen(com_vel), travel_dir=_frozen(travel), notes=notes)
+                          com_velocity=_frozen(com_vel), foot_contacts=_frozen_bool(low.foot_contacts[frames]),
+                          travel_dir=_frozen(travel), notes=notes)
 
 
 def with_stands(qpos: np.ndarray, qvel: np.ndarray, before: int, after: int) -> tuple[np.ndarray, np.ndarray]:
@@ -521,5 +527,11 @@ def heading_frame_offsets(root_xmat: np.ndarray, root_pos: np.ndarray, points: n
 
 def _frozen(array: np.ndarray) -> np.ndarray:
     array = np.ascontiguousarray(array, dtype=np.float64)
+    array.flags.writeable = False
+    return array
+
+
+def _frozen_bool(array: np.ndarray) -> np.ndarray:
+    array = np.ascontiguousarray(array, dtype=bool)
     array.flags.writeable = False
     return array

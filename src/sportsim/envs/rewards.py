@@ -182,10 +182,13 @@ class ImitationRewardWeights:
     REFERENCES C1), plus sportsim's ``foot_slip`` term (off by default; Imitation-v2 turns it on): the
     squared horizontal speed of the stance feet on the floor, so that a planted reference foot is
     tracked by a foot that stays planted (DeepMimic's terms compare poses and velocities only, and a
-    sliding stance foot costs them little). The weights are normalised to sum 1; a weight of 0
-    switches a term off."""
+    sliding stance foot costs them little), and the ``foot_contact`` term (Imitation-v5): the fraction of
+    the feet whose floor contact differs from the reference's stance flag, so that a foot lands and lifts
+    when the reference's does (DeepMimic's terms pay nothing for keeping a foot down until the reference's
+    toe-off, and a policy that lifts it early skips the push-off). The weights are normalised to sum 1; a
+    weight of 0 switches a term off."""
 
-    TERMS = ("pose", "velocity", "end_effector", "root", "com", "foot_slip")
+    TERMS = ("pose", "velocity", "end_effector", "root", "com", "foot_slip", "foot_contact")
 
     pose: float = 0.5
     velocity: float = 0.05
@@ -193,12 +196,14 @@ class ImitationRewardWeights:
     root: float = 0.2
     com: float = 0.1
     foot_slip: float = 0.0
+    foot_contact: float = 0.0
     pose_scale: float = 2.0  # per rad^2 (weighted joint rotation errors)
     velocity_scale: float = 0.1  # per (rad/s)^2
     end_effector_scale: float = 40.0  # per m^2
     root_scale: float = 5.0  # per root error (m^2 + 0.1 rad^2 + ...)
     com_scale: float = 10.0  # per 0.1 (m/s)^2
     foot_slip_scale: float = 100.0  # per (m/s)^2: a stance foot sliding at 0.1 m/s keeps exp(-1) of the term
+    foot_contact_scale: float = 2.0  # per fraction of feet: one foot of two off its reference's contact keeps exp(-1)
 
     def __post_init__(self) -> None:
         values = {name: getattr(self, name) for name in (*self.TERMS, *(f"{t}_scale" for t in self.TERMS))}
@@ -229,9 +234,10 @@ def imitation_similarities(
     com_err: float,
     weights: ImitationRewardWeights,
     foot_slip_err: float = 0.0,
+    foot_contact_err: float = 0.0,
 ) -> dict[str, float]:
     """``exp(-scale * err)`` per term: 1 for perfect tracking, towards 0 as the error grows."""
-    errors = (pose_err, velocity_err, end_effector_err, root_err, com_err, foot_slip_err)
+    errors = (pose_err, velocity_err, end_effector_err, root_err, com_err, foot_slip_err, foot_contact_err)
     names = ImitationRewardWeights.TERMS
     return {name: math.exp(-scale * err) for name, scale, err in zip(names, weights.scales, errors)}
 
@@ -244,6 +250,7 @@ def imitation_reward(
     com_err: float,
     weights: ImitationRewardWeights,
     foot_slip_err: float = 0.0,
+    foot_contact_err: float = 0.0,
 ) -> tuple[float, dict[str, float]]:
     """Reward of one Imitation step: sum over terms of (w / sum w) exp(-scale err), in [0, 1].
 
@@ -251,10 +258,11 @@ def imitation_reward(
     joint rotation errors (rad^2), weighted squared joint velocity errors ((rad/s)^2), mean squared
     end-effector distance (m^2), the root error (position, rotation, velocity, angular velocity) and
     0.1 x the squared centre-of-mass velocity error; and sportsim's foot slip: the mean over the feet
-    on the floor of their squared horizontal speed where they touch it ((m/s)^2).
+    on the floor of their squared horizontal speed where they touch it ((m/s)^2), and the foot contact's:
+    the fraction of the two feet whose floor contact differs from the reference's stance flag (0, 0.5, 1).
     """
     similarity = imitation_similarities(pose_err, velocity_err, end_effector_err, root_err, com_err, weights,
-                                        foot_slip_err)
+                                        foot_slip_err, foot_contact_err)
     return imitation_reward_from_similarities(similarity, weights)
 
 
