@@ -51,6 +51,8 @@ CASES = [
     ("sportsim/Imitation-v2", {"task": "jump", "kinetics": True}),
     ("sportsim/Imitation-v3", {}),
     ("sportsim/Imitation-v4", {}),
+    ("sportsim/Imitation-v5", {}),
+    ("sportsim/Imitation-v5", {"task": "kick", "kinetics": True}),  # the contact term through stands and a spin
 ]
 IDS = [f"{env_id.split('/')[1]}-{i}" for i, (env_id, _) in enumerate(CASES)]
 
