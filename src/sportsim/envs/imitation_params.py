@@ -31,6 +31,7 @@ import numpy as np
 from sportsim import humanoid
 from sportsim.errors import ConfigError, MocapError
 from sportsim.fileio import sha256_file
+from sportsim.kinetics import FOOT_GEOMS
 from sportsim.mocap import Clip, find_capture, load_clip
 from sportsim.mocap.retarget import METHOD_VERSION as RETARGET_METHOD_VERSION
 from sportsim.mocap.retarget import ReferenceMotion, is_reference_motion, resample, retarget
@@ -115,6 +116,7 @@ def skill(task: str | None) -> Skill | None:
 # -- motion preparation ------------------------------------------------------------------------------
 CALIBRATION_WINDOW_S = 0.5  # leading calibration frames are looked for in the first 0.5 s
 MIN_CYCLE_S = 0.5  # shortest cycle find_cycle accepts (a standing pose matches itself after any time)
+STAND_CONTACT_M = 0.01  # a stand's held pose rests on each foot whose sole is within 1 cm of the floor
 CYCLE_TOLERANCE_DEG = 8.0  # loop="auto": largest mismatch (pose_distance_deg) at a loop's seam
 CYCLE_VELOCITY_HORIZON_S = 0.1  # velocity differences count as the angle they turn in this time
 CACHE_FORMAT = 2  # bump when the cached motion would change for the same file and settings
@@ -426,6 +428,12 @@ def build_track(motion: ReferenceMotion, model: mujoco.MjModel, name: str, contr
         frames = first + np.arange(len(qpos)) % period
         cyclic, starts = True, period
     points, ee, omega, com_vel = _kinematics(model, qpos, qvel)
+    contacts = low.foot_contacts[frames]
+    if cycle is None and (stand_before_steps or stand_after_steps):
+        # a held pose stands on the feet it rests on: the clip's end-frame flags come from the source's
+        # motion (a foot still moving at the last frame is not flagged), the stand is still
+        for rows, k in ((slice(0, stand_before_steps), 0), (slice(len(qpos) - stand_after_steps, None), -1)):
+            contacts[rows] = sole_heights_m(model, qpos[k]) <= STAND_CONTACT_M
     balls, hinges = _ball_and_hinge_addresses(model)
     coords = np.empty((len(qpos), model.nu))
     dof = 0
@@ -446,8 +454,23 @@ def build_track(motion: ReferenceMotion, model: mujoco.MjModel, name: str, contr
     return ReferenceTrack(name=name, cyclic=cyclic, period=period, starts=starts, qpos=_frozen(qpos),
                           qvel=_frozen(qvel), joint_coords=_frozen(coords), points_m=_frozen(points),
                           end_effectors_m=_frozen(ee), root_omega_world=_frozen(omega),
-                          com_velocity=_frozen(com_vel), foot_contacts=_frozen_bool(low.foot_contacts[frames]),
+                          com_velocity=_frozen(com_vel), foot_contacts=_frozen_bool(contacts),
                           travel_dir=_frozen(travel), notes=notes)
+
+
+def sole_heights_m(model: mujoco.MjModel, qpos: np.ndarray) -> np.ndarray:
+    """The lowest point of each foot box (right, left; :data:`sportsim.kinetics.FOOT_GEOMS`) above the
+    floor in pose ``qpos`` (m)."""
+    data = mujoco.MjData(model)
+    data.qpos[:] = qpos
+    mujoco.mj_kinematics(model, data)
+    corners = np.array([[x, y, z] for x in (-1, 1) for y in (-1, 1) for z in (-1, 1)], dtype=float)
+    heights = np.empty(len(FOOT_GEOMS))
+    for i, name in enumerate(FOOT_GEOMS):
+        g = model.geom(name).id
+        rotated = (corners * model.geom_size[g]) @ data.geom_xmat[g].reshape(3, 3).T
+        heights[i] = data.geom_xpos[g][2] + rotated[:, 2].min()
+    return heights
 
 
 def with_stands(qpos: np.ndarray, qvel: np.ndarray, before: int, after: int) -> tuple[np.ndarray, np.ndarray]:
