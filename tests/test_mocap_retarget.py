@@ -208,6 +208,16 @@ def test_reference_motion_file_round_trips_without_pickle_and_is_not_overwritten
         ReferenceMotion.load_npz(_clip_npz(tmp_path))
 
 
+def test_reference_motion_names_stay_importable_from_retarget() -> None:
+    """ReferenceMotion and its file format live in sportsim.mocap.reference_motion; the names that moved
+    there from sportsim.mocap.retarget are still importable from it, as the same objects."""
+    from sportsim.mocap import reference_motion, retarget as retarget_module
+
+    for name in ("CONTACT_NAMES", "FORMAT", "FORMAT_VERSION", "POINT_NAMES", "ReferenceMotion", "is_reference_motion"):
+        assert getattr(retarget_module, name) is getattr(reference_motion, name), name
+        assert name in retarget_module.__all__ and name in reference_motion.__all__, name
+
+
 def _clip_npz(folder: Path) -> Path:
     return load_clip(MOCAP_DIR / "bandai2_run_normal_001.bvh").save_npz(folder / "clip.npz")
 

@@ -36,7 +36,8 @@ from sportsim.errors import ConfigError
 from sportsim import resolve
 from sportsim.mocap import Clip, quat
 from sportsim.mocap.__main__ import read_clip
-from sportsim.mocap.retarget import ReferenceMotion, is_reference_motion, retarget
+from sportsim.mocap.reference_motion import ReferenceMotion, is_reference_motion
+from sportsim.mocap.retarget import retarget
 from sportsim.mocap.skeletons import SkeletonMap, clip_canonical_indices, load_mapping
 from sportsim.record import parse_positive_int
 from sportsim.video import DPI, Camera, GlyphText, HumanoidView, Mp4Writer, Recording, fit, paste, text_image

@@ -31,7 +31,7 @@ from matplotlib.ticker import MultipleLocator
 
 from sportsim.errors import ConfigError
 from sportsim.mocap import quat
-from sportsim.mocap.retarget import ReferenceMotion
+from sportsim.mocap.reference_motion import ReferenceMotion
 
 DPI = 100  # matplotlib figures: 1 inch = 100 px
 PT_PER_PX = 72.0 / DPI

@@ -4,7 +4,7 @@ Computed from joint centres only (no joint rotations), so they mean the same for
 ``python -m sportsim.compare`` takes the positions of the retargeted humanoid (``ReferenceMotion.
 positions_m``), so both movements of a comparison are measured on one skeleton. Z up, metres.
 
-Points (:data:`sportsim.mocap.retarget.POINT_NAMES`): ``pelvis`` is the mid-hip point, ``neck`` the base
+Points (:data:`sportsim.mocap.reference_motion.POINT_NAMES`): ``pelvis`` is the mid-hip point, ``neck`` the base
 of the neck (cervicale), ``<side>_hand`` the wrist centre. The trunk frame of every frame:
 
 * up ``u`` = unit vector from the mid-hip point to the base of the neck (the trunk axis);
@@ -39,7 +39,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sportsim.errors import ConfigError
-from sportsim.mocap.retarget import POINT_NAMES, ReferenceMotion
+from sportsim.mocap.reference_motion import POINT_NAMES, ReferenceMotion
 
 GROUPS = ("knee", "hip", "elbow", "shoulder", "trunk")
 SIDES = ("left", "right")

@@ -35,7 +35,7 @@ from pathlib import Path
 import mujoco
 import numpy as np
 
-from sportsim.mocap.retarget import ReferenceMotion
+from sportsim.mocap.reference_motion import ReferenceMotion
 
 FEET = ("right", "left")  # contact columns, as ReferenceMotion.foot_contacts
 KINDS = ("foot strike", "toe-off", "take-off", "landing")

@@ -23,7 +23,8 @@ from sportsim.errors import ConfigError, SportsimError
 from sportsim.fileio import sha256_file
 from sportsim.mocap import Clip, quat
 from sportsim.mocap.__main__ import read_clip, trim
-from sportsim.mocap.retarget import ReferenceMotion, is_reference_motion, resample, retarget
+from sportsim.mocap.reference_motion import ReferenceMotion, is_reference_motion
+from sportsim.mocap.retarget import resample, retarget
 from sportsim.mocap.skeletons import load_mapping
 from sportsim.mocap.validate import SPIKE_SPEED_MPS
 

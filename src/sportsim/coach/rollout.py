@@ -1,5 +1,5 @@
 """A trained imitation policy as a movement: roll it out once on its reference clip and keep, per control
-step, the simulated humanoid's pose (a :class:`~sportsim.mocap.retarget.ReferenceMotion`), where in its
+step, the simulated humanoid's pose (a :class:`~sportsim.mocap.reference_motion.ReferenceMotion`), where in its
 reference clip the policy was (its phase, as a time on the clip's own clock), which feet touched the
 floor, and its kinetics (the env's ``kinetics=True`` probe, :mod:`sportsim.kinetics`).
 
@@ -27,7 +27,7 @@ import numpy as np
 from sportsim import humanoid, resolve
 from sportsim import kinetics as kin
 from sportsim.errors import ConfigError
-from sportsim.mocap.retarget import POINT_NAMES, ReferenceMotion
+from sportsim.mocap.reference_motion import POINT_NAMES, ReferenceMotion
 from sportsim.resolve import PolicyRef
 
 IMITATION_ID = "sportsim/Imitation"  # any version: v0, v1, ...

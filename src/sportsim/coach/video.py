@@ -37,7 +37,7 @@ from sportsim.coach.forces import KineticsRow, TimelineKinetics, kinetics_rows
 from sportsim.coach.movement import Movement, qpos_at
 from sportsim.coach.report import A_COLOUR, B_COLOUR, mark_events
 from sportsim.mocap import quat
-from sportsim.mocap.retarget import ReferenceMotion
+from sportsim.mocap.reference_motion import ReferenceMotion
 from sportsim.pose.footage import show_footage
 from sportsim.pose.reader import is_video_path
 from sportsim.video import (DPI, PT_PER_PX, TITLE_BG, VIEW_HEIGHT, CurvePanel, GlyphText, Mp4Writer, Recording,

@@ -62,7 +62,7 @@ def load(spec: str | os.PathLike[str], *, which: str | None, episode_time_s: flo
 
 def _reference_npz(path: Path):
     """A reference motion ``.npz`` (``python -m sportsim.mocap convert``), or None for another .npz."""
-    from sportsim.mocap.retarget import ReferenceMotion  # noqa: PLC0415
+    from sportsim.mocap.reference_motion import ReferenceMotion  # noqa: PLC0415
 
     with np.load(path, allow_pickle=False) as npz:
         if "qpos" not in npz.files:

@@ -38,7 +38,8 @@ from sportsim.cli import EXIT_USAGE, run_cli
 from sportsim.errors import ConfigError, MocapError
 from sportsim.mocap import Clip, find_capture, load_clip
 from sportsim.mocap.axes import AXES
-from sportsim.mocap.retarget import ReferenceMotion, is_reference_motion, retarget
+from sportsim.mocap.reference_motion import ReferenceMotion, is_reference_motion
+from sportsim.mocap.retarget import retarget
 from sportsim.mocap.skeletons import SkeletonMap, clip_canonical_indices, load_mapping, mapping_template, \
     match_skeleton
 from sportsim.mocap.validate import validate

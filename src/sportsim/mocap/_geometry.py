@@ -1,6 +1,7 @@
-"""What :mod:`sportsim.mocap.retarget` and :mod:`sportsim.mocap.planting` share: the humanoid's point
-layout and small vector helpers (vectorised over leading axes; Z up, quaternions (w, x, y, z)).
-Package-internal: the leading underscores say "not sportsim's API", and the mocap modules use them.
+"""What :mod:`sportsim.mocap.retarget`, :mod:`sportsim.mocap.planting` and
+:mod:`sportsim.mocap.reference_motion` share: the humanoid's point layout and small vector helpers
+(vectorised over leading axes; Z up, quaternions (w, x, y, z)). Package-internal: the leading
+underscores say "not sportsim's API", and the mocap modules use them.
 """
 
 from __future__ import annotations

@@ -52,8 +52,9 @@ import numpy as np
 from sportsim.errors import MocapError
 from sportsim.mocap import axes
 from sportsim.mocap.clip import Clip
-from sportsim.mocap.retarget import (POINT_NAMES, REST_MISMATCH_DEG, ReferenceMotion, foot_lowest_m, rest_pose_mismatch,
-                                     retarget, stance_slip_hover)
+from sportsim.mocap.reference_motion import ReferenceMotion
+from sportsim.mocap.retarget import (POINT_NAMES, REST_MISMATCH_DEG, foot_lowest_m, rest_pose_mismatch, retarget,
+                                     stance_slip_hover)
 from sportsim.mocap.skeletons import SkeletonMap, clip_canonical_indices
 
 MIN_FPS_ERROR, MIN_FPS_WARNING = 10.0, 25.0
