@@ -10,7 +10,7 @@ import imageio.v2 as imageio
 import numpy as np
 import pytest
 
-from sportsim import record
+from sportsim import record, runs
 from sportsim.envs import halfpipe_params
 from sportsim.errors import ConfigError
 from sportsim.paths import resource_dir
@@ -73,6 +73,20 @@ def test_halfpipe_panel_values_are_the_physics() -> None:
     assert panel.image.shape[1] == 320 and panel.image.shape[0] % 2 == 0
 
 
+@pytest.mark.filterwarnings("ignore:.*is out of date")  # v1: the versions of the zoo entries above
+@pytest.mark.parametrize("env_id", ["sportsim/HalfPipe-v1", "sportsim/Imitation-v1"])
+def test_the_panel_of_the_registered_env_class_is_the_built_envs(env_id: str) -> None:
+    """record reads the panel from the class gymnasium's registry builds the env with, before building it."""
+    env_class = record._registered_class(env_id)
+    assert env_class is not None and env_class.__name__ == gym.spec(env_id).entry_point.rpartition(":")[2]
+    env = gym.make(env_id)
+    try:
+        assert sport_panel_spec(env_class) is sport_panel_spec(env) is not None
+    finally:
+        env.close()
+    assert record._registered_class("sportsim/NoSuchEnv-v0") is None
+
+
 def test_highbar_panel_values_are_degrees_and_body_weights() -> None:
     env = gym.make("sportsim/HighBar-v0", task="giant")
     spec = sport_panel_spec(env)
@@ -90,15 +104,23 @@ def test_highbar_panel_values_are_degrees_and_body_weights() -> None:
 def test_record_builds_imitation_with_what_its_panel_needs(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Imitation's panel (GRF and moments) reads the kinetics probe: record builds the env with the panel's
     ``env_kwargs`` (kinetics=True), so every sample after the reset frame is a number - without them the
-    curves were empty (a regression of 47e3539, found in the v1 jump's video)."""
-    drawn = []
+    curves were empty (a regression of 47e3539, found in the v1 jump's video). The panel is read from the
+    registered env class, so the policy and its env are opened once, already with those arguments."""
+    drawn, opened = [], []
 
     def capture(spec, samples, fps, width):
         drawn.append(list(samples))
         return sport_panel(spec, samples, fps, width)
 
+    def open_policy(*args, **kwargs):
+        opened.append(kwargs)
+        return open_policy_once(*args, **kwargs)
+
+    open_policy_once = runs.open_policy
     monkeypatch.setattr(record, "sport_panel", capture)
+    monkeypatch.setattr(runs, "open_policy", open_policy)
     record.record(resource_dir("zoo") / "imitation" / "v1" / "jump" / "ppo", out=tmp_path / "jump.mp4", max_steps=4)
+    assert opened == [{"render_mode": "rgb_array", "kinetics": True}]
     (samples,) = drawn
     assert len(samples) == 5 and all(math.isnan(v) for v in samples[0].values())
     assert all(math.isfinite(v) for s in samples[1:] for v in s.values())

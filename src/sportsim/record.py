@@ -28,8 +28,9 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import gymnasium as gym
 import numpy as np
-
+from gymnasium.envs.registration import load_env_creator
 from tqdm import tqdm
 
 from sportsim import resolve, runs
@@ -108,11 +109,16 @@ def record(path: Path | str, *, episodes: int = 1, out: Path | None = None, dete
         raise ConfigError(f"out: {target} already exists; choose another file name")
     if target.suffix.lower() != ".mp4":
         raise ConfigError(f"out: {target} must end in .mp4")
-    loaded = runs.open_policy(location, device, env_overrides, render_mode="rgb_array")
-    spec = sport_panel_spec(loaded.env) if panel is not False else None
-    if spec is not None and spec.get("env_kwargs"):  # the panel's values need the env built with these
-        loaded.close()
-        loaded = runs.open_policy(location, device, env_overrides, render_mode="rgb_array", **spec["env_kwargs"])
+    # the panel is read from the env's class, so the env is built once and with what the panel's values
+    # need (its env_kwargs: Imitation's kinetics=True); an entry point that is no class: from the env built
+    env_class = _registered_class(runs.load_config(location.run_dir).env.id) if panel is not False else None
+    spec = sport_panel_spec(env_class) if env_class is not None else None
+    loaded = runs.open_policy(location, device, env_overrides, render_mode="rgb_array", **_panel_kwargs(spec))
+    if panel is not False and env_class is None:
+        spec = sport_panel_spec(loaded.env)
+        if _panel_kwargs(spec):
+            loaded.close()
+            loaded = runs.open_policy(location, device, env_overrides, render_mode="rgb_array", **_panel_kwargs(spec))
     env = loaded.env
     try:
         fps = env.metadata.get("render_fps")
@@ -139,6 +145,22 @@ def record(path: Path | str, *, episodes: int = 1, out: Path | None = None, dete
         loaded.close()
     assert video.path is not None and video.size is not None
     return Recording(video.path, video.frames, width_px=video.size[0], height_px=video.size[1], fps=float(fps))
+
+
+def _registered_class(env_id: str) -> type | None:
+    """The class gymnasium's registry builds ``env_id`` with (its entry point, imported as ``gym.make``
+    would), or None where the id is not registered under that name or its entry point is no class."""
+    try:
+        entry_point = gym.spec(env_id).entry_point
+        creator = load_env_creator(entry_point) if isinstance(entry_point, str) else entry_point
+    except (gym.error.Error, ImportError, AttributeError, ValueError):
+        return None  # building the env reports what is wrong with the id
+    return creator if isinstance(creator, type) else None
+
+
+def _panel_kwargs(spec: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The arguments the env needs for the panel's values (``spec["env_kwargs"]``), {} without a panel."""
+    return dict(spec.get("env_kwargs") or {}) if spec is not None else {}
 
 
 class _Episode:

@@ -369,7 +369,9 @@ PANEL_COLOURS = ("#1f5fbf", "#d35400", "#2e8b57", "#8e44ad")
 
 
 def sport_panel_spec(env: Any) -> Mapping[str, Any] | None:
-    """The env's sport panel description, ``env.unwrapped.metadata["sport_panel"]``, or None.
+    """The env's sport panel description, ``env.unwrapped.metadata["sport_panel"]``, or None; ``env`` may
+    also be an env class (its class-level metadata: ``python -m sportsim.record`` reads it before it
+    builds the env).
 
     Format: ``{"values": f(obs, info) -> {key: float}`` (one sample per video frame), ``"rows":`` a
     sequence of ``{"ylabel": str, "curves": [(key, label), ...], "levels": [(key, label), ...],
@@ -378,7 +380,8 @@ def sport_panel_spec(env: Any) -> Mapping[str, Any] | None:
     optionally ``"spans": (key, label)`` (shaded wherever the key's value is above 0.5, e.g. pumping) and
     ``"env_kwargs"`` (arguments the env needs for the panel's values, e.g. Imitation's ``kinetics=True``)}.
     """
-    metadata = getattr(getattr(env, "unwrapped", env), "metadata", None) or {}
+    owner = env if isinstance(env, type) else getattr(env, "unwrapped", env)
+    metadata = getattr(owner, "metadata", None) or {}
     return metadata.get("sport_panel")
 
 
