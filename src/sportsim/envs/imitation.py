@@ -1,8 +1,19 @@
-"""``sportsim/Imitation-v4`` (and ``-v3``, ``-v2``, ``-v1``, ``-v0``): the sportsim humanoid tracks a motion capture, DeepMimic style (MuJoCo).
+"""``sportsim/Imitation-v5`` (and ``-v4`` ... ``-v0``): the sportsim humanoid tracks a motion capture, DeepMimic style (MuJoCo).
 
-Model: ``envs/humanoid.xml`` sized by :func:`sportsim.humanoid.build_humanoid_spec` (its header and
-:mod:`sportsim.humanoid` document masses, proportions, joint limits and PD gains). Reference motions,
-loops and the DeepMimic constants: :mod:`sportsim.envs.imitation_params`.
+This module is the env - its class docstring is the spec - and the gymnasium API. The parts it is built from:
+
+* model: ``envs/humanoid.xml`` sized by :func:`sportsim.humanoid.build_humanoid_spec` (its header and
+  :mod:`sportsim.humanoid` document masses, proportions, joint limits and PD gains), turned into PD servos
+  for the ``body`` chosen, and the human body's strength limits: :mod:`sportsim.envs.imitation_model`;
+* reference motions, loops, skills and the DeepMimic constants: :mod:`sportsim.envs.imitation_params`;
+  several clips: :mod:`sportsim.envs.imitation_clips`;
+* the comparison with the reference (errors, metrics, observation, the foot terms):
+  :mod:`sportsim.envs.imitation_compare`; the reward from the errors: :mod:`sportsim.envs.rewards`;
+* episode kinetics figures: :mod:`sportsim.envs.imitation_episode_kinetics`; rendering with the reference
+  beside the humanoid: :mod:`sportsim.envs.imitation_render`.
+
+``BODIES``, ``SERVO_FULL_STRENGTH_RAD``, ``KD_PER_KP``, :func:`build_spec`, :func:`build_model` and
+``KINETICS_TB_METRICS`` are still importable from here.
 """
 
 from __future__ import annotations
@@ -20,23 +31,26 @@ from gymnasium import spaces
 
 from sportsim import humanoid
 from sportsim import kinetics as kin
-from sportsim import humanoid_limits as limits
 from sportsim.coach.forces import RECORD_PANEL
 from sportsim.envs import imitation_clips as clips
 from sportsim.envs import imitation_params as ip
-from sportsim.envs.imitation_compare import ReferenceComparison
+from sportsim.envs.imitation_compare import FootComparison, ReferenceComparison
+from sportsim.envs.imitation_episode_kinetics import KINETICS_TB_METRICS, EpisodeKinetics
+from sportsim.envs.imitation_model import (BODIES, KD_PER_KP, SERVO_FULL_STRENGTH_RAD, StrengthLimits, build_model,
+                                         build_spec)
+from sportsim.envs.imitation_render import GhostRenderer
 from sportsim.envs.rewards import (ImitationRewardWeights, imitation_reward, imitation_reward_from_similarities,
                                    imitation_similarities)
 from sportsim.errors import ConfigError, ModelFileError
 from sportsim.sim import make_engine
 
+__all__ = ["ACTION_MODES", "BODIES", "KD_PER_KP", "KINETICS_TB_METRICS", "SERVO_FULL_STRENGTH_RAD", "ImitationEnv",
+           "build_model", "build_spec"]
+
 ACTION_MODES = ("residual", "absolute")
 _BADQACC = int(mujoco.mjtWarning.mjWARN_BADQACC)
 _INFO_KEYS = tuple((f"reward_{t}", f"similarity_{t}", f"error_{t}") for t in ImitationRewardWeights.TERMS)
 _NO_REWARD = (0.0,) * len(ImitationRewardWeights.TERMS)
-_GHOST_RGBA = (0.95, 0.55, 0.15, 0.35)  # translucent orange
-_CAMERA_ELEVATION_RAD = math.radians(8.0)
-_CAMERA_DISTANCE_STATURES = 2.0  # tracking camera distance, in statures (fits the humanoid and its ghost)
 
 
 class ImitationEnv(gym.Env):
@@ -113,12 +127,13 @@ class ImitationEnv(gym.Env):
       2.53 / flexion 2.26, ...; Jackson 2010 via Millard et al. 2019, and cited values for the other
       axes) x body mass x a torque-velocity factor (Hill's hyperbola through Millard's torque at half
       the maximal velocity; 0 beyond it; up to 1.1-1.4x when lengthening), updated every control step
-      from the joint velocity (``_StrengthLimits``). Ball joints are limited per anatomical axis (flexion/extension about
-      y, ab/adduction about x, rotation about z, in the child body's frame). Targets are clamped to the
-      anatomical ranges per axis (``ctrlrange``; hips flexion 120 / extension 30, ankles dorsiflexion 20 /
-      plantarflexion 50 deg, ...); the ball joints' cones sit at the largest excursion. de Leva's
-      radii of gyration on their own axes (:func:`sportsim.humanoid._limb_inertia`). The reference is
-      retargeted with planted feet and clamped to the same ranges (:mod:`sportsim.mocap.retarget`).
+      from the joint velocity (:class:`~sportsim.envs.imitation_model.StrengthLimits`). Ball joints are
+      limited per anatomical axis (flexion/extension about y, ab/adduction about x, rotation about z, in
+      the child body's frame). Targets are clamped to the anatomical ranges per axis (``ctrlrange``; hips
+      flexion 120 / extension 30, ankles dorsiflexion 20 / plantarflexion 50 deg, ...); the ball joints'
+      cones sit at the largest excursion. de Leva's radii of gyration on their own axes
+      (:func:`sportsim.humanoid._limb_inertia`). The reference is retargeted with planted feet and clamped
+      to the same ranges (:mod:`sportsim.mocap.retarget`).
     * ``body="deepmimic"`` (v0): torque = clip(Kp (target - q), -limit, limit) - Kd qdot with DeepMimic's
       symmetric limits scaled by weight and stature, Kd a passive joint damper outside the limit, one
       cone per ball joint, the swapped inertia axes; the reference as the source gives it.
@@ -466,12 +481,10 @@ class ImitationEnv(gym.Env):
         self._clip_p = clips.clip_probabilities(clip_weights, self.tracks, self.episode_steps)
         self._index_model()
         self._compare = ReferenceComparison(self.model, self.data, self.tracks)
-        self._strength = (_StrengthLimits(self.model, self.humanoid_mass_kg, self.plantarflexor_strength_scale)
+        self._strength = (StrengthLimits(self.model, self.humanoid_mass_kg, self.plantarflexor_strength_scale)
                           if body == "human" else None)
         self._kinetics = kin.KineticsProbe(self.model, self.humanoid_mass_kg, self.engine) if kinetics else None
-        self._sagittal_cols = {joint: [humanoid.ACTUATOR_NAMES.index(f"{side}_{dof}") for side in ("right", "left")]
-                               for joint, dof in (("hip", "hip_y"), ("knee", "knee"), ("ankle", "ankle_y"))}
-        self._kinetics_episode = dict.fromkeys(KINETICS_TB_METRICS, 0.0)
+        self._kinetics_episode = EpisodeKinetics(self.physics_dt_s) if kinetics else None
 
         n_act = self.model.nu
         self.action_space = spaces.Box(-1.0, 1.0, (n_act,), np.float32)
@@ -481,7 +494,7 @@ class ImitationEnv(gym.Env):
         if self._kinetics is not None:
             self.metadata["tb_metrics"] = {**self.metadata["tb_metrics"], **KINETICS_TB_METRICS}
         self.render_mode = render_mode
-        self._renderer = _GhostRenderer(self, render_height, render_width) if render_mode == "rgb_array" else None
+        self._renderer = GhostRenderer(self, render_height, render_width) if render_mode == "rgb_array" else None
 
         self._track = self.tracks[0]
         self._clip = 0
@@ -527,11 +540,9 @@ class ImitationEnv(gym.Env):
                               f"{', '.join(ip.OBS_BODIES)}") from None
         floor = m.geom("floor").id
         self._fall_geom = np.array([g != floor and m.geom_bodyid[g] not in feet for g in range(m.ngeom)])
-        # the foot terms: each foot's geom and body, and the root of its kinematic tree (cvel's origin)
+        # the foot terms, measured where either has a weight (FootComparison indexes each foot's geom, body and tree root)
         self._slip_on = self.weights.foot_slip > 0.0 or self.weights.foot_contact > 0.0
-        self._foot_geom_ids = [m.geom(n).id for n in kin.FOOT_GEOMS]
-        self._foot_body_ids = [int(m.geom_bodyid[g]) for g in self._foot_geom_ids]
-        self._foot_root_ids = [int(m.body_rootid[b]) for b in self._foot_body_ids]
+        self._feet = FootComparison(m)
         # info reports DeepMimic's five terms and sportsim's where their weight is > 0
         self._info_terms = tuple(i for i, t in enumerate(ImitationRewardWeights.TERMS)
                                  if i < 5 or getattr(self.weights, t) > 0.0)
@@ -578,7 +589,8 @@ class ImitationEnv(gym.Env):
         self._track, self._clip, self._k0, self._k = track, int(clip), k0, k0
         self._k_end = k0 + self.episode_steps if track.cyclic else min(track.period, k0 + self.episode_steps)
         self._fraction = 0.0
-        self._kinetics_episode = dict.fromkeys(KINETICS_TB_METRICS, 0.0)
+        if self._kinetics_episode is not None:
+            self._kinetics_episode.reset()
 
         m, d = self.model, self.data
         mujoco.mj_resetData(m, d)
@@ -654,52 +666,13 @@ class ImitationEnv(gym.Env):
         info = self._info(terms, errors, metrics, fall, motion_ended, similarities)
         if self._kinetics is not None:
             info["kinetics"] = self._kinetics.result()
-            info.update(self._kinetics_figures(info["kinetics"]))
+            info.update(self._kinetics_episode.update(info["kinetics"]))
         return obs, reward, terminated, truncated, info
 
     def _foot_errors(self, step: int) -> tuple[float, float]:
-        """The foot terms' errors at reference step ``step``, from the contacts of the control step's last
-        physics step. Foot slip: the mean over the feet touching the floor of the squared horizontal speed
-        of the foot's material point at the middle of its contacts ((m/s)^2; 0 with no foot down), from
-        MuJoCo's com-based body velocities (``cvel``, about the tree root's subtree centre of mass). Foot
-        contact: the fraction of the two feet whose floor contact differs from the reference's stance flag
-        (``ReferenceTrack.foot_contacts``)."""
-        d = self.data
-        ref_right, ref_left = self._track.foot_contacts[step].tolist()
-        if d.ncon == 0:
-            return 0.0, 0.5 * (ref_right + ref_left)
-        # plain Python on the few contacts: NumPy's per-call overhead made this 27 us, now ~4 us
-        geoms, points = d.contact.geom.tolist(), d.contact.pos.tolist()
-        total, feet, mismatch = 0.0, 0, [ref_right, ref_left]
-        for k in range(2):
-            g = self._foot_geom_ids[k]
-            on = [p for (g1, g2), p in zip(geoms, points) if g1 == g or g2 == g]
-            mismatch[k] = mismatch[k] != bool(on)
-            if not on:
-                continue
-            n = len(on)
-            wx, wy, wz, vx, vy, vz = d.cvel[self._foot_body_ids[k]].tolist()
-            cx, cy, cz = d.subtree_com[self._foot_root_ids[k]].tolist()
-            ax = sum(p[0] for p in on) / n - cx
-            ay = sum(p[1] for p in on) / n - cy
-            az = sum(p[2] for p in on) / n - cz
-            sx, sy = vx + wy * az - wz * ay, vy + wz * ax - wx * az
-            total += sx * sx + sy * sy
-            feet += 1
-        return (total / feet if feet else 0.0), 0.5 * (mismatch[0] + mismatch[1])
-
-    def _kinetics_figures(self, sample: dict[str, np.ndarray]) -> dict[str, float]:
-        """Episode figures for TensorBoard and ``enjoy`` (class docstring, Kinetics): running peaks of the
-        control-step means and the positive joint work so far."""
-        fig = self._kinetics_episode
-        grf = sample["grf_bw"][:, :, 2].mean(axis=0)
-        moment = np.abs(sample["moment_nm_per_kg"].mean(axis=0))
-        fig["kinetics_peak_grf_bw"] = max(fig["kinetics_peak_grf_bw"], float(grf.max()))
-        for joint, cols in self._sagittal_cols.items():
-            key = f"kinetics_peak_{joint}_moment_nm_per_kg"
-            fig[key] = max(fig[key], float(moment[cols].max()))
-        fig["kinetics_positive_work_j_per_kg"] += kin.positive_work_j_per_kg(sample["power_w_per_kg"], 1.0 / self.physics_dt_s)
-        return dict(fig)
+        """The foot terms' errors (slip, contact) at reference step ``step``, from the contacts of the control
+        step's last physics step (:meth:`sportsim.envs.imitation_compare.FootComparison.errors`)."""
+        return self._feet.errors(self.data, self._track.foot_contacts[step])
 
     def render(self):
         if self._renderer is None:
@@ -770,214 +743,3 @@ class ImitationEnv(gym.Env):
     def step_index(self) -> int:
         """The current step on the track (the reference frame the state is compared with)."""
         return self._k
-
-
-BODIES = ("human", "deepmimic")
-# human body: each servo reaches its joint's strength at this error (= action_scale_rad's default, so a full
-# residual action can call on the full strength); damping/stiffness as DeepMimic's humanoid3d (Kd = Kp/10)
-SERVO_FULL_STRENGTH_RAD = 0.5
-KD_PER_KP = 0.1
-# episode figures logged with kinetics=True (info keys; "last": running peaks / sums over the episode)
-KINETICS_TB_METRICS = {"kinetics_peak_grf_bw": "last", "kinetics_peak_hip_moment_nm_per_kg": "last",
-                       "kinetics_peak_knee_moment_nm_per_kg": "last", "kinetics_peak_ankle_moment_nm_per_kg": "last",
-                       "kinetics_positive_work_j_per_kg": "last"}
-
-
-class _StrengthLimits:
-    """Writes each actuator's torque bounds into ``model.actuator_forcerange`` from its joint velocity:
-    isometric strength (:mod:`sportsim.humanoid_limits`, x body mass) x the torque-velocity factor, for
-    the + and the - direction separately (concentric in one is eccentric in the other).
-
-    Updated once per control step (33 ms at 30 Hz), from the velocities the step starts with: the
-    bound lags the velocity by at most that - the time scale on which muscle force follows its
-    excitation (OpenSim's Thelen 2003 muscle: activation 15 ms, deactivation 50 ms) - and the four
-    physics steps then run in one engine call. Updating at every physics step cost 30 % of the env's
-    speed (6.4x instead of ~9x PyBullet's DeepMimic env, ``scripts/bench_imitation_speed.py``)."""
-
-    def __init__(self, model: mujoco.MjModel, mass_kg: float, plantarflexor_scale: float = 1.0) -> None:
-        self._model = model
-        names = humanoid.ACTUATOR_NAMES
-        table = [limits.strength(n, plantarflexor_scale) for n in names]
-        self._dof = humanoid.actuator_dofs(model)
-        self._iso = np.array([[s.negative_nm_per_kg, s.positive_nm_per_kg] for s in table]) * mass_kg
-        self._sign = np.array([-1.0, 1.0])
-        # limits.torque_velocity_factor, unrolled for speed (it runs at every physics step): the velocity in
-        # each direction's sense scaled by 1/omega_max; concentric hyperbola x eccentric rise (one of the
-        # two is 1 at any velocity)
-        wmax = np.array([[s.omega_max_negative, s.omega_max_positive] for s in table])
-        half = np.array([[s.tv_half_negative, s.tv_half_positive] for s in table])
-        self._scale = self._sign / wmax
-        self._inv_k = (0.5 / half - 1.0) / 0.5
-        self._ecc_gain = np.array([[s.eccentric_max - 1.0] * 2 for s in table])
-        self._signed_iso = self._iso * self._sign
-        # the two paths side by side, so that one NumPy call serves both where they do the same: [0] the
-        # concentric one (from w = v / omega_max), [1] the eccentric one (from -w: max(-w, 0) = -min(w, 0), exact)
-        self._scale2 = np.stack([self._scale, -self._scale])
-        self._k2 = np.stack([self._inv_k, np.full_like(self._inv_k, -5.0)])
-        self._paths, self._terms = np.zeros((2, model.nu, 2)), np.zeros((2, model.nu, 2))
-        self._factor = np.zeros((model.nu, 2))
-        contiguous = len(self._dof) and np.array_equal(self._dof, np.arange(self._dof[0], self._dof[0] + len(self._dof)))
-        self._dof_slice = slice(int(self._dof[0]), int(self._dof[0]) + len(self._dof)) if contiguous else None
-
-    def update(self, data: mujoco.MjData) -> None:
-        # in place on preallocated buffers, 12 NumPy calls: this runs every control step (it was 20 % of one)
-        paths, terms, factor = self._paths, self._terms, self._factor
-        qvel = data.qvel[self._dof_slice] if self._dof_slice is not None else data.qvel[self._dof]
-        np.multiply(qvel[:, None], self._scale2, out=paths)  # w, -w
-        np.maximum(paths, 0.0, out=paths)  # concentric part of w, -(eccentric part)
-        np.multiply(paths, self._k2, out=terms)  # conc x inv_k, 5 min(w, 0)
-        conc, ecc = terms[0], terms[1]
-        np.subtract(1.0, paths[0], out=factor)
-        np.maximum(factor, 0.0, out=factor)
-        np.exp(ecc, out=ecc)
-        np.subtract(1.0, ecc, out=ecc)
-        ecc *= self._ecc_gain
-        terms += 1.0  # both: 1 + conc x inv_k and 1 + gain (1 - exp(5 min(w, 0)))
-        factor /= conc  # concentric: Hill's hyperbola (1 where w <= 0)
-        factor *= ecc  # eccentric rise (1 where w >= 0)
-        np.multiply(self._signed_iso, factor, out=self._model.actuator_forcerange)
-
-
-def build_spec(height_m: float, mass_kg: float, sex: str, physics_dt_s: float,
-               pd_gain_scale: float = 1.0, body: str = "human", plantarflexor_scale: float = 1.0) -> mujoco.MjSpec:
-    """The humanoid (:func:`sportsim.humanoid.build_humanoid_spec`) with its motors turned into the PD
-    servos of the class docstring: one position actuator per dof (gear = unit axis, Kp).
-
-    * ``body="human"`` (Imitation-v1): Kp = min(DeepMimic's, strength / ``SERVO_FULL_STRENGTH_RAD``), Kd =
-      Kp / 10; the damping Kd qdot is part of the actuator (``biasprm[2]``), so
-      the whole servo torque is bounded by ``forcerange``: the direction-dependent isometric strength of
-      :mod:`sportsim.humanoid_limits` x body mass (the env lowers it with the joint velocity every control
-      step); targets clamped to the anatomical ranges (``ctrlrange``); ball-joint cones at the largest
-      anatomical excursion; de Leva's radii on their own axes. ``plantarflexor_scale``: the ankles'
-      plantarflexion strength x this (:data:`sportsim.humanoid_limits.GAIT_PLANTARFLEXOR_SCALE`).
-    * ``body="deepmimic"`` (Imitation-v0): DeepMimic's symmetric limits scaled to the body, Kd as a passive
-      joint damper outside the limit, DeepMimic's cones, the swapped inertia axes."""
-    legacy = body == "deepmimic"
-    spec = humanoid.build_humanoid_spec(height_m, mass_kg, sex, legacy_inertia_axes=legacy)  # type: ignore[arg-type]
-    spec.option.timestep = physics_dt_s
-    spec.option.integrator = mujoco.mjtIntegrator.mjINT_IMPLICITFAST
-    # one kinematic tree: island discovery finds nothing to split and costs ~6 % of a step
-    spec.option.disableflags |= int(mujoco.mjtDisableBit.mjDSBL_ISLAND)
-    gains = humanoid.pd_gains(height_m, mass_kg)
-    for name, gain in gains.items():
-        joint = spec.joint(name)
-        if legacy:
-            joint.damping[0] = gain.kd_nms_per_rad * pd_gain_scale
-        else:
-            joint.damping[0] = 0.0
-            if joint.type == mujoco.mjtJoint.mjJNT_BALL:
-                joint.range = [0.0, limits.cone_rad(name)]
-                joint.limited = mujoco.mjtLimited.mjLIMITED_TRUE
-            else:
-                joint.range = list(limits.range_rad(name))
-    for name in humanoid.ACTUATOR_NAMES:
-        act = spec.actuator(name)
-        joint = name if name in gains else name.rsplit("_", 1)[0]
-        axis = 0 if name == joint else "xyz".index(name[-1])
-        kp, kd = gains[joint].kp_nm_per_rad * pd_gain_scale, gains[joint].kd_nms_per_rad * pd_gain_scale
-        gear = [0.0] * 6
-        gear[axis] = 1.0
-        act.gear = gear
-        act.gaintype = mujoco.mjtGain.mjGAIN_FIXED
-        act.gainprm = [kp] + [0.0] * 9
-        act.biastype = mujoco.mjtBias.mjBIAS_AFFINE
-        act.forcelimited = mujoco.mjtLimited.mjLIMITED_TRUE
-        if legacy:
-            limit = gains[joint].torque_limit_nm
-            act.biasprm = [0.0, -kp] + [0.0] * 8
-            act.ctrllimited = mujoco.mjtLimited.mjLIMITED_FALSE
-            act.forcerange = [-limit, limit]
-        else:
-            s = limits.strength(name, plantarflexor_scale)
-            # stiffness scaled to strength: DeepMimic's Kp would saturate the weak axes (trunk rotation,
-            # ankle inversion, hip rotation) at 3-5 deg of error - a bang-bang servo the policy cannot
-            # steer (61 % of servo-steps at a limit with the v0 walk's actions, 3 % with this rule)
-            kp = min(kp, max(s.positive_nm_per_kg, s.negative_nm_per_kg) * mass_kg / SERVO_FULL_STRENGTH_RAD)
-            kd = kp * KD_PER_KP
-            act.gainprm = [kp] + [0.0] * 9
-            act.biasprm = [0.0, -kp, -kd] + [0.0] * 7
-            act.ctrllimited = mujoco.mjtLimited.mjLIMITED_TRUE
-            act.ctrlrange = list(limits.range_rad(name))
-            act.forcerange = [-s.negative_nm_per_kg * mass_kg, s.positive_nm_per_kg * mass_kg]
-    return spec
-
-
-def build_model(height_m: float, mass_kg: float, sex: str, physics_dt_s: float,
-                pd_gain_scale: float = 1.0, body: str = "human", plantarflexor_scale: float = 1.0) -> mujoco.MjModel:
-    """:func:`build_spec`, compiled."""
-    return build_spec(height_m, mass_kg, sex, physics_dt_s, pd_gain_scale, body, plantarflexor_scale).compile()
-
-
-class _GhostRenderer:
-    """Renders the simulated humanoid and, translucent, the reference beside it (``ghost_offset_m`` along
-    the clip's travel direction), through a visual model built on the first frame - the env's humanoid
-    plus a kinematic copy (``ghost_*`` bodies, no contacts) - and a camera that follows the simulated
-    CoM from the right of the travel direction, slightly from above, centred between the two; a legend
-    at the top left says which is which."""
-
-    def __init__(self, env: ImitationEnv, height_px: int, width_px: int) -> None:
-        self._env = env
-        self._size = (height_px, width_px)
-        self._model: mujoco.MjModel | None = None
-        self._data: mujoco.MjData | None = None
-        self._renderer: mujoco.Renderer | None = None
-        self._legend_image: np.ndarray | None = None
-        self._camera = mujoco.MjvCamera()
-        self._camera.type = mujoco.mjtCamera.mjCAMERA_FREE
-        self._camera.elevation = -math.degrees(_CAMERA_ELEVATION_RAD)
-        self._camera.distance = _CAMERA_DISTANCE_STATURES * env.humanoid_height_m
-
-    def _build(self) -> mujoco.MjModel:
-        env = self._env
-        spec = build_spec(env.humanoid_height_m, env.humanoid_mass_kg, env.humanoid_sex, env.physics_dt_s,
-                          body=env.body)
-        size = (env.humanoid_height_m, env.humanoid_mass_kg, env.humanoid_sex)
-        ghost = humanoid.build_humanoid_spec(*size)  # type: ignore[arg-type]
-        ghost.option.timestep = spec.option.timestep  # (attaching compares the options)
-        for actuator in list(ghost.actuators):
-            ghost.delete(actuator)
-        for geom in ghost.geoms:
-            geom.contype, geom.conaffinity, geom.material, geom.rgba = 0, 0, "", list(_GHOST_RGBA)
-        spec.worldbody.add_frame().attach_body(ghost.body("pelvis"), "ghost_", "")
-        return spec.compile()
-
-    def render(self) -> np.ndarray:
-        env = self._env
-        if self._renderer is None:
-            self._model = self._build()
-            self._data = mujoco.MjData(self._model)
-            self._renderer = mujoco.Renderer(self._model, *self._size)
-        nq = env.model.nq
-        mirror = self._data
-        mirror.qpos[:nq] = env.data.qpos
-        travel = env._track.travel_dir
-        ghost, _ = env.reference_state()
-        ghost[0:2] += env.ghost_offset_m * travel
-        mirror.qpos[nq:] = ghost
-        mujoco.mj_forward(self._model, mirror)
-        camera = self._camera  # looking across the travel direction, towards its left
-        camera.azimuth = math.degrees(math.atan2(travel[0], -travel[1]))
-        camera.lookat[:] = env.data.subtree_com[env.model.body("pelvis").id]
-        camera.lookat[0:2] += 0.5 * env.ghost_offset_m * travel
-        self._renderer.update_scene(mirror, camera=camera)
-        image = self._renderer.render().copy()
-        legend = self._legend()
-        image[4:4 + legend.shape[0], 4:4 + legend.shape[1]] = legend[:image.shape[0] - 4, :image.shape[1] - 4]
-        return image
-
-    def _legend(self) -> np.ndarray:
-        """Which humanoid is which, drawn once (top left of every frame)."""
-        if self._legend_image is None:
-            from sportsim.video import text_image  # matplotlib: only when rendering
-
-            height, width = self._size
-            line_px = max(14, height // 18)
-            self._legend_image = text_image(min(width - 8, int(line_px * 17)), line_px,
-                                            "blue-grey: the policy  |  orange: the clip it imitates",
-                                            font_px=0.62 * line_px, colour="white", background="#20242a")
-        return self._legend_image
-
-    def close(self) -> None:
-        if self._renderer is not None:
-            self._renderer.close()
-            self._renderer = None

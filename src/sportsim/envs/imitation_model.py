@@ -1,0 +1,151 @@
+"""The imitation env's model: the sportsim humanoid with its motors turned into PD servos, for the two
+``body`` choices of :class:`sportsim.envs.imitation.ImitationEnv` (its class docstring, "PD control and the
+body", is the spec), and the human body's velocity-dependent strength limits.
+
+* :func:`build_spec` / :func:`build_model`: :func:`sportsim.humanoid.build_humanoid_spec` plus one position
+  servo per actuated dof - ``body="human"`` (Imitation-v1 on) bounds the whole servo torque by the
+  direction-dependent strengths of :mod:`sportsim.humanoid_limits`; ``body="deepmimic"`` (Imitation-v0)
+  keeps DeepMimic's symmetric limits and passive damping.
+* :class:`StrengthLimits`: lowers the human body's torque bounds with the joint velocity (Hill's
+  torque-velocity relation) once per control step.
+"""
+
+from __future__ import annotations
+
+import mujoco
+import numpy as np
+
+from sportsim import humanoid
+from sportsim import humanoid_limits as limits
+
+BODIES = ("human", "deepmimic")
+# human body: each servo reaches its joint's strength at this error (= action_scale_rad's default, so a full
+# residual action can call on the full strength); damping/stiffness as DeepMimic's humanoid3d (Kd = Kp/10)
+SERVO_FULL_STRENGTH_RAD = 0.5
+KD_PER_KP = 0.1
+
+
+class StrengthLimits:
+    """Writes each actuator's torque bounds into ``model.actuator_forcerange`` from its joint velocity:
+    isometric strength (:mod:`sportsim.humanoid_limits`, x body mass) x the torque-velocity factor, for
+    the + and the - direction separately (concentric in one is eccentric in the other).
+
+    Updated once per control step (33 ms at 30 Hz), from the velocities the step starts with: the
+    bound lags the velocity by at most that - the time scale on which muscle force follows its
+    excitation (OpenSim's Thelen 2003 muscle: activation 15 ms, deactivation 50 ms) - and the four
+    physics steps then run in one engine call. Updating at every physics step cost 30 % of the env's
+    speed (6.4x instead of ~9x PyBullet's DeepMimic env, ``scripts/bench_imitation_speed.py``)."""
+
+    def __init__(self, model: mujoco.MjModel, mass_kg: float, plantarflexor_scale: float = 1.0) -> None:
+        self._model = model
+        names = humanoid.ACTUATOR_NAMES
+        table = [limits.strength(n, plantarflexor_scale) for n in names]
+        self._dof = humanoid.actuator_dofs(model)
+        self._iso = np.array([[s.negative_nm_per_kg, s.positive_nm_per_kg] for s in table]) * mass_kg
+        self._sign = np.array([-1.0, 1.0])
+        # limits.torque_velocity_factor, unrolled for speed (it runs at every physics step): the velocity in
+        # each direction's sense scaled by 1/omega_max; concentric hyperbola x eccentric rise (one of the
+        # two is 1 at any velocity)
+        wmax = np.array([[s.omega_max_negative, s.omega_max_positive] for s in table])
+        half = np.array([[s.tv_half_negative, s.tv_half_positive] for s in table])
+        self._scale = self._sign / wmax
+        self._inv_k = (0.5 / half - 1.0) / 0.5
+        self._ecc_gain = np.array([[s.eccentric_max - 1.0] * 2 for s in table])
+        self._signed_iso = self._iso * self._sign
+        # the two paths side by side, so that one NumPy call serves both where they do the same: [0] the
+        # concentric one (from w = v / omega_max), [1] the eccentric one (from -w: max(-w, 0) = -min(w, 0), exact)
+        self._scale2 = np.stack([self._scale, -self._scale])
+        self._k2 = np.stack([self._inv_k, np.full_like(self._inv_k, -5.0)])
+        self._paths, self._terms = np.zeros((2, model.nu, 2)), np.zeros((2, model.nu, 2))
+        self._factor = np.zeros((model.nu, 2))
+        contiguous = len(self._dof) and np.array_equal(self._dof, np.arange(self._dof[0], self._dof[0] + len(self._dof)))
+        self._dof_slice = slice(int(self._dof[0]), int(self._dof[0]) + len(self._dof)) if contiguous else None
+
+    def update(self, data: mujoco.MjData) -> None:
+        # in place on preallocated buffers, 12 NumPy calls: this runs every control step (it was 20 % of one)
+        paths, terms, factor = self._paths, self._terms, self._factor
+        qvel = data.qvel[self._dof_slice] if self._dof_slice is not None else data.qvel[self._dof]
+        np.multiply(qvel[:, None], self._scale2, out=paths)  # w, -w
+        np.maximum(paths, 0.0, out=paths)  # concentric part of w, -(eccentric part)
+        np.multiply(paths, self._k2, out=terms)  # conc x inv_k, 5 min(w, 0)
+        conc, ecc = terms[0], terms[1]
+        np.subtract(1.0, paths[0], out=factor)
+        np.maximum(factor, 0.0, out=factor)
+        np.exp(ecc, out=ecc)
+        np.subtract(1.0, ecc, out=ecc)
+        ecc *= self._ecc_gain
+        terms += 1.0  # both: 1 + conc x inv_k and 1 + gain (1 - exp(5 min(w, 0)))
+        factor /= conc  # concentric: Hill's hyperbola (1 where w <= 0)
+        factor *= ecc  # eccentric rise (1 where w >= 0)
+        np.multiply(self._signed_iso, factor, out=self._model.actuator_forcerange)
+
+
+def build_spec(height_m: float, mass_kg: float, sex: str, physics_dt_s: float,
+               pd_gain_scale: float = 1.0, body: str = "human", plantarflexor_scale: float = 1.0) -> mujoco.MjSpec:
+    """The humanoid (:func:`sportsim.humanoid.build_humanoid_spec`) with its motors turned into the PD
+    servos of the class docstring: one position actuator per dof (gear = unit axis, Kp).
+
+    * ``body="human"`` (Imitation-v1): Kp = min(DeepMimic's, strength / ``SERVO_FULL_STRENGTH_RAD``), Kd =
+      Kp / 10; the damping Kd qdot is part of the actuator (``biasprm[2]``), so
+      the whole servo torque is bounded by ``forcerange``: the direction-dependent isometric strength of
+      :mod:`sportsim.humanoid_limits` x body mass (the env lowers it with the joint velocity every control
+      step); targets clamped to the anatomical ranges (``ctrlrange``); ball-joint cones at the largest
+      anatomical excursion; de Leva's radii on their own axes. ``plantarflexor_scale``: the ankles'
+      plantarflexion strength x this (:data:`sportsim.humanoid_limits.GAIT_PLANTARFLEXOR_SCALE`).
+    * ``body="deepmimic"`` (Imitation-v0): DeepMimic's symmetric limits scaled to the body, Kd as a passive
+      joint damper outside the limit, DeepMimic's cones, the swapped inertia axes."""
+    legacy = body == "deepmimic"
+    spec = humanoid.build_humanoid_spec(height_m, mass_kg, sex, legacy_inertia_axes=legacy)  # type: ignore[arg-type]
+    spec.option.timestep = physics_dt_s
+    spec.option.integrator = mujoco.mjtIntegrator.mjINT_IMPLICITFAST
+    # one kinematic tree: island discovery finds nothing to split and costs ~6 % of a step
+    spec.option.disableflags |= int(mujoco.mjtDisableBit.mjDSBL_ISLAND)
+    gains = humanoid.pd_gains(height_m, mass_kg)
+    for name, gain in gains.items():
+        joint = spec.joint(name)
+        if legacy:
+            joint.damping[0] = gain.kd_nms_per_rad * pd_gain_scale
+        else:
+            joint.damping[0] = 0.0
+            if joint.type == mujoco.mjtJoint.mjJNT_BALL:
+                joint.range = [0.0, limits.cone_rad(name)]
+                joint.limited = mujoco.mjtLimited.mjLIMITED_TRUE
+            else:
+                joint.range = list(limits.range_rad(name))
+    for name in humanoid.ACTUATOR_NAMES:
+        act = spec.actuator(name)
+        joint = name if name in gains else name.rsplit("_", 1)[0]
+        axis = 0 if name == joint else "xyz".index(name[-1])
+        kp, kd = gains[joint].kp_nm_per_rad * pd_gain_scale, gains[joint].kd_nms_per_rad * pd_gain_scale
+        gear = [0.0] * 6
+        gear[axis] = 1.0
+        act.gear = gear
+        act.gaintype = mujoco.mjtGain.mjGAIN_FIXED
+        act.gainprm = [kp] + [0.0] * 9
+        act.biastype = mujoco.mjtBias.mjBIAS_AFFINE
+        act.forcelimited = mujoco.mjtLimited.mjLIMITED_TRUE
+        if legacy:
+            limit = gains[joint].torque_limit_nm
+            act.biasprm = [0.0, -kp] + [0.0] * 8
+            act.ctrllimited = mujoco.mjtLimited.mjLIMITED_FALSE
+            act.forcerange = [-limit, limit]
+        else:
+            s = limits.strength(name, plantarflexor_scale)
+            # stiffness scaled to strength: DeepMimic's Kp would saturate the weak axes (trunk rotation,
+            # ankle inversion, hip rotation) at 3-5 deg of error - a bang-bang servo the policy cannot
+            # steer (61 % of servo-steps at a limit with the v0 walk's actions, 3 % with this rule)
+            kp = min(kp, max(s.positive_nm_per_kg, s.negative_nm_per_kg) * mass_kg / SERVO_FULL_STRENGTH_RAD)
+            kd = kp * KD_PER_KP
+            act.gainprm = [kp] + [0.0] * 9
+            act.biasprm = [0.0, -kp, -kd] + [0.0] * 7
+            act.ctrllimited = mujoco.mjtLimited.mjLIMITED_TRUE
+            act.ctrlrange = list(limits.range_rad(name))
+            act.forcerange = [-s.negative_nm_per_kg * mass_kg, s.positive_nm_per_kg * mass_kg]
+    return spec
+
+
+def build_model(height_m: float, mass_kg: float, sex: str, physics_dt_s: float,
+                pd_gain_scale: float = 1.0, body: str = "human", plantarflexor_scale: float = 1.0) -> mujoco.MjModel:
+    """:func:`build_spec`, compiled."""
+    return build_spec(height_m, mass_kg, sex, physics_dt_s, pd_gain_scale, body, plantarflexor_scale).compile()
+
