@@ -1,7 +1,8 @@
 """The zoo's walks on the human body (``zoo/imitation/v1/walk/ppo`` on Imitation-v1, ``zoo/imitation/v2/walk/ppo``
 on Imitation-v2, whose reward keeps stance feet still, ``zoo/imitation/v3/walk/ppo`` on Imitation-v3, whose
 reference has no root-height jolts, ``zoo/imitation/v4/walk/ppo`` on Imitation-v4, whose reference's root height is
-low-pass filtered at 6 Hz) against walking biomechanics.
+low-pass filtered at 6 Hz, ``zoo/imitation/v5/walk/ppo`` on Imitation-v5, whose reward pays for the reference's
+foot contacts) against walking biomechanics.
 
 Literature: Winter, *Biomechanics and Motor Control of Human Movement*, 4th ed. (2009), Appendix A (natural
 cadence walking, ~1.3 m/s): per-foot vertical ground reaction force 1.09 / 0.65 / 1.10 BW (first peak,
@@ -26,12 +27,12 @@ from sportsim.coach.angles import motion_angles
 from sportsim.coach.rollout import motion_from_qpos
 
 ENTRIES = ("zoo:imitation/v1/walk/ppo", "zoo:imitation/v2/walk/ppo", "zoo:imitation/v3/walk/ppo",
-           "zoo:imitation/v4/walk/ppo")
+           "zoo:imitation/v4/walk/ppo", "zoo:imitation/v5/walk/ppo")
 STEPS = 150  # 5 s at 30 Hz: four complete stances per foot
 V1_SLIP_MM = 95.0  # the v1 walk's median slide per stance over these 5 s: 91 mm (82 mm over 10 s); v2's: 59 mm
 
 
-@pytest.fixture(scope="module", params=ENTRIES, ids=["v1", "v2", "v3", "v4"])
+@pytest.fixture(scope="module", params=ENTRIES, ids=["v1", "v2", "v3", "v4", "v5"])
 def walk(request) -> dict:
     ref = resolve.policy(request.param)
     policy = runs.open_policy(ref.location, "cpu", rsi=False, kinetics=True)
@@ -41,19 +42,20 @@ def walk(request) -> dict:
         iso = np.array([[limits.strength(n).negative_nm_per_kg, limits.strength(n).positive_nm_per_kg]
                         for n in humanoid.ACTUATOR_NAMES]) * env.humanoid_mass_kg
         ecc = np.array([limits.strength(n).eccentric_max for n in humanoid.ACTUATOR_NAMES])
-        qpos, steps, worst_over = [env.data.qpos.copy()], [], 0.0
+        qpos, steps, worst_over, contact_errors = [env.data.qpos.copy()], [], 0.0, []
         for _ in range(STEPS):
             obs, _, terminated, truncated, info = policy.env.step(policy.act(obs))
             force = env.data.actuator_force
             worst_over = max(worst_over, float(np.max(np.maximum(force - iso[:, 1] * ecc, -iso[:, 0] * ecc - force))))
             qpos.append(env.data.qpos.copy())
             steps.append(info["kinetics"])
+            contact_errors.append(info.get("error_foot_contact", np.nan))  # v5 reports it
             assert not (terminated or truncated), f"the zoo walk ended after {len(steps)} steps: {info.get('fall')}"
         series = kinetics.stack(steps)
         rate = 1.0 / env.physics_dt_s
         motion = motion_from_qpos(np.array(qpos), env.control_hz, env.humanoid_height_m, env.humanoid_mass_kg)
         return {"series": series, "rate": rate, "angles": motion_angles(motion), "worst_over_nm": worst_over,
-                "entry": request.param}
+                "entry": request.param, "contact_error": float(np.mean(contact_errors))}
     finally:
         policy.close()
 
@@ -82,7 +84,7 @@ def test_joint_excursions_are_a_walks(walk, side):
     assert 55.0 <= knee.max() <= 90.0  # swing peak, Winter ~60-65 deg
     # the knee (nearly) straightens in stance (Winter: ~5 deg); the v3 walk keeps one knee at 16.7 deg while its
     # reference straightens to 2-5 deg - a crouch this test holds to 18 deg rather than hides
-    assert knee.min() <= (18.0 if walk["entry"].endswith(("v3/walk/ppo", "v4/walk/ppo")) else 15.0)
+    assert knee.min() <= (18.0 if walk["entry"].endswith(("v3/walk/ppo", "v4/walk/ppo", "v5/walk/ppo")) else 15.0)
     assert 25.0 <= hip.max() <= 45.0  # flexion at heel strike, Winter ~30 deg
     assert -30.0 <= hip.min() <= -5.0  # extension at push-off, Winter ~10-20 deg
 
@@ -98,7 +100,8 @@ def test_v2s_stance_feet_slide_less_than_v1s(walk):
     assert np.median(slips) <= limit
 
 
-@pytest.mark.parametrize("walk", ["zoo:imitation/v3/walk/ppo", "zoo:imitation/v4/walk/ppo"], ids=["v3", "v4"],
+@pytest.mark.parametrize("walk", ["zoo:imitation/v3/walk/ppo", "zoo:imitation/v4/walk/ppo", "zoo:imitation/v5/walk/ppo"],
+                         ids=["v3", "v4", "v5"],
                          indirect=True)
 @pytest.mark.parametrize("foot", [0, 1], ids=["right", "left"])
 def test_v3s_reference_without_jolts_lowers_the_heel_strike(walk, foot):
@@ -109,3 +112,14 @@ def test_v3s_reference_without_jolts_lowers_the_heel_strike(walk, foot):
     fz = kinetics.lowpass(walk["series"]["grf_bw"][:, foot, 2], walk["rate"])
     fig = kinetics.stance_figures(fz, walk["rate"])
     assert fig.first_peak_bw <= 1.52 and 0.55 <= fig.trough_bw <= 0.9
+
+
+@pytest.mark.parametrize("walk", ["zoo:imitation/v5/walk/ppo"], ids=["v5"], indirect=True)
+@pytest.mark.parametrize("foot", [0, 1], ids=["right", "left"])
+def test_v5s_feet_keep_the_reference_contacts(walk, foot):
+    """Imitation-v5 pays for the reference's foot contacts: over these 5 s its feet miss them on 9.7 % of
+    foot-steps where the v4 walk, measured on v5's terms, missed 13.7 %; its heel strike came down from v4's
+    1.44 BW (10 s) to 1.36 (issue 15's band: 1.35, NOT met by 0.01)."""
+    assert walk["contact_error"] <= 0.115
+    fz = kinetics.lowpass(walk["series"]["grf_bw"][:, foot, 2], walk["rate"])
+    assert kinetics.stance_figures(fz, walk["rate"]).first_peak_bw <= 1.45
