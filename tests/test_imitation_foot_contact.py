@@ -94,12 +94,13 @@ def test_the_term_weighs_a_mismatch():
 def test_a_stand_rests_on_the_feet_its_held_pose_touches_the_floor_with():
     """The spinkick's last frame is mid-landing (the left sole 37 mm up, the right 1.6 mm, still moving, so
     the source flags neither); its 1 s stand holds that pose on the right foot alone."""
-    from sportsim.envs.imitation_params import STAND_CONTACT_M, sole_heights_m
+    from sportsim.envs.imitation_params import STAND_CONTACT_M
+    from sportsim.mocap.retarget import foot_lowest_m
 
     env = gym.make("sportsim/Imitation-v5", task="kick").unwrapped
     track = env.tracks[0]
     after = int(round(env.control_hz * 1.0))
-    heights = sole_heights_m(env.model, track.qpos[-1])
+    heights = foot_lowest_m(env.model, track.qpos[-1:])[0]
     assert heights[0] < STAND_CONTACT_M < heights[1]
     assert np.array_equal(track.foot_contacts[-after:], np.tile([True, False], (after, 1)))
     env.close()

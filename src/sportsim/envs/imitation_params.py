@@ -31,10 +31,9 @@ import numpy as np
 from sportsim import humanoid
 from sportsim.errors import ConfigError, MocapError
 from sportsim.fileio import sha256_file
-from sportsim.kinetics import FOOT_GEOMS
 from sportsim.mocap import Clip, find_capture, load_clip
 from sportsim.mocap.retarget import METHOD_VERSION as RETARGET_METHOD_VERSION
-from sportsim.mocap.retarget import ReferenceMotion, is_reference_motion, resample, retarget
+from sportsim.mocap.retarget import ReferenceMotion, foot_lowest_m, is_reference_motion, resample, retarget
 from sportsim.mocap.validate import SPIKE_SPEED_MPS
 
 # -- DeepMimic reward definitions [R28: humanoid3d character DiffWeight; R29: humanoid_stable_pd.getReward] --
@@ -433,7 +432,7 @@ def build_track(motion: ReferenceMotion, model: mujoco.MjModel, name: str, contr
         # a held pose stands on the feet it rests on: the clip's end-frame flags come from the source's
         # motion (a foot still moving at the last frame is not flagged), the stand is still
         for rows, k in ((slice(0, stand_before_steps), 0), (slice(len(qpos) - stand_after_steps, None), -1)):
-            contacts[rows] = sole_heights_m(model, qpos[k]) <= STAND_CONTACT_M
+            contacts[rows] = foot_lowest_m(model, qpos[k][None])[0] <= STAND_CONTACT_M
     balls, hinges = _ball_and_hinge_addresses(model)
     coords = np.empty((len(qpos), model.nu))
     dof = 0
@@ -456,21 +455,6 @@ def build_track(motion: ReferenceMotion, model: mujoco.MjModel, name: str, contr
                           end_effectors_m=_frozen(ee), root_omega_world=_frozen(omega),
                           com_velocity=_frozen(com_vel), foot_contacts=_frozen_bool(contacts),
                           travel_dir=_frozen(travel), notes=notes)
-
-
-def sole_heights_m(model: mujoco.MjModel, qpos: np.ndarray) -> np.ndarray:
-    """The lowest point of each foot box (right, left; :data:`sportsim.kinetics.FOOT_GEOMS`) above the
-    floor in pose ``qpos`` (m)."""
-    data = mujoco.MjData(model)
-    data.qpos[:] = qpos
-    mujoco.mj_kinematics(model, data)
-    corners = np.array([[x, y, z] for x in (-1, 1) for y in (-1, 1) for z in (-1, 1)], dtype=float)
-    heights = np.empty(len(FOOT_GEOMS))
-    for i, name in enumerate(FOOT_GEOMS):
-        g = model.geom(name).id
-        rotated = (corners * model.geom_size[g]) @ data.geom_xmat[g].reshape(3, 3).T
-        heights[i] = data.geom_xpos[g][2] + rotated[:, 2].min()
-    return heights
 
 
 def with_stands(qpos: np.ndarray, qvel: np.ndarray, before: int, after: int) -> tuple[np.ndarray, np.ndarray]:
