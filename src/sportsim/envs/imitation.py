@@ -31,6 +31,7 @@ from gymnasium import spaces
 
 from sportsim import humanoid
 from sportsim import kinetics as kin
+from sportsim.humanoid_limits import STRENGTH_PROFILES
 from sportsim.coach.forces import RECORD_PANEL
 from sportsim.envs import imitation_clips as clips
 from sportsim.envs import imitation_params as ip
@@ -295,6 +296,7 @@ class ImitationEnv(gym.Env):
     | pd_gain_scale | 1.0 | multiplies Kp and Kd |
     | body | "human" | "human" (v1: human strength, ranges, planted-feet reference) or "deepmimic" (v0) |
     | plantarflexor_strength_scale | 1.0 | human body: the ankles' plantarflexion strength x this (the servo's stiffness follows it); the table's dynamometer strength is below running's demand (``sportsim.humanoid_limits.GAIT_PLANTARFLEXOR_SCALE`` = 1.9 for running). Tried for the walk as an Imitation-v4 and withdrawn: at 1.9 the v3 walk fine-tuned for 1.5M samples still left the floor 16 deg dorsiflexed, its soles slid 104 mm per stance (v3 58) and its sagittal positive work rose to 6.4 J/kg/m (v3 2.5) |
+    | strength_profile | "dynamometer" | human body: "dynamometer" (the strength table as measured) or "athlete" (knee extension's torque-velocity curve of Anderson et al. 2007's young men instead of the gymnast's flat fit, plantarflexion x 1.9: the demands of take-offs and running; ``sportsim.humanoid_limits`` gives the sources). Opt-in for explosive skills (the kick, the run): the spinkick's take-off holds the dynamometer body's knee and ankle at their limits |
     | reference_root_lowpass_hz | None (v4: 6.0) | human body: the reference's root height low-pass filtered at this cut-off (Hz) before the feet are placed - the cut-off gait labs use for walking kinematics; CMU's pelvis markers otherwise ask for 1.53 BW at heel strike (99th percentile, 15 Hz) |
     | smooth_reference_root | False (v3: True) | human body: retarget with ``smooth_root`` - hip extension past its range taken by a pelvis tilt instead of a clamp that swings the foot, and every root-height correction a smooth envelope (sigma 0.1 s): the reference asks for no force jolts (:func:`sportsim.mocap.retarget.retarget`) |
     | kinetics | False | ground reaction forces, joint moments and power in ``info`` (Kinetics above) |
@@ -384,6 +386,7 @@ class ImitationEnv(gym.Env):
         smooth_reference_root: bool = False,
         reference_root_lowpass_hz: float | None = None,
         plantarflexor_strength_scale: float = 1.0,
+        strength_profile: str = "dynamometer",
         pose_scale: float = 2.0,
         velocity_scale: float = 0.1,
         end_effector_scale: float = 40.0,
@@ -470,8 +473,13 @@ class ImitationEnv(gym.Env):
         if not (math.isfinite(plantarflexor_strength_scale) and plantarflexor_strength_scale > 0):
             raise ConfigError(f"plantarflexor_strength_scale must be > 0, got {plantarflexor_strength_scale}")
         self.plantarflexor_strength_scale = float(plantarflexor_strength_scale)
+        if strength_profile not in STRENGTH_PROFILES:
+            raise ConfigError(f"strength_profile must be one of {', '.join(STRENGTH_PROFILES)}, got {strength_profile!r}")
+        if strength_profile != "dynamometer" and body != "human":
+            raise ConfigError(f"strength_profile={strength_profile!r} needs body='human', got body={body!r}")
+        self.strength_profile = strength_profile
         self.model = build_model(self.humanoid_height_m, self.humanoid_mass_kg, humanoid_sex, self.physics_dt_s,
-                                 pd_gain_scale, body, self.plantarflexor_strength_scale)
+                                 pd_gain_scale, body, self.plantarflexor_strength_scale, strength_profile)
         self.data = mujoco.MjData(self.model)
         self.engine = make_engine(engine, self.model, self.data)
         stands = (round(stand_before_s * self.control_hz), round(stand_after_s * self.control_hz))
@@ -481,8 +489,8 @@ class ImitationEnv(gym.Env):
         self._clip_p = clips.clip_probabilities(clip_weights, self.tracks, self.episode_steps)
         self._index_model()
         self._compare = ReferenceComparison(self.model, self.data, self.tracks)
-        self._strength = (StrengthLimits(self.model, self.humanoid_mass_kg, self.plantarflexor_strength_scale)
-                          if body == "human" else None)
+        self._strength = (StrengthLimits(self.model, self.humanoid_mass_kg, self.plantarflexor_strength_scale,
+                                         strength_profile) if body == "human" else None)
         self._kinetics = kin.KineticsProbe(self.model, self.humanoid_mass_kg, self.engine) if kinetics else None
         self._kinetics_episode = EpisodeKinetics(self.physics_dt_s) if kinetics else None
 

@@ -36,10 +36,11 @@ class StrengthLimits:
     physics steps then run in one engine call. Updating at every physics step cost 30 % of the env's
     speed (6.4x instead of ~9x PyBullet's DeepMimic env, ``scripts/bench_imitation_speed.py``)."""
 
-    def __init__(self, model: mujoco.MjModel, mass_kg: float, plantarflexor_scale: float = 1.0) -> None:
+    def __init__(self, model: mujoco.MjModel, mass_kg: float, plantarflexor_scale: float = 1.0,
+                 profile: str = "dynamometer") -> None:
         self._model = model
         names = humanoid.ACTUATOR_NAMES
-        table = [limits.strength(n, plantarflexor_scale) for n in names]
+        table = [limits.strength(n, plantarflexor_scale, profile) for n in names]
         self._dof = humanoid.actuator_dofs(model)
         self._iso = np.array([[s.negative_nm_per_kg, s.positive_nm_per_kg] for s in table]) * mass_kg
         self._sign = np.array([-1.0, 1.0])
@@ -81,7 +82,8 @@ class StrengthLimits:
 
 
 def build_spec(height_m: float, mass_kg: float, sex: str, physics_dt_s: float,
-               pd_gain_scale: float = 1.0, body: str = "human", plantarflexor_scale: float = 1.0) -> mujoco.MjSpec:
+               pd_gain_scale: float = 1.0, body: str = "human", plantarflexor_scale: float = 1.0,
+               strength_profile: str = "dynamometer") -> mujoco.MjSpec:
     """The humanoid (:func:`sportsim.humanoid.build_humanoid_spec`) with its motors turned into the PD
     servos of the class docstring: one position actuator per dof (gear = unit axis, Kp).
 
@@ -91,7 +93,8 @@ def build_spec(height_m: float, mass_kg: float, sex: str, physics_dt_s: float,
       :mod:`sportsim.humanoid_limits` x body mass (the env lowers it with the joint velocity every control
       step); targets clamped to the anatomical ranges (``ctrlrange``); ball-joint cones at the largest
       anatomical excursion; de Leva's radii on their own axes. ``plantarflexor_scale``: the ankles'
-      plantarflexion strength x this (:data:`sportsim.humanoid_limits.GAIT_PLANTARFLEXOR_SCALE`).
+      plantarflexion strength x this (:data:`sportsim.humanoid_limits.GAIT_PLANTARFLEXOR_SCALE`);
+      ``strength_profile``: one of :data:`sportsim.humanoid_limits.STRENGTH_PROFILES`.
     * ``body="deepmimic"`` (Imitation-v0): DeepMimic's symmetric limits scaled to the body, Kd as a passive
       joint damper outside the limit, DeepMimic's cones, the swapped inertia axes."""
     legacy = body == "deepmimic"
@@ -130,7 +133,7 @@ def build_spec(height_m: float, mass_kg: float, sex: str, physics_dt_s: float,
             act.ctrllimited = mujoco.mjtLimited.mjLIMITED_FALSE
             act.forcerange = [-limit, limit]
         else:
-            s = limits.strength(name, plantarflexor_scale)
+            s = limits.strength(name, plantarflexor_scale, strength_profile)
             # stiffness scaled to strength: DeepMimic's Kp would saturate the weak axes (trunk rotation,
             # ankle inversion, hip rotation) at 3-5 deg of error - a bang-bang servo the policy cannot
             # steer (61 % of servo-steps at a limit with the v0 walk's actions, 3 % with this rule)
@@ -145,7 +148,9 @@ def build_spec(height_m: float, mass_kg: float, sex: str, physics_dt_s: float,
 
 
 def build_model(height_m: float, mass_kg: float, sex: str, physics_dt_s: float,
-                pd_gain_scale: float = 1.0, body: str = "human", plantarflexor_scale: float = 1.0) -> mujoco.MjModel:
+                pd_gain_scale: float = 1.0, body: str = "human", plantarflexor_scale: float = 1.0,
+                strength_profile: str = "dynamometer") -> mujoco.MjModel:
     """:func:`build_spec`, compiled."""
-    return build_spec(height_m, mass_kg, sex, physics_dt_s, pd_gain_scale, body, plantarflexor_scale).compile()
+    return build_spec(height_m, mass_kg, sex, physics_dt_s, pd_gain_scale, body, plantarflexor_scale,
+                      strength_profile).compile()
 
