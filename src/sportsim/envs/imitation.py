@@ -21,6 +21,7 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Sequence
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -40,8 +41,7 @@ from sportsim.envs.imitation_episode_kinetics import KINETICS_TB_METRICS, Episod
 from sportsim.envs.imitation_model import (BODIES, KD_PER_KP, SERVO_FULL_STRENGTH_RAD, StrengthLimits, build_model,
                                          build_spec)
 from sportsim.envs.imitation_render import GhostRenderer
-from sportsim.envs.rewards import (ImitationRewardWeights, imitation_reward, imitation_reward_from_similarities,
-                                   imitation_similarities)
+from sportsim.envs.rewards import ImitationRewardWeights, imitation_reward, imitation_reward_terms, imitation_similarities
 from sportsim.errors import ConfigError, ModelFileError
 from sportsim.sim import make_engine
 
@@ -296,7 +296,7 @@ class ImitationEnv(gym.Env):
     | pd_gain_scale | 1.0 | multiplies Kp and Kd |
     | body | "human" | "human" (v1: human strength, ranges, planted-feet reference) or "deepmimic" (v0) |
     | plantarflexor_strength_scale | 1.0 | human body: the ankles' plantarflexion strength x this (the servo's stiffness follows it); the table's dynamometer strength is below running's demand (``sportsim.humanoid_limits.GAIT_PLANTARFLEXOR_SCALE`` = 1.9 for running). Tried for the walk as an Imitation-v4 and withdrawn: at 1.9 the v3 walk fine-tuned for 1.5M samples still left the floor 16 deg dorsiflexed, its soles slid 104 mm per stance (v3 58) and its sagittal positive work rose to 6.4 J/kg/m (v3 2.5) |
-    | strength_profile | "dynamometer" | human body: "dynamometer" (the strength table as measured) or "athlete" (knee extension's torque-velocity curve of Anderson et al. 2007's young men instead of the gymnast's flat fit, plantarflexion x 1.9: the demands of take-offs and running; ``sportsim.humanoid_limits`` gives the sources). Opt-in for explosive skills (the kick, the run): the spinkick's take-off holds the dynamometer body's knee and ankle at their limits |
+    | strength_profile | "dynamometer" | human body: "dynamometer" (the strength table as measured) or "athlete" (knee extension's torque-velocity curve of Anderson et al. 2007's young men instead of the gymnast's flat fit, plantarflexion x 1.9: the demands of take-offs and running; ``sportsim.humanoid_limits`` gives the sources), or "gymnast" (athlete + the gymnast's shoulder ab/adduction: the cartwheel's single-arm support). Opt-in for explosive skills (the kick, the run): the spinkick's take-off holds the dynamometer body's knee and ankle at their limits |
     | reference_root_lowpass_hz | None (v4: 6.0) | human body: the reference's root height low-pass filtered at this cut-off (Hz) before the feet are placed - the cut-off gait labs use for walking kinematics; CMU's pelvis markers otherwise ask for 1.53 BW at heel strike (99th percentile, 15 Hz) |
     | smooth_reference_root | False (v3: True) | human body: retarget with ``smooth_root`` - hip extension past its range taken by a pelvis tilt instead of a clamp that swings the foot, and every root-height correction a smooth envelope (sigma 0.1 s): the reference asks for no force jolts (:func:`sportsim.mocap.retarget.retarget`) |
     | kinetics | False | ground reaction forces, joint moments and power in ``info`` (Kinetics above) |
@@ -548,12 +548,13 @@ class ImitationEnv(gym.Env):
                               f"{', '.join(ip.OBS_BODIES)}") from None
         floor = m.geom("floor").id
         self._fall_geom = np.array([g != floor and m.geom_bodyid[g] not in feet for g in range(m.ngeom)])
+        self._fall_geoms = frozenset(np.flatnonzero(self._fall_geom).tolist())
         # the foot terms, measured where either has a weight (FootComparison indexes each foot's geom, body and tree root)
         self._slip_on = self.weights.foot_slip > 0.0 or self.weights.foot_contact > 0.0
         self._feet = FootComparison(m)
         # info reports DeepMimic's five terms and sportsim's where their weight is > 0
-        self._info_terms = tuple(i for i, t in enumerate(ImitationRewardWeights.TERMS)
-                                 if i < 5 or getattr(self.weights, t) > 0.0)
+        self._info_keys = tuple((i, *_INFO_KEYS[i]) for i, t in enumerate(ImitationRewardWeights.TERMS)
+                                if i < 5 or getattr(self.weights, t) > 0.0)
         # absolute actions: the middle and half width of each dof's range
         centre, half = np.zeros(m.nu), np.zeros(m.nu)
         for i in range(m.nu):
@@ -619,13 +620,13 @@ class ImitationEnv(gym.Env):
         m, d, track = self.model, self.data, self._track
         # in place on a float64 buffer, without temporaries (this and what follows run 30 times a simulated second)
         a = self._action
-        if type(action) is np.ndarray and action.shape == a.shape:
-            a[:] = action
+        if type(action) is np.ndarray and action.shape == a.shape and action.dtype.kind == "f":
+            np.maximum(action, -1.0, out=a)  # the copy and the lower bound in one call (NaN stays NaN)
         else:
             a[:] = np.asarray(action, dtype=np.float64).reshape(m.nu)
+            np.maximum(a, -1.0, out=a)
         if math.isnan(sum(a.tolist())):  # NaN when an element is NaN (or for inf - inf: then nothing to clean)
             a[np.isnan(a)] = 0.0
-        np.maximum(a, -1.0, out=a)
         np.minimum(a, 1.0, out=a)
         k = self._k + 1
         if self.action_mode == "residual":
@@ -656,12 +657,12 @@ class ImitationEnv(gym.Env):
             return self._physics_error()
 
         errors, metrics = self._compare.evaluate(self._clip, k)
-        if self._slip_on:
-            errors = (*errors, *self._foot_errors(k))  # DeepMimic's five, then the foot slip and contact
-        similarities = imitation_similarities(*errors[:5], self.weights, *errors[5:])
-        reward, terms = imitation_reward_from_similarities(similarities, self.weights)
+        geoms = d.contact.geom.tolist() if d.ncon else []  # the contacts' geom pairs, for the foot terms and the fall
+        if self._slip_on:  # DeepMimic's five errors, then the foot slip and contact
+            errors = (*errors, *self._feet.errors(d, track.foot_contacts[k], geoms))
+        reward, terms, similarities = imitation_reward_terms(errors, self.weights)
         fall = None
-        if self.terminate_on_fall and d.ncon and any(self._fall_geom[d.contact.geom].flat):
+        if self.terminate_on_fall and geoms and not self._fall_geoms.isdisjoint(chain.from_iterable(geoms)):
             fall = "contact"
         elif self.terminate_on_tracking_error and metrics[0] > self._max_error_mm:
             fall = "tracking"
@@ -692,8 +693,9 @@ class ImitationEnv(gym.Env):
             self._renderer.close()
         self.engine.close()
 
-    def _info(self, terms: dict[str, float] | None, errors, metrics: tuple[float, float, float], fall: str | None,
-              motion_ended: bool, similarities: dict[str, float] | None = None) -> dict[str, Any]:
+    def _info(self, terms: tuple[float, ...] | None, errors, metrics: tuple[float, float, float], fall: str | None,
+              motion_ended: bool, similarities: tuple[float, ...] | None = None) -> dict[str, Any]:
+        # terms, similarities (and errors): in ImitationRewardWeights.TERMS order
         info: dict[str, Any] = {
             "is_success": fall is None and self._fraction >= 1.0,
             "time_s": (self._k - self._k0) * self.control_dt_s,
@@ -707,12 +709,12 @@ class ImitationEnv(gym.Env):
             "clip_fraction_completed": self._fraction,
         }
         if similarities is None:
-            similarities = imitation_similarities(*errors[:5], self.weights, *errors[5:])
-        rewards = _NO_REWARD if terms is None else tuple(terms.values())  # both in ImitationRewardWeights.TERMS order
-        similarity_values = tuple(similarities.values())
-        for i in self._info_terms:
-            reward_key, similarity_key, error_key = _INFO_KEYS[i]
-            info[reward_key], info[similarity_key], info[error_key] = rewards[i], similarity_values[i], errors[i]
+            similarities = tuple(imitation_similarities(*errors[:5], self.weights, *errors[5:]).values())
+        rewards = _NO_REWARD if terms is None else terms
+        for i, reward_key, similarity_key, error_key in self._info_keys:
+            info[reward_key] = rewards[i]
+            info[similarity_key] = similarities[i]
+            info[error_key] = errors[i]
         return info
 
     def _physics_error(self):
@@ -735,7 +737,7 @@ class ImitationEnv(gym.Env):
         if self._slip_on:
             errors = (*errors, *self._foot_errors(self._k))
         reward, terms = imitation_reward(*errors[:5], self.weights, *errors[5:])
-        return reward, self._info(terms, errors, metrics, None, False)
+        return reward, self._info(tuple(terms.values()), errors, metrics, None, False)
 
     def reference_state(self, k: int | None = None) -> tuple[np.ndarray, np.ndarray]:
         """(qpos, qvel) of the reference at step ``k`` of the current track (default: now)."""
