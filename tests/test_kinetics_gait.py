@@ -77,7 +77,27 @@ def test_stride_peaks_run_heel_strike_to_heel_strike_and_skip_the_start():
     for start, peak in ((50, 1.0), (150, -2.0), (250, 1.5)):
         moment[start + 20] = peak
     moment[360] = 7.0  # in the last, incomplete stride: not counted
-    assert kinetics.stride_peaks(moment, fz) == pytest.approx([1.0, 2.0, 1.5])
+    assert kinetics.stride_peaks(moment, fz, rate) == pytest.approx([1.0, 2.0, 1.5])
+
+
+def test_a_scuff_of_the_swinging_foot_is_no_stance():
+    """A swinging toe touching the floor for 0.04 s (the v5 walk's right foot does, 0.04 s after each toe-off)
+    neither counts as a stance - its slide would enter the slip median - nor opens a stride."""
+    rate = 100.0
+    fz = np.zeros(500)
+    for start in (50, 150, 250, 350):
+        fz[start:start + 60] = 1.0
+        fz[start + 64:start + 68] = 0.5  # the scuff
+    velocity = np.where(fz[:, None] > 0, [0.1, 0.0], 0.0)  # 100 mm/s on the floor
+    assert kinetics.brief_contacts(fz, rate) == 4
+    assert kinetics.gait_stances(fz, rate) == [(50, 110), (150, 210), (250, 310), (350, 410)]
+    assert kinetics.stance_slip_mm(velocity, fz, rate, cutoff_hz=None) == pytest.approx([60.0] * 4)
+    moment = np.zeros(500)
+    for start, peak in ((50, 1.0), (150, -2.0), (250, 1.5)):
+        moment[start + 20] = peak
+    assert kinetics.stride_peaks(moment, fz, rate) == pytest.approx([1.0, 2.0, 1.5])
+    # a scuff-length stance counts where asked for
+    assert len(kinetics.stance_slip_mm(velocity, fz, rate, cutoff_hz=None, min_stance_s=0.0)) == 8
 
 
 def test_summary_sums_winters_joints_apart_from_the_rest():

@@ -29,7 +29,10 @@ from sportsim.coach.rollout import motion_from_qpos
 ENTRIES = ("zoo:imitation/v1/walk/ppo", "zoo:imitation/v2/walk/ppo", "zoo:imitation/v3/walk/ppo",
            "zoo:imitation/v4/walk/ppo", "zoo:imitation/v5/walk/ppo")
 STEPS = 150  # 5 s at 30 Hz: four complete stances per foot
-V1_SLIP_MM = 95.0  # the v1 walk's median slide per stance over these 5 s: 91 mm (82 mm over 10 s); v2's: 59 mm
+# the v1 walk's median slide per stance over these 5 s: 105 mm; v2's: 70 mm (stances of at least
+# kinetics.MIN_STANCE_S; counting the swinging feet's 0.04 s scuffs as stances, as the figure did up to
+# 2026-12-07, lowered the medians to 91 and 59 mm)
+V1_SLIP_MM = 110.0
 
 
 @pytest.fixture(scope="module", params=ENTRIES, ids=["v1", "v2", "v3", "v4", "v5"])
@@ -91,7 +94,7 @@ def test_joint_excursions_are_a_walks(walk, side):
 
 def test_v2s_stance_feet_slide_less_than_v1s(walk):
     """Imitation-v2's foot slip term at work: the stance soles' slide per stance (15 Hz filtered path,
-    ``kinetics.stance_slip_mm``) over the fixture's 5 s - v1's walk 91 mm, v2's 59 mm, held below 70 % of
+    ``kinetics.stance_slip_mm``) over the fixture's 5 s - v1's walk 105 mm, v2's 70 mm, held below 70 % of
     v1's. (Issue 15's target is 10 mm: not met by either.)"""
     s, rate = walk["series"], walk["rate"]
     fz = kinetics.lowpass(s["grf_bw"][:, :, 2], rate)

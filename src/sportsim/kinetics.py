@@ -194,6 +194,21 @@ class StanceFigures:
     stance_s: float
 
 
+MIN_STANCE_S = 0.2  # a floor contact shorter than this - a swinging foot's toe scuffing the floor - is not a stance
+
+
+def gait_stances(fz_bw: np.ndarray, rate_hz: float, min_stance_s: float = MIN_STANCE_S) -> list[tuple[int, int]]:
+    """:func:`stances` that last at least ``min_stance_s``: the stances of a gait. A swinging foot that scuffs
+    the floor for a few hundredths of a second neither counts as a stance (its slide, its forces) nor
+    starts a stride (:func:`brief_contacts` counts those scuffs)."""
+    return [(a, b) for a, b in stances(fz_bw) if (b - a) / rate_hz >= min_stance_s]
+
+
+def brief_contacts(fz_bw: np.ndarray, rate_hz: float, min_stance_s: float = MIN_STANCE_S) -> int:
+    """Number of complete floor contacts of one foot shorter than ``min_stance_s`` (scuffs, :func:`gait_stances`)."""
+    return sum((b - a) / rate_hz < min_stance_s for a, b in stances(fz_bw))
+
+
 def stances(fz_bw: np.ndarray, threshold_bw: float = STANCE_THRESHOLD_BW) -> list[tuple[int, int]]:
     """Complete stance phases ``[start, end)`` of one foot's (filtered) vertical force: above the
     threshold, not touching the ends of the series."""
@@ -206,13 +221,12 @@ def stances(fz_bw: np.ndarray, threshold_bw: float = STANCE_THRESHOLD_BW) -> lis
     return out
 
 
-def stance_figures(fz_bw: np.ndarray, rate_hz: float, min_stance_s: float = 0.2) -> StanceFigures:
-    """Double-hump figures of one foot's filtered vertical GRF (BW): first peak = maximum of the first
-    half of stance, second peak = maximum of the second half, trough = minimum between them."""
+def stance_figures(fz_bw: np.ndarray, rate_hz: float, min_stance_s: float = MIN_STANCE_S) -> StanceFigures:
+    """Double-hump figures of one foot's filtered vertical GRF (BW) over its :func:`gait_stances`: first
+    peak = maximum of the first half of stance, second peak = maximum of the second half, trough = minimum
+    between them."""
     firsts, troughs, seconds, durations = [], [], [], []
-    for a, b in stances(fz_bw):
-        if (b - a) / rate_hz < min_stance_s:
-            continue
+    for a, b in gait_stances(fz_bw, rate_hz, min_stance_s):
         seg = np.asarray(fz_bw[a:b])
         half = len(seg) // 2
         p1, p2 = int(np.argmax(seg[:half])), half + int(np.argmax(seg[half:]))
@@ -235,10 +249,12 @@ SAGITTAL_DOFS = (("hip", "hip_y"), ("knee", "knee"), ("ankle", "ankle_y"))  # Wi
 
 
 def stance_slip_mm(slip_velocity_mps: np.ndarray, fz_bw: np.ndarray, rate_hz: float,
-                   cutoff_hz: float | None = GRF_CUTOFF_HZ, net: bool = False) -> list[float]:
+                   cutoff_hz: float | None = GRF_CUTOFF_HZ, net: bool = False,
+                   min_stance_s: float = MIN_STANCE_S) -> list[float]:
     """Distance one foot's sole slid on the floor in each complete stance (mm): the integral of the speed
     of its slip velocity (``(T, 2)``, :class:`KineticsProbe`) over the stance of its filtered vertical
-    force. The velocity is low-pass filtered at ``cutoff_hz`` first (None: raw), as the forces are: a
+    force (:func:`gait_stances`: a scuff of the swinging foot is not a stance - counted as one, the v5
+    walk's right-foot scuffs of 0.04 s halved its foot's median slide). The velocity is low-pass filtered at ``cutoff_hz`` first (None: raw), as the forces are: a
     servo's vibration of the loaded foot (tens of Hz, back and forth) is not a slide and would otherwise
     count as distance at every physics step. ``net=True``: the length of the stance's net displacement
     instead (the integral of the velocity vector: slides back and forth cancel) - a lower bound."""
@@ -246,17 +262,17 @@ def stance_slip_mm(slip_velocity_mps: np.ndarray, fz_bw: np.ndarray, rate_hz: fl
     if cutoff_hz is not None:
         v = lowpass(v, rate_hz, cutoff_hz)
     if net:
-        return [1000.0 * float(np.hypot(*v[a:b].sum(axis=0))) / rate_hz for a, b in stances(fz_bw)]
+        return [1000.0 * float(np.hypot(*v[a:b].sum(axis=0))) / rate_hz for a, b in gait_stances(fz_bw, rate_hz, min_stance_s)]
     speed = np.hypot(v[:, 0], v[:, 1])
-    return [1000.0 * float(np.sum(speed[a:b])) / rate_hz for a, b in stances(fz_bw)]
+    return [1000.0 * float(np.sum(speed[a:b])) / rate_hz for a, b in gait_stances(fz_bw, rate_hz, min_stance_s)]
 
 
-def stride_peaks(x: np.ndarray, fz_bw: np.ndarray) -> list[float]:
-    """Peak of ``|x|`` in each complete stride of one leg: from a heel strike (stance start of its filtered
-    vertical force ``fz_bw``) to the next - how gait studies report a moment's peak (from the
-    stride-normalised curve), and free of the start of an episode (the first heel strike opens the first
-    stride)."""
-    starts = [a for a, _ in stances(fz_bw)]
+def stride_peaks(x: np.ndarray, fz_bw: np.ndarray, rate_hz: float, min_stance_s: float = MIN_STANCE_S) -> list[float]:
+    """Peak of ``|x|`` in each complete stride of one leg: from a heel strike (start of one of the
+    :func:`gait_stances` of its filtered vertical force ``fz_bw``; a scuff opens no stride) to the next -
+    how gait studies report a moment's peak (from the stride-normalised curve), and free of the start of
+    an episode (the first heel strike opens the first stride)."""
+    starts = [a for a, _ in gait_stances(fz_bw, rate_hz, min_stance_s)]
     return [float(np.abs(x[a:b]).max()) for a, b in zip(starts[:-1], starts[1:])]
 
 
@@ -275,7 +291,10 @@ def summary(series: dict[str, np.ndarray], rate_hz: float, actuator_names: tuple
       :data:`WALKING_NORMS`), each also per metre when ``distance_m`` is given;
     * ``stance_slip_mm``: the median over both feet's complete stances of the distance the sole slid
       (:func:`stance_slip_mm`, filtered), per foot as ``<side>_stance_slip_mm``; ``stance_slip_net_mm`` the
-      median length of a stance's net displacement (back-and-forth slides cancel: a lower bound)."""
+      median length of a stance's net displacement (back-and-forth slides cancel: a lower bound);
+    * ``brief_contacts`` (per foot ``<side>_brief_contacts``): floor contacts shorter than
+      :data:`MIN_STANCE_S` - a swinging foot scuffing the floor (:func:`brief_contacts`), left out of the
+      stance figures above."""
     grf = lowpass(series["grf_bw"][:, :, 2], rate_hz)
     out: dict[str, Any] = {"grf_cutoff_hz": GRF_CUTOFF_HZ, "rate_hz": rate_hz}
     for k, side in enumerate(("right", "left")):
@@ -288,7 +307,7 @@ def summary(series: dict[str, np.ndarray], rate_hz: float, actuator_names: tuple
     for joint, dof in SAGITTAL_DOFS:
         cols = [actuator_names.index(f"{side}_{dof}") for side in ("right", "left")]
         out[f"peak_{joint}_moment_nm_per_kg"] = float(np.abs(moments[:, cols]).max())
-        per_leg = [stride_peaks(moments[:, c], grf[:, k]) for k, c in enumerate(cols)]
+        per_leg = [stride_peaks(moments[:, c], grf[:, k], rate_hz) for k, c in enumerate(cols)]
         out[f"stride_peak_{joint}_moment_nm_per_kg"] = (
             float(max(np.median(p) for p in per_leg if p)) if any(per_leg) else float("nan"))
     power = np.asarray(series["power_w_per_kg"])
@@ -307,6 +326,9 @@ def summary(series: dict[str, np.ndarray], rate_hz: float, actuator_names: tuple
             slips += per
         out["stance_slip_mm"] = float(np.median(slips)) if slips else float("nan")
         out["stance_slip_net_mm"] = float(np.median(net)) if net else float("nan")
+    scuffs = [brief_contacts(grf[:, k], rate_hz) for k in range(2)]
+    out["right_brief_contacts"], out["left_brief_contacts"] = scuffs
+    out["brief_contacts"] = sum(scuffs)
     return out
 
 
