@@ -54,6 +54,16 @@ def quat_to_xy_axes(q: np.ndarray) -> np.ndarray:
     return np.moveaxis(np.array(cols), (0, 1), (-2, -1))
 
 
+def _aligned_parts(*sizes: int) -> tuple[int, ...]:
+    """Bounds of parts of the given sizes laid one after the other, each starting at a multiple of 8 elements:
+    (end of the first, start of the second, end of the second, ...); the last is the total size."""
+    bounds, start = [sizes[0]], 0
+    for size in sizes[1:]:
+        start = -(-bounds[-1] // 8) * 8
+        bounds += [start, start + size]
+    return tuple(bounds)
+
+
 class ReferenceComparison:
     """Compares ``data``'s humanoid with step k of a reference track and writes the observation into
     :attr:`obs` (float64; the env hands out a float32 copy).
@@ -115,7 +125,10 @@ class ReferenceComparison:
         # buffers (views of them: _make_views)
         self.obs = np.zeros(n_obs)
         self._heading = np.eye(3)  # world -> heading frame of the simulated humanoid
-        self._vec = np.zeros(v["size"])
+        # the comparison vector, the body vectors and omega twice in one block (views: _make_views), each part
+        # 64-byte aligned: one take from data fills the parts that are copies of data's numbers
+        self._stage_parts = _aligned_parts(v["size"], 3 * (5 * n_bodies + 3), 6 * n_bodies)
+        self._stage = np.zeros(self._stage_parts[-1])
         # the differences, then the metric points' differences relative to the root's: the points' two halves
         # (world frame, root-relative) follow each other, one (36, 3) block for the distances
         self._diff_ext = np.zeros(v["size"] + 3 * len(ip.METRIC_POINTS))
@@ -126,12 +139,9 @@ class ReferenceComparison:
         self._angles = np.zeros(len(quat_cols))
         self._angles_sq = np.zeros(len(quat_cols))
         self._hinge_abs = np.zeros(len(hinges))
-        # rows: body positions, x axes, y axes, linear and angular velocities; the reference root's position, axes
-        self._body_vectors = np.zeros((5 * n_bodies + 3, 3))
         self._turned = np.zeros((5 * n_bodies + 3, 3))
-        # omega and the lever arm, each written twice in a row, so that their yzx and zxy permutations are views
-        # (the body origins' velocities: cvel's + omega x arm)
-        self._omega2 = np.zeros((n_bodies, 6))
+        # the lever arm (and omega: _stage), each written twice in a row, so that their yzx and zxy permutations
+        # are views (the body origins' velocities: cvel's + omega x arm)
         self._arm2 = np.zeros((n_bodies, 6))
         self._cross = np.zeros((n_bodies, 2, 3))  # omega_yzx arm_zxy, omega_zxy arm_yzx
         self._make_views()
@@ -140,28 +150,27 @@ class ReferenceComparison:
         v, n, nu = VEC, self._n, self._nu
         # views of data's arrays (MjData keeps its memory for life): the step reads them without making them
         d, pelvis = self.data, self._pelvis
-        self._q, self._q_root = d.qpos, d.qpos[0:3]
-        self._qv_root, self._qv_omega, self._qv_dof = d.qvel[0:3], d.qvel[3:6], d.qvel[6:]
+        self._q, self._qv_omega = d.qpos, d.qvel[3:6]
         self._root, self._root_xmat = d.xpos[pelvis], d.xmat[pelvis]
         self._root_xmat33 = self._root_xmat.reshape(3, 3)
-        self._site_xpos, self._xanchor = d.site_xpos, d.xanchor
+        self._site_xpos = d.site_xpos
         self._ee = d.site_xpos[self._ee_sites] if isinstance(self._ee_sites, slice) else None
-        self._com_vel, self._root_com = d.subtree_linvel[pelvis], d.subtree_com[pelvis]
+        self._ee_z = self._ee[:, 2] if self._ee is not None else None
+        self._root_com = d.subtree_com[pelvis]
         self._xpos_bodies = d.xpos[1:]
         self._xpos_bodies_pair = self._xpos_bodies[:, None, :]
-        self._axes_src = d.xmat[1:].reshape(-1, 3, 3)[:, :, :2].transpose(2, 0, 1)  # x axes, then y axes
-        self._omega, self._cvel_lin = d.cvel[1:, :3], d.cvel[1:, 3:]
-        self._omega_pair = self._omega[:, None, :]
+        self._cvel_lin = d.cvel[1:, 3:]
         self._actuator_length = d.actuator_length
-        vec = self._vec
-        self._diff = diff = self._diff_ext[:v["size"]]
-        self._vec_hinge, self._vec_dof_vel = vec[v["hinge"]], vec[v["dof_vel"]]
-        self._vec_root_omega, self._vec_root_pos = vec[v["root_omega"]], vec[v["root_pos"]]
-        self._vec_root_vel, self._vec_com_vel = vec[v["root_vel"]], vec[v["com_vel"]]
+        # views of the staging block: the comparison vector, the body vectors (rows: body positions, x axes, y
+        # axes, linear and angular velocities; the reference root's position, axes), omega twice in a row
+        vec_end, bv_start, bv_end, omega_start, omega_end = self._stage_parts
+        self._vec = vec = self._stage[:vec_end]
+        self._body_vectors = self._stage[bv_start:bv_end].reshape(-1, 3)
+        self._omega2 = self._stage[omega_start:omega_end].reshape(n, 6)
+        self._vec_root_omega = vec[v["root_omega"]]
         self._vec_ee = vec[v["end_effectors"]].reshape(-1, 3)
         self._vec_ee_z = self._vec_ee[:, 2]
-        self._vec_joints = vec[v["joint_points"]].reshape(-1, 3)
-        self._vec_sites = vec[v["site_points"]].reshape(-1, 3)
+        self._diff = diff = self._diff_ext[:v["size"]]
         self._diff_hinge = diff[v["hinge"]]
         self._points = self._diff_ext[v["points"].start:].reshape(-1, 3)
         n_points = len(self._points) // 2
@@ -170,11 +179,8 @@ class ReferenceComparison:
         self._dist_pairs = np.zeros(2 * n_points)
         self._dist_halves = self._dist_pairs.reshape(2, -1)
         bv = self._body_vectors
-        self._bv_pos = bv[0:n]
-        self._bv_axes = bv[n:3 * n].reshape(2, n, 3)  # x axes, then y axes
-        self._bv_vel, self._bv_omega = bv[3 * n:4 * n], bv[4 * n:5 * n]
+        self._bv_pos, self._bv_vel = bv[0:n], bv[3 * n:4 * n]
         self._bv_ref_pos, self._bv_ref_axes = bv[5 * n], bv[5 * n + 1:]
-        self._omega2_pair = self._omega2.reshape(n, 2, 3)
         self._arm2_pair = self._arm2.reshape(n, 2, 3)
         # [i, 0] = omega_yzx, [i, 1] = omega_zxy (columns 1-3, 2-4); [i, 0] = arm_zxy, [i, 1] = arm_yzx (2-4, 1-3)
         size = self._omega2.itemsize
@@ -190,6 +196,44 @@ class ReferenceComparison:
         self._obs_joints = self.obs[i + 12 * n:i + 12 * n + nu]
         self._obs_ref = self.obs[i + 12 * n + nu:].reshape(-1, 3)
         self._turned_ref = self._turned[5 * n:]
+        self._make_gather()
+
+    def _make_gather(self) -> None:
+        """The one read of ``data`` per step that fills the copies in :attr:`_stage`: MjData keeps its arrays
+        in one block (``mjData.buffer``), so the numbers the comparison copies from ten places - joint angles
+        and velocities, root position and velocity, CoM velocity, joint centres, metric sites; the bodies' axes
+        and angular velocities (twice) - come through a flat read-only view of that block with one ``take``, at
+        element offsets computed here. The slots the step computes (root angular velocity, end effectors, body
+        positions and velocities, the reference's root) read element 0 and are overwritten."""
+        v, n, d = VEC, self._n, self.data
+        sources = (d.qpos, d.qvel, d.subtree_linvel, d.xanchor, d.site_xpos, d.xmat, d.cvel)
+        start = min(a.ctypes.data for a in sources)
+
+        def offsets(view: np.ndarray) -> np.ndarray:  # element offsets from start of a view's elements, its shape
+            return (view.ctypes.data - start + np.tensordot(view.strides, np.indices(view.shape), axes=1)) // 8
+
+        omega = offsets(d.cvel[1:, :3])
+        index = np.zeros(len(self._stage), dtype=np.intp)
+        vec_end, bv_start, bv_end, omega_start, omega_end = self._stage_parts
+        vec = index[:vec_end]
+        vec[v["hinge"]] = offsets(d.qpos)[self._hinge_q]
+        vec[v["dof_vel"]] = offsets(d.qvel[6:])
+        vec[v["root_pos"]] = offsets(d.qpos[0:3])
+        vec[v["root_vel"]] = offsets(d.qvel[0:3])
+        vec[v["com_vel"]] = offsets(d.subtree_linvel[self._pelvis])
+        vec[v["joint_points"]] = offsets(d.xanchor).ravel()
+        vec[v["site_points"]] = offsets(d.site_xpos)[self._point_sites].ravel()
+        bv = index[bv_start:bv_end].reshape(-1, 3)
+        bv[n:3 * n] = offsets(d.xmat[1:].reshape(-1, 3, 3)[:, :, :2].transpose(2, 0, 1)).reshape(-1, 3)  # x, y axes
+        bv[4 * n:5 * n] = omega
+        omega2 = index[omega_start:omega_end].reshape(n, 6)
+        omega2[:, :3] = omega2[:, 3:] = omega
+        size = int(index.max()) + 1
+        if any((a.ctypes.data - start) % 8 for a in sources) or 8 * size > d.nbuffer:
+            raise ModelFileError("MuJoCo's data arrays are not in one block (mjData.buffer) as sportsim expects")
+        first = next(a for a in sources if a.ctypes.data == start)
+        self._data_block = as_strided(first, (size,), (8,), writeable=False)
+        self._gather = index
 
     def __getstate__(self) -> dict[str, Any]:
         # a copied view would be an array of its own: drop the views, _make_views rebuilds them
@@ -231,20 +275,13 @@ class ReferenceComparison:
         heading[0, 1], heading[1, 0] = s, -s
         heading_t = self._heading_t
 
-        # the comparison vector of the simulated state
-        self._vec_hinge[:] = q[self._hinge_q]
-        self._vec_dof_vel[:] = self._qv_dof
+        # the comparison vector of the simulated state (and the body axes and angular velocities of the observation)
+        self._data_block.take(self._gather, out=self._stage, mode="clip")
         np.matmul(self._root_xmat33, self._qv_omega, out=self._vec_root_omega)
-        self._vec_root_pos[:] = self._q_root
-        self._vec_root_vel[:] = self._qv_root
         ee = self._ee if self._ee is not None else self._site_xpos[self._ee_sites]
         np.subtract(ee, root, out=self._ee_rel)
-        vec_ee = self._vec_ee
-        np.matmul(self._ee_rel, heading_t, out=vec_ee)
-        self._vec_ee_z[:] = ee[:, 2]
-        self._vec_com_vel[:] = self._com_vel
-        self._vec_joints[:] = self._xanchor
-        np.take(self._site_xpos, self._point_sites, axis=0, out=self._vec_sites, mode="clip")
+        np.matmul(self._ee_rel, heading_t, out=self._vec_ee)
+        self._vec_ee_z[:] = self._ee_z if self._ee is not None else ee[:, 2]
         diff, sq, errors = self._diff, self._sq, self._errors
         np.subtract(self._vec, self._ref_vecs[clip][k], out=diff)
         np.multiply(diff, diff, out=sq)
@@ -277,14 +314,11 @@ class ReferenceComparison:
 
         # observation (table in ImitationEnv's docstring): body vectors turned into the heading frame at once
         np.subtract(self._xpos_bodies, root, out=self._bv_pos)
-        self._bv_axes[:] = self._axes_src
-        self._omega2_pair[:] = self._omega_pair
         np.subtract(self._xpos_bodies_pair, self._root_com, out=self._arm2_pair)
         vel = self._bv_vel  # velocity of each body origin: cvel's + omega x arm
         np.multiply(self._omega_perm, self._arm_perm, out=self._cross)
         np.add(self._cvel_lin, self._cross_plus, out=vel)
         np.subtract(vel, self._cross_minus, out=vel)
-        self._bv_omega[:] = self._omega
         k_next = min(k + 1, len(track.qpos) - 1)
         np.subtract(track.qpos[k_next, 0:3], root, out=self._bv_ref_pos)
         self._bv_ref_axes[:] = self._ref_axes[clip][k_next]
@@ -310,32 +344,41 @@ class FootComparison:
         self._foot_body_ids = [int(m.geom_bodyid[g]) for g in self._foot_geom_ids]
         self._foot_root_ids = [int(m.body_rootid[b]) for b in self._foot_body_ids]
 
-    def errors(self, d: mujoco.MjData, reference_contacts: np.ndarray) -> tuple[float, float]:
+    def errors(self, d: mujoco.MjData, reference_contacts: np.ndarray,
+               geoms: list[list[int]] | None = None) -> tuple[float, float]:
         """(slip, contact) against the reference's stance flags ``reference_contacts`` (right, left). Foot
         slip: the mean over the feet touching the floor of the squared horizontal speed of the foot's
         material point at the middle of its contacts ((m/s)^2; 0 with no foot down), from MuJoCo's
         com-based body velocities (``cvel``, about the tree root's subtree centre of mass). Foot contact:
         the fraction of the two feet whose floor contact differs from the reference's stance flag
-        (``ReferenceTrack.foot_contacts``)."""
+        (``ReferenceTrack.foot_contacts``). ``geoms``: ``d.contact.geom.tolist()``, where the caller has it."""
         ref_right, ref_left = reference_contacts.tolist()
         if d.ncon == 0:
             return 0.0, 0.5 * (ref_right + ref_left)
-        # plain Python on the few contacts: NumPy's per-call overhead made this 27 us, now ~4 us
-        geoms, points = d.contact.geom.tolist(), d.contact.pos.tolist()
-        total, feet, mismatch = 0.0, 0, [ref_right, ref_left]
-        for k in range(2):
-            g = self._foot_geom_ids[k]
-            on = [p for (g1, g2), p in zip(geoms, points) if g1 == g or g2 == g]
-            mismatch[k] = mismatch[k] != bool(on)
+        # plain Python on the few contacts, one pass for both feet (NumPy's per-call overhead made this 27 us)
+        if geoms is None:
+            geoms = d.contact.geom.tolist()
+        right, left = self._foot_geom_ids
+        on_right, on_left = [], []
+        for (g1, g2), p in zip(geoms, d.contact.pos.tolist()):
+            if g1 == right or g2 == right:
+                on_right.append(p)
+            if g1 == left or g2 == left:
+                on_left.append(p)
+        total, feet = 0.0, 0
+        for k, on in enumerate((on_right, on_left)):
             if not on:
                 continue
             n = len(on)
             wx, wy, wz, vx, vy, vz = d.cvel[self._foot_body_ids[k]].tolist()
             cx, cy, cz = d.subtree_com[self._foot_root_ids[k]].tolist()
-            ax = sum(p[0] for p in on) / n - cx
-            ay = sum(p[1] for p in on) / n - cy
-            az = sum(p[2] for p in on) / n - cz
+            px = py = pz = 0.0  # the contact points' sums, left to right
+            for x, y, z in on:
+                px += x
+                py += y
+                pz += z
+            ax, ay, az = px / n - cx, py / n - cy, pz / n - cz
             sx, sy = vx + wy * az - wz * ay, vy + wz * ax - wx * az
             total += sx * sx + sy * sy
             feet += 1
-        return (total / feet if feet else 0.0), 0.5 * (mismatch[0] + mismatch[1])
+        return (total / feet if feet else 0.0), 0.5 * ((ref_right != bool(on_right)) + (ref_left != bool(on_left)))

@@ -266,6 +266,18 @@ def imitation_reward(
     return imitation_reward_from_similarities(similarity, weights)
 
 
+def imitation_reward_terms(errors: tuple[float, ...], weights: ImitationRewardWeights
+                           ) -> tuple[float, tuple[float, ...], tuple[float, ...]]:
+    """:func:`imitation_reward` as tuples in :attr:`ImitationRewardWeights.TERMS` order, for the env's step (no
+    dicts; the same arithmetic, so the same numbers to the last bit): ``errors`` are DeepMimic's five and
+    optionally the foot slip and contact errors (missing ones are 0); returns (reward, terms, similarities)."""
+    if len(errors) < len(ImitationRewardWeights.TERMS):
+        errors = (*errors, *(0.0,) * (len(ImitationRewardWeights.TERMS) - len(errors)))
+    similarities = tuple([math.exp(-scale * err) for scale, err in zip(weights.scales, errors)])
+    terms = tuple([w * s for w, s in zip(weights.normalised, similarities)])
+    return sum(terms), terms, similarities
+
+
 def imitation_reward_from_similarities(similarity: dict[str, float],
                                        weights: ImitationRewardWeights) -> tuple[float, dict[str, float]]:
     """:func:`imitation_reward` from the terms' similarities (:func:`imitation_similarities`), for a caller
