@@ -620,13 +620,13 @@ class ImitationEnv(gym.Env):
         m, d, track = self.model, self.data, self._track
         # in place on a float64 buffer, without temporaries (this and what follows run 30 times a simulated second)
         a = self._action
-        if type(action) is np.ndarray and action.shape == a.shape and action.dtype.kind == "f":
-            np.maximum(action, -1.0, out=a)  # the copy and the lower bound in one call (NaN stays NaN)
+        if type(action) is np.ndarray and action.shape == a.shape:
+            a[:] = action
         else:
             a[:] = np.asarray(action, dtype=np.float64).reshape(m.nu)
-            np.maximum(a, -1.0, out=a)
         if math.isnan(sum(a.tolist())):  # NaN when an element is NaN (or for inf - inf: then nothing to clean)
             a[np.isnan(a)] = 0.0
+        np.maximum(a, -1.0, out=a)
         np.minimum(a, 1.0, out=a)
         k = self._k + 1
         if self.action_mode == "residual":

@@ -277,26 +277,26 @@ class ReferenceComparison:
 
         # the comparison vector of the simulated state (and the body axes and angular velocities of the observation)
         self._data_block.take(self._gather, out=self._stage, mode="clip")
-        np.matmul(self._root_xmat33, self._qv_omega, out=self._vec_root_omega)
+        np.dot(self._root_xmat33, self._qv_omega, out=self._vec_root_omega)
         ee = self._ee if self._ee is not None else self._site_xpos[self._ee_sites]
         np.subtract(ee, root, out=self._ee_rel)
-        np.matmul(self._ee_rel, heading_t, out=self._vec_ee)
+        np.dot(self._ee_rel, heading_t, out=self._vec_ee)
         self._vec_ee_z[:] = self._ee_z if self._ee is not None else ee[:, 2]
         diff, sq, errors = self._diff, self._sq, self._errors
         np.subtract(self._vec, self._ref_vecs[clip][k], out=diff)
         np.multiply(diff, diff, out=sq)
-        np.matmul(self._error_matrix, sq, out=errors)
+        np.dot(self._error_matrix, sq, out=errors)
         # rotation angles between simulated and reference root / ball rotations: 2 acos |<q_sim, q_ref>|
         angles, angles_sq = self._angles, self._angles_sq
         np.multiply(q, track.qpos[k], out=self._quat_prod)
-        np.matmul(self._quat_sum, self._quat_prod, out=angles)
+        np.dot(self._quat_sum, self._quat_prod, out=angles)
         np.abs(angles, out=angles)
         np.minimum(angles, 1.0, out=angles)
         np.arccos(angles, out=angles)
         np.multiply(2.0, angles, out=angles)
         np.multiply(angles, angles, out=angles_sq)
         e_pose, e_vel, e_ee, e_root, e_com = errors.tolist()
-        pose_err = e_pose + float(self._quat_w @ angles_sq)
+        pose_err = e_pose + float(self._quat_w.dot(angles_sq))
         root_err = e_root + self._w_root_rot * float(angles_sq[0])
         errors_out = (pose_err, e_vel, e_ee, root_err, e_com)
 
@@ -322,7 +322,7 @@ class ReferenceComparison:
         k_next = min(k + 1, len(track.qpos) - 1)
         np.subtract(track.qpos[k_next, 0:3], root, out=self._bv_ref_pos)
         self._bv_ref_axes[:] = self._ref_axes[clip][k_next]
-        np.matmul(self._body_vectors, heading_t, out=self._turned)
+        np.dot(self._body_vectors, heading_t, out=self._turned)
         mujoco.mj_transmission(m, self.data)  # actuator lengths = joint coordinates (rotation vectors, hinge angles)
         phase = track.phase(k)
         out = self.obs
