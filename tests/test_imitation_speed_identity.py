@@ -21,6 +21,7 @@ import pytest
 from sportsim.envs import imitation_params as ip
 from sportsim.envs.imitation import ImitationEnv
 from sportsim.envs.imitation_compare import VEC
+from sportsim.envs.rewards import ImitationRewardWeights, imitation_reward, imitation_reward_terms
 
 
 @pytest.fixture(scope="module")
@@ -164,3 +165,19 @@ def test_strength_limits_update_equals_the_plain_code(cache_dir):
         d.qvel[dofs] = qvel
         limits.update(d)
         assert np.array_equal(env.model.actuator_forcerange, _plain_strength_limits(limits, qvel))
+
+
+@pytest.mark.parametrize("weights", [ImitationRewardWeights(), ImitationRewardWeights(foot_slip=0.1),
+                                     ImitationRewardWeights(foot_slip=0.1, foot_contact=0.1, foot_slip_scale=400.0)],
+                         ids=["v0-v1", "v2-v4", "v5"])
+def test_reward_as_tuples_equals_the_reward_as_dicts(weights):
+    """The step's imitation_reward_terms (tuples) gives imitation_reward's numbers to the last bit, with five errors
+    (the foot terms off) or seven."""
+    rng = np.random.default_rng(3)
+    for _ in range(200):
+        errors = tuple(float(e) for e in rng.exponential(rng.choice([1e-3, 0.1, 10.0]), 7))
+        for given in (errors[:5], errors):
+            reward, terms, similarities = imitation_reward_terms(given, weights)
+            expected_reward, expected_terms = imitation_reward(*given[:5], weights, *given[5:])
+            assert reward == expected_reward and terms == tuple(expected_terms.values())
+            assert similarities == tuple(math.exp(-s * e) for s, e in zip(weights.scales, (*given, 0.0, 0.0)))
