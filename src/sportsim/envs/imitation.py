@@ -337,6 +337,8 @@ class ImitationEnv(gym.Env):
       Both versions, later (default unchanged): ``engine`` ("pybullet": the same model stepped by PyBullet).
       Both versions, later (one clip unchanged): several clips no longer add a one-hot clip index to the
       observation (263 values for any number of clips; no multi-clip policy had been trained); ``clip_weights``.
+      v1-v5, later (default unchanged: ``dynamometer``): ``strength_profile`` (``athlete``, ``gymnast``: opt-in
+      strength for explosive skills, recorded in each run's config).
     * v0: first version (``body="deepmimic"``).
     """
 
