@@ -188,9 +188,16 @@ GAIT_PLANTARFLEXOR_SCALE = 1.9  # 1.83 -> 3.5 N m/kg isometric: running's demand
 # Opt-in per env (``strength_profile``, recorded in every run's config): a policy keeps the profile it was
 # trained on.
 STRENGTH_PROFILES = ("dynamometer", "athlete", "gymnast")
-ATHLETE_KNEE_EXTENSION_OMEGA_MAX = 2 * 1.517 * 3.952 / (3 * 1.517 - 3.952)  # 20.0 rad/s
-ATHLETE_KNEE_EXTENSION_TV_HALF = ((2 * 1.517 * 3.952 + ATHLETE_KNEE_EXTENSION_OMEGA_MAX / 2 * (3.952 - 3 * 1.517))
-                                  / (2 * 1.517 * 3.952 + ATHLETE_KNEE_EXTENSION_OMEGA_MAX / 2 * (2 * 3.952 - 4 * 1.517)))
+_A07_KNEE_EXT_C4, _A07_KNEE_EXT_C5 = 1.517, 3.952  # Anderson et al. 2007, Table 3, young men (comment above)
+
+
+def _anderson_tv(omega: float, c4: float = _A07_KNEE_EXT_C4, c5: float = _A07_KNEE_EXT_C5) -> float:
+    """Anderson et al. 2007's concentric torque-velocity factor at ``omega`` (rad/s)."""
+    return (2 * c4 * c5 + omega * (c5 - 3 * c4)) / (2 * c4 * c5 + omega * (2 * c5 - 4 * c4))
+
+
+ATHLETE_KNEE_EXTENSION_OMEGA_MAX = 2 * _A07_KNEE_EXT_C4 * _A07_KNEE_EXT_C5 / (3 * _A07_KNEE_EXT_C4 - _A07_KNEE_EXT_C5)  # 20.0
+ATHLETE_KNEE_EXTENSION_TV_HALF = _anderson_tv(ATHLETE_KNEE_EXTENSION_OMEGA_MAX / 2)  # 0.197
 
 
 def strength(dof: str, plantarflexor_scale: float = 1.0, profile: str = "dynamometer") -> Strength:

@@ -41,7 +41,7 @@ from sportsim.envs.imitation_episode_kinetics import KINETICS_TB_METRICS, Episod
 from sportsim.envs.imitation_model import (BODIES, KD_PER_KP, SERVO_FULL_STRENGTH_RAD, StrengthLimits, build_model,
                                          build_spec)
 from sportsim.envs.imitation_render import GhostRenderer
-from sportsim.envs.rewards import ImitationRewardWeights, imitation_reward, imitation_reward_terms, imitation_similarities
+from sportsim.envs.rewards import ImitationRewardWeights, imitation_reward_terms
 from sportsim.errors import ConfigError, ModelFileError
 from sportsim.sim import make_engine
 
@@ -711,7 +711,7 @@ class ImitationEnv(gym.Env):
             "clip_fraction_completed": self._fraction,
         }
         if similarities is None:
-            similarities = tuple(imitation_similarities(*errors[:5], self.weights, *errors[5:]).values())
+            similarities = imitation_reward_terms(errors, self.weights)[2]
         rewards = _NO_REWARD if terms is None else terms
         for i, reward_key, similarity_key, error_key in self._info_keys:
             info[reward_key] = rewards[i]
@@ -738,8 +738,8 @@ class ImitationEnv(gym.Env):
         errors, metrics = self._compare.evaluate(self._clip, self._k)
         if self._slip_on:
             errors = (*errors, *self._foot_errors(self._k))
-        reward, terms = imitation_reward(*errors[:5], self.weights, *errors[5:])
-        return reward, self._info(tuple(terms.values()), errors, metrics, None, False)
+        reward, terms, similarities = imitation_reward_terms(errors, self.weights)
+        return reward, self._info(terms, errors, metrics, None, False, similarities)
 
     def reference_state(self, k: int | None = None) -> tuple[np.ndarray, np.ndarray]:
         """(qpos, qvel) of the reference at step ``k`` of the current track (default: now)."""

@@ -226,6 +226,13 @@ class ImitationRewardWeights:
         return tuple(getattr(self, f"{t}_scale") for t in self.TERMS)
 
 
+def _imitation_similarity_tuple(errors: tuple[float, ...], weights: ImitationRewardWeights) -> tuple[float, ...]:
+    """``exp(-scale * err)`` per term in :attr:`ImitationRewardWeights.TERMS` order; missing (foot) errors are 0."""
+    if len(errors) < len(ImitationRewardWeights.TERMS):
+        errors = (*errors, *(0.0,) * (len(ImitationRewardWeights.TERMS) - len(errors)))
+    return tuple([math.exp(-scale * err) for scale, err in zip(weights.scales, errors)])
+
+
 def imitation_similarities(
     pose_err: float,
     velocity_err: float,
@@ -238,8 +245,7 @@ def imitation_similarities(
 ) -> dict[str, float]:
     """``exp(-scale * err)`` per term: 1 for perfect tracking, towards 0 as the error grows."""
     errors = (pose_err, velocity_err, end_effector_err, root_err, com_err, foot_slip_err, foot_contact_err)
-    names = ImitationRewardWeights.TERMS
-    return {name: math.exp(-scale * err) for name, scale, err in zip(names, weights.scales, errors)}
+    return dict(zip(ImitationRewardWeights.TERMS, _imitation_similarity_tuple(errors, weights)))
 
 
 def imitation_reward(
@@ -260,27 +266,18 @@ def imitation_reward(
     0.1 x the squared centre-of-mass velocity error; and sportsim's foot slip: the mean over the feet
     on the floor of their squared horizontal speed where they touch it ((m/s)^2), and the foot contact's:
     the fraction of the two feet whose floor contact differs from the reference's stance flag (0, 0.5, 1).
+    Returns the reward and each term's share of it by name (:func:`imitation_reward_terms` as a dict).
     """
-    similarity = imitation_similarities(pose_err, velocity_err, end_effector_err, root_err, com_err, weights,
-                                        foot_slip_err, foot_contact_err)
-    return imitation_reward_from_similarities(similarity, weights)
+    errors = (pose_err, velocity_err, end_effector_err, root_err, com_err, foot_slip_err, foot_contact_err)
+    reward, terms, _ = imitation_reward_terms(errors, weights)
+    return reward, dict(zip(ImitationRewardWeights.TERMS, terms))
 
 
 def imitation_reward_terms(errors: tuple[float, ...], weights: ImitationRewardWeights
                            ) -> tuple[float, tuple[float, ...], tuple[float, ...]]:
-    """:func:`imitation_reward` as tuples in :attr:`ImitationRewardWeights.TERMS` order, for the env's step (no
-    dicts; the same arithmetic, so the same numbers to the last bit): ``errors`` are DeepMimic's five and
-    optionally the foot slip and contact errors (missing ones are 0); returns (reward, terms, similarities)."""
-    if len(errors) < len(ImitationRewardWeights.TERMS):
-        errors = (*errors, *(0.0,) * (len(ImitationRewardWeights.TERMS) - len(errors)))
-    similarities = tuple([math.exp(-scale * err) for scale, err in zip(weights.scales, errors)])
+    """:func:`imitation_reward` as tuples in :attr:`ImitationRewardWeights.TERMS` order (the env's step: no
+    dicts): ``errors`` are DeepMimic's five and optionally the foot slip and contact errors (missing ones are
+    0); returns (reward, terms, similarities)."""
+    similarities = _imitation_similarity_tuple(errors, weights)
     terms = tuple([w * s for w, s in zip(weights.normalised, similarities)])
     return sum(terms), terms, similarities
-
-
-def imitation_reward_from_similarities(similarity: dict[str, float],
-                                       weights: ImitationRewardWeights) -> tuple[float, dict[str, float]]:
-    """:func:`imitation_reward` from the terms' similarities (:func:`imitation_similarities`), for a caller
-    that has them already (the env reports them in ``info`` too)."""
-    terms = {name: w * similarity[name] for name, w in zip(ImitationRewardWeights.TERMS, weights.normalised)}
-    return sum(terms.values()), terms
