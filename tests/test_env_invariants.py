@@ -53,6 +53,8 @@ CASES = [
     ("sportsim/Imitation-v4", {}),
     ("sportsim/Imitation-v5", {}),
     ("sportsim/Imitation-v5", {"task": "kick", "kinetics": True}),  # the contact term through stands and a spin
+    ("sportsim/Imitation-v6", {}),
+    ("sportsim/Imitation-v6", {"task": "run", "action_mode": "absolute", "kinetics": True}),  # damping about v_ref
 ]
 IDS = [f"{env_id.split('/')[1]}-{i}" for i, (env_id, _) in enumerate(CASES)]
 

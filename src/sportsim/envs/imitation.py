@@ -38,8 +38,8 @@ from sportsim.envs import imitation_clips as clips
 from sportsim.envs import imitation_params as ip
 from sportsim.envs.imitation_compare import FootComparison, ReferenceComparison
 from sportsim.envs.imitation_episode_kinetics import KINETICS_TB_METRICS, EpisodeKinetics
-from sportsim.envs.imitation_model import (BODIES, KD_PER_KP, SERVO_FULL_STRENGTH_RAD, StrengthLimits, build_model,
-                                         build_spec)
+from sportsim.envs.imitation_model import (BODIES, KD_PER_KP, SERVO_FULL_STRENGTH_RAD, SERVO_VELOCITIES,
+                                         ServoFeedforward, StrengthLimits, build_model, build_spec)
 from sportsim.envs.imitation_render import GhostRenderer
 from sportsim.envs.rewards import ImitationRewardWeights, imitation_reward_terms
 from sportsim.errors import ConfigError, ModelFileError
@@ -138,6 +138,15 @@ class ImitationEnv(gym.Env):
     * ``body="deepmimic"`` (v0): torque = clip(Kp (target - q), -limit, limit) - Kd qdot with DeepMimic's
       symmetric limits scaled by weight and stature, Kd a passive joint damper outside the limit, one
       cone per ball joint, the swapped inertia axes; the reference as the source gives it.
+    * ``servo_velocity="reference"`` (v6; human body): the servo damps the velocity *error*, torque =
+      clip(Kp (target - q) + Kd (v_ref - qdot), -S_-(qdot), S_+(qdot)), v_ref the reference's joint
+      velocity at the end of the control step (for ball joints along each servo's axis). With v1-v5's
+      zero velocity target the damper -Kd qdot brakes every movement the reference asks for, inside the
+      strength bound: at the DeepMimic run's 10 rad/s, Kd qdot is 8.2 N m/kg at the knee and 4.8 at the
+      hip - more than their strength - and the run's and the kick's take-offs saturated. Implemented as
+      a target shift of Kd/Kp x v_ref on MuJoCo's position servo (the damping stays implicit and inside
+      ``forcerange``), with the anatomical clamp of the pose target applied by the env before the shift
+      (:class:`~sportsim.envs.imitation_model.ServoFeedforward`).
 
     ## Observation Space
     ``Box(-inf, inf, (263,), float32)`` for one clip or several, DeepMimic-style [R28, R29]:
@@ -296,6 +305,7 @@ class ImitationEnv(gym.Env):
     | pd_gain_scale | 1.0 | multiplies Kp and Kd |
     | body | "human" | "human" (v1: human strength, ranges, planted-feet reference) or "deepmimic" (v0) |
     | plantarflexor_strength_scale | 1.0 | human body: the ankles' plantarflexion strength x this (the servo's stiffness follows it); the table's dynamometer strength is below running's demand (``sportsim.humanoid_limits.GAIT_PLANTARFLEXOR_SCALE`` = 1.9 for running). Tried for the walk as an Imitation-v4 and withdrawn: at 1.9 the v3 walk fine-tuned for 1.5M samples still left the floor 16 deg dorsiflexed, its soles slid 104 mm per stance (v3 58) and its sagittal positive work rose to 6.4 J/kg/m (v3 2.5) |
+    | servo_velocity | "zero" (v6: "reference") | human body: what the servos' damping acts on - "zero": -Kd qdot (v1-v5); "reference": Kd (v_ref - qdot), the velocity error (see PD control) |
     | strength_profile | "dynamometer" | human body: "dynamometer" (the strength table as measured) or "athlete" (knee extension's torque-velocity curve of Anderson et al. 2007's young men instead of the gymnast's flat fit, plantarflexion x 1.9: the demands of take-offs and running; ``sportsim.humanoid_limits`` gives the sources), or "gymnast" (athlete + the gymnast's shoulder ab/adduction: the cartwheel's single-arm support). Opt-in for explosive skills (the kick, the run): the spinkick's take-off holds the dynamometer body's knee and ankle at their limits |
     | reference_root_lowpass_hz | None (v4: 6.0) | human body: the reference's root height low-pass filtered at this cut-off (Hz) before the feet are placed - the cut-off gait labs use for walking kinematics; CMU's pelvis markers otherwise ask for 1.53 BW at heel strike (99th percentile, 15 Hz) |
     | smooth_reference_root | False (v3: True) | human body: retarget with ``smooth_root`` - hip extension past its range taken by a pelvis tilt instead of a clamp that swings the foot, and every root-height correction a smooth envelope (sigma 0.1 s): the reference asks for no force jolts (:func:`sportsim.mocap.retarget.retarget`) |
@@ -314,6 +324,9 @@ class ImitationEnv(gym.Env):
     | render_mode, render_width, render_height | None, 640, 360 | "rgb_array" renders the tracking camera |
 
     ## Version History
+    * v6: v5 with ``servo_velocity="reference"`` (above): the servos damp the velocity error instead of
+      the velocity. Same observation, action and reward; the dynamics change for any movement (for the
+      walk less than for runs and take-offs). The v5 zoo entries keep running on v5.
     * v5: v4 with the ``foot_contact`` reward term (w 0.1) and a 4x stiffer ``foot_slip`` scale (400: a
       stance foot creeping at 5 cm/s keeps exp(-1) of the term): the v4 walk's soles slide 49 mm per
       stance (median; 60-80 mm/s creep), its foot leaves the floor about two control steps before the
@@ -389,6 +402,7 @@ class ImitationEnv(gym.Env):
         reference_root_lowpass_hz: float | None = None,
         plantarflexor_strength_scale: float = 1.0,
         strength_profile: str = "dynamometer",
+        servo_velocity: str = "zero",
         pose_scale: float = 2.0,
         velocity_scale: float = 0.1,
         end_effector_scale: float = 40.0,
@@ -480,6 +494,12 @@ class ImitationEnv(gym.Env):
         if strength_profile != "dynamometer" and body != "human":
             raise ConfigError(f"strength_profile={strength_profile!r} needs body='human', got body={body!r}")
         self.strength_profile = strength_profile
+        if servo_velocity not in SERVO_VELOCITIES:
+            raise ConfigError(f"servo_velocity must be one of {', '.join(SERVO_VELOCITIES)}, got {servo_velocity!r}")
+        if servo_velocity != "zero" and body != "human":
+            raise ConfigError(f"servo_velocity={servo_velocity!r} needs body='human' (its damping inside the servo), "
+                              f"got body={body!r}")
+        self.servo_velocity = servo_velocity
         self.model = build_model(self.humanoid_height_m, self.humanoid_mass_kg, humanoid_sex, self.physics_dt_s,
                                  pd_gain_scale, body, self.plantarflexor_strength_scale, strength_profile)
         self.data = mujoco.MjData(self.model)
@@ -490,6 +510,8 @@ class ImitationEnv(gym.Env):
         self.track_notes = tuple(f"{t.name}: {t.notes}" for t in self.tracks)
         self._clip_p = clips.clip_probabilities(clip_weights, self.tracks, self.episode_steps)
         self._index_model()
+        # v6: damping about the reference's velocity (clamps the targets itself: after _index_model, which reads ctrlrange)
+        self._feedforward = ServoFeedforward(self.model, self.tracks) if servo_velocity == "reference" else None
         self._compare = ReferenceComparison(self.model, self.data, self.tracks)
         self._strength = (StrengthLimits(self.model, self.humanoid_mass_kg, self.plantarflexor_strength_scale,
                                          strength_profile) if body == "human" else None)
@@ -608,6 +630,8 @@ class ImitationEnv(gym.Env):
         d.qpos[:] = track.qpos[k0]
         d.qvel[:] = track.qvel[k0]
         d.ctrl[:] = track.joint_coords[k0] if self.action_mode == "residual" else self._abs_centre
+        if self._feedforward is not None:
+            self._feedforward.apply(d.ctrl, self._clip, k0)
         if self._strength is not None:
             self._strength.update(d)
         mujoco.mj_forward(m, d)
@@ -637,6 +661,8 @@ class ImitationEnv(gym.Env):
         else:
             np.multiply(self._abs_half, a, out=a)
             np.add(self._abs_centre, a, out=d.ctrl)
+        if self._feedforward is not None:
+            self._feedforward.apply(d.ctrl, self._clip, k)
         warnings_before = int(d.warning.number[_BADQACC])
         if self._strength is not None:  # strength at the joint velocities the control step starts with
             self._strength.update(d)

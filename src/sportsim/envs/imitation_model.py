@@ -8,9 +8,13 @@ body", is the spec), and the human body's velocity-dependent strength limits.
   keeps DeepMimic's symmetric limits and passive damping.
 * :class:`StrengthLimits`: lowers the human body's torque bounds with the joint velocity (Hill's
   torque-velocity relation) once per control step.
+* :class:`ServoFeedforward`: the servos' damping about the reference's joint velocity (Imitation-v6).
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
 
 import mujoco
 import numpy as np
@@ -154,3 +158,45 @@ def build_model(height_m: float, mass_kg: float, sex: str, physics_dt_s: float,
     return build_spec(height_m, mass_kg, sex, physics_dt_s, pd_gain_scale, body, plantarflexor_scale,
                       strength_profile).compile()
 
+
+
+SERVO_VELOCITIES = ("zero", "reference")
+
+
+class ServoFeedforward:
+    """The servos' damping about the reference's joint velocity instead of about rest (``servo_velocity=
+    "reference"``, Imitation-v6): torque = clip(Kp (target - q) + Kd (v_ref - qdot), forcerange).
+
+    With a velocity target of zero (v0-v5) the damping term -Kd qdot brakes every fast movement the reference
+    asks for, inside the strength bound: at the DeepMimic run's 10 rad/s knee and hip speeds Kd qdot is
+    8.2 and 4.8 N m/kg, more than the knee's and hip's strength (and than the 4.1 / 2.5 N m/kg a full
+    residual action adds), so the strength went into the damper and the take-offs of the run and the kick
+    saturated (issue 20). A tracking servo damps the velocity *error*. MuJoCo's position actuator computes
+    Kp ctrl - Kp q - Kv qdot; shifting its target by Kv/Kp x v_ref gives exactly the torque above while the
+    damping stays inside the actuator (implicit, bounded by ``forcerange``). The anatomical clamp of the
+    target (``ctrlrange``) is applied before the shift, here, because MuJoCo's own clamp would apply it
+    after; so the model's ``ctrllimited`` is switched off for the env's model.
+
+    ``v_ref`` is the actuator's velocity of the reference (for a ball joint the component of the joint's
+    angular velocity along the actuator's axis: the quantity MuJoCo damps), at the end of the control step
+    - the instant of the pose target."""
+
+    def __init__(self, model: mujoco.MjModel, tracks: Sequence[Any]) -> None:
+        m = model
+        ratio = -m.actuator_biasprm[:, 2] / m.actuator_gainprm[:, 0]  # Kv / Kp of each servo
+        to_actuator = np.zeros((m.nu, m.nv))
+        for i in range(m.nu):
+            joint, gear, dof = m.actuator_trnid[i, 0], m.actuator_gear[i], m.jnt_dofadr[m.actuator_trnid[i, 0]]
+            width = 3 if m.jnt_type[joint] == mujoco.mjtJoint.mjJNT_BALL else 1
+            to_actuator[i, dof:dof + width] = gear[:width]
+        limited = m.actuator_ctrllimited.astype(bool)
+        self.low = np.where(limited, m.actuator_ctrlrange[:, 0], -np.inf)
+        self.high = np.where(limited, m.actuator_ctrlrange[:, 1], np.inf)
+        #: per track, (K, nu): the target shift Kv/Kp x v_ref at each reference step
+        self.shifts = tuple(np.ascontiguousarray(t.qvel @ (to_actuator * ratio[:, None]).T) for t in tracks)
+        m.actuator_ctrllimited[:] = 0  # clamped here, before the shift
+
+    def apply(self, ctrl: np.ndarray, clip: int, k: int) -> None:
+        """Clamp the pose targets in ``ctrl`` to the anatomical ranges and add the velocity shift of reference step ``k``."""
+        np.clip(ctrl, self.low, self.high, out=ctrl)
+        np.add(ctrl, self.shifts[clip][k], out=ctrl)
