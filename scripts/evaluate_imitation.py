@@ -29,7 +29,7 @@ from pathlib import Path
 
 from sportsim import resolve, runs
 from sportsim.cli import run_cli
-from sportsim.config import parse_overrides
+from sportsim.config import parse_env_overrides
 from sportsim.evaluation import evaluate_policy
 from sportsim.errors import ConfigError
 
@@ -37,20 +37,11 @@ METRICS = ("mpjpe_mm", "mpjpe_root_relative_mm", "joint_angle_error_deg")
 STARTS = (("frame0", False), ("random_phase", True))
 
 
-def env_settings(lines: Sequence[str]) -> list:
-    """``env.*=value`` lines parsed in Hydra's grammar (enjoy's); anything else is a one-line ConfigError."""
-    parsed = parse_overrides(lines)
-    for override in parsed:
-        if not override.key_or_group.startswith("env."):
-            raise ConfigError(f"'{override.input_line}': only env.* settings change the evaluated env")
-    return parsed
-
-
 def evaluate_clips(location: runs.ModelLocation, episodes: int, seed: int, env_overrides: Sequence[str] = ()) -> dict:
     """Per clip of the policy's env (changed by ``env_overrides``, ``env.*=value`` lines): the figures of one
     frame-0 episode and ``episodes`` random-phase ones."""
     clips: list[dict] = []
-    parsed = env_settings(env_overrides)
+    parsed = parse_env_overrides(env_overrides)
     for start, rsi in STARTS:
         policy = runs.open_policy(location, env_overrides=parsed, rsi=rsi)
         try:
@@ -85,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_intermixed_args(argv)  # env.* settings before or after the options
     if args.json is not None and args.json.exists():
         raise ConfigError(f"--json {args.json}: the file exists (not overwritten); choose another name")
-    env_settings(args.env_overrides)  # bad settings fail before the policy is looked for
+    parse_env_overrides(args.env_overrides)  # bad settings fail before the policy is looked for
     result = evaluate_clips(resolve.policy(args.model, args.which).location, args.episodes, args.seed,
                             args.env_overrides)
     for entry in result["clips"]:

@@ -2,7 +2,7 @@
 walking norms, optionally at a second (smaller) physics step to show that the forces have converged.
 
     python scripts/imitation_kinetics.py <run dir | model .zip | zoo entry> [--which best]
-        [--csv kinetics.csv] [--refine 4] [--overwrite]
+        [--csv kinetics.csv] [--refine 4] [--overwrite] [env.kwargs.KEY=VALUE ...]
 
 The policy runs deterministically from frame 0 of its reference with ``kinetics=True`` (Imitation-v1;
 the env's class docstring and :mod:`sportsim.kinetics` define every figure). ``--csv`` writes one row per
@@ -13,7 +13,8 @@ divided by N (same policy, same control rate) and prints how much each figure ch
 the forces: stance slip of the simulated feet (median per complete stance, mm) and ankle plantarflexion at
 push-off (deg; the reference's at its own toe-offs beside it). A skill with a flight phase (a jump) also
 gets take-off and landing figures (:func:`sportsim.kinetics.jump_figures`: peak vertical force of both feet
-and peak sagittal moments per phase). The last line is one JSON object with everything printed.
+and peak sagittal moments per phase). ``env.*=value`` settings change the policy's env first (as ``enjoy``
+takes them), e.g. ``env.kwargs.integrator=discrete``. The last line is one JSON object with everything printed.
 """
 
 from __future__ import annotations
@@ -23,12 +24,15 @@ import csv
 import io
 import json
 import sys
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import mujoco
 import numpy as np
 
 from sportsim import humanoid, kinetics, runs
+from sportsim.config import parse_env_overrides
 from sportsim.mocap.retarget import foot_lowest_m, stance_slip_hover
 from sportsim.errors import ConfigError, SportsimError
 from sportsim.video import spans
@@ -43,11 +47,13 @@ BANDS = {
 }
 
 
-def rollout(location: runs.ModelLocation, physics_dt_s: float | None) -> tuple[dict[str, np.ndarray], float, float, dict]:
+def rollout(location: runs.ModelLocation, physics_dt_s: float | None,
+            env_overrides: Sequence[Any] = ()) -> tuple[dict[str, np.ndarray], float, float, dict]:
     """The frame-0 episode's kinetics series, its sample rate, the distance walked (m) and the last info
-    (plus ``"gait"``: :func:`gait_figures` of the simulated walk and of the reference it tracked)."""
+    (plus ``"gait"``: :func:`gait_figures` of the simulated walk and of the reference it tracked);
+    ``env_overrides``: parsed ``env.*=value`` changes to the policy's env."""
     extra = {} if physics_dt_s is None else {"physics_dt_s": physics_dt_s}
-    policy = runs.open_policy(location, rsi=False, kinetics=True, **extra)
+    policy = runs.open_policy(location, rsi=False, kinetics=True, env_overrides=env_overrides, **extra)
     try:
         env = policy.env.unwrapped
         obs, _ = policy.env.reset(seed=0)
@@ -156,17 +162,20 @@ def csv_bytes(series: dict[str, np.ndarray], rate_hz: float) -> bytes:
     return buf.getvalue().encode()
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("model", type=Path, help="run directory, model .zip or zoo entry folder")
     parser.add_argument("--which", default="best", choices=runs.MODEL_CHOICES)
     parser.add_argument("--csv", type=Path, default=None, help="write the per-physics-step series here")
     parser.add_argument("--overwrite", action="store_true")
     parser.add_argument("--refine", type=int, default=0, help="also run at physics step / N and compare")
-    args = parser.parse_args()
+    parser.add_argument("env_overrides", nargs="*", metavar="env.KEY=VALUE",
+                        help="change the policy's env first, e.g. env.kwargs.integrator=discrete")
+    args = parser.parse_intermixed_args(argv)  # env.* settings before or after the options
     try:
+        overrides = parse_env_overrides(args.env_overrides)
         location = runs.locate_model(args.model, args.which)
-        series, rate, distance, info = rollout(location, None)
+        series, rate, distance, info = rollout(location, None, overrides)
         result = {"model": str(location.model_file), "physics_rate_hz": rate, "fall": info.get("fall"),
                   "episode_s": info.get("time_s"), "mpjpe_mm": info.get("mpjpe_mm"),
                   "figures": {**figures(series, rate, distance), **info["gait"]}}
@@ -180,7 +189,7 @@ def main() -> int:
                 raise ConfigError(f"cannot write {args.csv}: {exc.strerror or exc}") from None
             result["csv"] = str(args.csv)
         if args.refine > 1:
-            fine, fine_rate, fine_distance, fine_info = rollout(location, 1.0 / (rate * args.refine))
+            fine, fine_rate, fine_distance, fine_info = rollout(location, 1.0 / (rate * args.refine), overrides)
             result["refined"] = {"physics_rate_hz": fine_rate, "fall": fine_info.get("fall"),
                                  "figures": {**figures(fine, fine_rate, fine_distance), **fine_info["gait"]}}
     except SportsimError as exc:

@@ -34,3 +34,16 @@ def test_push_off_window_ends_shortly_after_toe_off() -> None:
     hz = 30.0
     before, after = (max(1, int(round(w * hz))) for w in ik.PUSH_OFF_WINDOW_S)
     assert before * (1 / hz) >= 0.1 and after * (1 / hz) <= 0.07
+
+
+def test_env_settings_reach_the_policy_env(capsys) -> None:
+    """``env.*=value`` changes the policy's env before the rollout (here a 1 s episode); anything else is
+    refused in one line, before any policy is loaded."""
+    import json  # noqa: PLC0415
+
+    assert ik.main(["zoo/imitation/v5/walk/ppo", "--which", "final", "env.kwargs.episode_time_s=1.0"]) == 0
+    result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert result["episode_s"] == 1.0 and result["fall"] is None
+    assert ik.main(["zoo/imitation/v5/walk/ppo", "algo.learning_rate=1"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "only env.* settings" in err[0]

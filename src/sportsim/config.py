@@ -114,6 +114,16 @@ def parse_overrides(overrides: Sequence[str]) -> list[Override]:
     return parsed
 
 
+def parse_env_overrides(lines: Sequence[str]) -> list[Override]:
+    """``env.*=value`` lines (a script's changes to a trained policy's env) parsed in Hydra's grammar, as
+    ``enjoy`` takes them; anything else is a one-line ConfigError."""
+    parsed = parse_overrides(lines)
+    for override in parsed:
+        if not override.key_or_group.lstrip("+").startswith("env."):
+            raise ConfigError(f"'{override.input_line}': only env.* settings change the evaluated env")
+    return parsed
+
+
 def _is_group(key: str) -> bool:
     return any((d / key).is_dir() for d in search_dirs())
 

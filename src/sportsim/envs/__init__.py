@@ -32,12 +32,14 @@ ENV_SPECS = {
                               {"body": "human", "foot_slip_weight": 0.1, "foot_slip_scale": 400.0,
                                "foot_contact_weight": 0.1, "smooth_reference_root": True,
                                "reference_root_lowpass_hz": 6.0}),
-    # v6: v5 with the servos' damping about the reference's joint velocity (servo_velocity="reference"): the
-    # damper no longer brakes the movement the reference asks for inside the strength bound (runs, take-offs)
+    # v6: v5 with the servos' damping about the reference's joint velocity (servo_velocity="reference": the
+    # damper no longer brakes the movement the reference asks for inside the strength bound - runs, take-offs)
+    # and MuJoCo's discrete integrator (the contact solve sees the servos' implicit damping: planted feet)
     "sportsim/Imitation-v6": ("sportsim.envs.imitation:ImitationEnv", None,
                               {"body": "human", "foot_slip_weight": 0.1, "foot_slip_scale": 400.0,
                                "foot_contact_weight": 0.1, "smooth_reference_root": True,
-                               "reference_root_lowpass_hz": 6.0, "servo_velocity": "reference"}),
+                               "reference_root_lowpass_hz": 6.0, "servo_velocity": "reference",
+                               "integrator": "discrete"}),
 }
 
 

@@ -49,6 +49,8 @@ __all__ = ["ACTION_MODES", "BODIES", "KD_PER_KP", "KINETICS_TB_METRICS", "SERVO_
            "build_model", "build_spec"]
 
 ACTION_MODES = ("residual", "absolute")
+#: ``integrator``: MuJoCo's integrators the env offers (see "Simulation")
+INTEGRATORS = {"implicitfast": mujoco.mjtIntegrator.mjINT_IMPLICITFAST, "discrete": mujoco.mjtIntegrator.mjINT_DISCRETE}
 _BADQACC = int(mujoco.mjtWarning.mjWARN_BADQACC)
 _INFO_KEYS = tuple((f"reward_{t}", f"similarity_{t}", f"error_{t}") for t in ImitationRewardWeights.TERMS)
 _NO_REWARD = (0.0,) * len(ImitationRewardWeights.TERMS)
@@ -262,7 +264,7 @@ class ImitationEnv(gym.Env):
     at every physics step.
 
     ## Simulation
-    MuJoCo, ``implicitfast`` integrator, ``physics_dt_s`` = 1/120 s (4 steps per 1/30 s control step):
+    MuJoCo, ``implicitfast`` integrator (v6: ``discrete``), ``physics_dt_s`` = 1/120 s (4 steps per 1/30 s control step):
     the servos' stiffness (the fastest joint mode, the foot about the ankle, ~225 rad/s) and the soft
     contacts (time constant 20 ms) are integrated stably: the servos hold a standing reference within
     15 mm (tests/test_imitation.py), an open-loop landing's force converges (tests/test_humanoid_v1.py),
@@ -274,7 +276,12 @@ class ImitationEnv(gym.Env):
     the time per control step). Its stance feet slide 5-10 cm per stance (``kinetics`` ``slip_velocity_mps``);
     MuJoCo's noslip pass and impratio do not stop it; part of it is the servos' implicit damping, which
     MuJoCo applies after the contact solve (google-deepmind/mujoco#3443). Measured with
-    ``scripts/imitation_kinetics.py --refine``. Body geoms collide with the floor only (friction 0.9, as
+    ``scripts/imitation_kinetics.py --refine``. ``integrator="discrete"`` (v6; MuJoCo 3.13's integrator
+    that solves the constraints and the implicit velocity update together, in the metric M + h D that
+    includes the servos' damping) removes that part: a standing body held by the v1 zoo jump's policy
+    glides 52 mm in 1.5 s at 1/120 s with ``implicitfast`` (26 mm at 1/240 s, 0.4 mm at 1/480 s) and 0.2 mm
+    with ``discrete`` at 1/120 s (tests/test_imitation_v6.py), at ~6 % more time per step. ``engine="pybullet"``
+    integrates with Bullet whatever ``integrator`` says. Body geoms collide with the floor only (friction 0.9, as
     DeepMimic's).
 
     ``engine="pybullet"`` steps the same model in PyBullet instead (:mod:`sportsim.sim`: a URDF generated
@@ -305,6 +312,7 @@ class ImitationEnv(gym.Env):
     | pd_gain_scale | 1.0 | multiplies Kp and Kd |
     | body | "human" | "human" (v1: human strength, ranges, planted-feet reference) or "deepmimic" (v0) |
     | plantarflexor_strength_scale | 1.0 | human body: the ankles' plantarflexion strength x this (the servo's stiffness follows it); the table's dynamometer strength is below running's demand (``sportsim.humanoid_limits.GAIT_PLANTARFLEXOR_SCALE`` = 1.9 for running). Tried for the walk as an Imitation-v4 and withdrawn: at 1.9 the v3 walk fine-tuned for 1.5M samples still left the floor 16 deg dorsiflexed, its soles slid 104 mm per stance (v3 58) and its sagittal positive work rose to 6.4 J/kg/m (v3 2.5) |
+    | integrator | "implicitfast" (v6: "discrete") | MuJoCo's integrator (see Simulation); "discrete" needs MuJoCo >= 3.13 |
     | servo_velocity | "zero" (v6: "reference") | human body: what the servos' damping acts on - "zero": -Kd qdot (v1-v5); "reference": Kd (v_ref - qdot), the velocity error (see PD control) |
     | strength_profile | "dynamometer" | human body: "dynamometer" (the strength table as measured) or "athlete" (knee extension's torque-velocity curve of Anderson et al. 2007's young men instead of the gymnast's flat fit, plantarflexion x 1.9: the demands of take-offs and running; ``sportsim.humanoid_limits`` gives the sources), or "gymnast" (athlete + the gymnast's shoulder ab/adduction: the cartwheel's single-arm support). Opt-in for explosive skills (the kick, the run): the spinkick's take-off holds the dynamometer body's knee and ankle at their limits |
     | reference_root_lowpass_hz | None (v4: 6.0) | human body: the reference's root height low-pass filtered at this cut-off (Hz) before the feet are placed - the cut-off gait labs use for walking kinematics; CMU's pelvis markers otherwise ask for 1.53 BW at heel strike (99th percentile, 15 Hz) |
@@ -324,9 +332,10 @@ class ImitationEnv(gym.Env):
     | render_mode, render_width, render_height | None, 640, 360 | "rgb_array" renders the tracking camera |
 
     ## Version History
-    * v6: v5 with ``servo_velocity="reference"`` (above): the servos damp the velocity error instead of
-      the velocity. Same observation, action and reward; the dynamics change for any movement (for the
-      walk less than for runs and take-offs). The v5 zoo entries keep running on v5.
+    * v6: v5 with ``servo_velocity="reference"`` (above: the servos damp the velocity error instead of
+      the velocity) and ``integrator="discrete"`` (see Simulation: the contact solve sees the servos'
+      implicit damping, so planted feet stay planted at 1/120 s). Same observation, action and reward; the
+      dynamics change (the v5 zoo walk falls on v6 zero-shot). The v5 zoo entries keep running on v5.
     * v5: v4 with the ``foot_contact`` reward term (w 0.1) and a 4x stiffer ``foot_slip`` scale (400: a
       stance foot creeping at 5 cm/s keeps exp(-1) of the term): the v4 walk's soles slide 49 mm per
       stance (median; 60-80 mm/s creep), its foot leaves the floor about two control steps before the
@@ -403,6 +412,7 @@ class ImitationEnv(gym.Env):
         plantarflexor_strength_scale: float = 1.0,
         strength_profile: str = "dynamometer",
         servo_velocity: str = "zero",
+        integrator: str = "implicitfast",
         pose_scale: float = 2.0,
         velocity_scale: float = 0.1,
         end_effector_scale: float = 40.0,
@@ -500,8 +510,12 @@ class ImitationEnv(gym.Env):
             raise ConfigError(f"servo_velocity={servo_velocity!r} needs body='human' (its damping inside the servo), "
                               f"got body={body!r}")
         self.servo_velocity = servo_velocity
+        if integrator not in INTEGRATORS:
+            raise ConfigError(f"integrator must be one of {', '.join(INTEGRATORS)}, got {integrator!r}")
+        self.integrator = integrator
         self.model = build_model(self.humanoid_height_m, self.humanoid_mass_kg, humanoid_sex, self.physics_dt_s,
                                  pd_gain_scale, body, self.plantarflexor_strength_scale, strength_profile)
+        self.model.opt.integrator = INTEGRATORS[integrator]
         self.data = mujoco.MjData(self.model)
         self.engine = make_engine(engine, self.model, self.data)
         stands = (round(stand_before_s * self.control_hz), round(stand_after_s * self.control_hz))
