@@ -198,5 +198,6 @@ class ServoFeedforward:
 
     def apply(self, ctrl: np.ndarray, clip: int, k: int) -> None:
         """Clamp the pose targets in ``ctrl`` to the anatomical ranges and add the velocity shift of reference step ``k``."""
-        np.clip(ctrl, self.low, self.high, out=ctrl)
+        np.maximum(ctrl, self.low, out=ctrl)  # the ufuncs directly: np.clip's wrapper costs ~2 us a control step
+        np.minimum(ctrl, self.high, out=ctrl)
         np.add(ctrl, self.shifts[clip][k], out=ctrl)
