@@ -133,3 +133,18 @@ def test_jump_figures_split_take_off_and_landing_at_the_flight():
     assert out["landing_peak_knee_moment_nm_per_kg"] == pytest.approx(2.5, abs=0.15)
     walking = {"grf_bw": np.tile([[[0, 0, 0.5]]], (n, 2, 1)), "moment_nm_per_kg": moment}
     assert kinetics.jump_figures(walking, rate, names) == {}
+
+
+def test_filtered_power_leaves_servo_vibration_out_of_the_work() -> None:
+    """A joint whose moment and velocity vibrate together at 40 Hz on top of a 1 Hz movement: the raw power
+    integrates the vibration's in-phase product as positive work, the filtered power (moment and velocity
+    low-passed first, as gait laboratories compute it) gives the movement's own work."""
+    rate = 480.0
+    t = np.arange(0.0, 4.0, 1.0 / rate)
+    moment, velocity = np.sin(2 * np.pi * t), np.sin(2 * np.pi * t)
+    vib = 0.5 * np.sin(2 * np.pi * 40.0 * t)
+    smooth_work = kinetics.positive_work_j_per_kg(moment * velocity, rate)
+    raw_work = kinetics.positive_work_j_per_kg((moment + vib) * (velocity + vib), rate)
+    filtered_work = kinetics.positive_work_j_per_kg(kinetics.filtered_power(moment + vib, velocity + vib, rate), rate)
+    assert raw_work > 1.2 * smooth_work
+    assert abs(filtered_work - smooth_work) < 0.03 * smooth_work

@@ -51,6 +51,7 @@ WALKING_NORMS = {
     "ankle_plantarflexion_toe_off_deg": 20.1,  # Table A.4 (excursion from the stance maximum: ~27 deg)
     "positive_work_j_per_kg_m": 0.97,  # hip + knee + ankle, both legs, Table A.7 integrated per stride
     "positive_work_sagittal_legs_j_per_kg_m": 0.97,  # the same joints: what sportsim's figure of that name sums
+    "positive_work_sagittal_legs_filtered_j_per_kg_m": 0.97,  # ... computed from filtered moment and velocity
 }
 GRF_CUTOFF_HZ = 15.0
 STANCE_THRESHOLD_BW = 0.05  # a foot is in stance while its filtered vertical force exceeds this
@@ -74,7 +75,8 @@ class KineticsProbe:
     touchdown, where they miss part of the impact (the vertical impulse by 20 % when the standing
     humanoid is dropped from 2 cm); filtered stance curves are barely touched, impact peaks are."""
 
-    KEYS = ("grf_bw", "cop_m", "foot_contact", "moment_nm_per_kg", "power_w_per_kg", "slip_velocity_mps")
+    KEYS = ("grf_bw", "cop_m", "foot_contact", "moment_nm_per_kg", "power_w_per_kg", "joint_velocity_rad_s",
+            "slip_velocity_mps")
 
     def __init__(self, model: mujoco.MjModel, mass_kg: float, engine: Any = None) -> None:
         self._model = model
@@ -97,6 +99,7 @@ class KineticsProbe:
         self._contact = np.zeros((n_steps, 2), dtype=bool)
         self._moment = np.zeros((n_steps, nu))
         self._power = np.zeros((n_steps, nu))
+        self._velocity = np.zeros((n_steps, nu))
         self._slip = np.zeros((n_steps, 2, 2))
 
     def sample(self, data: mujoco.MjData) -> None:
@@ -147,7 +150,8 @@ class KineticsProbe:
             self._limit_qfrc[:] = 0.0
         tau = data.qfrc_actuator + data.qfrc_passive + self._limit_qfrc
         self._moment[i] = tau[self._dof] / self._mass
-        self._power[i] = self._moment[i] * data.qvel[self._dof]
+        self._velocity[i] = data.qvel[self._dof]
+        self._power[i] = self._moment[i] * self._velocity[i]
         self._i = i + 1
 
     def _point_velocity(self, data: mujoco.MjData, body: int, point: np.ndarray) -> np.ndarray:
@@ -161,7 +165,7 @@ class KineticsProbe:
         n = self._i
         return {"grf_bw": self._grf[:n].copy(), "cop_m": self._cop[:n].copy(), "foot_contact": self._contact[:n].copy(),
                 "moment_nm_per_kg": self._moment[:n].copy(), "power_w_per_kg": self._power[:n].copy(),
-                "slip_velocity_mps": self._slip[:n].copy()}
+                "joint_velocity_rad_s": self._velocity[:n].copy(), "slip_velocity_mps": self._slip[:n].copy()}
 
 
 def stack(steps: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
@@ -245,6 +249,16 @@ def positive_work_j_per_kg(power_w_per_kg: np.ndarray, rate_hz: float) -> float:
     return float(np.maximum(np.asarray(power_w_per_kg), 0.0).sum() / rate_hz)
 
 
+def filtered_power(moment: np.ndarray, velocity: np.ndarray, rate_hz: float,
+                   cutoff_hz: float = GRF_CUTOFF_HZ) -> np.ndarray:
+    """Joint power as gait laboratories compute it: the moment and the joint's angular velocity each
+    low-pass filtered (at the forces' cut-off) before they are multiplied (Winter 2009, ch. 7). Servo
+    vibration - moment and velocity oscillating together at tens of Hz - puts a positive product into
+    every oscillation; the raw per-physics-step power integrates it as work, this one does not (the two
+    side by side show how much of a policy's work is vibration)."""
+    return lowpass(moment, rate_hz, cutoff_hz) * lowpass(velocity, rate_hz, cutoff_hz)
+
+
 SAGITTAL_DOFS = (("hip", "hip_y"), ("knee", "knee"), ("ankle", "ankle_y"))  # Winter's three joints
 
 
@@ -288,7 +302,10 @@ def summary(series: dict[str, np.ndarray], rate_hz: float, actuator_names: tuple
       against walking norms, which are peaks of a stride-normalised curve;
     * positive joint work: ``positive_work_j_per_kg`` over every dof, ``positive_work_sagittal_legs_j_per_kg``
       over hip, knee and ankle flexion/extension of both legs (the joints and axis of Winter's Table A.7,
-      :data:`WALKING_NORMS`), each also per metre when ``distance_m`` is given;
+      :data:`WALKING_NORMS`), each also per metre when ``distance_m`` is given - from the raw power of every
+      physics step; ``positive_work_sagittal_legs_filtered_j_per_kg`` (and per metre) the same joints'
+      work from :func:`filtered_power` (moment and velocity filtered first, as gait laboratories compute
+      it; needs ``joint_velocity_rad_s``) - the gap between the two is servo vibration;
     * ``stance_slip_mm``: the median over both feet's complete stances of the distance the sole slid
       (:func:`stance_slip_mm`, filtered), per foot as ``<side>_stance_slip_mm``; ``stance_slip_net_mm`` the
       median length of a stance's net displacement (back-and-forth slides cancel: a lower bound);
@@ -312,8 +329,13 @@ def summary(series: dict[str, np.ndarray], rate_hz: float, actuator_names: tuple
             float(max(np.median(p) for p in per_leg if p)) if any(per_leg) else float("nan"))
     power = np.asarray(series["power_w_per_kg"])
     legs = [actuator_names.index(f"{side}_{dof}") for side in ("right", "left") for _, dof in SAGITTAL_DOFS]
-    for key, work in (("positive_work", positive_work_j_per_kg(power, rate_hz)),
-                      ("positive_work_sagittal_legs", positive_work_j_per_kg(power[:, legs], rate_hz))):
+    works = [("positive_work", positive_work_j_per_kg(power, rate_hz)),
+             ("positive_work_sagittal_legs", positive_work_j_per_kg(power[:, legs], rate_hz))]
+    if "joint_velocity_rad_s" in series:
+        smooth = filtered_power(np.asarray(series["moment_nm_per_kg"])[:, legs],
+                                np.asarray(series["joint_velocity_rad_s"])[:, legs], rate_hz)
+        works.append(("positive_work_sagittal_legs_filtered", positive_work_j_per_kg(smooth, rate_hz)))
+    for key, work in works:
         out[f"{key}_j_per_kg"] = work
         if distance_m is not None and distance_m > 0:
             out[f"{key}_j_per_kg_m"] = work / distance_m
