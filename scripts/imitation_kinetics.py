@@ -43,7 +43,8 @@ BANDS = {
     "grf_first_peak_bw": (0.95, 1.35), "grf_trough_bw": (0.55, 0.9), "grf_second_peak_bw": (0.95, 1.35),
     "stride_peak_hip_moment_nm_per_kg": (0.0, 2.0), "stride_peak_knee_moment_nm_per_kg": (0.0, 1.3),
     "stride_peak_ankle_moment_nm_per_kg": (0.0, 2.3), "stance_slip_mm": (0.0, 10.0),
-    "positive_work_sagittal_legs_j_per_kg_m": (0.0, 2.91), "positive_work_sagittal_legs_filtered_j_per_kg_m": (0.0, 2.91), "ankle_plantarflexion_toe_off_deg": (8.0, 90.0),
+    "positive_work_sagittal_legs_j_per_kg_m": (0.0, 2.91), "positive_work_sagittal_legs_filtered_j_per_kg_m": (0.0, 2.91),
+    "ankle_plantarflexion_toe_off_deg": (8.0, 90.0),
 }
 
 

@@ -119,7 +119,7 @@ def parse_env_overrides(lines: Sequence[str]) -> list[Override]:
     ``enjoy`` takes them; anything else is a one-line ConfigError."""
     parsed = parse_overrides(lines)
     for override in parsed:
-        if not override.key_or_group.lstrip("+").startswith("env."):
+        if not override.key_or_group.startswith("env."):
             raise ConfigError(f"'{override.input_line}': only env.* settings change the evaluated env")
     return parsed
 

@@ -50,7 +50,8 @@ __all__ = ["ACTION_MODES", "BODIES", "KD_PER_KP", "KINETICS_TB_METRICS", "SERVO_
 
 ACTION_MODES = ("residual", "absolute")
 #: ``integrator``: MuJoCo's integrators the env offers (see "Simulation")
-INTEGRATORS = {"implicitfast": mujoco.mjtIntegrator.mjINT_IMPLICITFAST, "discrete": mujoco.mjtIntegrator.mjINT_DISCRETE}
+INTEGRATORS = {"implicitfast": mujoco.mjtIntegrator.mjINT_IMPLICITFAST,
+               "discrete": mujoco.mjtIntegrator.mjINT_DISCRETE}
 _BADQACC = int(mujoco.mjtWarning.mjWARN_BADQACC)
 _INFO_KEYS = tuple((f"reward_{t}", f"similarity_{t}", f"error_{t}") for t in ImitationRewardWeights.TERMS)
 _NO_REWARD = (0.0,) * len(ImitationRewardWeights.TERMS)
@@ -264,8 +265,8 @@ class ImitationEnv(gym.Env):
     at every physics step.
 
     ## Simulation
-    MuJoCo, ``implicitfast`` integrator (v6: ``discrete``), ``physics_dt_s`` = 1/120 s (4 steps per 1/30 s control step):
-    the servos' stiffness (the fastest joint mode, the foot about the ankle, ~225 rad/s) and the soft
+    MuJoCo, ``implicitfast`` integrator (v6: ``discrete``), ``physics_dt_s`` = 1/120 s (4 steps per 1/30 s
+    control step): the servos' stiffness (the fastest joint mode, the foot about the ankle, ~225 rad/s) and the soft
     contacts (time constant 20 ms) are integrated stably: the servos hold a standing reference within
     15 mm (tests/test_imitation.py), an open-loop landing's force converges (tests/test_humanoid_v1.py),
     and with zero action on the walk 1/240 s and 1/480 s change the root-relative tracking error of the

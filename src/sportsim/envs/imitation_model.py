@@ -159,7 +159,6 @@ def build_model(height_m: float, mass_kg: float, sex: str, physics_dt_s: float,
                       strength_profile).compile()
 
 
-
 SERVO_VELOCITIES = ("zero", "reference")
 
 
@@ -184,16 +183,14 @@ class ServoFeedforward:
     def __init__(self, model: mujoco.MjModel, tracks: Sequence[Any]) -> None:
         m = model
         ratio = -m.actuator_biasprm[:, 2] / m.actuator_gainprm[:, 0]  # Kv / Kp of each servo
-        to_actuator = np.zeros((m.nu, m.nv))
-        for i in range(m.nu):
-            joint, gear, dof = m.actuator_trnid[i, 0], m.actuator_gear[i], m.jnt_dofadr[m.actuator_trnid[i, 0]]
-            width = 3 if m.jnt_type[joint] == mujoco.mjtJoint.mjJNT_BALL else 1
-            to_actuator[i, dof:dof + width] = gear[:width]
+        dofs = humanoid.actuator_dofs(m)  # each servo acts along one dof: its gear selects one axis
+        axis = dofs - m.jnt_dofadr[m.actuator_trnid[:, 0]]
+        scale = ratio * m.actuator_gear[np.arange(m.nu), axis]
         limited = m.actuator_ctrllimited.astype(bool)
         self.low = np.where(limited, m.actuator_ctrlrange[:, 0], -np.inf)
         self.high = np.where(limited, m.actuator_ctrlrange[:, 1], np.inf)
         #: per track, (K, nu): the target shift Kv/Kp x v_ref at each reference step
-        self.shifts = tuple(np.ascontiguousarray(t.qvel @ (to_actuator * ratio[:, None]).T) for t in tracks)
+        self.shifts = tuple(np.ascontiguousarray(t.qvel[:, dofs] * scale) for t in tracks)
         m.actuator_ctrllimited[:] = 0  # clamped here, before the shift
 
     def apply(self, ctrl: np.ndarray, clip: int, k: int) -> None:
