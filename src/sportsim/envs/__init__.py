@@ -40,6 +40,13 @@ ENV_SPECS = {
                                "foot_contact_weight": 0.1, "smooth_reference_root": True,
                                "reference_root_lowpass_hz": 6.0, "servo_velocity": "reference",
                                "integrator": "discrete"}),
+    # v7: v6 with the servos' damping capped at 2 x I / h (servo_damping_limit: a servo clamped at its strength
+    # bound cannot flip bound every physics step - v6's swing ankle did, 14 % of swing steps)
+    "sportsim/Imitation-v7": ("sportsim.envs.imitation:ImitationEnv", None,
+                              {"body": "human", "foot_slip_weight": 0.1, "foot_slip_scale": 400.0,
+                               "foot_contact_weight": 0.1, "smooth_reference_root": True,
+                               "reference_root_lowpass_hz": 6.0, "servo_velocity": "reference",
+                               "integrator": "discrete", "servo_damping_limit": 2.0}),
 }
 
 

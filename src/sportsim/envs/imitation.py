@@ -39,7 +39,8 @@ from sportsim.envs import imitation_params as ip
 from sportsim.envs.imitation_compare import FootComparison, ReferenceComparison
 from sportsim.envs.imitation_episode_kinetics import KINETICS_TB_METRICS, EpisodeKinetics
 from sportsim.envs.imitation_model import (BODIES, KD_PER_KP, SERVO_FULL_STRENGTH_RAD, SERVO_VELOCITIES,
-                                         ServoFeedforward, StrengthLimits, build_model, build_spec)
+                                         ServoFeedforward, StrengthLimits, build_model, build_spec,
+                                         limit_servo_damping)
 from sportsim.envs.imitation_render import GhostRenderer
 from sportsim.envs.rewards import ImitationRewardWeights, imitation_reward_terms
 from sportsim.errors import ConfigError, ModelFileError
@@ -414,6 +415,7 @@ class ImitationEnv(gym.Env):
         strength_profile: str = "dynamometer",
         servo_velocity: str = "zero",
         integrator: str = "implicitfast",
+        servo_damping_limit: float | None = None,
         pose_scale: float = 2.0,
         velocity_scale: float = 0.1,
         end_effector_scale: float = 40.0,
@@ -514,9 +516,18 @@ class ImitationEnv(gym.Env):
         if integrator not in INTEGRATORS:
             raise ConfigError(f"integrator must be one of {', '.join(INTEGRATORS)}, got {integrator!r}")
         self.integrator = integrator
+        if servo_damping_limit is not None and (
+                isinstance(servo_damping_limit, bool) or not isinstance(servo_damping_limit, (int, float))
+                or not (0.0 < servo_damping_limit < math.inf)):
+            raise ConfigError(f"servo_damping_limit must be a number > 0 or null, got {servo_damping_limit!r}")
+        if servo_damping_limit is not None and body != "human":
+            raise ConfigError(f"servo_damping_limit needs body='human' (its damping inside the servo), got body={body!r}")
+        self.servo_damping_limit = None if servo_damping_limit is None else float(servo_damping_limit)
         self.model = build_model(self.humanoid_height_m, self.humanoid_mass_kg, humanoid_sex, self.physics_dt_s,
                                  pd_gain_scale, body, self.plantarflexor_strength_scale, strength_profile)
         self.model.opt.integrator = INTEGRATORS[integrator]
+        if self.servo_damping_limit is not None:  # v7: before the engine and the feed-forward read Kd
+            limit_servo_damping(self.model, self.servo_damping_limit)
         self.data = mujoco.MjData(self.model)
         self.engine = make_engine(engine, self.model, self.data)
         stands = (round(stand_before_s * self.control_hz), round(stand_after_s * self.control_hz))
