@@ -55,6 +55,8 @@ CASES = [
     ("sportsim/Imitation-v5", {"task": "kick", "kinetics": True}),  # the contact term through stands and a spin
     ("sportsim/Imitation-v6", {}),
     ("sportsim/Imitation-v6", {"task": "run", "action_mode": "absolute", "kinetics": True}),  # damping about v_ref
+    ("sportsim/Imitation-v7", {}),
+    ("sportsim/Imitation-v7", {"task": "kick", "strength_profile": "athlete", "physics_dt_s": 1 / 240}),  # cap at h
 ]
 IDS = [f"{env_id.split('/')[1]}-{i}" for i, (env_id, _) in enumerate(CASES)]
 

@@ -39,9 +39,10 @@ def _servo_terms(env) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return m.actuator_gainprm[:, 0], -m.actuator_biasprm[:, 2], d.actuator_force.copy()
 
 
-@pytest.mark.parametrize("task", ["run", "kick"])
-def test_torque_is_kp_pose_error_plus_kd_velocity_error(task: str) -> None:
-    env = gym.make("sportsim/Imitation-v6", task=task).unwrapped
+@pytest.mark.parametrize(("env_id", "task"), [("sportsim/Imitation-v6", "run"), ("sportsim/Imitation-v6", "kick"),
+                                            ("sportsim/Imitation-v7", "run")])  # v7: its capped Kd in the shift too
+def test_torque_is_kp_pose_error_plus_kd_velocity_error(env_id: str, task: str) -> None:
+    env = gym.make(env_id, task=task).unwrapped
     m, d = env.model, env.data
     rng = np.random.default_rng(0)
     env.reset(seed=3)

@@ -151,6 +151,14 @@ class ImitationEnv(gym.Env):
       a target shift of Kd/Kp x v_ref on MuJoCo's position servo (the damping stays implicit and inside
       ``forcerange``), with the anatomical clamp of the pose target applied by the env before the shift
       (:class:`~sportsim.envs.imitation_model.ServoFeedforward`).
+    * ``servo_damping_limit`` (v7: 2; human body): each servo's Kd capped at that x I / h, I the dof's
+      effective inertia with the body floating at rest, h ``physics_dt_s``. A servo at its strength bound is
+      a constant torque over the step (MuJoCo's implicit damping leaves clamped actuators out), so with
+      h Kd / I above ~2 a full-strength step jumps the servo's unclamped velocity window and it flips bound
+      every step: v6's swing ankle (h Kd / I = 13) did in 14 % of the walk's swing steps. The cap lowers
+      the ankles', knees', elbows' and a few more servos' Kd (ankle flexion 25.6 -> 3.8 N m s/rad, near
+      the free foot's critical damping); Kp and the strength are unchanged
+      (:func:`~sportsim.envs.imitation_model.limit_servo_damping`).
 
     ## Observation Space
     ``Box(-inf, inf, (263,), float32)`` for one clip or several, DeepMimic-style [R28, R29]:
@@ -315,6 +323,7 @@ class ImitationEnv(gym.Env):
     | body | "human" | "human" (v1: human strength, ranges, planted-feet reference) or "deepmimic" (v0) |
     | plantarflexor_strength_scale | 1.0 | human body: the ankles' plantarflexion strength x this (the servo's stiffness follows it); the table's dynamometer strength is below running's demand (``sportsim.humanoid_limits.GAIT_PLANTARFLEXOR_SCALE`` = 1.9 for running). Tried for the walk as an Imitation-v4 and withdrawn: at 1.9 the v3 walk fine-tuned for 1.5M samples still left the floor 16 deg dorsiflexed, its soles slid 104 mm per stance (v3 58) and its sagittal positive work rose to 6.4 J/kg/m (v3 2.5) |
     | integrator | "implicitfast" (v6: "discrete") | MuJoCo's integrator (see Simulation); "discrete" needs MuJoCo >= 3.13 |
+    | servo_damping_limit | None (v7: 2.0) | human body: each servo's Kd capped at this x its dof's free inertia / ``physics_dt_s`` (see PD control); None: Kd = Kp / 10 |
     | servo_velocity | "zero" (v6: "reference") | human body: what the servos' damping acts on - "zero": -Kd qdot (v1-v5); "reference": Kd (v_ref - qdot), the velocity error (see PD control) |
     | strength_profile | "dynamometer" | human body: "dynamometer" (the strength table as measured) or "athlete" (knee extension's torque-velocity curve of Anderson et al. 2007's young men instead of the gymnast's flat fit, plantarflexion x 1.9: the demands of take-offs and running; ``sportsim.humanoid_limits`` gives the sources), or "gymnast" (athlete + the gymnast's shoulder ab/adduction: the cartwheel's single-arm support). Opt-in for explosive skills (the kick, the run): the spinkick's take-off holds the dynamometer body's knee and ankle at their limits |
     | reference_root_lowpass_hz | None (v4: 6.0) | human body: the reference's root height low-pass filtered at this cut-off (Hz) before the feet are placed - the cut-off gait labs use for walking kinematics; CMU's pelvis markers otherwise ask for 1.53 BW at heel strike (99th percentile, 15 Hz) |
@@ -334,6 +343,9 @@ class ImitationEnv(gym.Env):
     | render_mode, render_width, render_height | None, 640, 360 | "rgb_array" renders the tracking camera |
 
     ## Version History
+    * v7: v6 with ``servo_damping_limit=2`` (see PD control: no servo flips between its strength bounds
+      every physics step; v6's swing ankle did). Same observation, action and reward; the dynamics change.
+      The v6 policies in ``training/`` keep running on v6.
     * v6: v5 with ``servo_velocity="reference"`` (above: the servos damp the velocity error instead of
       the velocity) and ``integrator="discrete"`` (see Simulation: the contact solve sees the servos'
       implicit damping, so planted feet stay planted at 1/120 s). Same observation, action and reward; the
