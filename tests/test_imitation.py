@@ -29,7 +29,7 @@ from sportsim.envs.rewards import ImitationRewardWeights, imitation_reward
 from sportsim.errors import ConfigError, MocapError
 from sportsim.mocap import quat
 
-ENV_ID = "sportsim/Imitation-v5"  # what env=imitation trains (configs/env/imitation.yaml)
+ENV_ID = "sportsim/Imitation-v7"  # what env=imitation trains (configs/env/imitation.yaml)
 WALK = "mocap/cmu_02_01_walk.bvh"
 JUMPS = "mocap/cmu_01_01_forward_jumps.bvh"
 TERMS = ImitationRewardWeights.TERMS[:5]  # DeepMimic's; the foot slip term is off unless its weight is > 0 (v2)

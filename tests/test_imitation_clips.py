@@ -188,7 +188,7 @@ def test_the_walk_run_recipe_composes_into_a_two_clip_env(walk_run):
     from sportsim import builders, config
 
     cfg = config.compose_train_config(["env=imitation", "hparams=imitation_walk_run"])
-    assert cfg.task == "walk_run" and cfg.init_std == "config" and cfg.init == "zoo:imitation/v5/walk/ppo"
+    assert cfg.task == "walk_run" and cfg.init_std == "config" and cfg.init == "zoo:imitation/v7/walk/ppo"
     assert cfg.n_eval_episodes == len(walk_run.tracks) == 2 and cfg.env.kwargs.rsi is False
     env = builders.make_env(cfg.env)
     try:
