@@ -178,7 +178,7 @@ def test_v7_meets_issue_15s_force_and_moment_bands(walk):
 def test_swing_ankle_does_not_flip_between_its_strength_bounds(walk):
     """The v6 walk's swinging ankle servo sat at a strength bound in 14 % of the swing's physics steps, flipping
     from one bound to the other step after step: its flexion velocity above 15 Hz was 7.3 rad/s rms, at 60 Hz
-    (the physics step's Nyquist). v7's damping cap: no flips, 1.9 rad/s rms at 25-28 Hz - the free foot's servo
+    (the physics step's Nyquist). v7's damping cap: no flips, 1.7 rad/s rms at 28-32 Hz - the free foot's servo
     (natural frequency ~20 Hz, now damped near critically instead of 6x over) ringing after each 30 Hz change of
     its target, ~1 deg; v5's overdamped servo: 0.07 rad/s."""
     v, swing, bound = walk["ankle_velocity"], ~walk["left_contact"], walk["ankle_bound"]
