@@ -154,8 +154,8 @@ class ImitationEnv(gym.Env):
     * ``servo_damping_limit`` (v7: 2; human body): each servo's Kd capped at that x I / h, I the dof's
       effective inertia with the body floating at rest, h ``physics_dt_s``. A servo at its strength bound is
       a constant torque over the step (MuJoCo's implicit damping leaves clamped actuators out), so with
-      h Kd / I above ~2 a full-strength step jumps the servo's unclamped velocity window and it flips bound
-      every step: v6's swing ankle (h Kd / I = 13) did in 14 % of the walk's swing steps. The cap lowers
+      h Kd / I above (S_+ + S_-) / S (1-2) a full-strength step jumps the servo's unclamped velocity window
+      and it flips bound every step: v6's swing ankle (h Kd / I = 13) did in 14 % of the walk's swing steps. The cap lowers
       the ankles', knees', elbows' and a few more servos' Kd (ankle flexion 25.6 -> 3.8 N m s/rad, near
       the free foot's critical damping); Kp and the strength are unchanged
       (:func:`~sportsim.envs.imitation_model.limit_servo_damping`).

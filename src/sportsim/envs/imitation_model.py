@@ -168,15 +168,16 @@ def limit_servo_damping(model: mujoco.MjModel, limit: float) -> np.ndarray:
 
     A servo at its strength bound exerts a constant torque for the whole physics step: MuJoCo leaves a
     clamped actuator out of the implicit damping of the velocity update (its force no longer depends on the
-    velocity). The step then changes the joint's velocity by h x (S_+ + S_-) / I when the clamp flips from
-    one bound to the other, while the servo is unclamped only inside a velocity window (S_+ + S_-) / Kd wide.
-    When h Kd / I > 1 (> 2 for symmetric bounds) a full-strength step jumps over that window and the
-    servo can stay clamped, flipping bound every step: a bang-bang limit cycle. Kd = Kp / 10 gives the
-    ankle's plantar/dorsiflexion h Kd / I = 13 at h = 1/120 s (the foot's 0.0165 kg m^2 with the
-    armature): the v6 walk's swing ankle sat at a bound in 14 % of swing physics steps with sign flips
-    step to step (velocity above 15 Hz 7.5 rad/s rms; v5's 0.07), and the v6 walk lost the reference
-    from starting phases where the foot swings. ``limit`` = 2 removes it (0 % clamped, 0.4 rad/s rms) and
-    puts the free foot's servo near critical damping (Kd = 3.8 against 2 sqrt(Kp I) = 4.1).
+    velocity). A step at the bound S changes the joint's velocity by about h S / I, while the servo is
+    unclamped only inside a velocity window (S_+ + S_-) / Kd wide. When h Kd / I > (S_+ + S_-) / S - between
+    1 and 2, 2 for symmetric bounds - a full-strength step jumps over that window and the servo lands on the
+    other bound, and again: a bang-bang limit cycle. Kd = Kp / 10 gives the ankle's plantar/dorsiflexion
+    h Kd / I = 13 at h = 1/120 s (the foot's 0.0165 kg m^2 with the armature): the v6 walk's swing ankle sat
+    at a bound in 14 % of swing physics steps with sign flips step to step (velocity above 15 Hz 7.5 rad/s
+    rms; v5's 0.07). ``limit`` = 2 removes the flips (the v6 walk's policy on the capped model: 0 % clamped,
+    0.4 rad/s rms; the v7 walk trained on it: 3 % clamped, no flips, 1.7 rad/s - its servo ringing at its
+    natural frequency) and puts the free foot's servo near critical damping (Kd = 3.8 against
+    2 sqrt(Kp I) = 4.1).
 
     I is the smallest inertia the servo drives: the dof's effective inertia 1 / (M^-1)_ii of the floating
     body at the model's rest pose (the segment swinging freely; a stance leg drives more). Only dofs whose
