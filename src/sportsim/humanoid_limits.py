@@ -185,9 +185,28 @@ GAIT_PLANTARFLEXOR_SCALE = 1.9  # 1.83 -> 3.5 N m/kg isometric: running's demand
 # A cross-check: gymnasts' shoulder extensors are 30 % stronger than non-athletes' (Kochanowicz et al. 2018,
 # J Sports Med Phys Fitness 58:966 [cited: abstract]), which would make Holzbaur's men 1.29 / 1.62 N m/kg
 # [derived]; holding an inverted cross takes ~2.9 N m/kg of abduction [derived] - the proxy stays below it.
+# "runner" adds the hips' torque-velocity curves for running speeds. [J10]'s hip rows reach zero torque at
+# 9.02 rad/s (extension) and 9.18 rad/s (flexion), and DeepMimic's run asks the hip for 9.5 rad/s of flexion
+# velocity (measured on its retargeted reference): its simulated runner, athlete profile, held both hips at their
+# bounds in 54-76 % of physics steps and fell within 0.6 s for 0.66M samples. [J10] (one elite gymnast) and
+# Anderson et al. 2007 (young men: zero at 6.52 / 8.86 rad/s, from RBDL's Anderson2007Table3Mean rows
+# c4 1.578 / 2.095, c5 3.19 / 4.267) extrapolate a hyperbola from dynamometer data below ~4-5 rad/s; no hip
+# dynamometry above 4.2 rad/s (240 deg/s) was found. "runner" anchors omega_max on the muscles instead, as RBDL
+# itself did for its too-slow lumbar rows (Millard2016TorqueMuscle.h): omega_max = vmax x lopt x cos(pennation) /
+# moment arm with vmax = 10 optimal fibre lengths/s and the fibre lengths, pennations and hip moment arms of
+# Rajagopal et al. 2016 (IEEE Trans Biomed Eng 63:2068, model Rajagopal2015.osim; moment arms computed with
+# OpenSim at hip 0-60 deg): one Hill curve fitted to each muscle group's summed torque gives 21-23.5 rad/s for
+# the extensors (gluteus maximus, hamstrings) and 23-35 rad/s for the flexors (iliacus, psoas, rectus femoris),
+# 0.14-0.16 of isometric at half of it [derived: docs/hip_torque_velocity_running.md]. Taken at the low end:
+# extension 20 rad/s, 0.16 (J10: 0.164); flexion 22 rad/s, 0.15. Isometric torques unchanged. Cross-check in the
+# measured range: at 4.2 rad/s the curves keep 0.42 (extension) / 0.43 (flexion) of isometric, Anderson 2007's
+# young men 0.35 / 0.51 [derived from the rows above], [J10] 0.18 / 0.28; at 9.5 rad/s 31 / 30 N m remain
+# (J10: 0). An ASSUMPTION beyond 4.2 rad/s (architecture, not measurement), opt-in for running.
 # Opt-in per env (``strength_profile``, recorded in every run's config): a policy keeps the profile it was
 # trained on.
-STRENGTH_PROFILES = ("dynamometer", "athlete", "gymnast")
+STRENGTH_PROFILES = ("dynamometer", "athlete", "gymnast", "runner")
+RUNNER_HIP_EXTENSION_TV = (20.0, 0.16)  # omega_max rad/s, torque at half of it / isometric ("runner", above)
+RUNNER_HIP_FLEXION_TV = (22.0, 0.15)
 _A07_KNEE_EXT_C4, _A07_KNEE_EXT_C5 = 1.517, 3.952  # Anderson et al. 2007, Table 3, young men (comment above)
 
 
@@ -213,6 +232,9 @@ def strength(dof: str, plantarflexor_scale: float = 1.0, profile: str = "dynamom
         if profile != "dynamometer" and key == "knee":  # - = extension
             s = replace(s, omega_max_negative=ATHLETE_KNEE_EXTENSION_OMEGA_MAX,
                         tv_half_negative=ATHLETE_KNEE_EXTENSION_TV_HALF)
+        if profile == "runner" and key == "hip_y":  # + = extension
+            (wp, hp), (wn, hn) = RUNNER_HIP_EXTENSION_TV, RUNNER_HIP_FLEXION_TV
+            s = replace(s, omega_max_positive=wp, tv_half_positive=hp, omega_max_negative=wn, tv_half_negative=hn)
         if key == "ankle_y":
             scale = plantarflexor_scale * (GAIT_PLANTARFLEXOR_SCALE if profile != "dynamometer" else 1.0)
             if scale != 1.0:

@@ -50,6 +50,7 @@ __all__ = ["ACTION_MODES", "BODIES", "KD_PER_KP", "KINETICS_TB_METRICS", "SERVO_
            "build_model", "build_spec"]
 
 ACTION_MODES = ("residual", "absolute")
+_FRESH_STATE = mujoco.mjtState.mjSTATE_INTEGRATION  # what reset restores (see __init__)
 #: ``integrator``: MuJoCo's integrators the env offers (see "Simulation")
 INTEGRATORS = {"implicitfast": mujoco.mjtIntegrator.mjINT_IMPLICITFAST,
                "discrete": mujoco.mjtIntegrator.mjINT_DISCRETE}
@@ -325,7 +326,7 @@ class ImitationEnv(gym.Env):
     | integrator | "implicitfast" (v6: "discrete") | MuJoCo's integrator (see Simulation); "discrete" needs MuJoCo >= 3.13 |
     | servo_damping_limit | None (v7: 2.0) | human body: each servo's Kd capped at this x its dof's free inertia / ``physics_dt_s`` (see PD control); None: Kd = Kp / 10 |
     | servo_velocity | "zero" (v6: "reference") | human body: what the servos' damping acts on - "zero": -Kd qdot (v1-v5); "reference": Kd (v_ref - qdot), the velocity error (see PD control) |
-    | strength_profile | "dynamometer" | human body: "dynamometer" (the strength table as measured) or "athlete" (knee extension's torque-velocity curve of Anderson et al. 2007's young men instead of the gymnast's flat fit, plantarflexion x 1.9: the demands of take-offs and running; ``sportsim.humanoid_limits`` gives the sources), or "gymnast" (athlete + the gymnast's shoulder ab/adduction: the cartwheel's single-arm support). Opt-in for explosive skills (the kick, the run): the spinkick's take-off holds the dynamometer body's knee and ankle at their limits |
+    | strength_profile | "dynamometer" | human body: "dynamometer" (the strength table as measured) or "athlete" (knee extension's torque-velocity curve of Anderson et al. 2007's young men instead of the gymnast's flat fit, plantarflexion x 1.9: the demands of take-offs and running; ``sportsim.humanoid_limits`` gives the sources), or "gymnast" (athlete + the gymnast's shoulder ab/adduction: the cartwheel's single-arm support), or "runner" (athlete + the hips' torque-velocity curves anchored on muscle architecture: omega_max 20 / 22 rad/s for extension / flexion instead of the gymnast's 9.0 / 9.2, which leave no hip torque at the run's 9.5 rad/s). Opt-in for explosive skills (the kick, the run): the spinkick's take-off holds the dynamometer body's knee and ankle at their limits |
     | reference_root_lowpass_hz | None (v4: 6.0) | human body: the reference's root height low-pass filtered at this cut-off (Hz) before the feet are placed - the cut-off gait labs use for walking kinematics; CMU's pelvis markers otherwise ask for 1.53 BW at heel strike (99th percentile, 15 Hz) |
     | smooth_reference_root | False (v3: True) | human body: retarget with ``smooth_root`` - hip extension past its range taken by a pelvis tilt instead of a clamp that swings the foot, and every root-height correction a smooth envelope (sigma 0.1 s): the reference asks for no force jolts (:func:`sportsim.mocap.retarget.retarget`) |
     | kinetics | False | ground reaction forces, joint moments and power in ``info`` (Kinetics above) |
@@ -541,6 +542,11 @@ class ImitationEnv(gym.Env):
         if self.servo_damping_limit is not None:  # v7: before the engine and the feed-forward read Kd
             limit_servo_damping(self.model, self.servo_damping_limit)
         self.data = mujoco.MjData(self.model)
+        # a fresh data's integration state (time, qpos, qvel, warm start, controls, applied forces): reset puts it
+        # back with mj_setState - what mj_resetData leaves for the next mj_forward, without clearing the whole data
+        # buffer (mj_resetData took 36-48 us of a reset in a training loop, mj_setState ~1 us)
+        self._fresh_state = np.empty(mujoco.mj_stateSize(self.model, _FRESH_STATE))
+        mujoco.mj_getState(self.model, self.data, self._fresh_state, _FRESH_STATE)
         self.engine = make_engine(engine, self.model, self.data)
         stands = (round(stand_before_s * self.control_hz), round(stand_after_s * self.control_hz))
         self.tracks = tuple(ip.build_track(m, self.model, os.path.basename(name), self.control_hz, loop,
@@ -664,7 +670,7 @@ class ImitationEnv(gym.Env):
             self._kinetics_episode.reset()
 
         m, d = self.model, self.data
-        mujoco.mj_resetData(m, d)
+        mujoco.mj_setState(m, d, self._fresh_state, _FRESH_STATE)  # = mj_resetData for what follows
         d.qpos[:] = track.qpos[k0]
         d.qvel[:] = track.qvel[k0]
         d.ctrl[:] = track.joint_coords[k0] if self.action_mode == "residual" else self._abs_centre
