@@ -63,7 +63,7 @@ def _plain_evaluate(env: ImitationEnv, k: int):
     points = np.zeros((2 * n_points, 3))
     points[:n_points] = diff[v["points"]].reshape(-1, 3)
     points[n_points:] = points[:n_points] - points[0]
-    dist, dist_rel = np.sqrt(np.einsum("ij,ij->i", points, points)).reshape(2, -1).sum(axis=1)
+    dist, dist_rel = np.sqrt((points * points).sum(axis=1)).reshape(2, -1).sum(axis=1)
     angle = (float(angles.sum()) - float(angles[0]) + float(np.abs(diff[v["hinge"]]).sum())) / c._n_joint_angles
     metrics = (1000.0 * float(dist) / n_points, 1000.0 * float(dist_rel) / n_points, math.degrees(angle))
 
@@ -181,3 +181,32 @@ def test_reward_as_tuples_equals_the_reward_as_dicts(weights):
             expected_reward, expected_terms = imitation_reward(*given[:5], weights, *given[5:])
             assert reward == expected_reward and terms == tuple(expected_terms.values())
             assert similarities == tuple(math.exp(-s * e) for s, e in zip(weights.scales, (*given, 0.0, 0.0)))
+
+
+def test_reset_restores_what_mj_reset_data_would():
+    """``reset`` puts back a fresh data's integration state with ``mj_setState`` instead of ``mj_resetData`` (which
+    clears the whole data buffer): after a random-action rollout with contacts, a reset gives the same
+    observation, info and physics (qacc, constraint forces, the next step's state) to the bit as the same reset
+    preceded by ``mj_resetData``."""
+    def rollout_then_reset(clear: bool):
+        env = ImitationEnv(body="human", integrator="discrete", servo_velocity="reference", servo_damping_limit=2.0)
+        env.reset(seed=5)
+        rng = np.random.default_rng(5)
+        for _ in range(40):
+            _, _, terminated, truncated, _ = env.step(rng.uniform(-1, 1, env.model.nu))
+            if terminated or truncated:
+                break
+        assert env.data.ncon > 0 and env.data.time > 0
+        if clear:
+            mujoco.mj_resetData(env.model, env.data)
+        obs, info = env.reset(seed=11)
+        physics = (env.data.qacc.copy(), env.data.efc_force.copy(), env.data.qacc_warmstart.copy())
+        step = env.step(np.full(env.model.nu, 0.3))
+        return obs, info, physics, step[0], step[1], env.data.qpos.copy(), env.data.qvel.copy()
+
+    fast, plain = rollout_then_reset(False), rollout_then_reset(True)
+    assert np.array_equal(fast[0], plain[0]) and fast[1] == plain[1]
+    for a, b in zip(fast[2], plain[2]):
+        assert np.array_equal(a, b)
+    assert np.array_equal(fast[3], plain[3]) and fast[4] == plain[4]
+    assert np.array_equal(fast[5], plain[5]) and np.array_equal(fast[6], plain[6])
