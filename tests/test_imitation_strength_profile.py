@@ -1,6 +1,6 @@
-"""``strength_profile``: the opt-in "athlete" and "gymnast" bodies change exactly the rows their sources
+"""``strength_profile``: the opt-in "athlete", "gymnast" and "runner" bodies change exactly the rows their sources
 cover (``sportsim.humanoid_limits``: Anderson et al. 2007's knee torque-velocity curve, the plantarflexors
-at running's demand, a gymnast's shoulder ab/adduction), the default leaves every env version as it was,
+at running's demand, a gymnast's shoulder ab/adduction, a runner's hip torque-velocity curves), the default leaves every env version as it was,
 and bad values are refused in one line."""
 
 from __future__ import annotations
@@ -65,6 +65,35 @@ def test_gymnast_adds_shoulder_ab_adduction() -> None:
     for name in humanoid.ACTUATOR_NAMES:
         if not name.endswith(SHOULDER_X):
             assert limits.strength(name, profile="gymnast") == limits.strength(name, profile="athlete")
+
+
+def test_runner_adds_hip_torque_velocity_curves_for_running_speeds() -> None:
+    assert _changed("runner") == {ANKLE, KNEE, "hip_y"}
+    for name in humanoid.ACTUATOR_NAMES:
+        if not name.endswith("hip_y"):
+            assert limits.strength(name, profile="runner") == limits.strength(name, profile="athlete")
+    gymnast_fit, runner = limits.strength("right_hip_y"), limits.strength("left_hip_y", profile="runner")
+    # isometric torques and the eccentric plateau are [J10]'s; + = extension on both sides (sagittal)
+    assert (runner.positive_nm_per_kg, runner.negative_nm_per_kg, runner.eccentric_max) == (
+        gymnast_fit.positive_nm_per_kg, gymnast_fit.negative_nm_per_kg, gymnast_fit.eccentric_max)
+    assert (runner.omega_max_positive, runner.tv_half_positive) == (20.0, 0.16)
+    assert (runner.omega_max_negative, runner.tv_half_negative) == (22.0, 0.15)
+
+    def factors(s: limits.Strength, omega: float) -> tuple[float, float]:  # (extension, flexion) / isometric
+        return (float(limits.torque_velocity_factor(np.array(omega), s.omega_max_positive, s.tv_half_positive, s.eccentric_max)),
+                float(limits.torque_velocity_factor(np.array(omega), s.omega_max_negative, s.tv_half_negative, s.eccentric_max)))
+    # the run's reference asks for 9.5 rad/s of hip flexion velocity: the gymnast fit has nothing left there,
+    # the runner 31 / 30 N m (the module's comment)
+    assert factors(gymnast_fit, 9.5) == (0.0, 0.0)
+    ext, flex = factors(runner, 9.5)
+    assert 175.746 * ext == pytest.approx(30.6, abs=0.2) and 157.293 * flex == pytest.approx(29.6, abs=0.2)
+    # in the range dynamometers measured (4.2 rad/s = 240 deg/s): between Anderson et al. 2007's young men
+    # (RBDL's Table 3 rows: extension c4 1.578, c5 3.19; flexion c4 2.095, c5 4.267) and above [J10]'s gymnast
+    ext, flex = factors(runner, 4.2)
+    anderson = (limits._anderson_tv(4.2, 1.578, 3.19), limits._anderson_tv(4.2, 2.095, 4.267))
+    assert anderson == pytest.approx((0.346, 0.508), abs=0.001)
+    assert ext == pytest.approx(0.417, abs=0.001) and flex == pytest.approx(0.428, abs=0.001)
+    assert anderson[1] > flex and ext > anderson[0] > factors(gymnast_fit, 4.2)[0]
 
 
 def test_the_env_builds_its_servos_from_the_profile() -> None:
