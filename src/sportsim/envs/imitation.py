@@ -344,6 +344,10 @@ class ImitationEnv(gym.Env):
     | render_mode, render_width, render_height | None, 640, 360 | "rgb_array" renders the tracking camera |
 
     ## Version History
+    * v8: v7 with ``foot_contact_weight=0.3`` (v7: 0.1; its share of the normalised reward 0.083 -> 0.214): the
+      v7 walk lifts each foot 2-3 control steps before its reference's toe-off and plantarflexes in the air
+      (-3.3 deg at its own toe-off against the reference's 10.3), and lands up to 2 steps late. Same
+      observation, action and dynamics; the reward changes. The v7 zoo entries keep running on v7.
     * v7: v6 with ``servo_damping_limit=2`` (see PD control: no servo flips between its strength bounds
       every physics step; v6's swing ankle did). Same observation, action and reward; the dynamics change.
       The v6 policies in ``training/`` keep running on v6.
