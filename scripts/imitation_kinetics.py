@@ -7,7 +7,7 @@ walking norms, optionally at a second (smaller) physics step to show that the fo
 The policy runs deterministically from frame 0 of its reference with ``kinetics=True`` (Imitation-v1;
 the env's class docstring and :mod:`sportsim.kinetics` define every figure). ``--csv`` writes one row per
 physics step (time, per-foot ground reaction force x/y/z in body weights raw and low-pass filtered, centre
-of pressure, foot contact, every actuated dof's moment in N m/kg and power in W/kg), atomically and never
+of pressure, foot contact, the floor's force on each hand, every actuated dof's moment in N m/kg and power in W/kg), atomically and never
 over an existing file unless ``--overwrite``. ``--refine N`` runs the episode again with the physics step
 divided by N (same policy, same control rate) and prints how much each figure changed. Gait figures beside
 the forces: stance slip of the simulated feet (median per complete stance, mm) and ankle plantarflexion at
@@ -131,7 +131,9 @@ def gait_figures(model: mujoco.MjModel, qpos: np.ndarray, stance: np.ndarray, hz
 def figures(series: dict[str, np.ndarray], rate_hz: float, distance_m: float) -> dict[str, float]:
     s = kinetics.summary(series, rate_hz, humanoid.ACTUATOR_NAMES, distance_m)
     s.update(kinetics.jump_figures(series, rate_hz, humanoid.ACTUATOR_NAMES))  # a skill with a flight phase
+    hands = kinetics.hand_figures(series, rate_hz)  # a skill on the hands (per hand: the sides stay)
     out = {k: v for k, v in s.items() if not k.startswith(("right_", "left_"))}
+    out.update(hands)
     for key in ("grf_first_peak_bw", "grf_trough_bw", "grf_second_peak_bw"):
         out[key] = float(np.nanmean([s[f"right_{key}"], s[f"left_{key}"]]))
         out[f"right_{key}"], out[f"left_{key}"] = s[f"right_{key}"], s[f"left_{key}"]
@@ -148,6 +150,8 @@ def csv_bytes(series: dict[str, np.ndarray], rate_hz: float) -> bytes:
     for side in ("right", "left"):
         header += [f"{side}_grf_{a}_bw" for a in "xyz"] + [f"{side}_grf_{a}_bw_filtered" for a in "xyz"]
         header += [f"{side}_cop_{a}_m" for a in "xyz"] + [f"{side}_contact"]
+    for side in ("right", "left"):
+        header += [f"{side}_hand_grf_{a}_bw" for a in "xyz"]
     header += [f"{n}_moment_nm_per_kg" for n in humanoid.ACTUATOR_NAMES]
     header += [f"{n}_power_w_per_kg" for n in humanoid.ACTUATOR_NAMES]
     w.writerow(header)
@@ -158,6 +162,8 @@ def csv_bytes(series: dict[str, np.ndarray], rate_hz: float) -> bytes:
             on = bool(series["foot_contact"][i, k])
             row += [f"{v:.5f}" if on else "" for v in series["cop_m"][i, k]]
             row.append(int(series["foot_contact"][i, k]))
+        for k in range(2):
+            row += [f"{v:.5f}" for v in series["hand_grf_bw"][i, k]]
         row += [f"{v:.5f}" for v in series["moment_nm_per_kg"][i]] + [f"{v:.5f}" for v in series["power_w_per_kg"][i]]
         w.writerow(row)
     return buf.getvalue().encode()

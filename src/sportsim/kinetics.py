@@ -8,6 +8,8 @@ class):
   weights) summed over the foot's contacts with :func:`mujoco.mj_contactForce`, and its centre of
   pressure (the force-weighted mean of the contact points, m, world; zeros without contact - read it
   with ``foot_contact``);
+* the floor's force on each hand (``hand_grf_bw``, the same way; zero off the floor): a cartwheel's or a
+  handstand's support (:func:`hand_figures`);
 * the net joint moment of every actuated degree of freedom (N m/kg): the servo's torque (MuJoCo's
   ``qfrc_actuator``; the human body's damping is inside it) + passive joint forces (``qfrc_passive``) +
   the joint-limit constraint torque (``J^T f`` over the joint-limit rows) - the moment an inverse
@@ -56,6 +58,7 @@ WALKING_NORMS = {
 GRF_CUTOFF_HZ = 15.0
 STANCE_THRESHOLD_BW = 0.05  # a foot is in stance while its filtered vertical force exceeds this
 FOOT_GEOMS = ("right_foot", "left_foot")
+HAND_GEOMS = ("right_hand", "left_hand")  # floor forces on the hands: a cartwheel's or a handstand's support
 _LIMIT = int(mujoco.mjtConstraint.mjCNSTR_LIMIT_JOINT)
 
 
@@ -76,7 +79,7 @@ class KineticsProbe:
     humanoid is dropped from 2 cm); filtered stance curves are barely touched, impact peaks are."""
 
     KEYS = ("grf_bw", "cop_m", "foot_contact", "moment_nm_per_kg", "power_w_per_kg", "joint_velocity_rad_s",
-            "slip_velocity_mps")
+            "slip_velocity_mps", "hand_grf_bw")
 
     def __init__(self, model: mujoco.MjModel, mass_kg: float, engine: Any = None) -> None:
         self._model = model
@@ -84,6 +87,8 @@ class KineticsProbe:
         self._weight_n = self._mass * float(np.linalg.norm(model.opt.gravity))
         self._feet = np.array([model.geom(n).id for n in FOOT_GEOMS])
         self._foot_bodies = model.geom_bodyid[self._feet]
+        self._hands = np.array([model.geom(n).id for n in HAND_GEOMS])
+        self._hand_bodies = model.geom_bodyid[self._hands]
         self._engine = engine if getattr(engine, "name", "mujoco") != "mujoco" else None
         self._dof = humanoid.actuator_dofs(model)
         self._force6 = np.zeros(6)
@@ -101,6 +106,7 @@ class KineticsProbe:
         self._power = np.zeros((n_steps, nu))
         self._velocity = np.zeros((n_steps, nu))
         self._slip = np.zeros((n_steps, 2, 2))
+        self._hand_grf = np.zeros((n_steps, 2, 3))
 
     def sample(self, data: mujoco.MjData) -> None:
         m, i = self._model, self._i
@@ -110,6 +116,9 @@ class KineticsProbe:
         if self._engine is not None:  # another engine's contact forces (class docstring)
             for body, point, force in self._engine.contact_forces():
                 side = np.flatnonzero(self._foot_bodies == body)
+                hand = np.flatnonzero(self._hand_bodies == body)
+                if len(hand):
+                    self._hand_grf[i, int(hand[0])] += force
                 if len(side):
                     k = int(side[0])
                     self._grf[i, k] += force
@@ -118,11 +127,15 @@ class KineticsProbe:
             contact = data.contact[c]
             g1, g2 = contact.geom1, contact.geom2
             side = np.flatnonzero((self._feet == g1) | (self._feet == g2))
-            if len(side) == 0:
+            hand = np.flatnonzero((self._hands == g1) | (self._hands == g2))
+            if len(side) == 0 and len(hand) == 0:
                 continue
             mujoco.mj_contactForce(m, data, c, self._force6)
             frame = contact.frame.reshape(3, 3)  # rows: normal (geom1 -> geom2), tangents
             force = frame.T @ self._force6[:3]  # force of geom1 on geom2, world frame
+            if len(hand):  # a hand on anything (the floor: the only geom a body geom collides with)
+                self._hand_grf[i, int(hand[0])] += -force if self._hands[hand[0]] == g1 else force
+                continue
             if self._feet[side[0]] == g1:
                 force = -force
             k = int(side[0])
@@ -141,6 +154,7 @@ class KineticsProbe:
                 self._contact[i, k] = True
                 self._slip[i, k] = self._point_velocity(data, int(self._foot_bodies[k]), self._cop[i, k])
         self._grf[i] /= self._weight_n
+        self._hand_grf[i] /= self._weight_n
         # joint-limit constraint torques: J^T f over the joint-limit rows only
         n_efc = 0 if self._engine is not None else data.nefc
         if n_efc:
@@ -165,7 +179,8 @@ class KineticsProbe:
         n = self._i
         return {"grf_bw": self._grf[:n].copy(), "cop_m": self._cop[:n].copy(), "foot_contact": self._contact[:n].copy(),
                 "moment_nm_per_kg": self._moment[:n].copy(), "power_w_per_kg": self._power[:n].copy(),
-                "joint_velocity_rad_s": self._velocity[:n].copy(), "slip_velocity_mps": self._slip[:n].copy()}
+                "joint_velocity_rad_s": self._velocity[:n].copy(), "slip_velocity_mps": self._slip[:n].copy(),
+                "hand_grf_bw": self._hand_grf[:n].copy()}
 
 
 def stack(steps: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
@@ -355,6 +370,22 @@ def summary(series: dict[str, np.ndarray], rate_hz: float, actuator_names: tuple
 
 
 FLIGHT_MIN_S = 0.05  # an airborne stretch shorter than this is not a flight (a walk has none, a run ~0.1 s)
+
+
+def hand_figures(series: dict[str, np.ndarray], rate_hz: float) -> dict[str, float]:
+    """Figures of the hands' support (a cartwheel, a handstand): per hand (``right_``/``left_`` prefixes) the
+    peak vertical floor force (BW, filtered at :data:`GRF_CUTOFF_HZ` like the feet's) and the time the hand
+    bore weight (filtered vertical force above :data:`STANCE_THRESHOLD_BW`, s); ``hand_peak_grf_bw`` the
+    larger hand's peak. Empty when no hand touched the floor."""
+    if "hand_grf_bw" not in series or not (series["hand_grf_bw"][:, :, 2] > 0.0).any():
+        return {}
+    fz = lowpass(series["hand_grf_bw"][:, :, 2], rate_hz)
+    out = {}
+    for k, side in enumerate(("right", "left")):
+        out[f"{side}_hand_peak_grf_bw"] = float(fz[:, k].max())
+        out[f"{side}_hand_support_s"] = float((fz[:, k] > STANCE_THRESHOLD_BW).sum() / rate_hz)
+    out["hand_peak_grf_bw"] = max(out["right_hand_peak_grf_bw"], out["left_hand_peak_grf_bw"])
+    return out
 
 
 def jump_figures(series: dict[str, np.ndarray], rate_hz: float, actuator_names: tuple[str, ...]) -> dict[str, float]:

@@ -266,7 +266,7 @@ class ImitationEnv(gym.Env):
     ``foot_contact`` (n, 2), ``moment_nm_per_kg`` (n, 28) net joint moment per actuated dof (servo +
     passive + joint-limit torque), ``power_w_per_kg`` (n, 28) = moment x joint velocity and
     ``slip_velocity_mps`` (n, 2, 2) the horizontal velocity of each foot's sole under its centre of pressure
-    (0 off the floor); and episode
+    (0 off the floor), ``hand_grf_bw`` (n, 2, 3) the floor's force on each hand; and episode
     figures for TensorBoard and ``enjoy`` (``metadata["tb_metrics"]``): ``kinetics_peak_grf_bw`` (largest
     control-step mean vertical force of a foot), ``kinetics_peak_{hip,knee,ankle}_moment_nm_per_kg``
     (sagittal, control-step means) and ``kinetics_positive_work_j_per_kg``. Filtering and gait figures:
