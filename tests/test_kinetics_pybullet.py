@@ -39,14 +39,6 @@ def _start(model, engine_name: str, push_m_s: float = 0.0):
     return d, engine, kin.KineticsProbe(model, float(model.body_subtreemass[1]), engine)
 
 
-def _momentum(model, qpos, qvel) -> np.ndarray:
-    d = mujoco.MjData(model)
-    d.qpos[:], d.qvel[:] = qpos, qvel
-    for f in (mujoco.mj_kinematics, mujoco.mj_comPos, mujoco.mj_comVel, mujoco.mj_subtreeVel):
-        f(model, d)
-    return float(model.body_subtreemass[1]) * d.subtree_linvel[1]
-
-
 @pytest.mark.parametrize("engine_name", ENGINES)
 def test_standing_feet_carry_the_body_weight(model, engine_name):
     d, engine, probe = _start(model, engine_name)
@@ -87,7 +79,7 @@ def test_each_steps_impulse_is_the_momentum_change(model, engine_name):
             probe.sample(d)
             assert {b for b, _, _ in engine.contact_forces()} <= feet
             impulse = probe.result()["grf_bw"][0].sum(axis=0) * weight_n * DT + mass * model.opt.gravity * DT
-            errors.append(np.abs(impulse - (_momentum(model, q, d.qvel) - _momentum(model, q, v))).max())
+            errors.append(np.abs(impulse - (kin.linear_momentum(model, q, d.qvel) - kin.linear_momentum(model, q, v))).max())
             braking += impulse[0]
     finally:
         engine.close()

@@ -183,6 +183,17 @@ class KineticsProbe:
                 "hand_grf_bw": self._hand_grf[:n].copy()}
 
 
+def linear_momentum(model: mujoco.MjModel, qpos: np.ndarray, qvel: np.ndarray) -> np.ndarray:
+    """The whole body's linear momentum (kg m/s, world) in state (``qpos``, ``qvel``): total mass x the root
+    subtree's centre-of-mass velocity - what the floor's impulse plus gravity's changes (the tests' physics
+    check of the measured forces)."""
+    d = mujoco.MjData(model)
+    d.qpos[:], d.qvel[:] = qpos, qvel
+    for f in (mujoco.mj_kinematics, mujoco.mj_comPos, mujoco.mj_comVel, mujoco.mj_subtreeVel):
+        f(model, d)
+    return float(model.body_subtreemass[1]) * d.subtree_linvel[1]
+
+
 def stack(steps: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
     """Concatenate the per-control-step results of :class:`KineticsProbe` into one time series each."""
     if not steps:
