@@ -218,3 +218,32 @@ def test_config_from_reproduces_a_saved_config_with_only_run_settings_changeable
     assert config.load_train_config([f"config_from={entry}"]).runs_root == "runs"
     with pytest.raises(ConfigError, match=r"config_from: 'algo.learning_rate=0.1' would change the saved config"):
         config.load_train_config([f"config_from={entry}", "algo.learning_rate=0.1"])
+
+
+@pytest.mark.parametrize("env_id, slip, contact, slip_scale", [
+    ("sportsim/Imitation-v8", 0.1, 0.3, 400.0),
+    ("sportsim/Imitation-v7", 0.1, 0.1, 400.0),
+    ("sportsim/Imitation-v3", 0.1, 0.0, 100.0),
+    ("sportsim/Imitation-v1", 0.0, 0.0, 100.0),
+])
+def test_env_id_picks_the_whole_version(env_id: str, slip: float, contact: float, slip_scale: float) -> None:
+    """``env=imitation env.id=<version>`` trains that version as registered: the config leaves the arguments a
+    version fixes null (builders.version_kwargs), so its foot terms are the version's - a number in the config
+    would override them (Imitation-v8 trained with v7's contact weight that way)."""
+    cfg = config.compose_train_config(["env=imitation", "algo=ppo", f"env.id={env_id}"])
+    env = builders.make_env(cfg.env).unwrapped
+    try:
+        assert (env.weights.foot_slip, env.weights.foot_contact, env.weights.foot_slip_scale) == (slip, contact, slip_scale)
+    finally:
+        env.close()
+
+
+def test_a_number_in_the_config_still_overrides_the_version() -> None:
+    cfg = config.compose_train_config(["env=imitation", "algo=ppo", "env.id=sportsim/Imitation-v8",
+                                       "env.kwargs.foot_contact_weight=0.2"])
+    env = builders.make_env(cfg.env).unwrapped
+    try:
+        assert env.weights.foot_contact == 0.2
+    finally:
+        env.close()
+    assert builders.version_kwargs("sportsim/NoSuch-v0", {"a": None}) == {"a": None}  # unregistered: unchanged

@@ -226,9 +226,23 @@ def train_env_kwargs(env_cfg: DictConfig) -> dict[str, Any]:
     return out
 
 
+def version_kwargs(env_id: str, kwargs: Mapping[str, Any]) -> dict[str, Any]:
+    """``kwargs`` without the null ones that ``env_id``'s registration sets: in an env config, null for an
+    argument a version fixes (Imitation-v8's ``foot_contact_weight``) means "this version's value", so that
+    ``env.id=...`` picks a version whole. A number there would override the version (a run on
+    ``env.id=sportsim/Imitation-v8`` with the config's old 0.1 trained v7's reward). Other nulls are passed
+    on (the env's own meaning: a task's default, the motion's size). Unregistered ids: unchanged."""
+    try:
+        registered = gym.spec(env_id).kwargs
+    except gym.error.Error:
+        return dict(kwargs)
+    return {k: v for k, v in kwargs.items() if not (v is None and k in registered)}
+
+
 def make_env(env_cfg: DictConfig, **extra: Any) -> gym.Env:
-    """``gymnasium.make(env.id, **env.kwargs, **extra)``, with config mistakes reported as ConfigError."""
-    kwargs = {**env_kwargs(env_cfg), **extra}
+    """``gymnasium.make(env.id, **env.kwargs, **extra)``, with config mistakes reported as ConfigError; a null
+    argument the env version's registration sets takes that version's value (:func:`version_kwargs`)."""
+    kwargs = version_kwargs(env_cfg.id, {**env_kwargs(env_cfg), **extra})
     try:
         with warnings.catch_warnings():  # a zoo entry of HalfPipe-v0 is meant to run on v0: no "upgrade" nag
             warnings.filterwarnings("ignore", message=".*is out of date. You should consider upgrading")
