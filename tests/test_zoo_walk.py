@@ -158,9 +158,10 @@ def test_v7_meets_issue_15s_force_and_moment_bands(walk):
     """The Imitation-v7 walk against issue 15's bands (Winter 2009 App. A beside each): per-foot vertical GRF
     first peak 0.95-1.35 BW (1.09), trough 0.55-0.9 (0.65), second peak 0.95-1.35 (1.10); stride peaks of the
     sagittal moments hip <= 2.0 (0.96) and ankle <= 2.3 N m/kg (1.58); sagittal positive work of hip, knee and
-    ankle from moment and velocity filtered at 15 Hz <= 2.91 J/kg/m (3 x 0.97). NOT met and held where they are
-    (10 s figures in the entry's card): the knee moment (<= 1.3; 1.65 - the CMU subject's 36-40 deg loading
-    flexion), stance slip (<= 10 mm; 12.1) and push-off (>= 8 deg; -3.3)."""
+    ankle from moment and velocity filtered at 15 Hz <= 2.91 J/kg/m (3 x 0.97); stance slip <= 10 mm (the 10.0M
+    weights: 7.5 mm over 10 s; the 7.0M weights slid 12.1). NOT met and held where they are (10 s figures in the
+    entry's card): the knee moment (<= 1.3; 1.63 - the CMU subject's 36-40 deg loading flexion) and push-off
+    (>= 8 deg; -2.8)."""
     s, rate = walk["series"], walk["rate"]
     for foot in (0, 1):
         fig = kinetics.stance_figures(kinetics.lowpass(s["grf_bw"][:, foot, 2], rate), rate)
@@ -170,7 +171,7 @@ def test_v7_meets_issue_15s_force_and_moment_bands(walk):
     assert figures["stride_peak_ankle_moment_nm_per_kg"] <= 2.3
     assert figures["positive_work_sagittal_legs_filtered_j_per_kg_m"] <= 2.91
     assert figures["stride_peak_knee_moment_nm_per_kg"] <= 2.0  # band 1.3: NOT met
-    assert figures["stance_slip_mm"] <= 16.0  # band 10: NOT met
+    assert figures["stance_slip_mm"] <= 10.0
 
 
 @pytest.mark.parametrize("walk", ["zoo:imitation/v5/walk/ppo", "zoo:imitation/v7/walk/ppo"], ids=["v5", "v7"],
