@@ -7,6 +7,8 @@ time in support, and nothing for a skill that never puts a hand down."""
 
 from __future__ import annotations
 
+import importlib.util
+
 import gymnasium as gym
 import mujoco
 import numpy as np
@@ -17,7 +19,7 @@ from sportsim import kinetics as kin
 DT = 1.0 / 120.0
 IMPULSE_TOL_NS = 0.05  # per physics step (the same tolerance as the feet's, tests/test_kinetics_pybullet.py)
 ENGINES = ("mujoco", pytest.param("pybullet", marks=pytest.mark.skipif(
-    __import__("importlib").util.find_spec("pybullet") is None, reason="the pybullet extra is not installed")))
+    importlib.util.find_spec("pybullet") is None, reason="the pybullet extra is not installed")))
 
 
 def _hands_down_frame(env) -> int:
@@ -55,14 +57,17 @@ def test_hands_and_feet_are_every_floor_force_on_the_moving_cartwheel():
     m, d = env.model, env.data
     weight_n = float(m.body_subtreemass[1]) * float(np.linalg.norm(m.opt.gravity))
     hands = []
-    for _ in range(8):
-        probe.start(1)
-        env.engine.step(1)
-        probe.sample(d)
-        out = probe.result()
-        floor = (out["grf_bw"][0].sum(axis=0) + out["hand_grf_bw"][0].sum(axis=0)) * weight_n
-        np.testing.assert_allclose(floor, d.qfrc_constraint[:3], atol=1e-6)
-        hands.append(out["hand_grf_bw"][0, :, 2].sum())
+    try:
+        for _ in range(8):
+            probe.start(1)
+            env.engine.step(1)
+            probe.sample(d)
+            out = probe.result()
+            floor = (out["grf_bw"][0].sum(axis=0) + out["hand_grf_bw"][0].sum(axis=0)) * weight_n
+            np.testing.assert_allclose(floor, d.qfrc_constraint[:3], atol=1e-6)
+            hands.append(out["hand_grf_bw"][0, :, 2].sum())
+    finally:
+        env.close()
     assert np.mean(hands) > 0.5 and np.mean(out["grf_bw"][:, :, 2]) == 0.0  # on the hands alone
 
 

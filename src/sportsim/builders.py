@@ -227,16 +227,22 @@ def train_env_kwargs(env_cfg: DictConfig) -> dict[str, Any]:
 
 
 def version_kwargs(env_id: str, kwargs: Mapping[str, Any]) -> dict[str, Any]:
-    """``kwargs`` without the null ones that ``env_id``'s registration sets: in an env config, null for an
-    argument a version fixes (Imitation-v8's ``foot_contact_weight``) means "this version's value", so that
-    ``env.id=...`` picks a version whole. A number there would override the version (a run on
-    ``env.id=sportsim/Imitation-v8`` with the config's old 0.1 trained v7's reward). Other nulls are passed
-    on (the env's own meaning: a task's default, the motion's size). Unregistered ids: unchanged."""
+    """``kwargs`` without the null ones that have a value of their own: in an env config, null for an argument
+    that ``env_id``'s registration sets (Imitation-v8's ``foot_contact_weight``) or whose constructor default
+    is not None means "this version's value", so that ``env.id=...`` picks a version whole - a number there
+    would override the version (a run on ``env.id=sportsim/Imitation-v8`` with the config's old 0.1 trained
+    v7's reward). Nulls for arguments whose default is None are passed on (the env's own meaning: a task's
+    default, the motion's size). Unregistered ids: unchanged."""
     try:
-        registered = gym.spec(env_id).kwargs
-    except gym.error.Error:
+        spec = gym.spec(env_id)
+        creator = gym.envs.registration.load_env_creator(spec.entry_point) if isinstance(spec.entry_point, str) \
+            else spec.entry_point
+    except (gym.error.Error, ImportError, AttributeError):
         return dict(kwargs)
-    return {k: v for k, v in kwargs.items() if not (v is None and k in registered)}
+    params = inspect.signature(creator).parameters
+    defaults = {k: p.default for k, p in params.items() if p.default is not inspect.Parameter.empty}
+    has_value = {k for k, v in defaults.items() if v is not None} | set(spec.kwargs)
+    return {k: v for k, v in kwargs.items() if not (v is None and k in has_value)}
 
 
 def make_env(env_cfg: DictConfig, **extra: Any) -> gym.Env:

@@ -333,8 +333,8 @@ class ImitationEnv(gym.Env):
     | engine | "mujoco" | physics engine: "mujoco" or "pybullet" (Simulation above; needs ``pip install "sportsim[pybullet]"``) |
     | action_mode | "residual" | "residual" (targets = reference + offset) or "absolute" |
     | action_scale_rad | 0.5 | residual: target offset at action +-1 |
-    | pose_weight, velocity_weight, end_effector_weight, root_weight, com_weight, foot_slip_weight, foot_contact_weight | 0.5, 0.05, 0.15, 0.2, 0.1, 0 (v2-v8: 0.1), 0 (v5-v7: 0.1, v8: 0.3) | reward weights (normalised to sum 1); the foot terms' None = 0 |
-    | pose_scale, velocity_scale, end_effector_scale, root_scale, com_scale, foot_slip_scale, foot_contact_scale | 2, 0.1, 40, 5, 10, 100 (v5-v8: 400; None = 100), 2 | reward scales (DeepMimic's, and the feet's; ``configs/env/imitation.yaml`` trains with root_scale 40, which keeps the root on the reference's path) |
+    | pose_weight, velocity_weight, end_effector_weight, root_weight, com_weight, foot_slip_weight, foot_contact_weight | 0.5, 0.05, 0.15, 0.2, 0.1, 0 (v2-v8: 0.1), 0 (v5-v7: 0.1, v8: 0.3) | reward weights (normalised to sum 1) |
+    | pose_scale, velocity_scale, end_effector_scale, root_scale, com_scale, foot_slip_scale, foot_contact_scale | 2, 0.1, 40, 5, 10, 100 (v5-v8: 400), 2 | reward scales (DeepMimic's, and the feet's; ``configs/env/imitation.yaml`` trains with root_scale 40, which keeps the root on the reference's path) |
     | rsi | True | reference state initialisation (random start phase) |
     | terminate_on_fall | True | end the episode when a body but the feet touches the floor |
     | terminate_on_tracking_error | True | end it when ``mpjpe_mm`` > ``max_tracking_error_m`` |
@@ -427,8 +427,8 @@ class ImitationEnv(gym.Env):
         end_effector_weight: float = 0.15,
         root_weight: float = 0.2,
         com_weight: float = 0.1,
-        foot_slip_weight: float | None = 0.0,
-        foot_contact_weight: float | None = 0.0,
+        foot_slip_weight: float = 0.0,
+        foot_contact_weight: float = 0.0,
         smooth_reference_root: bool = False,
         reference_root_lowpass_hz: float | None = None,
         plantarflexor_strength_scale: float = 1.0,
@@ -441,7 +441,7 @@ class ImitationEnv(gym.Env):
         end_effector_scale: float = 40.0,
         root_scale: float = 5.0,
         com_scale: float = 10.0,
-        foot_slip_scale: float | None = 100.0,
+        foot_slip_scale: float = 100.0,
         foot_contact_scale: float = 2.0,
         rsi: bool = True,
         terminate_on_fall: bool = True,
@@ -486,10 +486,6 @@ class ImitationEnv(gym.Env):
         self.max_tracking_error_m = float(max_tracking_error_m)
         self._max_error_mm = 1000.0 * self.max_tracking_error_m
         self.ghost_offset_m = float(ghost_offset_m)
-        # None: the class default (an env config's null on a version that does not set them; builders.version_kwargs)
-        foot_slip_weight = 0.0 if foot_slip_weight is None else foot_slip_weight
-        foot_contact_weight = 0.0 if foot_contact_weight is None else foot_contact_weight
-        foot_slip_scale = 100.0 if foot_slip_scale is None else foot_slip_scale
         try:
             self.weights = ImitationRewardWeights(
                 pose=pose_weight, velocity=velocity_weight, end_effector=end_effector_weight, root=root_weight,
