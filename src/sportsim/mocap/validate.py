@@ -12,6 +12,8 @@ Checks (thresholds are the module constants):
 * NaN/inf: any non-finite value in the clip's or the motion's arrays is an error.
 * foot penetration: the deepest foot-box corner below the floor; error beyond 1 cm.
 * stance floating: the highest lowest-corner of a foot in stance; warning beyond 2 cm.
+* stance knee: median knee flexion over each foot's stance, the reference's beside the source's
+  (``meta``); a warning where the retargeting flexed a stance knee more than 5 deg beyond the source's.
 * root drift: horizontal root displacement first to last frame (information) and the largest
   vertical root speed between frames; warning beyond 6 m/s (free fall from 1.8 m).
 * joint limits: (frame, joint) pairs outside the humanoid's ``jnt_range`` (hinge angle, ball-joint
@@ -53,8 +55,8 @@ from sportsim.errors import MocapError
 from sportsim.mocap import axes
 from sportsim.mocap.clip import Clip
 from sportsim.mocap.reference_motion import ReferenceMotion
-from sportsim.mocap.retarget import (POINT_NAMES, REST_MISMATCH_DEG, foot_lowest_m, rest_pose_mismatch, retarget,
-                                     stance_slip_hover)
+from sportsim.mocap.retarget import (POINT_NAMES, REST_MISMATCH_DEG, STANCE_KNEE_KEYS, foot_lowest_m,
+                                     rest_pose_mismatch, retarget, stance_slip_hover)
 from sportsim.mocap.skeletons import SkeletonMap, clip_canonical_indices
 
 MIN_FPS_ERROR, MIN_FPS_WARNING = 10.0, 25.0
@@ -62,6 +64,7 @@ MIN_FRAMES, MIN_DURATION_S = 2, 1.0
 PENETRATION_M = 0.01
 FLOATING_M = 0.02
 SLIP_MM = 10.0  # stance pivot slip per stance, warning beyond (issue 15: <= 10 mm per step)
+KNEE_ADDED_DEG = 5.0  # stance knee flexion the retargeting added to the source's (median), warning beyond
 ROOT_VERTICAL_SPEED_MPS = 6.0
 SPIKE_SPEED_MPS = 15.0
 RETARGET_ERROR_M = 0.25
@@ -157,6 +160,9 @@ def validate(item: Clip | ReferenceMotion, motion: ReferenceMotion | None = None
             rows.append(_non_finite([motion.qpos, motion.qvel, motion.positions_m, motion.target_positions_m]))
         rows += _feet(motion)
         rows.append(_stance_slip(motion))
+        knee = _stance_knee(motion)
+        if knee is not None:
+            rows.append(knee)
         rows.append(_joint_limits(motion))
         if motion.meta.get("range_clamps", "none") != "none":
             rows.append(Row("range clamps", motion.meta["range_clamps"], "reported (Imitation-v1's ranges)", "ok"))
@@ -170,7 +176,7 @@ def validate(item: Clip | ReferenceMotion, motion: ReferenceMotion | None = None
 # ---- checks ----------------------------------------------------------------------------------------
 _ORDER = ("frame rate", "duration", "short clip", "frame count", "bone lengths", "units", "NaN/inf",
           "NaN/inf (retargeted)", "retargeting",
-          "upright start", "rest pose", "facing", "foot penetration", "stance floating", "stance slip",
+          "upright start", "rest pose", "facing", "foot penetration", "stance floating", "stance slip", "stance knee",
           "root drift", "joint limits", "range clamps",
           "velocity spikes", "retarget error")
 
@@ -223,6 +229,27 @@ def _stance_slip(motion: ReferenceMotion) -> Row:
         worst = max(worst, slip)
         parts.append(f"{side} {slip:.1f} mm/stance, hover {hover:.1f} mm")
     return Row("stance slip", "; ".join(parts), f"<= {SLIP_MM:g} mm per stance", "warning" if worst > SLIP_MM else "ok")
+
+
+def _stance_knee(motion: ReferenceMotion) -> Row | None:
+    """Median stance knee flexion per foot, the reference's next to the source's (``meta``, written by
+    :func:`sportsim.mocap.retarget.retarget`; absent from motions retargeted before it was). A warning where
+    the retargeting bent a stance knee more than :data:`KNEE_ADDED_DEG` beyond the source's: the athlete then
+    walks more crouched than the performer, and the knee extensor moment that tracking it needs grows with
+    the crouch (CMU walk 02_01, whose own stance knees are flexed ~28 deg: 1.63 N m/kg in the zoo walk, about
+    2.4x Winter's 0.67). For reading the value: in level walking the knee flexes to about 15-20 deg in loading
+    response and extends to near 0-5 deg in mid-stance (Whittle, Gait Analysis, ch. 2) - a median over
+    stance near 10 deg."""
+    try:
+        ref, src = ([float(v) for v in motion.meta[key].split()] for key in STANCE_KNEE_KEYS)
+    except (KeyError, ValueError):
+        return None
+    if len(ref) != 2 or len(src) != 2:
+        return None
+    added = max(r - s for r, s in zip(ref, src))
+    value = "; ".join(f"{side} {r:.1f} deg (source {s:.1f})" for side, r, s in zip(("right", "left"), ref, src))
+    return Row("stance knee", value, f"<= source + {KNEE_ADDED_DEG:g} deg (median over stance)",
+               "warning" if added > KNEE_ADDED_DEG else "ok")
 
 
 def _root_drift(root_m: np.ndarray, fps: float) -> Row:
