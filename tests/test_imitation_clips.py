@@ -61,6 +61,40 @@ def test_length_weighting_draws_clips_in_proportion_to_their_steps(two_clips):
     np.testing.assert_allclose(short._clip_p, [0.5, 0.5])
 
 
+def test_adaptive_curriculum_weighs_clips_by_what_episodes_failed_to_complete():
+    curriculum = clips.ClipCurriculum(2)
+    np.testing.assert_allclose(curriculum.probabilities(), [0.5, 0.5])  # nothing recorded: uniform
+    for _ in range(200):  # clip 0 always completed, clip 1 a tenth of it
+        curriculum.record(0, 1.0)
+        curriculum.record(1, 0.1)
+    np.testing.assert_allclose(curriculum.completed, [1.0, 0.1], atol=1e-4)
+    floor = clips.ADAPTIVE_FLOOR
+    np.testing.assert_allclose(curriculum.probabilities(), np.array([floor, 0.9 + floor]) / (0.9 + 2 * floor), atol=1e-4)
+    curriculum.record(1, 7.0)  # out-of-range fractions are clipped to 0..1
+    assert curriculum.completed[1] <= 1.0
+
+
+def test_adaptive_weights_in_the_env_record_each_episode_and_steer_the_draws(two_clips):
+    env = ImitationEnv(motion=list(two_clips), loop=False, clip_weights="adaptive", rsi=True)
+    assert env._clip_p is None and env._curriculum is not None
+    _, info = env.reset(seed=3, options={"clip": 1})
+    done, steps = False, 0
+    while not done:
+        _, _, terminated, truncated, info = env.step(np.zeros(env.action_space.shape, dtype=np.float32))
+        done, steps = terminated or truncated, steps + 1
+    assert env._curriculum.completed[0] == 0.0
+    assert env._curriculum.completed[1] == pytest.approx(clips.ADAPTIVE_RATE * info["clip_fraction_completed"])
+    env._curriculum.completed[:] = [1.0, 0.0]  # clip 0 mastered: drawn with weight floor / (floor + 1 + floor)
+    p0 = clips.ADAPTIVE_FLOOR / (1.0 + 2 * clips.ADAPTIVE_FLOOR)
+    assert binomial_ok(drawn(env, 600)[0], 600, p0)
+    # the same seeds, the same history: the same clips
+    twin = ImitationEnv(motion=list(two_clips), loop=False, clip_weights="adaptive", rsi=True)
+    twin._curriculum.completed[:] = [1.0, 0.0]
+    assert drawn(twin, 50).tolist() == drawn(env, 50).tolist()
+    # one clip: nothing to weigh
+    assert ImitationEnv(motion=two_clips[0], loop=False, clip_weights="adaptive")._curriculum is None
+
+
 def test_explicit_weights_and_the_reset_option_pick_the_clip(two_clips):
     env = ImitationEnv(motion=list(two_clips), loop=False, clip_weights=[0, 2.5])
     assert drawn(env, 20).tolist() == [0, 20]
@@ -114,7 +148,7 @@ def test_per_clip_tensorboard_names_only_for_several_clips(two_clips):
 
 
 @pytest.mark.parametrize(("weights", "message"), [
-    ("longest", "clip_weights must be 'uniform', 'length' or a list of 2 numbers"),
+    ("longest", "clip_weights must be 'uniform', 'length', 'adaptive' or a list of 2 numbers"),
     ([1.0], "a list of 2 numbers"),
     ([1.0, "x"], "a list of 2 numbers"),
     ([1.0, True], "a list of 2 numbers"),

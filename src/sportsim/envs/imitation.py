@@ -74,8 +74,9 @@ class ImitationEnv(gym.Env):
     unless ``humanoid_height_m`` is given); other clips are retargeted to it.
 
     Several clips (a list, or ``task="walk_run"``): every reset draws the clip the episode tracks -
-    uniformly, or by ``clip_weights`` ("length": in proportion to the steps an episode of it covers; or
-    one number per clip) - and then its start phase; ``info["clip"]`` is its index in the list
+    uniformly, or by ``clip_weights`` ("length": in proportion to the steps an episode of it covers;
+    "adaptive": by how much of it recent episodes failed to complete; or one number per clip) - and then its
+    start phase; ``info["clip"]`` is its index in the list
     (``clip_names``). The observation is the same as with one clip, with no clip index: it already holds
     where the reference goes next, which is what the action depends on, so one layout serves any number
     of clips and a single-clip policy is a starting point for a multi-clip one
@@ -306,7 +307,7 @@ class ImitationEnv(gym.Env):
     | argument | default | meaning |
     |---|---|---|
     | motion | None | a motion file or a list of them; relative paths: the working directory, then the shipped ``mocap/``; ``deepmimic:<name>`` a DeepMimic motion pybullet ships; None = the task's clip |
-    | clip_weights | None | several clips: how often each is drawn - None or "uniform", "length" (the steps an episode of the clip covers), or one number >= 0 per clip |
+    | clip_weights | None | several clips: how often each is drawn - None or "uniform", "length" (the steps an episode of the clip covers), "adaptive" (by how much of each clip recent episodes failed to complete, :class:`~sportsim.envs.imitation_clips.ClipCurriculum`), or one number >= 0 per clip |
     | task | None | a skill (:data:`~sportsim.envs.imitation_params.SKILLS`: walk, jump, run, cartwheel, kick, backflip; walk_run = the walk and the run, one policy): its clip(s) and frame window when ``motion`` is None, its ``loop`` and stands where those are None; None = walk when ``motion`` is None |
     | loop | None | "auto" (see Description), True (loop the whole clip), False (play once); None = the task's, else "auto" |
     | stand_before_s, stand_after_s | None, None | a clip played once: its first pose held this long before it, its last pose after it (s); None = the task's, else 0 |
@@ -560,6 +561,9 @@ class ImitationEnv(gym.Env):
                                            self.episode_steps, *stands) for name, m in motions)
         self.track_notes = tuple(f"{t.name}: {t.notes}" for t in self.tracks)
         self._clip_p = clips.clip_probabilities(clip_weights, self.tracks, self.episode_steps)
+        self._curriculum = (clips.ClipCurriculum(len(self.tracks))
+                            if isinstance(clip_weights, str) and clip_weights == "adaptive" and len(self.tracks) > 1
+                            else None)
         self._index_model()
         # v6: damping about the reference's velocity (clamps the targets itself: after _index_model, which reads ctrlrange)
         self._feedforward = ServoFeedforward(self.model, self.tracks) if servo_velocity == "reference" else None
@@ -656,7 +660,8 @@ class ImitationEnv(gym.Env):
         if clip is None and not self.rsi and seed is None and len(self.tracks) > 1:
             clip = (self._clip + 1) % len(self.tracks)  # evaluation from frame 0: the clips in turn
         elif clip is None:
-            clip = clips.draw_clip(rng, len(self.tracks), self._clip_p)
+            p = self._clip_p if self._curriculum is None else self._curriculum.probabilities()
+            clip = clips.draw_clip(rng, len(self.tracks), p)
         elif isinstance(clip, bool) or not (isinstance(clip, (int, np.integer)) and 0 <= clip < len(self.tracks)):
             raise ConfigError(f"reset option clip={clip!r}: expected an index in 0..{len(self.tracks) - 1}")
         track = self.tracks[int(clip)]
@@ -750,6 +755,8 @@ class ImitationEnv(gym.Env):
             self._fraction = (k - self._k0) / max(self._k_end - self._k0, 1)
         terminated = fall is not None or motion_ended
         truncated = not terminated and k - self._k0 >= self.episode_steps
+        if self._curriculum is not None and (terminated or truncated):
+            self._curriculum.record(self._clip, self._fraction)
         obs = self._compare.obs.astype(np.float32)
         info = self._info(terms, errors, metrics, fall, motion_ended, similarities)
         if self._kinetics is not None:

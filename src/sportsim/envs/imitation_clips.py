@@ -12,7 +12,13 @@ that clip alone (its own random start phase, its own end). :func:`clip_probabili
   that every reference step is about equally likely to be trained on: a 4 s jump is drawn twice as often
   as a 2 s kick, two looping gaits (the walk and the run) equally often;
 * a list of numbers >= 0, one per clip, not all zero (normalised): a curriculum, e.g. ``[1, 3]`` to spend
-  three quarters of the episodes on a clip the policy has not learned yet.
+  three quarters of the episodes on a clip the policy has not learned yet;
+* ``"adaptive"`` (:class:`ClipCurriculum`): each env copy draws a clip in proportion to how much of it
+  its recent episodes failed to complete, plus a floor - the clip the policy is losing gets the episodes,
+  a mastered one keeps being rehearsed. Why: fixed weights do not hold as learning moves. The walk+run
+  policy warm-started from the run with ``[3, 1]`` took the walk from 13 % to 96 % of its episodes
+  completed in 0.59M samples while the run fell from 68 % to 27 % (training metrics,
+  ``metrics_per_clip/*/clip_fraction_completed``, training/imitation_v7_walk_run_ppo).
 
 The observation does not say which clip is tracked (no clip index or one-hot): it already holds where the
 reference goes next - its joint coordinates, root position and orientation at the end of the next control
@@ -33,7 +39,29 @@ import numpy as np
 from sportsim.envs.imitation_params import ReferenceTrack
 from sportsim.errors import ConfigError
 
-CLIP_WEIGHTINGS = ("uniform", "length")
+CLIP_WEIGHTINGS = ("uniform", "length", "adaptive")
+ADAPTIVE_FLOOR = 0.1  # "adaptive": every clip keeps this much weight next to its failure rate (0..1)
+ADAPTIVE_RATE = 0.05  # "adaptive": the failure rate is a moving average over ~1/rate finished episodes of a clip
+
+
+class ClipCurriculum:
+    """``clip_weights="adaptive"``: per clip, an exponential moving average (rate :data:`ADAPTIVE_RATE` per
+    finished episode of that clip) of the fraction of the episode's stretch that was completed; clip ``i`` is
+    drawn with probability proportional to ``1 - completed[i] + ADAPTIVE_FLOOR``. It starts with nothing
+    completed (a uniform draw) and lives in one env copy: with ``n_envs`` copies each keeps its own average,
+    so a seeded run draws the same clips every time. Training episodes only - evaluation from frame 0 takes
+    the clips in turn and a ``clip`` reset option names one."""
+
+    def __init__(self, n_clips: int) -> None:
+        self.completed = np.zeros(n_clips)
+
+    def probabilities(self) -> np.ndarray:
+        weights = 1.0 - self.completed + ADAPTIVE_FLOOR
+        return weights / weights.sum()
+
+    def record(self, clip: int, fraction: float) -> None:
+        """An episode of ``clip`` ended having completed ``fraction`` (0..1) of its stretch."""
+        self.completed[clip] += ADAPTIVE_RATE * (min(max(float(fraction), 0.0), 1.0) - self.completed[clip])
 
 
 def clip_probabilities(clip_weights: str | Sequence[float] | None, tracks: Sequence[ReferenceTrack],
@@ -43,9 +71,11 @@ def clip_probabilities(clip_weights: str | Sequence[float] | None, tracks: Seque
     n = len(tracks)
     if clip_weights is None or (isinstance(clip_weights, str) and clip_weights == "uniform"):
         return None
+    if isinstance(clip_weights, str) and clip_weights == "adaptive":
+        return None  # a uniform start; the env's ClipCurriculum draws from its episodes on
     if isinstance(clip_weights, str):
         if clip_weights != "length":
-            raise ConfigError(f"clip_weights must be 'uniform', 'length' or a list of {n} numbers, "
+            raise ConfigError(f"clip_weights must be 'uniform', 'length', 'adaptive' or a list of {n} numbers, "
                               f"got {clip_weights!r}")
         weights = [float(episode_steps if t.cyclic else min(t.period, episode_steps)) for t in tracks]
     else:
@@ -54,8 +84,8 @@ def clip_probabilities(clip_weights: str | Sequence[float] | None, tracks: Seque
         except (TypeError, ValueError):
             weights = []
         if len(weights) != n or len(list(clip_weights)) != n:
-            raise ConfigError(f"clip_weights must be 'uniform', 'length' or a list of {n} numbers (one per clip), "
-                              f"got {clip_weights!r}")
+            raise ConfigError(f"clip_weights must be 'uniform', 'length', 'adaptive' or a list of {n} numbers "
+                              f"(one per clip), got {clip_weights!r}")
         if not all(math.isfinite(w) and w >= 0.0 for w in weights) or sum(weights) <= 0.0:
             raise ConfigError(f"clip_weights {list(clip_weights)}: each must be a finite number >= 0, "
                               "and at least one > 0")
