@@ -2,7 +2,7 @@
 walking norms, optionally at a second (smaller) physics step to show that the forces have converged.
 
     python scripts/imitation_kinetics.py <run dir | model .zip | zoo entry> [--which best]
-        [--csv kinetics.csv] [--refine 4] [--overwrite] [env.kwargs.KEY=VALUE ...]
+        [--csv kinetics.csv] [--refine 4] [--clip 0] [--overwrite] [env.kwargs.KEY=VALUE ...]
 
 The policy runs deterministically from frame 0 of its reference with ``kinetics=True`` (Imitation-v1;
 the env's class docstring and :mod:`sportsim.kinetics` define every figure). ``--csv`` writes one row per
@@ -14,7 +14,8 @@ the forces: stance slip of the simulated feet (median per complete stance, mm) a
 push-off (deg; the reference's at its own toe-offs beside it). A skill with a flight phase (a jump) also
 gets take-off and landing figures (:func:`sportsim.kinetics.jump_figures`: peak vertical force of both feet
 and peak sagittal moments per phase). ``env.*=value`` settings change the policy's env first (as ``enjoy``
-takes them), e.g. ``env.kwargs.integrator=discrete``. The last line is one JSON object with everything printed.
+takes them), e.g. ``env.kwargs.integrator=discrete``. ``--clip N``: which clip of a multi-clip policy (the
+walk+run: 0 the walk, 1 the run; default 0). The last line is one JSON object with everything printed.
 """
 
 from __future__ import annotations
@@ -49,15 +50,18 @@ BANDS = {
 
 
 def rollout(location: runs.ModelLocation, physics_dt_s: float | None,
-            env_overrides: Sequence[Any] = ()) -> tuple[dict[str, np.ndarray], float, float, dict]:
+            env_overrides: Sequence[Any] = (), clip: int = 0) -> tuple[dict[str, np.ndarray], float, float, dict]:
     """The frame-0 episode's kinetics series, its sample rate, the distance walked (m) and the last info
     (plus ``"gait"``: :func:`gait_figures` of the simulated walk and of the reference it tracked);
-    ``env_overrides``: parsed ``env.*=value`` changes to the policy's env."""
+    ``env_overrides``: parsed ``env.*=value`` changes to the policy's env; ``clip``: which of its clips."""
     extra = {} if physics_dt_s is None else {"physics_dt_s": physics_dt_s}
     policy = runs.open_policy(location, rsi=False, kinetics=True, env_overrides=env_overrides, **extra)
     try:
         env = policy.env.unwrapped
-        obs, _ = policy.env.reset(seed=0)
+        if not 0 <= clip < len(env.tracks):
+            raise ConfigError(f"--clip {clip}: the policy's env has {len(env.tracks)} clip(s) "
+                              f"({', '.join(t.name for t in env.tracks)})")
+        obs, _ = policy.env.reset(seed=0, options={"clip": clip})
         start = env.data.qpos[0:2].copy()
         steps, info, qpos, contact = [], {}, [], []
         while True:
@@ -69,7 +73,7 @@ def rollout(location: runs.ModelLocation, physics_dt_s: float | None,
                 break
         distance = float(np.linalg.norm(env.data.qpos[0:2] - start))
         sim_q, stance = np.array(qpos), np.array(contact, dtype=bool)
-        reference_q = np.array(env.tracks[0].qpos[1:len(qpos) + 1])
+        reference_q = np.array(env.tracks[clip].qpos[1:len(qpos) + 1])
         # the reference's pivot slip over the simulated stances (what the policy was asked to hold still), its
         # push-off at its own toe-offs (a foot box's lowest corner within REFERENCE_CONTACT_M of the floor)
         reference_stance = foot_lowest_m(env.model, reference_q) < REFERENCE_CONTACT_M
@@ -176,14 +180,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--csv", type=Path, default=None, help="write the per-physics-step series here")
     parser.add_argument("--overwrite", action="store_true")
     parser.add_argument("--refine", type=int, default=0, help="also run at physics step / N and compare")
+    parser.add_argument("--clip", type=int, default=0, help="which clip of a multi-clip policy (default 0)")
     parser.add_argument("env_overrides", nargs="*", metavar="env.KEY=VALUE",
                         help="change the policy's env first, e.g. env.kwargs.integrator=discrete")
     args = parser.parse_intermixed_args(argv)  # env.* settings before or after the options
     try:
         overrides = parse_env_overrides(args.env_overrides)
         location = runs.locate_model(args.model, args.which)
-        series, rate, distance, info = rollout(location, None, overrides)
-        result = {"model": str(location.model_file), "physics_rate_hz": rate, "fall": info.get("fall"),
+        series, rate, distance, info = rollout(location, None, overrides, args.clip)
+        result = {"model": str(location.model_file), "clip": args.clip, "physics_rate_hz": rate, "fall": info.get("fall"),
                   "episode_s": info.get("time_s"), "mpjpe_mm": info.get("mpjpe_mm"),
                   "figures": {**figures(series, rate, distance), **info["gait"]}}
         if args.csv is not None:
@@ -196,7 +201,8 @@ def main(argv: list[str] | None = None) -> int:
                 raise ConfigError(f"cannot write {args.csv}: {exc.strerror or exc}") from None
             result["csv"] = str(args.csv)
         if args.refine > 1:
-            fine, fine_rate, fine_distance, fine_info = rollout(location, 1.0 / (rate * args.refine), overrides)
+            fine, fine_rate, fine_distance, fine_info = rollout(location, 1.0 / (rate * args.refine), overrides,
+                                                                args.clip)
             result["refined"] = {"physics_rate_hz": fine_rate, "fall": fine_info.get("fall"),
                                  "figures": {**figures(fine, fine_rate, fine_distance), **fine_info["gait"]}}
     except SportsimError as exc:

@@ -47,3 +47,25 @@ def test_env_settings_reach_the_policy_env(capsys) -> None:
     assert ik.main(["zoo/imitation/v5/walk/ppo", "algo.learning_rate=1"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "only env.* settings" in err[0]
+
+
+def test_clip_picks_the_clip_of_a_multi_clip_env(capsys) -> None:
+    """``--clip N`` runs clip N of a multi-clip env from its frame 0 (the seeded reset used to draw one at
+    random); a clip the env does not have is one line, exit 2."""
+    import json  # noqa: PLC0415
+
+    import pytest  # noqa: PLC0415
+
+    pytest.importorskip("pybullet_data", reason="pybullet_data (pip install pybullet) has DeepMimic's run")
+    common = ["zoo/imitation/v5/walk/ppo", "--which", "final", "env.kwargs.task=walk_run", "env.kwargs.episode_time_s=1.0"]
+    results = []
+    for clip in (0, 1):
+        assert ik.main([*common, "--clip", str(clip)]) == 0
+        results.append(json.loads(capsys.readouterr().out.strip().splitlines()[-1]))
+    assert [r["clip"] for r in results] == [0, 1]
+    walk, run = results
+    assert walk["fall"] is None and walk["episode_s"] == 1.0
+    assert run["mpjpe_mm"] != walk["mpjpe_mm"]  # the walk's weights on the run's reference
+    assert ik.main([*common, "--clip", "2"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--clip 2" in err[0] and "2 clip(s)" in err[0]
