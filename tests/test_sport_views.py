@@ -125,3 +125,25 @@ def test_record_builds_imitation_with_what_its_panel_needs(tmp_path, monkeypatch
     assert len(samples) == 5 and all(math.isnan(v) for v in samples[0].values())
     assert all(math.isfinite(v) for s in samples[1:] for v in s.values())
     assert max(s["right_grf_bw"] + s["left_grf_bw"] for s in samples[1:]) > 0.5  # standing on the floor
+
+
+def test_record_plays_each_clip_of_a_multi_clip_policy_in_turn(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A policy with several clips (the walk and the run) records episode k on clip k mod n - the seeded reset
+    alone would draw the clip at random, so ``episodes=2`` could have shown the walk twice."""
+    pytest.importorskip("pybullet_data", reason="pybullet_data (pip install pybullet) has DeepMimic's run")
+    from sportsim.config import parse_env_overrides  # noqa: PLC0415
+
+    first: list[int] = []
+
+    class Spy(record._Episode):
+        def add(self, frame, obs, info) -> None:
+            if not self.samples and not getattr(self, "seen", False):
+                self.seen = True
+                first.append(int(info["clip"]))
+            super().add(frame, obs, info)
+
+    monkeypatch.setattr(record, "_Episode", Spy)
+    overrides = parse_env_overrides(["env.kwargs.task=walk_run"])
+    result = record.record(resource_dir("zoo") / "imitation" / "v5" / "walk" / "ppo", episodes=3, max_steps=2,
+                           out=tmp_path / "walk_run.mp4", panel=False, env_overrides=overrides)
+    assert first == [0, 1, 0] and result.frames == 3 * 3

@@ -7,7 +7,9 @@
 ``<policy>`` is ``zoo:<entry>`` (or the bare ``<entry>``, ``zoo/<entry>``), a run directory or a model
 ``.zip`` (:mod:`sportsim.resolve`); the options are ``key=value`` overrides of ``configs/record.yaml``
 in Hydra's grammar, as for ``train``. ``env.kwargs.<argument>=value`` and ``env.motion=<clip>`` change
-the policy's env (another ramp, rider or clip). The env is made from the run's config.yaml with
+the policy's env (another ramp, rider or clip). A policy with several clips (Imitation's ``task=walk_run``)
+plays clip ``k mod n`` in episode ``k``: ``episodes=2`` records the walk, then the run. The env is made from
+the run's config.yaml with
 ``render_mode="rgb_array"``; observations pass through the run's saved normalisation statistics with
 VecNormalize's own code, exactly as in training and evaluation. The video plays at
 ``env.metadata["render_fps"]``. The env's sport panel goes under every frame, unless ``panel=false``
@@ -129,9 +131,10 @@ def record(path: Path | str, *, episodes: int = 1, out: Path | None = None, dete
         with Mp4Writer(target, fps, explicit=out is not None) as video, \
                 tqdm(unit="frame", desc=f"rendering {target.name}", disable=quiet, file=sys.stderr,
                      leave=False, mininterval=1.0) as progress:
+            clips = len(getattr(env.unwrapped, "tracks", ()))  # Imitation with several clips: one each, in turn
             for episode in range(episodes):
                 frames = _Episode(video, spec, float(fps), progress)
-                obs, info = env.reset(seed=seed + episode)
+                obs, info = env.reset(seed=seed + episode, options={"clip": episode % clips} if clips > 1 else None)
                 frames.add(env.render(), obs, info)
                 for _ in range(max_steps):
                     obs, _, terminated, truncated, info = env.step(loaded.act(obs, deterministic))
