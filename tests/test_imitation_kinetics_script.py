@@ -69,3 +69,15 @@ def test_clip_picks_the_clip_of_a_multi_clip_env(capsys) -> None:
     assert ik.main([*common, "--clip", "2"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "--clip 2" in err[0] and "2 clip(s)" in err[0]
+
+
+def test_distance_is_the_path_walked_not_the_straight_line() -> None:
+    """Per-metre figures divide by the path: a walk in a circle (a looped cycle that turns) is its
+    circumference, a straight walk with a pelvis that sways 3 cm at the step frequency its length."""
+    hz = 30.0
+    t = np.arange(0, 10.0 + 1e-9, 1 / hz)
+    circle = np.stack([np.cos(2 * np.pi * t / 10.0), np.sin(2 * np.pi * t / 10.0)], axis=1) * (8.0 / (2 * np.pi))
+    assert abs(ik.travelled_m(circle, hz) - 8.0) < 0.15  # 10 chords of a 8 m circle: 7.95 m
+    straight = np.stack([1.2 * t, 0.03 * np.sin(2 * np.pi * 0.9 * t)], axis=1)
+    assert abs(ik.travelled_m(straight, hz) - 12.0) / 12.0 < 0.005
+    assert ik.travelled_m(straight[:1], hz) == 0.0
