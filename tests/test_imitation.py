@@ -245,6 +245,23 @@ def test_walk_loops_one_gait_cycle_and_carries_the_root_forward(walk):
     assert 1.0 < stride < 1.6  # a gait cycle (two steps) of a 1.2 m/s walk
 
 
+def test_a_looped_cycle_that_turns_says_its_path_is_a_circle(walk):
+    """Looping carries a cycle's heading turn on: a cycle that turns 36 deg walks a circle, and the track's
+    notes say so (radius, time round); the CMU walk's cycle (straight) gets no such note."""
+    assert "turns" not in walk.track_notes[0]
+    hz, period, radius, turn = 30.0, 30, 2.0, math.radians(36.0)
+    k = np.arange(period + 1)
+    yaw = turn * k / period
+    qpos = np.zeros((period + 1, 43))
+    qpos[:, 0], qpos[:, 1] = radius * np.sin(yaw), radius * (1.0 - np.cos(yaw))  # heading = yaw along the circle
+    qpos[:, 3], qpos[:, 6] = np.cos(yaw / 2), np.sin(yaw / 2)
+    note = ip._turn_note(qpos, 0, period, hz)
+    assert "turns 36 deg to the left" in note and "circle of 2.0 m radius" in note and "once round in 10.0 s" in note
+    straight = qpos.copy()
+    straight[:, 0], straight[:, 1], straight[:, 3], straight[:, 6] = k * 0.04, 0.0, 1.0, 0.0
+    assert ip._turn_note(straight, 0, period, hz) == ""
+
+
 def test_deepmimic_file_that_declares_wrap_loops_as_a_whole(cache_dir, tmp_path):
     """DeepMimic's motion files say whether they loop ("Loop": "wrap"); loop="auto" follows the file
     even where the seam is above find_cycle's tolerance (the humanoid3d walk's is), and a file saying

@@ -423,6 +423,7 @@ def build_track(motion: ReferenceMotion, model: mujoco.MjModel, name: str, contr
             notes += "; no stands (stand_before_s / stand_after_s apply to clips played once)"
         first, end, _ = cycle
         period = end - first
+        notes += _turn_note(low.qpos, first, end, control_hz)
         qpos, qvel = _unroll(low, first, end, period + episode_steps + 1)
         frames = first + np.arange(len(qpos)) % period
         cyclic, starts = True, period
@@ -466,6 +467,24 @@ def with_stands(qpos: np.ndarray, qvel: np.ndarray, before: int, after: int) -> 
     q = np.concatenate([np.repeat(qpos[:1], before, axis=0), qpos, np.repeat(qpos[-1:], after, axis=0)])
     v = np.concatenate([np.repeat(rest, before, axis=0), qvel, np.repeat(rest, after, axis=0)])
     return q, v
+
+
+LOOP_TURN_NOTE_DEG = 5.0  # a looped cycle whose heading turns more than this gets a note: its path curves
+
+
+def _turn_note(qpos: np.ndarray, first: int, end: int, control_hz: float) -> str:
+    """A note where the cycle ``first .. end`` turns the heading by more than :data:`LOOP_TURN_NOTE_DEG`:
+    looping carries the turn on (:func:`_unroll`), so the path is a circle - the SFU walk 0005_Walking001's
+    cycle turns 38 deg and its 10 s walk goes once round a circle of 1.5 m radius. Empty otherwise."""
+    turn = math.remainder(float(yaw_rad(qpos[end, 3:7]) - yaw_rad(qpos[first, 3:7])), 2.0 * math.pi)
+    if abs(math.degrees(turn)) <= LOOP_TURN_NOTE_DEG:
+        return ""
+    chord = float(np.linalg.norm(qpos[end, :2] - qpos[first, :2]))
+    radius = chord / (2.0 * abs(math.sin(turn / 2.0)))
+    lap_s = 2.0 * math.pi / abs(turn) * (end - first) / control_hz
+    side = "left" if turn > 0 else "right"
+    return (f"; the cycle turns {abs(math.degrees(turn)):.0f} deg to the {side}: looped, the path is a circle of "
+            f"{radius:.1f} m radius, once round in {lap_s:.1f} s (trim the clip to a straight stretch for a straight path)")
 
 
 def _unroll(motion: ReferenceMotion, first: int, end: int, n_frames: int) -> tuple[np.ndarray, np.ndarray]:
