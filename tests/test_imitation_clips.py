@@ -217,17 +217,19 @@ def test_walk_run_is_deterministic_under_a_seed_and_passes_check_env(walk_run, t
 
 
 def test_the_walk_run_recipe_composes_into_a_two_clip_env(walk_run):
-    """configs/hparams/imitation_walk_run.yaml: the warm start with fresh action noise, the run drawn 3x as
-    often, one frame-0 evaluation episode per clip."""
+    """configs/hparams/imitation_walk_run.yaml: the warm start from the zoo run with fresh action noise, the
+    adaptive clip draw (what the zoo's walk+run trained with), one frame-0 evaluation episode per clip."""
     from sportsim import builders, config
 
     cfg = config.compose_train_config(["env=imitation", "hparams=imitation_walk_run"])
-    assert cfg.task == "walk_run" and cfg.init_std == "config" and cfg.init == "zoo:imitation/v7/walk/ppo"
+    assert cfg.task == "walk_run" and cfg.init_std == "config" and cfg.init == "zoo:imitation/v7/run/ppo"
     assert cfg.n_eval_episodes == len(walk_run.tracks) == 2 and cfg.env.kwargs.rsi is False
+    assert cfg.env.kwargs.strength_profile == "runner"
     env = builders.make_env(cfg.env)
     try:
         assert env.unwrapped.clip_names == walk_run.clip_names
-        np.testing.assert_allclose(env.unwrapped._clip_p, [0.25, 0.75])
+        assert env.unwrapped._clip_p is None and env.unwrapped._curriculum is not None
+        np.testing.assert_allclose(env.unwrapped._curriculum.probabilities(), [0.5, 0.5])
     finally:
         env.close()
 
