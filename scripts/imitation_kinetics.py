@@ -95,7 +95,7 @@ def travelled_m(root_xy: np.ndarray, hz: float) -> float:
     """Distance travelled (m) by a root whose horizontal positions ``(T, 2)`` were sampled at ``hz``: the length
     of its path through one sample every :data:`PATH_SAMPLE_S` (and the last), so that the pelvis's sway within
     a stride does not count and a curving path is not cut short - the per-metre figures divide by it. (The
-    straight line from start to end did: the SFU walk's looped cycle turns 37 deg, its 10 s walk is a circle
+    straight line from start to end did: the SFU walk's looped cycle turns 38 deg, its 10 s walk is a circle
     back to within 1.2 m of its start, 8.6 m walked; DeepMimic's run covers 35.6 m for 33.4 m in a line.)"""
     every = max(1, int(round(PATH_SAMPLE_S * hz)))
     points = root_xy[::every]

@@ -279,7 +279,7 @@ def _stance_knee_flexion(idx: dict[str, int], pos: np.ndarray, model: mujoco.MjM
     """Median knee flexion (deg) over each foot's stance frames, of the reference and of the source (the angle
     between its hip-knee and knee-ankle bones), as ``meta`` strings "right left" - how much a root-height
     correction bent the stance legs shows here: near a straight knee every millimetre the root comes down is
-    several degrees of flexion (SFU walk 0005_Walking001 with ``smooth_root``: 7 -> 21 deg), and a stance knee
+    several degrees of flexion (SFU walk 0005_Walking001 with ``smooth_root``: 8 -> 21 deg), and a stance knee
     decides the knee extensor moment a simulated athlete needs (:mod:`sportsim.mocap.validate`)."""
     ref, src = [], []
     for k, (side, s) in enumerate(_SIDES):
