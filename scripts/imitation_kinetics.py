@@ -62,18 +62,17 @@ def rollout(location: runs.ModelLocation, physics_dt_s: float | None,
             raise ConfigError(f"--clip {clip}: the policy's env has {len(env.tracks)} clip(s) "
                               f"({', '.join(t.name for t in env.tracks)})")
         obs, _ = policy.env.reset(seed=0, options={"clip": clip})
-        root_xy = [env.data.qpos[0:2].copy()]
+        start = env.data.qpos[0:2].copy()
         steps, info, qpos, contact = [], {}, [], []
         while True:
             obs, _, terminated, truncated, info = policy.env.step(policy.act(obs))
             steps.append(info["kinetics"])
             qpos.append(env.data.qpos.copy())
-            root_xy.append(env.data.qpos[0:2].copy())
             contact.append(info["kinetics"]["foot_contact"][-1])
             if terminated or truncated:
                 break
-        distance = travelled_m(np.array(root_xy), env.control_hz)
         sim_q, stance = np.array(qpos), np.array(contact, dtype=bool)
+        distance = travelled_m(np.vstack([start, sim_q[:, 0:2]]), env.control_hz)
         reference_q = np.array(env.tracks[clip].qpos[1:len(qpos) + 1])
         # the reference's pivot slip over the simulated stances (what the policy was asked to hold still), its
         # push-off at its own toe-offs (a foot box's lowest corner within REFERENCE_CONTACT_M of the floor)

@@ -472,11 +472,16 @@ def with_stands(qpos: np.ndarray, qvel: np.ndarray, before: int, after: int) -> 
 LOOP_TURN_NOTE_DEG = 5.0  # a looped cycle whose heading turns more than this gets a note: its path curves
 
 
+def _cycle_turn_rad(qpos: np.ndarray, first: int, end: int) -> float:
+    """The heading turn (rad, in [-pi, pi]) from frame ``first`` to frame ``end``: what each loop adds."""
+    return math.remainder(float(yaw_rad(qpos[end, 3:7]) - yaw_rad(qpos[first, 3:7])), 2.0 * math.pi)
+
+
 def _turn_note(qpos: np.ndarray, first: int, end: int, control_hz: float) -> str:
     """A note where the cycle ``first .. end`` turns the heading by more than :data:`LOOP_TURN_NOTE_DEG`:
     looping carries the turn on (:func:`_unroll`), so the path is a circle - the SFU walk 0005_Walking001's
     cycle turns 38 deg and its 10 s walk goes once round a circle of 1.5 m radius. Empty otherwise."""
-    turn = math.remainder(float(yaw_rad(qpos[end, 3:7]) - yaw_rad(qpos[first, 3:7])), 2.0 * math.pi)
+    turn = _cycle_turn_rad(qpos, first, end)
     if abs(math.degrees(turn)) <= LOOP_TURN_NOTE_DEG:
         return ""
     chord = float(np.linalg.norm(qpos[end, :2] - qpos[first, :2]))
@@ -492,8 +497,7 @@ def _unroll(motion: ReferenceMotion, first: int, end: int, n_frames: int) -> tup
     (heading turn + horizontal shift) from frame ``first`` to frame ``end``, so the root carries on."""
     period = end - first
     q, v = motion.qpos, motion.qvel
-    yaw0, yaw1 = float(yaw_rad(q[first, 3:7])), float(yaw_rad(q[end, 3:7]))
-    turn = math.remainder(yaw1 - yaw0, 2.0 * math.pi)
+    turn = _cycle_turn_rad(q, first, end)
     c, s = math.cos(turn), math.sin(turn)
     rot = np.array([[c, -s], [s, c]])
     step_shift = q[end, :2] - rot @ q[first, :2]  # D(x) = rot x + step_shift maps frame first onto frame end

@@ -238,8 +238,8 @@ def _stance_knee(motion: ReferenceMotion) -> Row | None:
     walks more crouched than the performer, and the knee extensor moment that tracking it needs grows with
     the crouch (CMU walk 02_01, whose own stance knees are flexed ~28 deg: 1.63 N m/kg in the zoo walk, about
     2.4x Winter's 0.67). For reading the value: in level walking the knee flexes to about 15-20 deg in loading
-    response and extends to near 0-5 deg in mid-stance (Whittle, Gait Analysis, ch. 2) - a median over
-    stance near 10 deg."""
+    response and extends to near 0-5 deg in mid-stance - as clinical gait teaching describes it [secondary: not
+    checked against a primary data set here] - a median over stance near 10 deg."""
     try:
         ref, src = ([float(v) for v in motion.meta[key].split()] for key in STANCE_KNEE_KEYS)
     except (KeyError, ValueError):
