@@ -61,6 +61,7 @@ CASES = [
     ("sportsim/Imitation-v7", {"task": "kick", "strength_profile": "athlete", "physics_dt_s": 1 / 240}),  # cap at h
     ("sportsim/Imitation-v8", {}),
     ("sportsim/Imitation-v8", {"task": "run", "strength_profile": "runner", "kinetics": True}),  # the runner's hips
+    ("sportsim/Imitation-v9", {}),
 ]
 IDS = [f"{env_id.split('/')[1]}-{i}" for i, (env_id, _) in enumerate(CASES)]
 

@@ -334,7 +334,8 @@ class ImitationEnv(gym.Env):
     | engine | "mujoco" | physics engine: "mujoco" or "pybullet" (Simulation above; needs ``pip install "sportsim[pybullet]"``) |
     | action_mode | "residual" | "residual" (targets = reference + offset) or "absolute" |
     | action_scale_rad | 0.5 | residual: target offset at action +-1 |
-    | pose_weight, velocity_weight, end_effector_weight, root_weight, com_weight, foot_slip_weight, foot_contact_weight | 0.5, 0.05, 0.15, 0.2, 0.1, 0 (v2-v8: 0.1), 0 (v5-v7: 0.1, v8: 0.3) | reward weights (normalised to sum 1) |
+    | pose_weight, velocity_weight, end_effector_weight, root_weight, com_weight, foot_slip_weight, foot_contact_weight | 0.5, 0.05, 0.15, 0.2, 0.1, 0 (v2-v9: 0.1), 0 (v5-v7: 0.1, v8-v9: 0.3) | reward weights (normalised to sum 1) |
+    | ankle_diff_weight | None (v9: 1.0) | the ankles' weight in the pose and velocity errors, beside DeepMimic's joint weights (pelvis 1, chest 0.5, hip 0.5, ...; normalised to sum 1, :func:`~sportsim.envs.imitation_params.joint_diff_weights`); None = DeepMimic's 0.2 |
     | pose_scale, velocity_scale, end_effector_scale, root_scale, com_scale, foot_slip_scale, foot_contact_scale | 2, 0.1, 40, 5, 10, 100 (v5-v8: 400), 2 | reward scales (DeepMimic's, and the feet's; ``configs/env/imitation.yaml`` trains with root_scale 40, which keeps the root on the reference's path) |
     | rsi | True | reference state initialisation (random start phase) |
     | terminate_on_fall | True | end the episode when a body but the feet touches the floor |
@@ -345,6 +346,10 @@ class ImitationEnv(gym.Env):
     | render_mode, render_width, render_height | None, 640, 360 | "rgb_array" renders the tracking camera |
 
     ## Version History
+    * v9: v8 with ``ankle_diff_weight=1.0`` (DeepMimic's 0.2: the ankles were 8 % of the pose and velocity
+      errors, now 31 %, every other joint's share x 0.75). Why: with DeepMimic's weights a 13 deg miss of both
+      ankles costs 0.4 % of the pose term, and the v7 and v8 walks leave the floor at -2.8 and 6.3 deg of
+      plantarflexion against the reference's 10.3. Same observation, action and dynamics; the reward changes.
     * v8: v7 with ``foot_contact_weight=0.3`` (v7: 0.1; its share of the normalised reward 0.083 -> 0.214): the
       v7 walk lifts each foot 2-3 control steps before its reference's toe-off and plantarflexes in the air
       (-3.3 deg at its own toe-off against the reference's 10.3), and lands up to 2 steps late. Same
@@ -437,6 +442,7 @@ class ImitationEnv(gym.Env):
         servo_velocity: str = "zero",
         integrator: str = "implicitfast",
         servo_damping_limit: float | None = None,
+        ankle_diff_weight: float | None = None,
         pose_scale: float = 2.0,
         velocity_scale: float = 0.1,
         end_effector_scale: float = 40.0,
@@ -567,7 +573,7 @@ class ImitationEnv(gym.Env):
         self._index_model()
         # v6: damping about the reference's velocity (clamps the targets itself: after _index_model, which reads ctrlrange)
         self._feedforward = ServoFeedforward(self.model, self.tracks) if servo_velocity == "reference" else None
-        self._compare = ReferenceComparison(self.model, self.data, self.tracks)
+        self._compare = ReferenceComparison(self.model, self.data, self.tracks, ankle_diff_weight)
         self._strength = (StrengthLimits(self.model, self.humanoid_mass_kg, self.plantarflexor_strength_scale,
                                          strength_profile) if body == "human" else None)
         self._kinetics = kin.KineticsProbe(self.model, self.humanoid_mass_kg, self.engine) if kinetics else None

@@ -75,7 +75,8 @@ class ReferenceComparison:
     runs ``mj_transmission``. The views it keeps - of its own buffers and of ``data``'s arrays - are made
     again after a copy or unpickling (``__getstate__`` leaves them out)."""
 
-    def __init__(self, model: mujoco.MjModel, data: mujoco.MjData, tracks: tuple[ip.ReferenceTrack, ...]) -> None:
+    def __init__(self, model: mujoco.MjModel, data: mujoco.MjData, tracks: tuple[ip.ReferenceTrack, ...],
+                 ankle_diff_weight: float | None = None) -> None:
         self.model, self.data, self.tracks = model, data, tracks
         m = model
         J = mujoco.mjtJoint
@@ -83,7 +84,8 @@ class ReferenceComparison:
         balls = [j for j in joints if j.type[0] == J.mjJNT_BALL]
         hinges = [j for j in joints if j.type[0] == J.mjJNT_HINGE]
         self._hinge_q = np.array([j.qposadr[0] for j in hinges])
-        weight = {n: ip.JOINT_DIFF_WEIGHT[n.split("_")[-1]] / ip.DIFF_WEIGHT_SUM for n in humanoid.JOINT_NAMES}
+        kinds = ip.joint_diff_weights(ankle_diff_weight)  # DeepMimic's, or v9's heavier ankles
+        weight = {n: kinds[n.split("_")[-1]] for n in humanoid.JOINT_NAMES}
         # root + ball quaternions: row i of _quat_sum sums q_sim * q_ref over quaternion i = their dot product
         quat_cols = [np.arange(3, 7), *(j.qposadr[0] + np.arange(4) for j in balls)]
         self._quat_sum = np.zeros((len(quat_cols), m.nq))
