@@ -56,7 +56,7 @@ ENV_SPECS = {
                                "reference_root_lowpass_hz": 6.0, "servo_velocity": "reference",
                                "integrator": "discrete", "servo_damping_limit": 2.0}),
     # v9: v8 with the ankles weighing 1.0 instead of DeepMimic's 0.2 in the pose and velocity errors (a 13 deg
-    # miss of both ankles cost 0.4 % of the pose term: the walks left the floor before plantarflexing)
+    # miss of the pushing-off ankle cost 0.4 % of the pose term: the walks left the floor before plantarflexing)
     "sportsim/Imitation-v9": ("sportsim.envs.imitation:ImitationEnv", None,
                               {"body": "human", "foot_slip_weight": 0.1, "foot_slip_scale": 400.0,
                                "foot_contact_weight": 0.3, "smooth_reference_root": True,

@@ -42,14 +42,17 @@ from sportsim.mocap.validate import SPIKE_SPEED_MPS
 JOINT_DIFF_WEIGHT = {"pelvis": 1.0, "chest": 0.5, "neck": 0.3, "hip": 0.5, "knee": 0.3, "ankle": 0.2,
                      "shoulder": 0.3, "elbow": 0.2}
 DIFF_WEIGHT_SUM = 4.8  # 1 + 0.5 + 0.3 + 2 x (0.5 + 0.3 + 0.2 + 0.3 + 0.2 + 0 wrist)
+# root error = position^2 + 0.1 rotation^2 + 0.01 velocity^2 + 0.001 angular velocity^2 [R28, R29]
+ROOT_ERROR_WEIGHTS = (1.0, 0.1, 0.01, 0.001)
+COM_ERROR_WEIGHT = 0.1  # CoM error = 0.1 |CoM velocity difference|^2 [R28, R29]
 
 
 def joint_diff_weights(ankle: float | None = None) -> dict[str, float]:
     """Each joint's share of the pose and velocity errors by joint kind (pelvis, chest, ..., ankle), normalised
     so that DeepMimic's 15 joints sum to 1 (the pelvis, chest and neck once, the limb joints twice): DeepMimic's
     :data:`JOINT_DIFF_WEIGHT`, or with the ankles' weight ``ankle`` instead of 0.2 (Imitation-v9: 1.0).
-    With DeepMimic's weights the ankles are 8 % of the pose error: a 13 deg miss of both ankles costs 0.4 % of
-    the pose term, too little to make a policy plantarflex at push-off."""
+    With DeepMimic's weights the ankles are 8 % of the pose error: a 13 deg miss of the pushing-off ankle costs
+    0.4 % of the pose term (v9: 1.6 %), too little to make a policy plantarflex at push-off."""
     raw = dict(JOINT_DIFF_WEIGHT)
     if ankle is not None:
         if isinstance(ankle, bool) or not (isinstance(ankle, (int, float)) and 0.0 <= ankle < math.inf):
@@ -58,9 +61,8 @@ def joint_diff_weights(ankle: float | None = None) -> dict[str, float]:
     total = raw["pelvis"] + raw["chest"] + raw["neck"] + 2 * sum(
         raw[k] for k in ("hip", "knee", "ankle", "shoulder", "elbow"))
     return {k: v / total for k, v in raw.items()}
-# root error = position^2 + 0.1 rotation^2 + 0.01 velocity^2 + 0.001 angular velocity^2 [R28, R29]
-ROOT_ERROR_WEIGHTS = (1.0, 0.1, 0.01, 0.001)
-COM_ERROR_WEIGHT = 0.1  # CoM error = 0.1 |CoM velocity difference|^2 [R28, R29]
+
+
 # DeepMimic's end effectors are the wrists and ankles [R28]; here the hand sites (wrist centres) and the
 # foot sites (on the sole, below the middle of the foot), which also carry the foot's orientation.
 END_EFFECTORS = ("right_hand", "left_hand", "right_foot", "left_foot")
