@@ -29,7 +29,7 @@ def test_joint_diff_weights_sum_to_one_over_deepmimics_joints() -> None:
         assert w["pelvis"] + w["chest"] + w["neck"] + 2 * sum(
             w[k] for k in ("hip", "knee", "ankle", "shoulder", "elbow")) == pytest.approx(1.0)
     deepmimic, v9 = ip.joint_diff_weights(None), ip.joint_diff_weights(1.0)
-    assert deepmimic == pytest.approx({k: v / ip.DIFF_WEIGHT_SUM for k, v in ip.JOINT_DIFF_WEIGHT.items()})
+    assert deepmimic == pytest.approx({k: v / 4.8 for k, v in ip.JOINT_DIFF_WEIGHT.items()})
     assert ip.joint_diff_weights(0.2) == pytest.approx(deepmimic)
     assert 2 * deepmimic["ankle"] == pytest.approx(0.4 / 4.8) and 2 * v9["ankle"] == pytest.approx(2.0 / 6.4)
     for kind in ("pelvis", "chest", "neck", "hip", "knee", "shoulder", "elbow"):  # the rest keep their ratios

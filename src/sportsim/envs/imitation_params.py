@@ -38,10 +38,10 @@ from sportsim.mocap.validate import SPIKE_SPEED_MPS
 
 # -- DeepMimic reward definitions [R28: humanoid3d character DiffWeight; R29: humanoid_stable_pd.getReward] --
 # Per-joint weights of the pose and velocity errors (the root's weight applies to the root rotation and
-# angular velocity), normalised to sum 1 over DeepMimic's 15 joints (the fixed wrists weigh 0).
+# angular velocity), normalised to sum 1 over DeepMimic's 15 joints by joint_diff_weights (the fixed wrists weigh 0;
+# the sum is 1 + 0.5 + 0.3 + 2 x (0.5 + 0.3 + 0.2 + 0.3 + 0.2) = 4.8).
 JOINT_DIFF_WEIGHT = {"pelvis": 1.0, "chest": 0.5, "neck": 0.3, "hip": 0.5, "knee": 0.3, "ankle": 0.2,
                      "shoulder": 0.3, "elbow": 0.2}
-DIFF_WEIGHT_SUM = 4.8  # 1 + 0.5 + 0.3 + 2 x (0.5 + 0.3 + 0.2 + 0.3 + 0.2 + 0 wrist)
 # root error = position^2 + 0.1 rotation^2 + 0.01 velocity^2 + 0.001 angular velocity^2 [R28, R29]
 ROOT_ERROR_WEIGHTS = (1.0, 0.1, 0.01, 0.001)
 COM_ERROR_WEIGHT = 0.1  # CoM error = 0.1 |CoM velocity difference|^2 [R28, R29]
