@@ -277,17 +277,24 @@ def test_resample_and_height_arguments_are_checked(retargeted) -> None:
 
 
 def test_shipped_clips_are_only_the_cmu_files_with_their_acknowledgement() -> None:
-    """mocap/ (package data) holds only clips whose licence allows it - the CMU ones - byte-identical to
-    the shared copies, and its README carries CMU's requested acknowledgement verbatim."""
+    """mocap/ (package data) holds only clips whose licence allows it - the CMU ones - each listed in its
+    README with the SHA-256 of the unedited source file (and byte-identical to the shared copy where
+    ../shared/mocap has one), and the README carries CMU's requested acknowledgement verbatim."""
+    import hashlib
+
     from sportsim.paths import resource_dir
 
     folder = resource_dir("mocap")
     clips = sorted(p.name for p in folder.iterdir() if p.name != "README.md")
-    assert clips == ["cmu_01_01_forward_jumps.bvh", "cmu_02_01_walk.bvh"]
+    assert clips == ["cmu_01_01_forward_jumps.bvh", "cmu_02_01_walk.bvh", "cmu_06_01_walk.bvh"]
+    readme = (folder / "README.md").read_text(encoding="utf-8")
     acknowledgement = ("The data used in this project was obtained from mocap.cs.cmu.edu. The database was created "
                        "with funding from NSF EIA-0196217.")
-    assert acknowledgement in (folder / "README.md").read_text(encoding="utf-8")
+    assert acknowledgement in readme
     for name in clips:
-        if MOCAP_DIR.is_dir():
-            assert (folder / name).read_bytes() == (MOCAP_DIR / name).read_bytes()
+        data = (folder / name).read_bytes()
+        row = next(line for line in readme.splitlines() if line.startswith(f"| `{name}` |"))
+        assert f"`{hashlib.sha256(data).hexdigest()}`" in row, f"{name}: its README row lists another SHA-256"
+        if (MOCAP_DIR / name).is_file():
+            assert data == (MOCAP_DIR / name).read_bytes()
         assert load_clip(folder / name).skeleton == "cmu"
