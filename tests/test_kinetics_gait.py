@@ -78,6 +78,11 @@ def test_stride_peaks_run_heel_strike_to_heel_strike_and_skip_the_start():
         moment[start + 20] = peak
     moment[360] = 7.0  # in the last, incomplete stride: not counted
     assert kinetics.stride_peaks(moment, fz, rate) == pytest.approx([1.0, 2.0, 1.5])
+    # each peak 20 samples after a heel strike, strides of 100 samples: at 20 % of the stride
+    assert kinetics.stride_peak_phases(moment, fz, rate) == pytest.approx([20.0, 20.0, 20.0])
+    moment[150 + 20] = 0.0
+    moment[150 + 70] = -2.0  # in the swing of the second stride
+    assert kinetics.stride_peak_phases(moment, fz, rate) == pytest.approx([20.0, 70.0, 20.0])
 
 
 def test_a_scuff_of_the_swinging_foot_is_no_stance():
@@ -113,6 +118,24 @@ def test_summary_sums_winters_joints_apart_from_the_rest():
     assert out["positive_work_j_per_kg"] == pytest.approx(20.0)
     assert out["positive_work_sagittal_legs_j_per_kg"] == pytest.approx(8.0)
     assert out["positive_work_sagittal_legs_j_per_kg_m"] == pytest.approx(2.0)
+
+
+def test_summary_places_the_stride_peak_of_the_leg_it_reports():
+    """Strides of 1 s, stance 0.6 s; the right knee peaks (1.6 N m/kg) at 35 % of its strides, the left
+    (1.0) at 15 %: the summary reports the right leg's median peak and where it falls."""
+    names = humanoid.ACTUATOR_NAMES
+    rate, n = 200.0, 1200
+    t = np.arange(n) / rate
+    grf = np.zeros((n, 2, 3))
+    moment = np.zeros((n, len(names)))
+    for k, (side, offset, peak, at) in enumerate((("right", 0.1, 1.6, 0.35), ("left", 0.6, 1.0, 0.15))):
+        phase = (t - offset) % 1.0
+        grf[:, k, 2] = np.where((t >= offset) & (phase < 0.6), 1.0, 0.0)
+        moment[:, names.index(f"{side}_knee")] = peak * np.exp(-((phase - at) / 0.06) ** 2)  # smooth: the 15 Hz filter keeps it
+    series = {"grf_bw": grf, "moment_nm_per_kg": moment, "power_w_per_kg": np.zeros((n, len(names)))}
+    out = kinetics.summary(series, rate, names)
+    assert out["stride_peak_knee_moment_nm_per_kg"] == pytest.approx(1.6, abs=0.05)
+    assert out["stride_peak_knee_moment_pct_stride"] == pytest.approx(35.0, abs=3.0)
 
 
 def test_jump_figures_split_take_off_and_landing_at_the_flight():

@@ -316,6 +316,16 @@ def stride_peaks(x: np.ndarray, fz_bw: np.ndarray, rate_hz: float, min_stance_s:
     return [float(np.abs(x[a:b]).max()) for a, b in zip(starts[:-1], starts[1:])]
 
 
+def stride_peak_phases(x: np.ndarray, fz_bw: np.ndarray, rate_hz: float,
+                       min_stance_s: float = MIN_STANCE_S) -> list[float]:
+    """Where in each complete stride (as :func:`stride_peaks`) the peak of ``|x|`` falls, in % of the stride
+    from heel strike (0) to the next heel strike (100) - how gait studies place a moment's peak (a knee
+    extensor peak at ~15 % is loading response; at 30-45 % it is late stance, where a human knee is nearly
+    straight and its moment small)."""
+    starts = [a for a, _ in gait_stances(fz_bw, rate_hz, min_stance_s)]
+    return [100.0 * float(np.argmax(np.abs(x[a:b]))) / (b - a) for a, b in zip(starts[:-1], starts[1:])]
+
+
 def summary(series: dict[str, np.ndarray], rate_hz: float, actuator_names: tuple[str, ...],
             distance_m: float | None = None) -> dict[str, Any]:
     """Headline figures of a rollout's kinetics (``stack`` output at ``rate_hz``):
@@ -325,7 +335,9 @@ def summary(series: dict[str, np.ndarray], rate_hz: float, actuator_names: tuple
       ``peak_<joint>_moment_nm_per_kg`` the absolute peak over the whole series (the start of an episode
       included), ``stride_peak_<joint>_moment_nm_per_kg`` the median over complete strides of each
       stride's absolute peak (:func:`stride_peaks`; the larger of the two legs) - the figure to read
-      against walking norms, which are peaks of a stride-normalised curve;
+      against walking norms, which are peaks of a stride-normalised curve - and
+      ``stride_peak_<joint>_moment_pct_stride`` where in the stride that leg's peaks fall (median, %
+      from heel strike; :func:`stride_peak_phases`);
     * positive joint work: ``positive_work_j_per_kg`` over every dof, ``positive_work_sagittal_legs_j_per_kg``
       over hip, knee and ankle flexion/extension of both legs (the joints and axis of Winter's Table A.7,
       :data:`WALKING_NORMS`), each also per metre when ``distance_m`` is given - from the raw power of every
@@ -351,8 +363,11 @@ def summary(series: dict[str, np.ndarray], rate_hz: float, actuator_names: tuple
         cols = [actuator_names.index(f"{side}_{dof}") for side in ("right", "left")]
         out[f"peak_{joint}_moment_nm_per_kg"] = float(np.abs(moments[:, cols]).max())
         per_leg = [stride_peaks(moments[:, c], grf[:, k], rate_hz) for k, c in enumerate(cols)]
-        out[f"stride_peak_{joint}_moment_nm_per_kg"] = (
-            float(max(np.median(p) for p in per_leg if p)) if any(per_leg) else float("nan"))
+        phases = [stride_peak_phases(moments[:, c], grf[:, k], rate_hz) for k, c in enumerate(cols)]
+        legs = [k for k, p in enumerate(per_leg) if p]
+        leg = max(legs, key=lambda k: np.median(per_leg[k])) if legs else None
+        out[f"stride_peak_{joint}_moment_nm_per_kg"] = float(np.median(per_leg[leg])) if leg is not None else float("nan")
+        out[f"stride_peak_{joint}_moment_pct_stride"] = float(np.median(phases[leg])) if leg is not None else float("nan")
     power = np.asarray(series["power_w_per_kg"])
     legs = [actuator_names.index(f"{side}_{dof}") for side in ("right", "left") for _, dof in SAGITTAL_DOFS]
     works = [("positive_work", positive_work_j_per_kg(power, rate_hz)),
