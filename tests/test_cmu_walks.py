@@ -1,8 +1,8 @@
 """The two CMU walks shipped in mocap/: subject 02 (the zoo walk's clip) and subject 06 (issue 15's knee
 question). Pinned on the retarget the Imitation envs use (planted feet, anatomical ranges, smoothed root):
 both validate without errors, and subject 06's stance knees flex ~9 deg less than subject 02's - the reason
-06_01 is shipped (the knee extensor moment a walk needs grows with its stance crouch; Winter 2009's
-walking knee flexes ~15-20 deg at loading response and less at mid-stance)."""
+06_01 is shipped: to see whether a less crouched capture lowers the walk's knee moment (it did not:
+training/imitation_v9_cmu06_walk_ppo, 1.76 N m/kg with the peak in late stance)."""
 
 from __future__ import annotations
 
@@ -50,8 +50,7 @@ def test_subject_06_walks_straight_at_about_one_metre_per_second(walks) -> None:
     seconds = (len(xy) - 1) / motion.fps
     speed = np.linalg.norm(xy[-1] - xy[0]) / seconds
     assert 0.9 < speed < 1.15, speed
-    heading = np.degrees(np.arctan2(*(xy[-1] - xy[0])[::-1]))
     path = xy - xy[0]
     direction = (xy[-1] - xy[0]) / np.linalg.norm(xy[-1] - xy[0])
     lateral = np.abs(path[:, 0] * direction[1] - path[:, 1] * direction[0])
-    assert lateral.max() < 0.15, (heading, lateral.max())
+    assert lateral.max() < 0.15, lateral.max()  # metres off the straight line from start to end
