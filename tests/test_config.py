@@ -221,6 +221,7 @@ def test_config_from_reproduces_a_saved_config_with_only_run_settings_changeable
 
 
 @pytest.mark.parametrize("env_id, slip, contact, slip_scale", [
+    ("sportsim/Imitation-v10", 0.1, 0.3, 400.0),
     ("sportsim/Imitation-v9", 0.1, 0.3, 400.0),
     ("sportsim/Imitation-v8", 0.1, 0.3, 400.0),
     ("sportsim/Imitation-v7", 0.1, 0.1, 400.0),

@@ -62,6 +62,7 @@ CASES = [
     ("sportsim/Imitation-v8", {}),
     ("sportsim/Imitation-v8", {"task": "run", "strength_profile": "runner", "kinetics": True}),  # the runner's hips
     ("sportsim/Imitation-v9", {}),
+    ("sportsim/Imitation-v10", {"kinetics": True}),  # kinetics read the lagged servos' torque
 ]
 IDS = [f"{env_id.split('/')[1]}-{i}" for i, (env_id, _) in enumerate(CASES)]
 

@@ -335,6 +335,7 @@ class ImitationEnv(gym.Env):
     | action_mode | "residual" | "residual" (targets = reference + offset) or "absolute" |
     | action_scale_rad | 0.5 | residual: target offset at action +-1 |
     | pose_weight, velocity_weight, end_effector_weight, root_weight, com_weight, foot_slip_weight, foot_contact_weight | 0.5, 0.05, 0.15, 0.2, 0.1, 0 (v2-v9: 0.1), 0 (v5-v7: 0.1, v8-v9: 0.3) | reward weights (normalised to sum 1) |
+    | activation_time_s | 0.0 (v10: 0.02) | human body, MuJoCo engine: each servo's target acts through a first-order lag of this time constant (s), like a muscle's activation (MuJoCo's activation state, ``dyntype`` filterexact; started at the first targets on reset); 0 = the torque follows each new target at once - it jumps at every control step |
     | ankle_diff_weight | None (v9: 1.0) | the ankles' weight in the pose and velocity errors, beside DeepMimic's joint weights (pelvis 1, chest 0.5, hip 0.5, ...; normalised to sum 1, :func:`~sportsim.envs.imitation_params.joint_diff_weights`); None = DeepMimic's 0.2 |
     | pose_scale, velocity_scale, end_effector_scale, root_scale, com_scale, foot_slip_scale, foot_contact_scale | 2, 0.1, 40, 5, 10, 100 (v5-v8: 400), 2 | reward scales (DeepMimic's, and the feet's; ``configs/env/imitation.yaml`` trains with root_scale 40, which keeps the root on the reference's path) |
     | rsi | True | reference state initialisation (random start phase) |
@@ -346,6 +347,16 @@ class ImitationEnv(gym.Env):
     | render_mode, render_width, render_height | None, 640, 360 | "rgb_array" renders the tracking camera |
 
     ## Version History
+    * v10: v9 with ``activation_time_s=0.02``: the servo torque follows a new target through a 20 ms first-order
+      lag instead of at once. Why: with a zero-order-hold action through a stiff PD servo the torque jumps at
+      every 30 Hz control step (the v9 walk's knee: -1.3 / -0.1 N m/kg alternating in swing), a muscle cannot;
+      the jumps are the gap between raw and filtered positive work (3.26 vs 2.63 J/kg/m) and they make the
+      heel strike depend on the physics step (first GRF peak +14.8 % at 1/480 s). The v9 low-lr walk's weights
+      run on it zero-shot with +1.2 % and 2.97 J/kg/m (10 ms: +7.1 %, 3.06; 40 ms: -7.0 %, 2.74) but slide
+      18.5 mm per stance and lose their push-off - a policy has to learn it. Same observation, action and
+      reward; the dynamics change (the activation is state the observation does not show; at 20 ms it is 81 %
+      of the way to a new target by the end of the 33 ms control step). MuJoCo only (``engine=pybullet`` is
+      refused). v0-v9 and their entries are unchanged.
     * v9: v8 with ``ankle_diff_weight=1.0`` (DeepMimic's 0.2: the ankles were 8 % of the pose and velocity
       errors, now 31 %, every other joint's share x 0.75). Why: with DeepMimic's weights a 13 deg miss of the
       pushing-off ankle costs 0.4 % of the pose term (v9: 1.6 %), and the v7 and v8 walks leave the floor at
@@ -447,6 +458,7 @@ class ImitationEnv(gym.Env):
         integrator: str = "implicitfast",
         servo_damping_limit: float | None = None,
         ankle_diff_weight: float | None = None,
+        activation_time_s: float = 0.0,
         pose_scale: float = 2.0,
         velocity_scale: float = 0.1,
         end_effector_scale: float = 40.0,
@@ -554,8 +566,18 @@ class ImitationEnv(gym.Env):
         if servo_damping_limit is not None and body != "human":
             raise ConfigError(f"servo_damping_limit needs body='human' (its damping inside the servo), got body={body!r}")
         self.servo_damping_limit = None if servo_damping_limit is None else float(servo_damping_limit)
+        if isinstance(activation_time_s, bool) or not isinstance(activation_time_s, (int, float)) \
+                or not (0.0 <= activation_time_s < math.inf):
+            raise ConfigError(f"activation_time_s must be a number >= 0 (seconds), got {activation_time_s!r}")
+        if activation_time_s > 0.0 and body != "human":
+            raise ConfigError(f"activation_time_s needs body='human' (its servos), got body={body!r}")
+        if activation_time_s > 0.0 and engine != "mujoco":
+            raise ConfigError(f"activation_time_s={activation_time_s:g} needs engine='mujoco' (the {engine} adapter "
+                              "does not integrate the servos' activation state); set it to 0 or use engine=mujoco")
+        self.activation_time_s = float(activation_time_s)
         self.model = build_model(self.humanoid_height_m, self.humanoid_mass_kg, humanoid_sex, self.physics_dt_s,
-                                 pd_gain_scale, body, self.plantarflexor_strength_scale, strength_profile)
+                                 pd_gain_scale, body, self.plantarflexor_strength_scale, strength_profile,
+                                 self.activation_time_s)
         self.model.opt.integrator = INTEGRATORS[integrator]
         if self.servo_damping_limit is not None:  # v7: before the engine and the feed-forward read Kd
             limit_servo_damping(self.model, self.servo_damping_limit)
@@ -698,6 +720,8 @@ class ImitationEnv(gym.Env):
         d.ctrl[:] = track.joint_coords[k0] if self.action_mode == "residual" else self._abs_centre
         if self._feedforward is not None:
             self._feedforward.apply(d.ctrl, self._clip, k0)
+        if m.na:  # v10: the servos start activated at their first targets (no torque transient at the start)
+            d.act[:] = d.ctrl
         if self._strength is not None:
             self._strength.update(d)
         mujoco.mj_forward(m, d)

@@ -87,7 +87,7 @@ class StrengthLimits:
 
 def build_spec(height_m: float, mass_kg: float, sex: str, physics_dt_s: float,
                pd_gain_scale: float = 1.0, body: str = "human", plantarflexor_scale: float = 1.0,
-               strength_profile: str = "dynamometer") -> mujoco.MjSpec:
+               strength_profile: str = "dynamometer", activation_time_s: float = 0.0) -> mujoco.MjSpec:
     """The humanoid (:func:`sportsim.humanoid.build_humanoid_spec`) with its motors turned into the PD
     servos of the class docstring: one position actuator per dof (gear = unit axis, Kp).
 
@@ -100,7 +100,11 @@ def build_spec(height_m: float, mass_kg: float, sex: str, physics_dt_s: float,
       plantarflexion strength x this (:data:`sportsim.humanoid_limits.GAIT_PLANTARFLEXOR_SCALE`);
       ``strength_profile``: one of :data:`sportsim.humanoid_limits.STRENGTH_PROFILES`.
     * ``body="deepmimic"`` (Imitation-v0): DeepMimic's symmetric limits scaled to the body, Kd as a passive
-      joint damper outside the limit, DeepMimic's cones, the swapped inertia axes."""
+      joint damper outside the limit, DeepMimic's cones, the swapped inertia axes.
+    * ``activation_time_s`` > 0 (human body; Imitation-v10): each servo's target reaches its torque through a
+      first-order lag of that time constant, as a muscle's activation does - MuJoCo's own activation state
+      (``dyntype`` filterexact, ``dynprm[0]`` = the time constant; the gain multiplies ``act``, not ``ctrl``):
+      the torque no longer jumps at every control step."""
     legacy = body == "deepmimic"
     spec = humanoid.build_humanoid_spec(height_m, mass_kg, sex, legacy_inertia_axes=legacy)  # type: ignore[arg-type]
     spec.option.timestep = physics_dt_s
@@ -148,15 +152,18 @@ def build_spec(height_m: float, mass_kg: float, sex: str, physics_dt_s: float,
             act.ctrllimited = mujoco.mjtLimited.mjLIMITED_TRUE
             act.ctrlrange = list(limits.range_rad(name))
             act.forcerange = [-s.negative_nm_per_kg * mass_kg, s.positive_nm_per_kg * mass_kg]
+            if activation_time_s > 0.0:
+                act.dyntype = mujoco.mjtDyn.mjDYN_FILTEREXACT
+                act.dynprm = [activation_time_s] + [0.0] * 9
     return spec
 
 
 def build_model(height_m: float, mass_kg: float, sex: str, physics_dt_s: float,
                 pd_gain_scale: float = 1.0, body: str = "human", plantarflexor_scale: float = 1.0,
-                strength_profile: str = "dynamometer") -> mujoco.MjModel:
+                strength_profile: str = "dynamometer", activation_time_s: float = 0.0) -> mujoco.MjModel:
     """:func:`build_spec`, compiled."""
     return build_spec(height_m, mass_kg, sex, physics_dt_s, pd_gain_scale, body, plantarflexor_scale,
-                      strength_profile).compile()
+                      strength_profile, activation_time_s).compile()
 
 
 SERVO_VELOCITIES = ("zero", "reference")
