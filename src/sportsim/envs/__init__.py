@@ -64,7 +64,7 @@ ENV_SPECS = {
                                "integrator": "discrete", "servo_damping_limit": 2.0, "ankle_diff_weight": 1.0}),
     # v10: v9 whose servos reach their targets through a 20 ms first-order activation lag (activation_time_s):
     # the torque no longer jumps at every 30 Hz control step - the v9 walk's heel strike converged to +14.8 %
-    # at 1/480 s and its raw positive work read 3.26 J/kg/m (filtered 2.63); with the lag, zero-shot, +1.2 % and 2.97
+    # at 1/480 s and its raw positive work read 3.26 J/kg/m (filtered 2.63); on v10, zero-shot, -3.0 % and 2.98
     "sportsim/Imitation-v10": ("sportsim.envs.imitation:ImitationEnv", None,
                                {"body": "human", "foot_slip_weight": 0.1, "foot_slip_scale": 400.0,
                                 "foot_contact_weight": 0.3, "smooth_reference_root": True,

@@ -352,8 +352,9 @@ class ImitationEnv(gym.Env):
       every 30 Hz control step (the v9 walk's knee: -1.3 / -0.1 N m/kg alternating in swing), a muscle cannot;
       the jumps are the gap between raw and filtered positive work (3.26 vs 2.63 J/kg/m) and they make the
       heel strike depend on the physics step (first GRF peak +14.8 % at 1/480 s). The v9 low-lr walk's weights
-      run on it zero-shot with +1.2 % and 2.97 J/kg/m (10 ms: +7.1 %, 3.06; 40 ms: -7.0 %, 2.74) but slide
-      18.5 mm per stance and lose their push-off - a policy has to learn it. Same observation, action and
+      walk 10 s on it zero-shot with -3.0 % and 2.98 J/kg/m (a hand-made lag before it, per physics step:
+      10 ms +7.1 %, 3.06; 40 ms -7.0 %, 2.74) but slide 30.7 mm per stance and push off 2.8 deg - a policy
+      has to learn it. Same observation, action and
       reward; the dynamics change (the activation is state the observation does not show; at 20 ms it is 81 %
       of the way to a new target by the end of the 33 ms control step). MuJoCo only (``engine=pybullet`` is
       refused). v0-v9 and their entries are unchanged.
