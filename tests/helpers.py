@@ -1,5 +1,6 @@
 """Helpers shared by the training-machinery tests: which envs to run against, tiny budgets, and
-running ``python -m sportsim.*`` in a subprocess that sees the test configs and the fake env."""
+running ``python -m sportsim.*`` in a subprocess that sees the test configs and the fake env; and stepping
+two env versions side by side (:func:`paired_steps`)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from sportsim import paths
@@ -79,3 +81,16 @@ def video_test_data() -> Path:
         pytest.skip(f"the third-party test videos are not in {data} (../shared/video beside the repository; "
                     "tests/data/video/SOURCES.md lists them)", allow_module_level=True)
     return data
+
+
+def paired_steps(env_a, env_b, seed: int, steps: int, scale: float = 0.3):
+    """Step two envs (reset by the caller) with the same random actions, uniform in +-``scale``; yields both
+    step results ``(obs, reward, terminated, truncated, info)`` and stops after either terminates - how a
+    test compares two versions of an env step by step."""
+    rng = np.random.default_rng(seed)
+    for _ in range(steps):
+        action = rng.uniform(-scale, scale, env_a.action_space.shape).astype(np.float32)
+        a, b = env_a.step(action), env_b.step(action)
+        yield a, b
+        if a[2] or b[2]:
+            return
