@@ -363,11 +363,14 @@ def summary(series: dict[str, np.ndarray], rate_hz: float, actuator_names: tuple
         cols = [actuator_names.index(f"{side}_{dof}") for side in ("right", "left")]
         out[f"peak_{joint}_moment_nm_per_kg"] = float(np.abs(moments[:, cols]).max())
         per_leg = [stride_peaks(moments[:, c], grf[:, k], rate_hz) for k, c in enumerate(cols)]
-        phases = [stride_peak_phases(moments[:, c], grf[:, k], rate_hz) for k, c in enumerate(cols)]
         legs = [k for k, p in enumerate(per_leg) if p]
-        leg = max(legs, key=lambda k: np.median(per_leg[k])) if legs else None
-        out[f"stride_peak_{joint}_moment_nm_per_kg"] = float(np.median(per_leg[leg])) if leg is not None else float("nan")
-        out[f"stride_peak_{joint}_moment_pct_stride"] = float(np.median(phases[leg])) if leg is not None else float("nan")
+        peak = phase = float("nan")
+        if legs:  # the leg with the larger median peak: its peak and where in its strides it falls
+            k = max(legs, key=lambda leg: np.median(per_leg[leg]))
+            peak = float(np.median(per_leg[k]))
+            phase = float(np.median(stride_peak_phases(moments[:, cols[k]], grf[:, k], rate_hz)))
+        out[f"stride_peak_{joint}_moment_nm_per_kg"] = peak
+        out[f"stride_peak_{joint}_moment_pct_stride"] = phase
     power = np.asarray(series["power_w_per_kg"])
     legs = [actuator_names.index(f"{side}_{dof}") for side in ("right", "left") for _, dof in SAGITTAL_DOFS]
     works = [("positive_work", positive_work_j_per_kg(power, rate_hz)),
