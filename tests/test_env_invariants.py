@@ -48,7 +48,7 @@ CASES = [
                                "clip_weights": "length", "rsi": False}),  # several clips; frame 0: in turn
     ("sportsim/Imitation-v1", {"task": "jump", "kinetics": True, "physics_dt_s": 1 / 240}),
     ("sportsim/Imitation-v7", {"motion": ["mocap/cmu_02_01_walk.bvh", "mocap/cmu_01_01_forward_jumps.bvh"],
-                               "clip_weights": "adaptive", "rsi": True}),  # the draw follows the episodes
+                               "clip_weights": "adaptive", "phase_weights": "adaptive", "rsi": True}),  # draws follow training
     ("sportsim/Imitation-v2", {}),
     ("sportsim/Imitation-v2", {"task": "jump", "kinetics": True}),
     ("sportsim/Imitation-v3", {}),

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import runpy
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -93,6 +94,65 @@ def test_adaptive_weights_in_the_env_record_each_episode_and_steer_the_draws(two
     assert drawn(twin, 50).tolist() == drawn(env, 50).tolist()
     # one clip: nothing to weigh
     assert ImitationEnv(motion=two_clips[0], loop=False, clip_weights="adaptive")._curriculum is None
+
+
+def test_adaptive_phases_start_where_training_tracks_worst():
+    """PhaseCurriculum alone: uniform at first (every bin's deficit starts at 1), then in proportion to each
+    bin's moving-average reward deficit plus the floor; steps past the last start step count for the last bin,
+    a looping clip's steps wrap round its cycle."""
+    once = SimpleNamespace(starts=40, period=45, cyclic=False)
+    loop = SimpleNamespace(starts=90, period=90, cyclic=True)
+    curriculum = clips.PhaseCurriculum([once, loop])
+    assert len(curriculum.edges[0]) == clips.PHASE_BINS + 1 and curriculum.edges[0][[0, -1]].tolist() == [0, 40]
+    np.testing.assert_allclose(curriculum.probabilities(0), np.full(clips.PHASE_BINS, 1 / clips.PHASE_BINS))
+    assert curriculum.bin_of(0, 44) == clips.PHASE_BINS - 1 and curriculum.bin_of(1, 90 + 5) == curriculum.bin_of(1, 5)
+    for _ in range(3000):  # the first bin tracked perfectly, the last one badly
+        curriculum.record(0, 0, 0.0)
+        curriculum.record(0, 44, 0.8)
+        curriculum.record(0, 50, 7.0)  # out-of-range deficits are clipped to 0..1
+    d = curriculum.deficit[0]
+    assert d[0] == pytest.approx(0.0, abs=1e-6) and 0.8 <= d[-1] <= 1.0 and d[1:-1].tolist() == [1.0] * (len(d) - 2)
+    p = curriculum.probabilities(0)
+    floor = clips.PHASE_FLOOR * d.mean()
+    np.testing.assert_allclose(p, (d + floor) / (d + floor).sum())
+    assert p[0] < p[-1] / 4 and p.sum() == pytest.approx(1.0)
+    rng = np.random.default_rng(0)
+    starts = np.array([curriculum.draw(rng, 0) for _ in range(2000)])
+    assert starts.min() >= 0 and starts.max() < 40
+    first = curriculum.edges[0][1]
+    assert binomial_ok(int((starts < first).sum()), 2000, p[0])
+    with pytest.raises(ConfigError, match="phase_weights must be one of uniform, adaptive"):
+        clips.phase_curriculum("hardest", [once])
+    assert clips.phase_curriculum(None, [once]) is None and clips.phase_curriculum("uniform", [once]) is None
+
+
+def test_adaptive_phases_in_the_env_record_training_steps_and_steer_the_starts(two_clips):
+    env = ImitationEnv(motion=two_clips[1], loop=False, phase_weights="adaptive", rsi=True)
+    phases = env._phases
+    env.reset(seed=3, options={"start_phase": 0.0})
+    _, reward, *_ = env.step(np.zeros(env.action_space.shape, dtype=np.float32))
+    b = phases.bin_of(0, 1)
+    assert phases.deficit[0][b] == pytest.approx(1.0 + clips.PHASE_RATE * ((1.0 - reward) - 1.0))
+    phases.deficit[0][:] = 0.0
+    phases.deficit[0][-1] = 1.0  # only the last bin is tracked badly: most starts go there
+    last = phases.edges[0][-2]
+    n, floor = len(phases.deficit[0]), clips.PHASE_FLOOR
+    p_last = phases.probabilities(0)[-1]  # (1 + floor / n) / (1 + floor): the mean deficit is 1 / n
+    assert p_last == pytest.approx((1.0 + floor / n) / (1.0 + floor), rel=1e-9)
+    starts = np.array([start_step(env, seed) for seed in range(300)])
+    assert binomial_ok(int((starts >= last).sum()), 300, p_last)
+    # the same seeds, the same curriculum: the same starts
+    twin = ImitationEnv(motion=two_clips[1], loop=False, phase_weights="adaptive", rsi=True)
+    twin._phases.deficit[0][:] = phases.deficit[0]
+    assert [start_step(twin, s) for s in range(20)] == [start_step(env, s) for s in range(20)]
+    # evaluation from frame 0 does not draw; uniform starts keep no curriculum
+    assert start_step(ImitationEnv(motion=two_clips[1], loop=False, phase_weights="adaptive", rsi=False), 1) == 0
+    assert ImitationEnv(motion=two_clips[1], loop=False)._phases is None
+
+
+def start_step(env: ImitationEnv, seed: int) -> int:
+    env.reset(seed=seed)
+    return env._k0
 
 
 def test_explicit_weights_and_the_reset_option_pick_the_clip(two_clips):

@@ -238,8 +238,8 @@ class ImitationEnv(gym.Env):
 
     ## Starting State
     Reference state initialisation (``rsi=True``, DeepMimic's [R30]): a clip drawn (``clip_weights``), a start
-    step drawn uniformly over its cycle (looping) or over the whole clip played once - the stands
-    before and after it included - but its last step, and the humanoid set to the reference's pose and
+    step drawn uniformly (or, ``phase_weights="adaptive"``, where training tracks worst) over its cycle
+    (looping) or over the whole clip played once - the stands before and after it included - but its last step, and the humanoid set to the reference's pose and
     velocities there (joint, root, everything). ``rsi=False`` starts at frame 0; among several clips a
     reset with a seed draws the clip, one without a seed takes the next clip in the list - so n
     consecutive evaluation episodes (SB3 seeds its evaluation env once) cover each of n clips once.
@@ -339,6 +339,7 @@ class ImitationEnv(gym.Env):
     | ankle_diff_weight | None (v9: 1.0) | the ankles' weight in the pose and velocity errors, beside DeepMimic's joint weights (pelvis 1, chest 0.5, hip 0.5, ...; normalised to sum 1, :func:`~sportsim.envs.imitation_params.joint_diff_weights`); None = DeepMimic's 0.2 |
     | pose_scale, velocity_scale, end_effector_scale, root_scale, com_scale, foot_slip_scale, foot_contact_scale | 2, 0.1, 40, 5, 10, 100 (v5-v8: 400), 2 | reward scales (DeepMimic's, and the feet's; ``configs/env/imitation.yaml`` trains with root_scale 40, which keeps the root on the reference's path) |
     | rsi | True | reference state initialisation (random start phase) |
+    | phase_weights | None | where random starts begin within a clip: None or "uniform" (every start step alike), "adaptive" (in proportion to each part's recent reward deficit in training, :class:`~sportsim.envs.imitation_clips.PhaseCurriculum`); the start distribution only - observation, reward and dynamics are the same |
     | terminate_on_fall | True | end the episode when a body but the feet touches the floor |
     | terminate_on_tracking_error | True | end it when ``mpjpe_mm`` > ``max_tracking_error_m`` |
     | max_tracking_error_m | 0.5 | tracking-error limit, m |
@@ -469,6 +470,7 @@ class ImitationEnv(gym.Env):
         foot_slip_scale: float = 100.0,
         foot_contact_scale: float = 2.0,
         rsi: bool = True,
+        phase_weights: str | None = None,
         terminate_on_fall: bool = True,
         terminate_on_tracking_error: bool = True,
         max_tracking_error_m: float = 0.5,
@@ -598,6 +600,7 @@ class ImitationEnv(gym.Env):
         self._curriculum = (clips.ClipCurriculum(len(self.tracks))
                             if isinstance(clip_weights, str) and clip_weights == "adaptive" and len(self.tracks) > 1
                             else None)
+        self._phases = clips.phase_curriculum(phase_weights, self.tracks)
         self._index_model()
         # v6: damping about the reference's velocity (clamps the targets itself: after _index_model, which reads ctrlrange)
         self._feedforward = ServoFeedforward(self.model, self.tracks) if servo_velocity == "reference" else None
@@ -706,7 +709,7 @@ class ImitationEnv(gym.Env):
             k0 = int(math.floor(phase * track.period + 1e-9))
             k0 = k0 % track.period if track.cyclic else min(k0, track.starts - 1)
         elif self.rsi:
-            k0 = int(rng.integers(track.starts))
+            k0 = int(rng.integers(track.starts)) if self._phases is None else self._phases.draw(rng, int(clip))
         else:
             k0 = 0
         self._track, self._clip, self._k0, self._k = track, int(clip), k0, k0
@@ -793,6 +796,8 @@ class ImitationEnv(gym.Env):
         truncated = not terminated and k - self._k0 >= self.episode_steps
         if self._curriculum is not None and (terminated or truncated):
             self._curriculum.record(self._clip, self._fraction)
+        if self._phases is not None:
+            self._phases.record(self._clip, k, 1.0 if fall is not None else 1.0 - reward)
         obs = self._compare.obs.astype(np.float32)
         info = self._info(terms, errors, metrics, fall, motion_ended, similarities)
         if self._kinetics is not None:
