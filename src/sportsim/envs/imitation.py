@@ -239,8 +239,8 @@ class ImitationEnv(gym.Env):
     ## Starting State
     Reference state initialisation (``rsi=True``, DeepMimic's [R30]): a clip drawn (``clip_weights``), a start
     step drawn uniformly (or, ``phase_weights="adaptive"``, where training tracks worst) over its cycle
-    (looping) or over the whole clip played once - the stands before and after it included - but its last step, and the humanoid set to the reference's pose and
-    velocities there (joint, root, everything). ``rsi=False`` starts at frame 0; among several clips a
+    (looping) or over the whole clip played once - the stands before and after it included - but its last
+    step, and the humanoid set to the reference's pose and velocities there (joint, root, everything). ``rsi=False`` starts at frame 0; among several clips a
     reset with a seed draws the clip, one without a seed takes the next clip in the list - so n
     consecutive evaluation episodes (SB3 seeds its evaluation env once) cover each of n clips once.
     ``reset(options={"start_phase": p, "clip": i})`` starts at

@@ -81,13 +81,13 @@ class PhaseCurriculum:
     hard), so the first draws are uniform. Why: a skill played once spends its samples where episodes
     happen to run, not where it is lost - the zoo cartwheel at 11.9M tracks its first third to 32 mm and its
     last two to 88-114 mm (global MPJPE, 30 random-phase episodes), and every episode, wherever it starts,
-    then holds the last pose for a second: 45 % of the steps. Measured (100 random-phase episodes): the zoo cartwheel's
-    11.93M weights continued for 3.4M samples from the same seed complete 99 % at 66.5 mm with this curriculum, 97 % at
-    73.2 mm without (training/imitation_v7_cartwheel_phases_ppo, ..._uniform_ppo); at 8.0M 100 %, 62.2 mm. It made the
-    spinkick worse (2.75M from the zoo kick: 111.0 mm, the zoo kick 95.2): the kick's last pose cannot be held (the
-    centre of mass 0.31 m beside the one supporting foot), its deficit never falls, and the starts pile up there - a
-    clip whose stand a body cannot hold needs a holdable end before this helps. One curriculum per env copy, drawn from the
-    env's random stream: a seeded run is reproducible. Training only - a frame-0 start or a ``start_phase``
+    then holds the last pose for a second: 45 % of the steps. Measured (100 random-phase episodes): the zoo
+    cartwheel's 11.93M weights continued for 3.4M samples from the same seed complete 99 % at 66.5 mm with this
+    curriculum, 97 % at 73.2 mm without (training/imitation_v7_cartwheel_phases_ppo, ..._uniform_ppo); at 8.0M
+    100 %, 62.2 mm. It made the spinkick worse (2.75M from the zoo kick: 111.0 mm, the zoo kick 95.2): the kick's
+    last pose cannot be held (the centre of mass 0.31 m beside the one supporting foot), its deficit never falls,
+    and the starts pile up there - a clip whose stand a body cannot hold needs a holdable end before this helps.
+    One curriculum per env copy, drawn from the env's random stream: a seeded run is reproducible. Training only - a frame-0 start or a ``start_phase``
     reset option does not draw, and evaluation (``rsi=False``) starts at frame 0."""
 
     def __init__(self, tracks: Sequence[ReferenceTrack]) -> None:
@@ -95,7 +95,8 @@ class PhaseCurriculum:
         self._period = [int(t.period) for t in tracks]
         self._cyclic = [bool(t.cyclic) for t in tracks]
         #: per clip, the bins' first start steps and the end (``len = bins + 1``)
-        self.edges = tuple(np.unique(np.linspace(0, s, min(PHASE_BINS, s) + 1).round().astype(int)) for s in self._starts)
+        self.edges = tuple(np.unique(np.linspace(0, s, min(PHASE_BINS, s) + 1).round().astype(int))
+                           for s in self._starts)
         #: per clip, each bin's moving-average reward deficit
         self.deficit = tuple(np.ones(len(e) - 1) for e in self.edges)
 
@@ -125,9 +126,9 @@ class PhaseCurriculum:
 def phase_curriculum(phase_weights: str | None, tracks: Sequence[ReferenceTrack]) -> PhaseCurriculum | None:
     """The start-phase curriculum ``phase_weights`` asks for (None for uniform starts); a bad value is a
     one-line ConfigError."""
-    if phase_weights is None or (isinstance(phase_weights, str) and phase_weights == "uniform"):
+    if phase_weights is None or phase_weights == "uniform":
         return None
-    if isinstance(phase_weights, str) and phase_weights == "adaptive":
+    if phase_weights == "adaptive":
         return PhaseCurriculum(tracks)
     raise ConfigError(f"phase_weights must be one of {', '.join(PHASE_WEIGHTINGS)} (or null), got {phase_weights!r}")
 
